@@ -1,0 +1,116 @@
+"""Staff and machine authentication: bearer JWTs carrying a role and an organisation scope.
+
+Claims: `sub` (who), `name`, `role` (see ROLES), `org` (the organisation unit id whose subtree
+the caller may see and change). Locally HS256 with JWT_SECRET; in production JWKS (JWT_JWKS_URL).
+401 = no or invalid credentials; 403 = valid credentials, not allowed for this action or unit."""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Iterable
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from unionops.problems import Problem
+from unionops.settings import CommonSettings
+
+# role -> permissions. `write` covers creating and changing records within the subtree.
+ROLES: dict[str, frozenset[str]] = {
+    "federation_admin": frozenset({"read", "write", "admin"}),
+    "staff": frozenset({"read", "write"}),
+    "auditor": frozenset({"read"}),
+    "service": frozenset({"read", "write"}),
+}
+
+_bearer = HTTPBearer(auto_error=False)
+
+_ORG_NAMESPACE = uuid.UUID("6f1c2a4e-58a7-4c0b-9d0e-3b1f2c5e7a90")
+
+
+def root_org_id(region_code: str) -> uuid.UUID:
+    """The city root unit's id: derived from its region code so tokens can be minted for it
+    before anything else exists."""
+    return uuid.uuid5(_ORG_NAMESPACE, f"city:{region_code}")
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    name: str
+    role: str
+    org_id: uuid.UUID
+
+    def require(self, permission: str) -> None:
+        if permission not in ROLES.get(self.role, ()):
+            raise Problem(403, f"角色 {self.role} 无 {permission} 权限", type_="/problems/forbidden-role")
+
+    def covers(self, org_path: Iterable[uuid.UUID | str]) -> bool:
+        """True when the unit whose path (root first) is given lies in the caller's subtree."""
+        return str(self.org_id) in {str(p) for p in org_path}
+
+    def require_scope(self, org_path: Iterable[uuid.UUID | str]) -> None:
+        if not self.covers(org_path):
+            raise Problem(403, "该组织不在您的管辖范围内", type_="/problems/out-of-scope")
+
+
+def issue_token(settings: CommonSettings, *, subject: str, role: str, org_id: uuid.UUID | str, name: str = "",
+                ttl_seconds: int = 12 * 3600) -> str:
+    """Mint an HS256 token (local development, tests and the dev token command)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {sorted(ROLES)}")
+    now = int(time.time())
+    claims = {
+        "sub": subject, "name": name or subject, "role": role, "org": str(org_id),
+        "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "iat": now, "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+class Authenticator:
+    def __init__(self, settings: CommonSettings) -> None:
+        self.settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+
+    def decode(self, token: str) -> Principal:
+        unauthorized = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        try:
+            if self._jwks is not None:
+                key = self._jwks.get_signing_key_from_jwt(token).key
+                claims = jwt.decode(token, key, algorithms=["RS256", "ES256"], audience=self.settings.jwt_audience,
+                                    issuer=self.settings.jwt_issuer)
+            else:
+                claims = jwt.decode(token, self.settings.jwt_secret, algorithms=["HS256"],
+                                    audience=self.settings.jwt_audience, issuer=self.settings.jwt_issuer)
+        except jwt.ExpiredSignatureError:
+            raise Problem(401, "令牌已过期", type_="/problems/unauthenticated", headers=unauthorized)
+        except jwt.PyJWTError:
+            raise Problem(401, "令牌无效", type_="/problems/unauthenticated", headers=unauthorized)
+        try:
+            role, org = claims["role"], uuid.UUID(claims["org"])
+        except (KeyError, ValueError):
+            raise Problem(401, "令牌缺少角色或组织范围", type_="/problems/unauthenticated", headers=unauthorized)
+        if role not in ROLES:
+            raise Problem(403, f"未知角色 {role}", type_="/problems/forbidden-role")
+        return Principal(subject=str(claims.get("sub", "")), name=str(claims.get("name", "")), role=role, org_id=org)
+
+
+async def current_principal(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Principal:
+    """FastAPI dependency: the authenticated caller, or 401."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Problem(401, "缺少 Bearer 令牌", type_="/problems/unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+    return request.app.state.runtime.authenticator.decode(credentials.credentials)
+
+
+def requires(permission: str):
+    """FastAPI dependency: the caller, who must hold `permission`."""
+
+    async def dep(principal: Principal = Depends(current_principal)) -> Principal:
+        principal.require(permission)
+        return principal
+
+    return dep

@@ -1,0 +1,191 @@
+"""Idempotent consumption of integration events.
+
+A batch from Kafka is applied in one database transaction: the event ids go into `inbox` with
+ON CONFLICT DO NOTHING, and only the newly inserted ones are handed to their handlers, in the
+same transaction. Offsets are committed (by FastStream's ack) only after that transaction.
+If the batch fails, each event is retried alone (bounded, with backoff); one that still fails is
+sent to `<topic>.dlq` with the failure in headers, recorded as dead-lettered, and the consumer
+goes on. Failures of the database or broker themselves are not the message's fault: they are
+raised so the batch is redelivered, never dead-lettered.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from pydantic import ValidationError
+
+from contracts.events import DomainEvent, dlq_topic, event_class
+from unionops.envelope import Envelope, EnvelopeError, from_record
+from unionops.telemetry import context_from_headers, tracer
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[asyncpg.Connection, DomainEvent, Envelope], Awaitable[None]]
+
+INFRASTRUCTURE_ERRORS = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+@dataclass
+class _Item:
+    record: object
+    envelope: Envelope | None
+    event: DomainEvent | None
+    handler: Handler | None
+    error: str | None = None
+
+
+class IdempotentConsumer:
+    """Dispatches events of several types to handlers, exactly once in effect."""
+
+    def __init__(self, name: str, pool_getter: Callable[[], asyncpg.Pool], producer_getter: Callable[[], AIOKafkaProducer],
+                 *, max_retries: int = 3, retry_backoff: float = 0.05) -> None:
+        self.name = name
+        self._pool = pool_getter
+        self._producer = producer_getter
+        self.max_retries = max_retries
+        self.retry_backoff = retry_backoff
+        self.handlers: dict[str, Handler] = {}
+        self.topics: list[str] = []
+        self.applied_total = 0
+        self.dead_lettered_total = 0
+        self._tracer = tracer("unionops.consumer")
+
+    def on(self, event_cls: type[DomainEvent]) -> Callable[[Handler], Handler]:
+        """Register the handler of one event type (decorator)."""
+
+        def register(fn: Handler) -> Handler:
+            self.handlers[event_cls.event_type()] = fn
+            if event_cls.topic not in self.topics:
+                self.topics.append(event_cls.topic)
+            return fn
+
+        return register
+
+    def _prepare(self, record) -> _Item:
+        try:
+            env = from_record(record)
+        except EnvelopeError as exc:
+            return _Item(record, None, None, None, error=f"malformed envelope: {exc}")
+        handler = self.handlers.get(env.type)
+        if handler is None:
+            return _Item(record, env, None, None)  # not ours: skipped
+        cls = event_class(env.type)
+        try:
+            event = cls.model_validate(env.data)
+        except ValidationError as exc:
+            return _Item(record, env, None, None, error=f"invalid {env.type}: {exc.errors(include_url=False)}"[:2000])
+        return _Item(record, env, event, handler)
+
+    async def process(self, records) -> None:
+        """Apply a batch of ConsumerRecords. Returns when every record is applied, skipped as a
+        duplicate, or dead-lettered; raises only for infrastructure failures."""
+        items = [self._prepare(r) for r in records]
+        for bad in [i for i in items if i.error]:
+            await self._dead_letter(bad, bad.error)
+        todo = [i for i in items if i.handler is not None and not i.error]
+        if not todo:
+            return
+        try:
+            await self._apply(todo)
+            return
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as exc:
+            log.warning("batch failed, retrying events one by one: %s", exc)
+        for item in todo:
+            await self._apply_alone(item)
+
+    async def _apply(self, items: list[_Item]) -> None:
+        pool = self._pool()
+        async with pool.acquire() as conn, conn.transaction():
+            fresh = {
+                r["event_id"]
+                for r in await conn.fetch(
+                    "INSERT INTO inbox (consumer, event_id, event_type, topic)"
+                    " SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[])"
+                    " ON CONFLICT DO NOTHING RETURNING event_id",
+                    self.name,
+                    [i.envelope.id for i in items],
+                    [i.envelope.type for i in items],
+                    [i.envelope.topic for i in items],
+                )
+            }
+            applied = 0
+            for item in items:
+                if item.envelope.id not in fresh:
+                    continue  # a redelivery or a duplicate publish: its effect is already there
+                fresh.discard(item.envelope.id)  # the same id twice in one batch applies once
+                await self._handle(conn, item)
+                applied += 1
+        self.applied_total += applied
+
+    async def _handle(self, conn: asyncpg.Connection, item: _Item) -> None:
+        env = item.envelope
+        with self._tracer.start_as_current_span(
+            f"process {env.type}",
+            context=context_from_headers(env.trace),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": env.topic,
+                "messaging.consumer.group.name": self.name,
+                "messaging.message.id": str(env.id),
+                "messaging.kafka.message.offset": env.offset,
+                "cloudevents.event_type": env.type,
+            },
+        ) as span:
+            try:
+                await item.handler(conn, item.event, env)
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, str(exc)))
+                raise
+
+    async def _apply_alone(self, item: _Item) -> None:
+        last: Exception | None = None
+        for attempt in range(self.max_retries + 1):
+            try:
+                await self._apply([item])
+                return
+            except INFRASTRUCTURE_ERRORS:
+                raise
+            except Exception as exc:
+                last = exc
+                await asyncio.sleep(self.retry_backoff * 2**attempt)
+        await self._dead_letter(item, f"{type(last).__name__}: {last}")
+
+    async def _dead_letter(self, item: _Item, reason: str) -> None:
+        record = item.record
+        headers = list(record.headers or ())
+        headers += [
+            ("dlq_error", reason[:4000].encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+        ]
+        await self._producer().send_and_wait(dlq_topic(record.topic), record.value, key=record.key, headers=headers)
+        self.dead_lettered_total += 1
+        log.error("event dead-lettered", extra={"topic": record.topic, "offset": record.offset, "reason": reason[:300]})
+        if item.envelope is None:
+            return
+        pool = self._pool()
+        async with pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO inbox (consumer, event_id, event_type, topic, status, error)"
+                " VALUES ($1, $2, $3, $4, 'dead_lettered', $5) ON CONFLICT DO NOTHING",
+                self.name, item.envelope.id, item.envelope.type, item.envelope.topic, reason[:2000],
+            )
+

@@ -1,0 +1,93 @@
+"""PostgreSQL access: pools with start-up retry, JSON codecs and ordered SQL migrations."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from pathlib import Path
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+PLUMBING_SQL = Path(__file__).parent / "sql"
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typ in ("json", "jsonb"):
+        await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def connect(dsn: str, *, timeout: float = 30.0) -> asyncpg.Connection:
+    """One connection (for LISTEN or leader locks), retried until the server answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn = await asyncpg.connect(dsn)
+            await _init_connection(conn)
+            return conn
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.info("database not ready yet: %s", type(exc).__name__)
+            await asyncio.sleep(0.5)
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 30.0) -> asyncpg.Pool:
+    """A pool whose connections decode json/jsonb to Python objects; waits for the server."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.info("database not ready yet: %s", type(exc).__name__)
+            await asyncio.sleep(0.5)
+
+
+def _migration_files(*dirs: Path) -> list[tuple[str, Path]]:
+    files: list[tuple[str, Path]] = []
+    for d in dirs:
+        prefix = "plumbing" if d == PLUMBING_SQL else "service"
+        files += [(f"{prefix}/{p.name}", p) for p in sorted(d.glob("*.sql"))]
+    return files
+
+
+async def migrate(dsn: str, service_migrations: Path) -> list[str]:
+    """Apply the shared plumbing tables, then the service's own migrations, each file once,
+    each in its own transaction. An advisory lock lets several replicas start together."""
+    conn = await connect(dsn)
+    applied: list[str] = []
+    try:
+        await conn.execute("SELECT pg_advisory_lock(hashtext('unionops.migrate'))")
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for version, path in _migration_files(PLUMBING_SQL, service_migrations):
+            if version in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(path.read_text(encoding="utf-8"))
+                await conn.execute("INSERT INTO schema_migrations(version) VALUES ($1)", version)
+            applied.append(version)
+            log.info("migration applied", extra={"migration": version})
+    finally:
+        await conn.close()
+    return applied
+
+
+async def ensure_database(admin_dsn: str, name: str) -> bool:
+    """Create database `name` if it does not exist (local development and tests)."""
+    conn = await connect(admin_dsn)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+            return True
+        return False
+    finally:
+        await conn.close()

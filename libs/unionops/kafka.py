@@ -1,0 +1,56 @@
+"""Kafka clients and topic administration."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+
+from unionops.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+def new_producer(settings: CommonSettings, *, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        linger_ms=2,
+        request_timeout_ms=15000,
+    )
+
+
+async def ensure_topics(settings: CommonSettings, topics: list[str], *, timeout: float = 60.0) -> list[str]:
+    """Create the topics that do not exist yet; returns those created. Waits for the broker."""
+    deadline = time.monotonic() + timeout
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10000)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            wanted = [t for t in dict.fromkeys(topics) if t not in existing]
+            created = []
+            if wanted:
+                resp = await admin.create_topics(
+                    [NewTopic(t, settings.kafka_topic_partitions, settings.kafka_replication_factor) for t in wanted]
+                )
+                for topic, code, *_ in resp.topic_errors:
+                    if code == 0:
+                        created.append(topic)
+                    elif code != TOPIC_ALREADY_EXISTS:
+                        raise KafkaError(f"creating topic {topic} failed with error code {code}")
+            return created
+        except (KafkaError, OSError) as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.info("broker not ready yet: %s", exc)
+            await asyncio.sleep(0.5)
+        finally:
+            await admin.close()

@@ -1,0 +1,209 @@
+"""The outbox relay: publishes staged events to Kafka in order, in batches, until each is
+acknowledged; woken by LISTEN/NOTIFY, with a polling fallback.
+
+* One active relay per database (a session advisory lock): replicas stand by, so events of one
+  aggregate are never published out of order by two relays racing.
+* Rows are marked published only after the broker acknowledged them; a failed send is retried
+  with backoff, so nothing committed is lost (duplicates are possible; consumers dedupe).
+* The stored trace context becomes the parent of the publish span, whose context is sent on in
+  the `traceparent` header: one business action stays one trace.
+* The local memory broker forgets everything when restarted. The relay remembers the highest
+  offset acknowledged per partition; when the broker answers with a lower one, its log was lost
+  and every row published within the retention period is published again.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+from unionops import db
+from unionops.envelope import Envelope
+from unionops.telemetry import context_from_headers, current_trace_headers, tracer
+
+log = logging.getLogger(__name__)
+
+_CLAIM = """
+SELECT id, event_id, topic, key, event_type, subject, occurred_at, payload, trace_headers, attempts
+FROM outbox
+WHERE published_at IS NULL AND next_attempt_at <= now()
+ORDER BY id
+LIMIT $1
+FOR UPDATE SKIP LOCKED
+"""
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        dsn: str,
+        producer: AIOKafkaProducer,
+        *,
+        source: str,
+        batch_size: int = 500,
+        retention_days: int = 7,
+        poll_interval: float = 1.0,
+        ensure_topics=None,
+    ) -> None:
+        self.dsn = dsn
+        self.producer = producer
+        self.source = source
+        self.batch_size = batch_size
+        self.retention_days = retention_days
+        self.poll_interval = poll_interval
+        # Called after failed sends: a restarted memory broker may not know the topics yet.
+        self.ensure_topics = ensure_topics
+        self.published_total = 0
+        self.is_leader = False
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._tracer = tracer("unionops.relay")
+        self._max_offsets: dict[tuple[str, int], int] = {}
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Run until stopped; reconnects after database failures."""
+        while not self._stopping:
+            conn = None
+            try:
+                conn = await db.connect(self.dsn)
+                await self._lead(conn)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep relaying whatever broke; the rows wait in the outbox
+                log.exception("outbox relay failed; restarting")
+                await asyncio.sleep(1.0)
+            finally:
+                self.is_leader = False
+                if conn is not None and not conn.is_closed():
+                    await conn.close()
+
+    async def _lead(self, conn: asyncpg.Connection) -> None:
+        while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext('unionops.outbox-relay'))"):
+            if self._stopping:
+                return
+            await asyncio.sleep(2.0)
+        self.is_leader = True
+        await conn.add_listener("outbox", lambda *_: self._wake.set())
+        self._max_offsets = {
+            (r["topic"], r["partition"]): r["max_offset"]
+            for r in await conn.fetch("SELECT topic, partition, max_offset FROM relay_offsets")
+        }
+        await self._purge_expired(conn)
+        while not self._stopping:
+            self._wake.clear()
+            published = await self.publish_batch(conn)
+            if published < self.batch_size:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def publish_batch(self, conn: asyncpg.Connection) -> int:
+        """Publish one batch; returns how many rows the broker acknowledged."""
+        async with conn.transaction():
+            rows = await conn.fetch(_CLAIM, self.batch_size)
+            if not rows:
+                return 0
+            sends = []
+            for row in rows:
+                env = Envelope(
+                    id=row["event_id"],
+                    type=row["event_type"],
+                    source=self.source,
+                    time=row["occurred_at"],
+                    data=row["payload"],
+                    subject=row["subject"],
+                )
+                parent = context_from_headers(row["trace_headers"] or {})
+                with self._tracer.start_as_current_span(
+                    f"publish {row['topic']}",
+                    context=parent,
+                    kind=SpanKind.PRODUCER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": row["topic"],
+                        "messaging.message.id": str(row["event_id"]),
+                        "cloudevents.event_type": row["event_type"],
+                    },
+                ):
+                    headers = env.kafka_headers(current_trace_headers())
+                    sends.append(
+                        await self.producer.send(row["topic"], env.value(), key=row["key"].encode(), headers=headers)
+                    )
+            results = await asyncio.gather(*sends, return_exceptions=True)
+
+            done, failed, lost_topics = [], [], set()
+            for row, res in zip(rows, results):
+                if isinstance(res, BaseException):
+                    failed.append((row, res))
+                    continue
+                done.append(row["id"])
+                tp = (res.topic, res.partition)
+                if res.offset < self._max_offsets.get(tp, -1):
+                    lost_topics.add(res.topic)
+                if res.offset > self._max_offsets.get(tp, -1):
+                    self._max_offsets[tp] = res.offset
+            if done:
+                await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", done)
+            for row, exc in failed:
+                backoff = min(60.0, 0.2 * 2 ** min(row["attempts"], 8))
+                await conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
+                    " next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+                    row["id"], f"{type(exc).__name__}: {exc}"[:500], backoff,
+                )
+                log.warning("publish failed, will retry", extra={"event_id": str(row["event_id"]), "error": str(exc)})
+            if lost_topics:
+                await self._replay(conn, sorted(lost_topics))
+            await conn.executemany(
+                "INSERT INTO relay_offsets(topic, partition, max_offset) VALUES ($1, $2, $3)"
+                " ON CONFLICT (topic, partition) DO UPDATE SET max_offset = EXCLUDED.max_offset",
+                [(t, p, o) for (t, p), o in self._max_offsets.items() if t not in lost_topics],
+            )
+        self.published_total += len(done)
+        if failed:
+            if self.ensure_topics is not None:
+                try:
+                    await self.ensure_topics()
+                except Exception as exc:  # broker still away; the rows wait for the next round
+                    log.warning("cannot reach the broker: %s", exc)
+            if not done:
+                await asyncio.sleep(0.5)
+        return len(done)
+
+    async def _replay(self, conn: asyncpg.Connection, topics: list[str]) -> None:
+        """The broker lost these topics' logs: publish again what it had acknowledged."""
+        n = await conn.fetchval(
+            "WITH r AS (UPDATE outbox SET published_at = NULL, next_attempt_at = now()"
+            " WHERE topic = ANY($1::text[]) AND published_at IS NOT NULL"
+            " AND occurred_at > now() - make_interval(days => $2) RETURNING 1) SELECT count(*) FROM r",
+            topics, self.retention_days,
+        )
+        await conn.execute("DELETE FROM relay_offsets WHERE topic = ANY($1::text[])", topics)
+        for key in [k for k in self._max_offsets if k[0] in topics]:
+            del self._max_offsets[key]
+        log.warning("broker lost its log; replaying outbox", extra={"topics": topics, "events": n})
+        trace.get_current_span().add_event("outbox.replay", {"topics": topics, "events": n})
+
+    async def _purge_expired(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(
+            "DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < now() - make_interval(days => $1)",
+            self.retention_days,
+        )
+
+    @staticmethod
+    async def backlog(pool: asyncpg.Pool) -> int:
+        return await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

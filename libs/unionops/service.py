@@ -1,0 +1,217 @@
+"""Wiring a service process: FastAPI for HTTP, FastStream for consuming, the outbox relay for
+publishing, all started and stopped together by one lifespan."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import asyncpg
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from faststream import AckPolicy, Context
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from opentelemetry import trace
+
+from contracts.events import DomainEvent, dlq_topic
+from unionops import db, problems
+from unionops.auth import Authenticator
+from unionops.consumer import IdempotentConsumer
+from unionops.kafka import ensure_topics, new_producer
+from unionops.pii import Vault
+from unionops.relay import OutboxRelay
+from unionops.settings import CommonSettings
+from unionops.telemetry import setup_logging, setup_tracing, trace_id_hex
+
+log = logging.getLogger(__name__)
+
+BackgroundTask = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    """Everything a running service holds; reachable from requests as `request.app.state.runtime`."""
+
+    name: str
+    settings: CommonSettings
+    database_url: str
+    authenticator: Authenticator
+    vault: Vault
+    pool: asyncpg.Pool | None = None
+    producer: AIOKafkaProducer | None = None
+    broker: KafkaBroker | None = None
+    relay: OutboxRelay | None = None
+    consumers: list[IdempotentConsumer] = field(default_factory=list)
+    tasks: list[asyncio.Task] = field(default_factory=list)
+    extras: dict = field(default_factory=dict)
+
+
+def create_app(
+    *,
+    name: str,
+    title: str,
+    description: str,
+    settings: CommonSettings,
+    database_url: str,
+    migrations: Path,
+    routers: list[APIRouter],
+    publishes: list[type[DomainEvent]],
+    consumers: list[IdempotentConsumer] = (),
+    startup: list[BackgroundTask] = (),
+    background: list[BackgroundTask] = (),
+) -> FastAPI:
+    """Build a service's ASGI app. `publishes` documents (in AsyncAPI) and creates the topics
+    the service writes; each consumer gets a FastStream batch subscriber with its own group;
+    `startup` hooks run once before traffic, `background` tasks run until shutdown."""
+    runtime = Runtime(
+        name=name,
+        settings=settings,
+        database_url=database_url,
+        authenticator=Authenticator(settings),
+        vault=Vault(settings.pii_encryption_key, settings.pii_hash_key),
+        consumers=list(consumers),
+    )
+    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=name, logger=logging.getLogger("faststream"))
+    runtime.broker = broker
+    for cls in publishes:
+        broker.publisher(cls.topic, title=f"{cls.topic}:{cls.event_type()}", schema=cls,
+                         description=(cls.__doc__ or "").strip())
+    for consumer in runtime.consumers:
+        _subscribe(broker, consumer, settings)
+    spec = AsyncAPI(broker, title=f"{title} events", version="1.0.0", description=description)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        setup_logging(name, settings.log_level)
+        setup_tracing(name, settings.otel_exporter_otlp_endpoint)
+        await db.migrate(database_url, migrations)
+        runtime.pool = await db.create_pool(database_url, max_size=10)
+        topics = sorted({c.topic for c in publishes} | {t for c in runtime.consumers for t in c.topics}
+                        | {dlq_topic(t) for c in runtime.consumers for t in c.topics})
+        await ensure_topics(settings, topics)
+        runtime.producer = new_producer(settings, client_id=f"{name}-relay")
+        await _start_with_retry(runtime.producer.start)
+        runtime.relay = OutboxRelay(
+            database_url, runtime.producer, source=f"unionops/{name}", batch_size=settings.outbox_batch_size,
+            retention_days=settings.outbox_retention_days,
+            ensure_topics=lambda: ensure_topics(settings, topics, timeout=5),
+        )
+        runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+        for hook in startup:
+            await hook(runtime)
+        if runtime.consumers:
+            await broker.start()
+        for task in background:
+            runtime.tasks.append(asyncio.create_task(task(runtime), name=getattr(task, "__name__", "task")))
+        log.info("service started", extra={"service": name})
+        try:
+            yield
+        finally:
+            if runtime.consumers:
+                await broker.stop()
+            runtime.relay.stop()
+            for t in runtime.tasks:
+                t.cancel()
+            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            await runtime.producer.stop()
+            await runtime.pool.close()
+            provider = trace.get_tracer_provider()
+            if hasattr(provider, "force_flush"):
+                provider.force_flush(5000)
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan, version="1.0.0")
+    app.state.runtime = runtime
+    problems.install(app)
+
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health/.*,asyncapi.*")
+
+    @app.middleware("http")
+    async def trace_id_header(request: Request, call_next):
+        response = await call_next(request)
+        tid = trace_id_hex()
+        if tid:
+            response.headers["X-Trace-Id"] = tid
+        return response
+
+    @app.get("/health/live", tags=["health"])
+    async def live():
+        return {"status": "ok"}
+
+    @app.get("/health/ready", tags=["health"])
+    async def ready():
+        checks = {"database": False, "broker": False}
+        try:
+            await asyncio.wait_for(runtime.pool.fetchval("SELECT 1"), 2)
+            checks["database"] = True
+        except Exception:
+            pass
+        try:
+            await asyncio.wait_for(runtime.producer.client.fetch_all_metadata(), 2)
+            checks["broker"] = True
+        except Exception:
+            pass
+        ok = all(checks.values())
+        body = {"status": "ready" if ok else "not ready", "checks": checks,
+                "relay_leader": bool(runtime.relay and runtime.relay.is_leader)}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/asyncapi.json", tags=["docs"])
+    async def asyncapi_json():
+        return Response(spec.to_json(), media_type="application/json")
+
+    @app.get("/asyncapi", tags=["docs"], response_class=HTMLResponse)
+    async def asyncapi_html():
+        from faststream.specification.asyncapi.site import get_asyncapi_html
+
+        return get_asyncapi_html(spec.schema, try_it_out_path=None) if hasattr(spec, "schema") else get_asyncapi_html(spec)
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _subscribe(broker: KafkaBroker, consumer: IdempotentConsumer, settings: CommonSettings) -> None:
+    async def handle(message=Context("message")) -> None:
+        await consumer.process(message.raw_message)
+
+    handle.__name__ = consumer.name.replace(".", "_").replace("-", "_")
+    broker.subscriber(
+        *consumer.topics,
+        group_id=consumer.name,
+        batch=True,
+        max_records=settings.consumer_max_records,
+        batch_timeout_ms=20,
+        auto_offset_reset="earliest",
+        # Offsets are committed only after the inbox transaction; infrastructure failures nack
+        # the batch so it is fetched again.
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=max(500, settings.kafka_session_timeout_ms // 3),
+        description=f"Handles {', '.join(consumer.handlers)} exactly once in effect (inbox table).",
+    )(handle)
+
+
+async def _start_with_retry(start: Callable[[], Awaitable[None]], timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            await start()
+            return
+        except Exception:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+def serve(app: FastAPI, port: int, host: str = "127.0.0.1") -> None:
+    """Run the app under uvicorn (logging is configured by the app's lifespan)."""
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10)

@@ -1,0 +1,81 @@
+"""Traces (OTLP over HTTP), JSON logs carrying trace ids, and trace-context helpers for Kafka."""
+from __future__ import annotations
+
+import logging
+import sys
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from pythonjsonlogger.json import JsonFormatter
+
+_configured = False
+
+
+class _TraceIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        ctx = trace.get_current_span().get_span_context()
+        record.trace_id = format(ctx.trace_id, "032x") if ctx.is_valid else None
+        record.span_id = format(ctx.span_id, "016x") if ctx.is_valid else None
+        return True
+
+
+def setup_logging(service: str, level: str = "INFO") -> None:
+    """JSON lines on stderr, each with service, trace_id and span_id."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_TraceIdFilter())
+    handler.setFormatter(
+        JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s %(span_id)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            static_fields={"service": service},
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("aiokafka", "faststream", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def setup_tracing(service: str, otlp_endpoint: str | None) -> TracerProvider:
+    """Install the tracer provider once per process and instrument asyncpg."""
+    global _configured
+    provider = trace.get_tracer_provider()
+    if _configured and isinstance(provider, TracerProvider):
+        return provider
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces"), schedule_delay_millis=500)
+        )
+    trace.set_tracer_provider(provider)
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+
+    AsyncPGInstrumentor().instrument()
+    _configured = True
+    return provider
+
+
+def tracer(name: str = "unionops") -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def current_trace_headers() -> dict[str, str]:
+    """The current trace context as W3C headers, for storing with an outbox row."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def context_from_headers(headers: dict[str, str]) -> otel_context.Context:
+    return propagate.extract(headers)
+
+
+def trace_id_hex() -> str | None:
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else None

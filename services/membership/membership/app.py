@@ -1,0 +1,27 @@
+"""Wiring of the membership service."""
+from pathlib import Path
+
+from contracts.events import MemberContactChanged, MemberJoined, UnionEstablished
+from membership import api, handlers
+from membership.settings import Settings
+from unionops.service import Runtime, create_app
+
+settings = Settings()
+
+
+async def ensure_city_root(runtime: Runtime) -> None:
+    async with runtime.pool.acquire() as conn:
+        await handlers.ensure_city_root(conn, settings.city_region_code, settings.city_name)
+
+
+app = create_app(
+    name="membership",
+    title="UnionOps membership",
+    description="组织与会员：组织树、实名入会、会员档案。",
+    settings=settings,
+    database_url=settings.database_url,
+    migrations=Path(__file__).parent / "migrations",
+    routers=[api.router],
+    publishes=[UnionEstablished, MemberJoined, MemberContactChanged],
+    startup=[ensure_city_root],
+)
