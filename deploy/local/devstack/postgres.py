@@ -74,7 +74,9 @@ def start(data_dir: Path, port: int, *, fsync: bool = True, log_file: Path | Non
         "-c", f"fsync={'on' if fsync else 'off'}", "-c", "synchronous_commit=on",
     ]
     out = open(log_file, "ab") if log_file else None
-    return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT if out else None, **kwargs)
+    # Own session: a Ctrl-C meant for `make run` must not kill the database before the services.
+    return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True,
+                            **kwargs)
 
 
 def wait_ready(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:

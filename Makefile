@@ -1,0 +1,55 @@
+# UnionOps — the two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYTHONPATH := libs:deploy/local:services/membership:services/welfare:services/competitions:services/notify
+
+.PHONY: run test unit bench token traces trace mail seed contracts check-contracts clean help
+
+help:
+	@echo "make run    — start the whole system locally (Ctrl-C stops it)"
+	@echo "make test   — install what is needed and run every test"
+	@echo "make bench  — end-to-end and raw-pipeline throughput/latency"
+	@echo "make token [ARGS='--role staff --org <id>'] — a staff bearer token"
+	@echo "make traces | make trace ID=<trace id> | make mail"
+
+$(VENV)/.installed: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --no-deps -r requirements.lock
+	$(PY) -m pip check
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m devstack.run
+
+test: $(VENV)/.installed
+	$(PY) -m contracts.generate --check
+	$(PY) -m pytest -q
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not integration"
+
+bench: $(VENV)/.installed
+	$(PY) -m devstack.bench $(ARGS)
+
+token: $(VENV)/.installed
+	@$(PY) -m devstack.token $(ARGS)
+
+traces: $(VENV)/.installed
+	@$(PY) -m devstack.traces recent
+
+trace: $(VENV)/.installed
+	@$(PY) -m devstack.traces show $(ID)
+
+mail: $(VENV)/.installed
+	@$(PY) -m devstack.smtpsink list
+
+seed: $(VENV)/.installed
+	$(PY) -m devstack.seed
+
+contracts: $(VENV)/.installed
+	$(PY) -m contracts.generate
+
+clean:
+	rm -rf .state

@@ -1,0 +1,154 @@
+"""Starting and stopping the stack's processes from Python (used by the tests and the bench;
+`make run` puts the long-running ones under honcho)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from devstack import broker, postgres
+from devstack.config import DATABASES, REPO, StackConfig
+
+
+def wait_http_ready(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{url}: process exited with code {proc.returncode}")
+        try:
+            r = httpx.get(url, timeout=2)
+            if r.status_code == 200:
+                return
+            last = r.text
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not ready after {timeout}s: {last}")
+
+
+@dataclass
+class Infrastructure:
+    """PostgreSQL (one database per service) and the broker."""
+
+    config: StackConfig
+    fsync: bool = True
+    pg: subprocess.Popen | None = None
+    kafka: subprocess.Popen | None = None
+
+    def start(self) -> "Infrastructure":
+        cfg = self.config
+        cfg.state_dir.mkdir(parents=True, exist_ok=True)
+        logs = cfg.state_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        postgres.init_cluster(cfg.state_dir / "postgres")
+        self.pg = postgres.start(cfg.state_dir / "postgres", cfg.pg_port, fsync=self.fsync, log_file=logs / "postgres.log")
+        self.start_broker()
+        postgres.wait_ready(cfg.pg_port, proc=self.pg)
+        asyncio.run(create_databases(cfg))
+        return self
+
+    def start_broker(self) -> None:
+        self.kafka = broker.start(self.config.state_dir, self.config.kafka_port,
+                                  log_file=self.config.state_dir / "logs" / "broker.log")
+        broker.wait_ready(self.config.kafka_port, proc=self.kafka)
+
+    def stop_broker(self) -> None:
+        if self.kafka is not None:
+            broker.stop(self.kafka)
+
+    def stop(self) -> None:
+        self.stop_broker()
+        if self.pg is not None:
+            postgres.stop(self.pg)
+
+
+async def create_databases(cfg: StackConfig) -> None:
+    from unionops.db import ensure_database
+
+    for name in DATABASES:
+        await ensure_database(cfg.dsn("postgres"), name)
+
+
+@dataclass
+class ServiceProcess:
+    """One service as a separate OS process, as in production."""
+
+    config: StackConfig
+    name: str
+    extra_env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return self.config.url(self.name)
+
+    def start(self, wait: bool = True) -> "ServiceProcess":
+        log = open(self.config.state_dir / "logs" / f"{self.name}.log", "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", self.name], env=self.config.service_env(self.name, self.extra_env),
+            cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        )
+        if wait:
+            wait_http_ready(self.url + "/health/ready", proc=self.proc)
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        """kill -9: no shutdown hooks, no flush — a crash."""
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+@dataclass
+class HelperProcess:
+    """The trace receiver or the SMTP sink."""
+
+    config: StackConfig
+    name: str
+    args: list[str]
+    ready_url: str
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> "HelperProcess":
+        log = open(self.config.state_dir / "logs" / f"{self.name}.log", "ab")
+        env = dict(os.environ, PYTHONPATH=self.config.pythonpath(), PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen([sys.executable, "-m", *self.args], env=env, cwd=REPO, stdout=log,
+                                     stderr=subprocess.STDOUT)
+        wait_http_ready(self.ready_url, proc=self.proc)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def tracesink(cfg: StackConfig) -> HelperProcess:
+    return HelperProcess(cfg, "tracesink", ["devstack.tracesink", "--port", str(cfg.tracesink_port), "--dsn",
+                                            cfg.dsn("traces")], cfg.tracesink_url + "/health/ready")
+
+
+def smtpsink(cfg: StackConfig) -> HelperProcess:
+    return HelperProcess(cfg, "smtpsink", ["devstack.smtpsink", "--smtp-port", str(cfg.smtp_port), "--http-port",
+                                           str(cfg.smtp_http_port), "--dir", str(cfg.state_dir / "mail")],
+                         cfg.smtpsink_url + "/health/ready")

@@ -1,0 +1,224 @@
+"""The shared plumbing against the real broker and the real PostgreSQL: outbox, relay (incl.
+replay after the memory broker lost its log) and the idempotent consumer with its DLQ."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+from opentelemetry import trace
+
+from contracts.events import MemberJoined, dlq_topic
+from tests.kafka_util import header, read_topic
+from unionops import db, outbox
+from unionops.consumer import IdempotentConsumer
+from unionops.kafka import ensure_topics
+from unionops.relay import OutboxRelay
+from unionops.service import _subscribe
+from unionops.settings import CommonSettings
+from unionops.telemetry import setup_tracing
+
+pytestmark = pytest.mark.integration
+
+TOPIC = MemberJoined.topic
+
+
+def joined(name: str = "张三") -> MemberJoined:
+    return MemberJoined(member_id=uuid.uuid4(), union_id=uuid.uuid4(), union_name="测试工会", org_path=[uuid.uuid4()],
+                        name=name, gender="male", birth_year=1990, joined_on=date.today())
+
+
+async def eventually(check, timeout: float = 40.0, interval: float = 0.2):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true after {timeout}s: {check.__name__}")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture(scope="module")
+async def plumbing(infra, stack_config, tmp_path_factory):
+    dsn = stack_config.dsn("plumbing")
+    await db.ensure_database(stack_config.dsn("postgres"), "plumbing")
+    migrations = tmp_path_factory.mktemp("plumbing-migrations")
+    (migrations / "001_effects.sql").write_text(
+        "CREATE TABLE effects (event_id uuid NOT NULL, consumer text NOT NULL, member_name text NOT NULL);")
+    await db.migrate(dsn, migrations)
+    settings = CommonSettings(KAFKA_BOOTSTRAP_SERVERS=stack_config.bootstrap, OTEL_EXPORTER_OTLP_ENDPOINT=None)
+    setup_tracing("plumbing-test", None)
+    await ensure_topics(settings, [TOPIC, dlq_topic(TOPIC)])
+    pool = await db.create_pool(dsn)
+    producer = AIOKafkaProducer(bootstrap_servers=stack_config.bootstrap, acks="all")
+    await producer.start()
+    relay = OutboxRelay(dsn, producer, source="unionops/test", poll_interval=0.2,
+                        ensure_topics=lambda: ensure_topics(settings, [TOPIC], timeout=5))
+    task = asyncio.create_task(relay.run())
+    yield {"dsn": dsn, "pool": pool, "producer": producer, "relay": relay, "settings": settings,
+           "bootstrap": stack_config.bootstrap}
+    relay.stop()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await producer.stop()
+    await pool.close()
+
+
+async def published(pool, event_id) -> bool:
+    return bool(await pool.fetchval("SELECT published_at IS NOT NULL FROM outbox WHERE event_id = $1", event_id))
+
+
+async def test_events_of_a_rolled_back_transaction_are_never_published(plumbing):
+    pool = plumbing["pool"]
+    event = joined("回滚")
+    with pytest.raises(RuntimeError):
+        async with pool.acquire() as conn, conn.transaction():
+            await outbox.record(conn, event)
+            raise RuntimeError("the state change failed")
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE payload->>'member_id' = $1", str(event.member_id)) == 0
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        async with pool.acquire() as conn:
+            await outbox.record(conn, joined())
+
+
+async def test_relay_publishes_cloudevents_with_the_stored_trace_context(plumbing):
+    pool = plumbing["pool"]
+    event = joined()
+    with trace.get_tracer("test").start_as_current_span("admit member") as span:
+        trace_id = format(span.get_span_context().trace_id, "032x")
+        async with pool.acquire() as conn, conn.transaction():
+            event_id = await outbox.record(conn, event)
+
+    async def is_published():
+        return await published(pool, event_id)
+
+    await eventually(is_published)
+    records = [r for r in await read_topic(plumbing["bootstrap"], TOPIC) if header(r, "ce_id") == str(event_id)]
+    assert len(records) == 1
+    r = records[0]
+    assert header(r, "ce_type") == "MemberJoined"
+    assert header(r, "ce_source") == "unionops/test"
+    assert header(r, "ce_specversion") == "1.0"
+    assert r.key == str(event.member_id).encode()
+    assert header(r, "traceparent").split("-")[1] == trace_id
+    assert MemberJoined.model_validate_json(r.value) == event
+
+
+async def test_broker_refuses_a_value_that_breaks_the_topic_schema(plumbing):
+    with pytest.raises(Exception):
+        await plumbing["producer"].send_and_wait(TOPIC, b'{"member_id": "not-a-member"}', key=b"x")
+
+
+def make_consumer(plumbing, name: str, fail_for: set[str] = frozenset()) -> IdempotentConsumer:
+    consumer = IdempotentConsumer(name, lambda: plumbing["pool"], lambda: plumbing["producer"], max_retries=2,
+                                  retry_backoff=0.01)
+
+    @consumer.on(MemberJoined)
+    async def record_effect(conn, event: MemberJoined, env):
+        if event.name in fail_for:
+            raise ValueError(f"cannot handle {event.name}")
+        await conn.execute("INSERT INTO effects (event_id, consumer, member_name) VALUES ($1, $2, $3)",
+                           env.id, name, event.name)
+
+    return consumer
+
+
+async def stage(pool, *events) -> list[uuid.UUID]:
+    async with pool.acquire() as conn, conn.transaction():
+        return await outbox.record_many(conn, events)
+
+
+async def test_each_event_takes_effect_once_though_delivered_twice(plumbing):
+    pool = plumbing["pool"]
+    (event_id,) = await stage(pool, joined("李四"))
+
+    async def is_published():
+        return await published(pool, event_id)
+
+    await eventually(is_published)
+    record = [r for r in await read_topic(plumbing["bootstrap"], TOPIC) if header(r, "ce_id") == str(event_id)][0]
+    consumer = make_consumer(plumbing, f"test.once.{uuid.uuid4().hex[:6]}")
+    await consumer.process([record, record])  # the same event twice in one batch
+    await consumer.process([record])  # and redelivered later
+    assert await pool.fetchval("SELECT count(*) FROM effects WHERE event_id = $1 AND consumer = $2",
+                               event_id, consumer.name) == 1
+
+
+async def test_a_failing_event_goes_to_the_dlq_and_the_consumer_keeps_going(plumbing):
+    pool = plumbing["pool"]
+    bad_id, good_id = await stage(pool, joined("坏消息"), joined("好消息"))
+
+    async def both_published():
+        return await published(pool, bad_id) and await published(pool, good_id)
+
+    await eventually(both_published)
+    records = [r for r in await read_topic(plumbing["bootstrap"], TOPIC) if header(r, "ce_id") in {str(bad_id), str(good_id)}]
+    consumer = make_consumer(plumbing, f"test.dlq.{uuid.uuid4().hex[:6]}", fail_for={"坏消息"})
+    await consumer.process(records)
+
+    effects = await pool.fetch("SELECT event_id FROM effects WHERE consumer = $1", consumer.name)
+    assert [r["event_id"] for r in effects] == [good_id]
+    status = await pool.fetchval("SELECT status FROM inbox WHERE consumer = $1 AND event_id = $2", consumer.name, bad_id)
+    assert status == "dead_lettered"
+    dead = [r for r in await read_topic(plumbing["bootstrap"], dlq_topic(TOPIC)) if header(r, "ce_id") == str(bad_id)]
+    assert len(dead) == 1
+    assert "cannot handle 坏消息" in header(dead[0], "dlq_error")
+    assert header(dead[0], "dlq_consumer") == consumer.name
+    # Redelivery of the dead-lettered event does not try again nor dead-letter twice.
+    await consumer.process(records)
+    assert consumer.dead_lettered_total == 1
+
+
+async def test_a_malformed_message_is_dead_lettered_not_retried_forever(plumbing):
+    producer = plumbing["producer"]
+    consumer = make_consumer(plumbing, f"test.malformed.{uuid.uuid4().hex[:6]}")
+    meta = await producer.send_and_wait(dlq_topic(TOPIC), b"not json", key=b"k")  # any topic without a schema
+    from types import SimpleNamespace
+    record = SimpleNamespace(topic=TOPIC, partition=meta.partition, offset=meta.offset, key=b"k", value=b"not json",
+                             headers=[("ce_id", b"bad"), ("ce_type", b"MemberJoined"), ("ce_source", b"x")])
+    await consumer.process([record])
+    assert consumer.dead_lettered_total == 1
+
+
+async def test_faststream_subscriber_applies_events_from_the_broker_once(plumbing):
+    pool = plumbing["pool"]
+    name = f"test.subscriber.{uuid.uuid4().hex[:6]}"
+    consumer = make_consumer(plumbing, name)
+    broker = KafkaBroker(plumbing["bootstrap"])
+    _subscribe(broker, consumer, plumbing["settings"])
+    ids = await stage(pool, *(joined(f"会员{i}") for i in range(20)))
+    await broker.start()
+    try:
+        async def all_applied():
+            n = await pool.fetchval("SELECT count(*) FROM effects WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
+                                    name, ids)
+            return n == len(ids)
+
+        await eventually(all_applied, timeout=60)
+    finally:
+        await broker.stop()
+    assert await pool.fetchval("SELECT count(DISTINCT event_id) = count(*) FROM effects WHERE consumer = $1", name)
+
+
+async def test_relay_replays_what_a_restarted_memory_broker_forgot(plumbing, infra):
+    pool = plumbing["pool"]
+    (before,) = await stage(pool, joined("重启前"))
+
+    async def before_published():
+        return await published(pool, before)
+
+    await eventually(before_published)
+    infra.stop_broker()
+    infra.start_broker()  # empty: topics, records and offsets are gone
+    await ensure_topics(plumbing["settings"], [TOPIC, dlq_topic(TOPIC)])
+    (after,) = await stage(pool, joined("重启后"))
+
+    async def both_on_the_new_broker():
+        ids = {header(r, "ce_id") for r in await read_topic(plumbing["bootstrap"], TOPIC)}
+        return {str(before), str(after)} <= ids
+
+    await eventually(both_on_the_new_broker, timeout=60)

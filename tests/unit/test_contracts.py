@@ -1,0 +1,47 @@
+import json
+import uuid
+from datetime import date
+
+from contracts import generate
+from contracts.events import EVENT_TYPES, TOPICS, MemberContactChanged, MemberJoined
+
+
+def test_committed_schemas_match_the_models():
+    """A model changed without `make contracts` fails here (and in `make test`'s check)."""
+    rendered = generate.render()
+    stale = [str(p) for p, text in rendered.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+    assert stale == []
+
+
+def test_only_optional_fields_may_be_added_within_a_major_version():
+    old = MemberJoined.model_json_schema()
+    added_optional = json.loads(json.dumps(old))
+    added_optional["properties"]["nickname"] = {"type": "string"}
+    assert generate.incompatibilities(old, added_optional) == []
+    added_required = json.loads(json.dumps(added_optional))
+    added_required["required"].append("nickname")
+    assert generate.incompatibilities(old, added_required) == ["field 'nickname' became required"]
+    removed = json.loads(json.dumps(old))
+    del removed["properties"]["union_name"]
+    assert "field 'union_name' removed" in generate.incompatibilities(old, removed)
+
+
+def test_no_event_outside_the_restricted_topic_carries_id_numbers_or_phones():
+    for name, cls in EVENT_TYPES.items():
+        fields = set(cls.model_fields)
+        assert "id_number" not in fields, name
+        if not cls.restricted:
+            assert not {"phone", "email"} & fields, name
+    assert MemberContactChanged.restricted and MemberContactChanged.topic.startswith("membership.member-contact")
+
+
+def test_every_topic_is_per_aggregate_and_major_version():
+    for topic in TOPICS:
+        assert topic.rsplit(".", 1)[-1].startswith("v"), topic
+
+
+def test_event_key_is_the_aggregate_id():
+    mid = uuid.uuid4()
+    e = MemberJoined(member_id=mid, union_id=uuid.uuid4(), union_name="工会", org_path=[], name="张三",
+                     gender="male", birth_year=1990, joined_on=date.today())
+    assert e.key() == str(mid)
