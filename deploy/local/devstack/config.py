@@ -33,6 +33,9 @@ class StackConfig:
 
     @classmethod
     def from_env(cls) -> "StackConfig":
+        from dotenv import load_dotenv
+
+        load_dotenv(REPO / ".env", override=False)  # the same file the services read
         return cls(
             state_dir=Path(os.environ.get("UNIONOPS_STATE_DIR", REPO / ".state")).resolve(),
             pg_port=_env_int("PG_PORT", 55432),

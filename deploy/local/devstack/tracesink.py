@@ -227,7 +227,9 @@ def _json_dumps(value: Any) -> str:
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=_json_dumps, decoder=json.loads, schema="pg_catalog")
+    # jsonb goes in as JSON text: asyncpg would take a Python list inside a jsonb[] parameter
+    # for an array dimension. It comes out decoded.
+    await conn.set_type_codec("jsonb", encoder=str, decoder=json.loads, schema="pg_catalog")
 
 
 async def connect(dsn: str, timeout_s: float = CONNECT_TIMEOUT_S) -> asyncpg.Pool:
@@ -258,6 +260,8 @@ async def store(pool: asyncpg.Pool, rows: list[tuple]) -> None:
     if not rows:
         return
     columns = list(zip(*rows))
+    for json_column in (11, 12, 13):
+        columns[json_column] = [_json_dumps(v) for v in columns[json_column]]
     await pool.execute(INSERT, *columns)
 
 
@@ -316,7 +320,7 @@ async def find_traces(pool: asyncpg.Pool, flt: TraceFilter) -> list[dict[str, An
         conditions.append(f"name = {arg(flt.name)}")
     for key, value in flt.attrs:
         # `@>` on each candidate lets the GIN index answer the look-up.
-        conditions.append(f"attributes @> ANY({arg([{key: c} for c in attribute_candidates(value)])}::jsonb[])")
+        conditions.append(f"attributes @> ANY({arg([_json_dumps({key: c}) for c in attribute_candidates(value)])}::jsonb[])")
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     sql = f"""
         WITH hits AS (
@@ -487,9 +491,10 @@ def create_app(dsn: str, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> FastAP
         return trace_id, spans
 
     @app.get("/api/traces/{trace_id}", response_model=None)
-    async def get_trace(request: Request, trace_id: str, format: str = Query(default="json", pattern="^(json|text)$")):
+    async def get_trace(request: Request, trace_id: str,
+                        output: str = Query(default="json", alias="format", pattern="^(json|text)$")):
         trace_id, spans = await one_trace(request, trace_id)
-        if format == "text":
+        if output == "text":
             return PlainTextResponse(render_tree(trace_id, spans))
         return {"trace_id": trace_id, "spans": spans, "services": sorted({s["service"] for s in spans}),
                 "duration_ms": _trace_duration(spans)}
