@@ -49,8 +49,11 @@ class _Item:
 class IdempotentConsumer:
     """Dispatches events of several types to handlers, exactly once in effect."""
 
-    def __init__(self, name: str, pool_getter: Callable[[], asyncpg.Pool], producer_getter: Callable[[], AIOKafkaProducer],
+    def __init__(self, name: str, pool_getter: Callable[[], asyncpg.Pool] | None = None,
+                 producer_getter: Callable[[], AIOKafkaProducer] | None = None,
                  *, max_retries: int = 3, retry_backoff: float = 0.05) -> None:
+        """`name` is the consumer group and the inbox's consumer name. A service's consumers are
+        bound to its pool and producer by `unionops.service.create_app`; tests may pass getters."""
         self.name = name
         self._pool = pool_getter
         self._producer = producer_getter
@@ -61,6 +64,10 @@ class IdempotentConsumer:
         self.applied_total = 0
         self.dead_lettered_total = 0
         self._tracer = tracer("unionops.consumer")
+
+    def bind(self, pool_getter: Callable[[], asyncpg.Pool], producer_getter: Callable[[], AIOKafkaProducer],
+             max_retries: int) -> None:
+        self._pool, self._producer, self.max_retries = pool_getter, producer_getter, max_retries
 
     def on(self, event_cls: type[DomainEvent]) -> Callable[[Handler], Handler]:
         """Register the handler of one event type (decorator)."""

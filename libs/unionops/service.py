@@ -83,6 +83,8 @@ def create_app(
         broker.publisher(cls.topic, title=f"{cls.topic}:{cls.event_type()}", schema=cls,
                          description=(cls.__doc__ or "").strip())
     for consumer in runtime.consumers:
+        if consumer._pool is None:
+            consumer.bind(lambda: runtime.pool, lambda: runtime.producer, settings.consumer_max_retries)
         _subscribe(broker, consumer, settings)
     spec = AsyncAPI(broker, title=f"{title} events", version="1.0.0", description=description)
 

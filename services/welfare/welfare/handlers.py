@@ -1,0 +1,74 @@
+"""Commands and projections of the welfare service. Each runs in the caller's transaction; a
+command stages its events in the outbox of that same transaction."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+from opentelemetry import trace
+
+from contracts.events import MemberJoined
+from unionops import outbox
+from unionops.auth import Principal
+from unionops.envelope import Envelope
+from unionops.pii import Vault
+from welfare.domain import KnownMember, open_case
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    member_id: uuid.UUID
+    kind: str
+    source: str
+    summary: str
+    today: date
+
+
+# ---- projections of other services' events -----------------------------------------------------
+
+async def project_member_joined(conn: asyncpg.Connection, event: MemberJoined, envelope: Envelope) -> None:
+    """Keep the member welfare may aid. An upsert, so a replayed event changes nothing."""
+    await conn.execute(
+        "INSERT INTO members (member_id, union_id, union_name, org_path, name, gender, is_migrant_worker, joined_on,"
+        " last_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT (member_id) DO UPDATE SET union_id = EXCLUDED.union_id, union_name = EXCLUDED.union_name,"
+        " org_path = EXCLUDED.org_path, name = EXCLUDED.name, gender = EXCLUDED.gender,"
+        " is_migrant_worker = EXCLUDED.is_migrant_worker, joined_on = EXCLUDED.joined_on,"
+        " last_event_id = EXCLUDED.last_event_id, updated_at = now()",
+        event.member_id, event.union_id, event.union_name, event.org_path, event.name, event.gender,
+        event.is_migrant_worker, event.joined_on, envelope.id,
+    )
+
+
+# ---- commands -----------------------------------------------------------------------------------
+
+async def load_member(conn: asyncpg.Connection, member_id: uuid.UUID) -> KnownMember | None:
+    row = await conn.fetchrow(
+        "SELECT member_id, union_id, union_name, org_path, name, gender, is_migrant_worker, joined_on"
+        " FROM members WHERE member_id = $1", member_id)
+    return KnownMember(**dict(row)) if row else None
+
+
+async def open_assistance_case(conn: asyncpg.Connection, cmd: OpenCase, actor: Principal, vault: Vault) -> dict:
+    """Open a case (立案) for a member of the caller's subtree; CaseOpened carries no summary."""
+    member = await load_member(conn, cmd.member_id)
+    case = open_case(member, kind=cmd.kind, source=cmd.source, opened_by=actor.subject, today=cmd.today)
+    actor.require_scope(case.org_path)
+    await conn.execute(
+        "INSERT INTO assistance_cases (id, member_id, union_id, org_path, kind, source, status, summary_enc,"
+        " opened_on, opened_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        case.id, case.member_id, case.union_id, case.org_path, case.kind, case.source, case.status,
+        vault.encrypt("case_summary", cmd.summary), case.opened_on, case.opened_by,
+    )
+    await conn.execute(
+        "INSERT INTO case_history (case_id, status, actor, detail) VALUES ($1, $2, $3, $4)",
+        case.id, case.status, actor.subject, {"source": case.source},
+    )
+    await outbox.record(conn, case.opened_event())
+    trace.get_current_span().set_attribute("case.id", str(case.id))
+    # No summary here: this body is also what the Idempotency-Key table keeps for replays.
+    return {"id": case.id, "member_id": case.member_id, "member_name": member.name, "union_id": case.union_id,
+            "union_name": member.union_name, "kind": case.kind, "source": case.source, "status": case.status,
+            "opened_on": case.opened_on, "opened_by": case.opened_by}

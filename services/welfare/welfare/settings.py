@@ -1,0 +1,8 @@
+from pydantic import Field
+
+from unionops.settings import CommonSettings
+
+
+class Settings(CommonSettings):
+    database_url: str = Field("postgresql://postgres@127.0.0.1:55432/welfare", alias="WELFARE_DATABASE_URL")
+    http_port: int = Field(8002, alias="WELFARE_HTTP_PORT")

@@ -1,0 +1,108 @@
+"""Helpers for integration tests that need real members: membership runs as its own process and
+publishes UnionEstablished / MemberJoined exactly as in production; these helpers speak to it
+over HTTP and wait for other services' projections."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Iterator
+
+import httpx
+
+from devstack.config import StackConfig
+from devstack.processes import ServiceProcess
+from unionops.auth import issue_token, root_org_id
+from unionops.pii import check_character
+from unionops.settings import CommonSettings
+
+CITY_REGION_CODE = CommonSettings().city_region_code
+_serial = itertools.count(int(time.time()) % 500)
+
+
+def token(role: str, org_id: uuid.UUID | str, subject: str = "tester") -> str:
+    return issue_token(CommonSettings(), subject=subject, role=role, org_id=org_id)
+
+
+def bearer(role: str, org_id: uuid.UUID | str, subject: str = "tester") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, org_id, subject)}"}
+
+
+def admin_headers() -> dict[str, str]:
+    return bearer("federation_admin", root_org_id(CITY_REGION_CODE), "city-admin")
+
+
+def resident_id(*, female: bool = False) -> str:
+    """A fresh valid 18-digit resident ID number (GB 11643-1999) for each call."""
+    n = next(_serial)
+    birth = f"19{70 + n % 30:02d}{1 + n % 12:02d}{1 + n % 28:02d}"
+    seq = f"{(n * 7) % 50:02d}" + str((2 * (n % 5)) + (0 if female else 1))
+    first17 = "510104" + birth + seq
+    return first17 + check_character(first17)
+
+
+@contextlib.contextmanager
+def running(stack_config: StackConfig, *names: str) -> Iterator[dict[str, ServiceProcess]]:
+    """Start the named services as processes, in order, and stop them all afterwards."""
+    started: list[ServiceProcess] = []
+    try:
+        for name in names:
+            # No trace receiver runs in these tests; exporting would only retry and slow shutdown.
+            started.append(ServiceProcess(stack_config, name, {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}).start())
+        yield {p.name: p for p in started}
+    finally:
+        for p in reversed(started):
+            p.stop()
+
+
+@dataclass
+class Branch:
+    """district → street → grassroots: a subtree to put members in."""
+
+    district: uuid.UUID
+    street: uuid.UUID
+    grassroots: uuid.UUID
+
+
+class Membership:
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.Client(base_url=base_url, headers=admin_headers(), timeout=10)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def unit(self, parent_id: uuid.UUID, name: str, level: str, kind: str) -> uuid.UUID:
+        r = self.http.post("/organisations", json={"parent_id": str(parent_id), "name": name, "level": level,
+                                                    "kind": kind, "region_code": "510104"})
+        assert r.status_code == 201, r.text
+        return uuid.UUID(r.json()["id"])
+
+    def branch(self, label: str) -> Branch:
+        suffix = uuid.uuid4().hex[:6]
+        district = self.unit(root_org_id(CITY_REGION_CODE), f"{label}区总工会{suffix}", "district",
+                             "district_federation")
+        street = self.unit(district, f"{label}街道工会{suffix}", "street", "street_union")
+        grassroots = self.unit(street, f"{label}机械厂工会{suffix}", "grassroots", "enterprise_union")
+        return Branch(district, street, grassroots)
+
+    def admit(self, union_id: uuid.UUID, name: str, *, female: bool = False, migrant: bool = False) -> uuid.UUID:
+        r = self.http.post("/members", json={"union_id": str(union_id), "name": name,
+                                              "id_number": resident_id(female=female), "is_migrant_worker": migrant})
+        assert r.status_code == 201, r.text
+        return uuid.UUID(r.json()["id"])
+
+
+async def eventually(probe: Callable[[], Awaitable[object]], *, timeout: float = 30.0, what: str = "condition"):
+    """Poll `probe` until it returns something truthy; the first consumer-group join on the
+    local broker takes several seconds, so the default deadline is generous."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.2)
