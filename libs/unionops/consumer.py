@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
@@ -21,6 +22,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import ValidationError
 
 from contracts.events import DomainEvent, dlq_topic, event_class
+from unionops import metrics
 from unionops.envelope import Envelope, EnvelopeError, from_record
 from unionops.telemetry import context_from_headers, tracer
 
@@ -98,10 +100,20 @@ class IdempotentConsumer:
     async def process(self, records) -> None:
         """Apply a batch of ConsumerRecords. Returns when every record is applied, skipped as a
         duplicate, or dead-lettered; raises only for infrastructure failures."""
+        started = time.perf_counter()
+        try:
+            await self._process(records)
+        finally:
+            metrics.consumer_batch_duration.record(time.perf_counter() - started, {"consumer": self.name})
+
+    async def _process(self, records) -> None:
         items = [self._prepare(r) for r in records]
         for bad in [i for i in items if i.error]:
             await self._dead_letter(bad, bad.error)
         todo = [i for i in items if i.handler is not None and not i.error]
+        ignored = len(items) - len(todo) - sum(1 for i in items if i.error)
+        if ignored:
+            metrics.consumer_events.add(ignored, {"consumer": self.name, "outcome": "ignored"})
         if not todo:
             return
         try:
@@ -137,6 +149,9 @@ class IdempotentConsumer:
                 await self._handle(conn, item)
                 applied += 1
         self.applied_total += applied
+        metrics.consumer_events.add(applied, {"consumer": self.name, "outcome": "applied"})
+        if len(items) > applied:
+            metrics.consumer_events.add(len(items) - applied, {"consumer": self.name, "outcome": "duplicate"})
 
     async def _handle(self, conn: asyncpg.Connection, item: _Item) -> None:
         env = item.envelope
@@ -185,6 +200,7 @@ class IdempotentConsumer:
         ]
         await self._producer().send_and_wait(dlq_topic(record.topic), record.value, key=record.key, headers=headers)
         self.dead_lettered_total += 1
+        metrics.consumer_events.add(1, {"consumer": self.name, "outcome": "dead_lettered"})
         log.error("event dead-lettered", extra={"topic": record.topic, "offset": record.offset, "reason": reason[:300]})
         if item.envelope is None:
             return

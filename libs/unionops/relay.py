@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from unionops import db
+from unionops import db, metrics
 from unionops.envelope import Envelope
 from unionops.telemetry import context_from_headers, current_trace_headers, tracer
 
@@ -170,6 +170,9 @@ class OutboxRelay:
                 [(t, p, o) for (t, p), o in self._max_offsets.items() if t not in lost_topics],
             )
         self.published_total += len(done)
+        for topic in {r["topic"] for r in rows if r["id"] in set(done)}:
+            metrics.outbox_published.add(sum(1 for r in rows if r["topic"] == topic and r["id"] in set(done)),
+                                         {"topic": topic})
         if failed:
             if self.ensure_topics is not None:
                 try:

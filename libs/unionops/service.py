@@ -24,6 +24,7 @@ from unionops import db, problems
 from unionops.auth import Authenticator
 from unionops.consumer import IdempotentConsumer
 from unionops.kafka import ensure_topics, new_producer
+from unionops.metrics import prometheus_text, set_consumer_lag, set_outbox_backlog, setup_metrics
 from unionops.pii import Vault
 from unionops.relay import OutboxRelay
 from unionops.settings import CommonSettings
@@ -77,6 +78,7 @@ def create_app(
         vault=Vault(settings.pii_encryption_key, settings.pii_hash_key),
         consumers=list(consumers),
     )
+    setup_metrics(name)  # before the FastAPI instrumentation takes its meter
     broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=name, logger=logging.getLogger("faststream"))
     runtime.broker = broker
     for cls in publishes:
@@ -165,6 +167,16 @@ def create_app(
                 "relay_leader": bool(runtime.relay and runtime.relay.is_leader)}
         return JSONResponse(body, status_code=200 if ok else 503)
 
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
+    async def metrics_endpoint():
+        if runtime.pool is not None:
+            try:
+                set_outbox_backlog(name, await asyncio.wait_for(OutboxRelay.backlog(runtime.pool), 2))
+            except Exception:  # the scrape still answers with what is known
+                pass
+        body, content_type = prometheus_text()
+        return Response(body, media_type=content_type)
+
     @app.get("/asyncapi.json", tags=["docs"])
     async def asyncapi_json():
         return Response(spec.to_json(), media_type="application/json")
@@ -182,7 +194,20 @@ def create_app(
 
 def _subscribe(broker: KafkaBroker, consumer: IdempotentConsumer, settings: CommonSettings) -> None:
     async def handle(message=Context("message")) -> None:
-        await consumer.process(message.raw_message)
+        records = message.raw_message
+        await consumer.process(records)
+        last: dict = {}
+        for r in records:
+            last[(r.topic, r.partition)] = r.offset
+        for (topic, partition), offset in last.items():
+            try:
+                from aiokafka import TopicPartition
+
+                high = message.consumer.highwater(TopicPartition(topic, partition))
+            except Exception:  # not known yet for this partition
+                continue
+            if high is not None:
+                set_consumer_lag(consumer.name, topic, partition, high - offset - 1)
 
     handle.__name__ = consumer.name.replace(".", "_").replace("-", "_")
     broker.subscriber(

@@ -1,0 +1,153 @@
+"""Message templates: Jinja2 files in `templates/`, one pair per notification and version
+(`<name>.v<version>.subject.j2` and `.body.j2`), plain text in Chinese.
+
+A delivery stores the name and version it was created with, so publishing v2 of a template
+never changes what an already queued notification says; old versions stay on disk."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+# China has one time zone and no daylight saving: a fixed offset needs no tz database.
+BEIJING = timezone(timedelta(hours=8), "CST")
+
+
+class TemplateError(Exception):
+    """A template is missing or cannot be rendered with the given data."""
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    name: str
+    version: int
+    event_type: str
+    description: str
+    sample: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+# ---- Chinese formatting (Jinja filters) ------------------------------------------------------
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value.astimezone(BEIJING) if value.tzinfo else value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    raise TemplateError(f"not a date: {value!r}")
+
+
+def cn_date(value: Any) -> str:
+    """2025-03-05 -> 2025年3月5日"""
+    d = _as_datetime(value)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def cn_datetime(value: Any) -> str:
+    """An instant in Beijing time: 2025年3月5日 14:30"""
+    d = _as_datetime(value)
+    return f"{cn_date(d)} {d:%H:%M}"
+
+
+def yuan(fen: int) -> str:
+    """Integer fen as yuan with thousands separators: 123450 -> 1,234.50元"""
+    if isinstance(fen, bool) or not isinstance(fen, int):
+        raise TemplateError(f"money must be integer fen, got {fen!r}")
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}元"
+
+
+def points(centipoints: int) -> str:
+    """Hundredths of a point, without trailing zeros: 8750 -> 87.5, 9000 -> 90"""
+    whole, frac = divmod(int(centipoints), 100)
+    return f"{whole}.{frac:02d}".rstrip("0").rstrip(".") if frac else str(whole)
+
+
+# ---- the registry ----------------------------------------------------------------------------
+
+TEMPLATES: tuple[TemplateSpec, ...] = (
+    TemplateSpec(
+        "member_joined", 1, "MemberJoined", "入会欢迎信",
+        sample={"name": "张三", "union_name": "示例科技有限公司工会", "joined_on": "2025-06-08"},
+    ),
+    TemplateSpec(
+        "case_opened", 1, "CaseOpened", "帮扶案件受理通知",
+        sample={"name": "李四", "case_ref": "3F2A9C1B", "case_kind_label": "医疗帮扶", "source_label": "本人申请",
+                "opened_on": "2025-08-15", "union_name": "示例科技有限公司工会"},
+    ),
+    TemplateSpec(
+        "contest_scored", 1, "ContestScored", "竞赛评分记录通知",
+        sample={"name": "王五", "contest_name": "2025年职工技能比赛", "criterion": "实操", "score_centipoints": 8750,
+                "max_centipoints": 10000, "scored_at": "2025-06-21T06:30:00+00:00"},
+    ),
+)
+
+class TemplateRegistry:
+    """Renders the registered templates; `defaults` are variables every template may use
+    (the sending federation's name)."""
+
+    def __init__(self, specs: tuple[TemplateSpec, ...] = TEMPLATES, *, directory: Path = TEMPLATE_DIR,
+                 defaults: dict[str, Any] | None = None) -> None:
+        self._specs = {(s.name, s.version): s for s in specs}
+        self._current = {}
+        for s in specs:
+            if s.version >= self._current.get(s.name, s).version:
+                self._current[s.name] = s
+        self.defaults = dict(defaults or {})
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            autoescape=False,  # plain-text mail: escaping would show "&lt;" to the member
+            undefined=jinja2.StrictUndefined,  # a missing variable fails the render, not the reader
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, yuan=yuan, points=points)
+
+    def current(self, name: str) -> TemplateSpec:
+        try:
+            return self._current[name]
+        except KeyError:
+            raise TemplateError(f"unknown template {name!r}") from None
+
+    def get(self, name: str, version: int | None = None) -> TemplateSpec:
+        if version is None:
+            return self.current(name)
+        try:
+            return self._specs[(name, version)]
+        except KeyError:
+            raise TemplateError(f"unknown template {name!r} v{version}") from None
+
+    def list(self) -> list[TemplateSpec]:
+        return sorted(self._current.values(), key=lambda s: s.name)
+
+    def render(self, name: str, version: int, variables: dict[str, Any]) -> Rendered:
+        spec = self.get(name, version)  # only registered names reach the file loader
+        data = {**self.defaults, **variables}
+        try:
+            subject = self._env.get_template(f"{spec.name}.v{spec.version}.subject.j2").render(data)
+            body = self._env.get_template(f"{spec.name}.v{spec.version}.body.j2").render(data)
+        except TemplateError:
+            raise
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{spec.name} v{spec.version}: {exc}") from exc
+        except (ValueError, TypeError) as exc:  # a filter given data of the wrong shape
+            raise TemplateError(f"{spec.name} v{spec.version}: {exc}") from exc
+        # A subject is one header line: newlines from the data must not start new headers.
+        return Rendered(subject=" ".join(subject.split()), body=body.strip() + "\n")
+
+    def preview(self, name: str, version: int | None = None, overrides: dict[str, Any] | None = None) -> tuple[TemplateSpec, Rendered]:
+        spec = self.get(name, version)
+        return spec, self.render(spec.name, spec.version, {**spec.sample, **(overrides or {})})

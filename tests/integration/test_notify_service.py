@@ -1,0 +1,346 @@
+"""Notify as a process: a member admitted through membership gets one welcome e-mail over real
+SMTP (the local sink), with retries on temporary refusals, none on permanent ones, and the
+outcome staged as NotificationDelivered / NotificationFailed in notify's outbox."""
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import time
+import uuid
+from datetime import date, datetime, timezone
+from email.message import EmailMessage
+
+import httpx
+import pytest
+
+from aiokafka import AIOKafkaProducer
+
+from contracts.events import CaseOpened, ContestScored, DomainEvent
+from devstack.processes import ServiceProcess, smtpsink, tracesink
+from tests.city import ROOT, admit, auth, found_district
+from unionops import db
+from unionops.envelope import Envelope
+
+pytestmark = pytest.mark.integration
+
+FIRST_DEADLINE = 45.0  # the first consumer-group join on the local broker takes several seconds
+DEADLINE = 30.0
+
+
+@pytest.fixture(scope="module")
+def stack(infra, stack_config):
+    started = []
+    try:
+        for proc in (
+            tracesink(stack_config),
+            smtpsink(stack_config),
+            ServiceProcess(stack_config, "membership"),
+            # Short retry steps and polls keep the retry test fast; the rules are those of production.
+            ServiceProcess(stack_config, "notify", {"NOTIFY_RETRY_BASE_SECONDS": "0.5",
+                                                   "NOTIFY_POLL_INTERVAL_SECONDS": "0.5"}),
+        ):
+            started.append(proc.start())
+        yield stack_config
+    finally:
+        for proc in reversed(started):
+            proc.stop()
+
+
+@pytest.fixture(scope="module")
+def membership(stack):
+    with httpx.Client(base_url=stack.url("membership"), timeout=10) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def notify(stack):
+    with httpx.Client(base_url=stack.url("notify"), timeout=10) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def sink(stack):
+    with httpx.Client(base_url=stack.smtpsink_url, timeout=10) as c:
+        yield c
+        c.post("/control/fail", json={"mode": "off"})
+
+
+@pytest.fixture(scope="module")
+def union_id(membership) -> str:
+    return found_district(membership, name=f"通知测试区总工会{uuid.uuid4().hex[:4]}").union_ids[0]
+
+
+def new_address() -> str:
+    return f"member-{uuid.uuid4().hex[:10]}@example.cn"
+
+
+def admit_member(membership, union_id: str, name: str, **extra) -> str:
+    r = admit(membership, union_id, name=name, **extra)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def db_fetch(stack_config, query: str, *args):
+    conn = await db.connect(stack_config.dsn("notify"))  # decodes jsonb
+    try:
+        return await conn.fetch(query, *args)
+    finally:
+        await conn.close()
+
+
+async def delivery(stack_config, member_id: str, *, status: str | None = None, timeout: float = DEADLINE,
+                   event_type: str = "MemberJoined"):
+    """The member's delivery for an event type once it has `status` (any, if None)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = await db_fetch(stack_config, "SELECT * FROM deliveries WHERE member_id = $1::uuid"
+                              " AND source_event_type = $2", str(member_id), event_type)
+        if rows and (status is None or rows[0]["status"] == status):
+            assert len(rows) == 1
+            return rows[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {status or ''} delivery for member {member_id} after {timeout}s: "
+                                 f"{[dict(r) for r in rows]}")
+        await asyncio.sleep(0.3)
+
+
+async def dispatcher_idle(stack_config) -> None:
+    """Wait until no sendable mail is queued, so a fault switched on next hits our mail only
+    (members admitted by earlier test modules of the session are notified too)."""
+    deadline = time.monotonic() + DEADLINE
+    while (await db_fetch(stack_config, "SELECT count(*) AS n FROM deliveries d JOIN contacts c USING (member_id)"
+                          " WHERE d.status IN ('pending', 'sending') AND c.email IS NOT NULL"))[0]["n"]:
+        assert time.monotonic() < deadline, "the dispatcher never went idle"
+        await asyncio.sleep(0.3)
+
+
+def mails_to(sink, address: str) -> list[dict]:
+    r = sink.get("/messages", params={"to": address})
+    assert r.status_code == 200, r.text
+    return r.json()["messages"]
+
+
+async def outbox_events(stack_config, delivery_id) -> list:
+    return await db_fetch(stack_config, "SELECT event_type, payload, trace_headers FROM outbox"
+                          " WHERE payload->>'notification_id' = $1 ORDER BY id", str(delivery_id))
+
+
+def trace_id(headers: dict) -> str:
+    return headers["traceparent"].split("-")[1]
+
+
+async def trace_spans(stack_config, tid: str, *, until: str) -> list[dict]:
+    """The trace's spans from the trace sink, once a span named `until` was exported."""
+    deadline = time.monotonic() + DEADLINE
+    async with httpx.AsyncClient(base_url=stack_config.tracesink_url, timeout=5) as client:
+        while True:
+            r = await client.get(f"/api/traces/{tid}")
+            if r.status_code == 200 and any(s["name"] == until for s in r.json()["spans"]):
+                return r.json()["spans"]
+            assert time.monotonic() < deadline, f"trace {tid} has no span {until!r}: {r.text[:2000]}"
+            await asyncio.sleep(0.5)
+
+
+async def test_a_new_member_gets_exactly_one_welcome_mail(stack, membership, notify, sink, union_id):
+    address = new_address()
+    member_id = admit_member(membership, union_id, "欧阳娜娜", email=address, phone="13912345678")
+
+    deadline = time.monotonic() + FIRST_DEADLINE
+    while not mails_to(sink, address):
+        assert time.monotonic() < deadline, "no welcome mail arrived"
+        await asyncio.sleep(0.3)
+    row = await delivery(stack, member_id, status="delivered")
+    await asyncio.sleep(1.0)  # nothing more comes after the first
+
+    [mail] = mails_to(sink, address)
+    assert mail["receipts"] == 1
+    assert mail["subject"].startswith("欢迎加入") and "通知测试区总工会" in mail["subject"]
+    assert mail["message_id"] == f"<{row['id']}@unionops.local>"
+    assert "欧阳娜娜同志" in mail["text"]
+    assert "13912345678" not in mail["text"]
+    assert row["attempts"] == 1 and row["channel"] == "email" and row["template"] == "member_joined"
+    assert row["org_path"][0] == ROOT and str(row["org_path"][-1]) == union_id
+
+    [event] = await outbox_events(stack, row["id"])
+    assert event["event_type"] == "NotificationDelivered"
+    assert event["payload"]["source_event_id"] == str(row["source_event_id"])
+    # One admission, one trace: the send and its event continue the trace of MemberJoined.
+    assert trace_id(event["trace_headers"]) == trace_id(row["trace_headers"])
+
+    spans = await trace_spans(stack, trace_id(row["trace_headers"]), until="publish notify.delivery.v1")
+    send = next(s for s in spans if s["name"] == "send member_joined")
+    parent = next(s for s in spans if s["span_id"] == send["parent_span_id"])
+    assert (parent["service"], parent["name"]) == ("notify", "process MemberJoined")
+    assert {s["service"] for s in spans} == {"membership", "notify"}
+    assert address not in str(spans) and "13912345678" not in str(spans)
+
+    [contact] = await db_fetch(stack, "SELECT * FROM contacts WHERE member_id = $1::uuid", member_id)
+    assert contact["phone_masked"] == "139****5678" and b"13912345678" not in bytes(contact["phone_enc"])
+
+    # Staff see the delivery within their subtree only.
+    listed = notify.get("/deliveries", params={"member_id": member_id}, headers=auth("auditor"))
+    assert listed.status_code == 200, listed.text
+    assert [d["status"] for d in listed.json()] == ["delivered"]
+    one = notify.get(f"/deliveries/{row['id']}", headers=auth("auditor"))
+    assert one.status_code == 200 and one.json()["member_id"] == member_id
+    elsewhere = found_district(membership)
+    outsider = auth("staff", elsewhere.id)
+    assert notify.get("/deliveries", params={"member_id": member_id}, headers=outsider).json() == []
+    assert notify.get(f"/deliveries/{row['id']}", headers=outsider).status_code == 404
+    assert notify.get("/deliveries").status_code == 401
+
+
+async def test_temporary_refusals_are_retried_and_the_mail_arrives_once(stack, membership, sink, union_id):
+    await dispatcher_idle(stack)
+    assert sink.post("/control/fail", json={"mode": "tempfail", "count": 2}).status_code == 200
+    address = new_address()
+    member_id = admit_member(membership, union_id, "李娜", email=address)
+
+    row = await delivery(stack, member_id, status="delivered")
+    assert row["attempts"] >= 3
+    [mail] = mails_to(sink, address)
+    assert mail["receipts"] == 1
+    assert [e["event_type"] for e in await outbox_events(stack, row["id"])] == ["NotificationDelivered"]
+
+
+async def test_a_permanent_refusal_fails_at_once_without_retry(stack, membership, sink, union_id):
+    await dispatcher_idle(stack)
+    assert sink.post("/control/fail", json={"mode": "permfail", "count": 1}).status_code == 200
+    address = new_address()
+    member_id = admit_member(membership, union_id, "王小明", email=address)
+
+    row = await delivery(stack, member_id, status="failed")
+    assert row["attempts"] == 1 and row["failure_reason"] == "rejected"
+    assert row["last_error"].startswith("rejected: 550")
+    [event] = await outbox_events(stack, row["id"])
+    assert event["event_type"] == "NotificationFailed"
+    assert event["payload"]["reason"] == "rejected" and event["payload"]["attempts"] == 1
+    assert address not in str(event["payload"])
+
+    await asyncio.sleep(2.0)  # several retry steps: none is taken
+    [again] = await db_fetch(stack, "SELECT status, attempts FROM deliveries WHERE id = $1", row["id"])
+    assert (again["status"], again["attempts"]) == ("failed", 1)
+    assert mails_to(sink, address) == []
+
+
+async def test_a_member_without_an_email_is_not_waited_for(stack, membership, union_id):
+    member_id = admit_member(membership, union_id, "赵六", phone="13800138000")
+
+    row = await delivery(stack, member_id, status="failed")
+    assert row["failure_reason"] == "no_address" and row["attempts"] == 0
+    [event] = await outbox_events(stack, row["id"])
+    assert event["event_type"] == "NotificationFailed" and event["payload"]["reason"] == "no_address"
+
+
+async def test_templates_are_listed_and_previewed_in_chinese(notify):
+    listed = notify.get("/templates", headers=auth("auditor"))
+    assert listed.status_code == 200
+    assert {t["name"] for t in listed.json()} == {"member_joined", "case_opened", "contest_scored"}
+
+    preview = notify.post("/templates/member_joined/preview", headers=auth("auditor"),
+                          json={"context": {"union_name": "示例机械厂工会"}})
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["subject"] == "欢迎加入示例机械厂工会"
+    assert "年" in preview.json()["body"] and "月" in preview.json()["body"]
+
+    assert notify.post("/templates/nope/preview", headers=auth("auditor")).status_code == 404
+    bad = notify.post("/templates/contest_scored/preview", headers=auth("auditor"),
+                      json={"context": {"score_centipoints": "很多"}})
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+
+
+async def publish(stack_config, event: DomainEvent, *, times: int = 1) -> uuid.UUID:
+    """Publish one CloudEvent as another service's relay would; `times` > 1 repeats the same
+    event id, as a relay does after a lost acknowledgement."""
+    env = Envelope(id=uuid.uuid4(), type=event.event_type(), source="tests", time=datetime.now(timezone.utc),
+                   data=event.model_dump(mode="json"), subject=event.key())
+    producer = AIOKafkaProducer(bootstrap_servers=stack_config.bootstrap)
+    await producer.start()
+    try:
+        for _ in range(times):
+            await producer.send_and_wait(event.topic, env.value(), key=event.key().encode(), headers=env.kafka_headers())
+    finally:
+        await producer.stop()
+    return env.id
+
+
+async def test_cases_and_scores_reach_the_member_once_each(stack, membership, sink, union_id):
+    address = new_address()
+    member_id = uuid.UUID(admit_member(membership, union_id, "孙丽", email=address))
+    welcome = await delivery(stack, member_id, status="delivered")
+
+    case = CaseOpened(case_id=uuid.uuid4(), member_id=member_id, union_id=uuid.UUID(union_id),
+                      org_path=welcome["org_path"], kind="medical", source="hotline", opened_on=date(2025, 8, 15))
+    score = ContestScored(contest_id=uuid.uuid4(), contest_name="2025年职工技能比赛", entry_id=uuid.uuid4(),
+                          member_id=member_id, judge_id="judge-3", criterion="实操", score_centipoints=8750,
+                          max_centipoints=10000, scored_at=datetime(2025, 6, 21, 6, 30, tzinfo=timezone.utc))
+    await publish(stack, case)
+    score_event_id = await publish(stack, score, times=2)
+
+    case_row = await delivery(stack, member_id, status="delivered", event_type="CaseOpened")
+    score_row = await delivery(stack, member_id, status="delivered", event_type="ContestScored")
+    assert score_row["source_event_id"] == score_event_id
+    # ContestScored carries no org path: notify takes it from the members it has seen join.
+    assert score_row["org_path"] == welcome["org_path"] == case_row["org_path"]
+
+    mails = {m["subject"]: m for m in mails_to(sink, address)}
+    assert set(mails) == {welcome_subject(welcome), "工会已受理您的医疗帮扶案件", "2025年职工技能比赛：您的评分已记录"}
+    assert all(m["receipts"] == 1 for m in mails.values())
+    score_text = mails["2025年职工技能比赛：您的评分已记录"]["text"]
+    assert "87.5分（满分100分）" in score_text and "2025年6月21日 14:30" in score_text
+    assert "judge-3" not in score_text
+
+
+def welcome_subject(row) -> str:
+    return "欢迎加入" + row["context"]["union_name"]
+
+
+async def test_a_delivery_waiting_too_long_for_an_address_fails(stack):
+    """A notification whose member never gets a contact gives up after NOTIFY_CONTACT_WAIT_SECONDS."""
+    conn = await db.connect(stack.dsn("notify"))
+    try:
+        delivery_id = await conn.fetchval(
+            "INSERT INTO deliveries (id, source_event_id, source_event_type, member_id, channel, template,"
+            " template_version, context, created_at) VALUES ($1, $2, 'MemberJoined', $3, 'email', 'member_joined', 1,"
+            " '{}'::jsonb, now() - interval '1 hour') RETURNING id", uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    finally:
+        await conn.close()
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        [row] = await db_fetch(stack, "SELECT status, failure_reason FROM deliveries WHERE id = $1", delivery_id)
+        if row["status"] == "failed":
+            break
+        assert time.monotonic() < deadline, "the waiting delivery was never given up"
+        await asyncio.sleep(0.3)
+    assert row["failure_reason"] == "no_address"
+    [event] = await outbox_events(stack, delivery_id)
+    assert (event["event_type"], event["payload"]["reason"]) == ("NotificationFailed", "no_address")
+
+
+async def test_a_send_interrupted_after_the_server_accepted_it_is_resent_with_the_same_message_id(stack, sink):
+    """The one ambiguous window: the server said 250, the process died before committing
+    'delivered'. The lease runs out, the mail goes again with the same Message-ID, and the
+    receiving side folds the two receipts into one message."""
+    address, member_id, delivery_id = new_address(), uuid.uuid4(), uuid.uuid4()
+    first = EmailMessage()
+    first["Message-ID"], first["From"], first["To"] = f"<{delivery_id}@unionops.local>", "noreply@unionops.local", address
+    first["Subject"] = "欢迎加入示例工会"
+    first.set_content("第一次发送")
+    with smtplib.SMTP("127.0.0.1", stack.smtp_port, timeout=10) as smtp:
+        smtp.send_message(first)
+    conn = await db.connect(stack.dsn("notify"))
+    try:
+        async with conn.transaction():
+            await conn.execute("INSERT INTO contacts (member_id, name, email) VALUES ($1, '周杰', $2)", member_id, address)
+            await conn.execute(
+                "INSERT INTO deliveries (id, source_event_id, source_event_type, member_id, channel, template,"
+                " template_version, context, status, attempts, lease_expires_at) VALUES ($1, $2, 'MemberJoined', $3,"
+                " 'email', 'member_joined', 1, $4, 'sending', 1, now() - interval '1 second')",
+                delivery_id, uuid.uuid4(), member_id, {"union_name": "示例工会", "joined_on": "2025-06-08"})
+    finally:
+        await conn.close()
+
+    row = await delivery(stack, member_id, status="delivered")
+    assert row["attempts"] == 2
+    [mail] = mails_to(sink, address)
+    assert mail["message_id"] == f"<{delivery_id}@unionops.local>" and mail["receipts"] == 2
