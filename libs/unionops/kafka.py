@@ -54,3 +54,10 @@ async def ensure_topics(settings: CommonSettings, topics: list[str], *, timeout:
             await asyncio.sleep(0.5)
         finally:
             await admin.close()
+
+
+async def broker_is_new(settings: CommonSettings, service: str) -> bool:
+    """True when the relay's marker topic had to be created: the broker has not seen this
+    service's relay before (first start, or a memory broker that restarted)."""
+    marker = CommonSettings.model_validate(settings.model_dump(by_alias=True) | {"KAFKA_TOPIC_PARTITIONS": 1})
+    return bool(await ensure_topics(marker, [f"_unionops.relay.{service}"], timeout=5))

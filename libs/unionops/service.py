@@ -23,7 +23,7 @@ from contracts.events import DomainEvent, dlq_topic
 from unionops import db, problems
 from unionops.auth import Authenticator
 from unionops.consumer import IdempotentConsumer
-from unionops.kafka import ensure_topics, new_producer
+from unionops.kafka import broker_is_new, ensure_topics, new_producer
 from unionops.metrics import prometheus_text, set_consumer_lag, set_outbox_backlog, setup_metrics
 from unionops.pii import Vault
 from unionops.relay import OutboxRelay
@@ -105,6 +105,7 @@ def create_app(
             database_url, runtime.producer, source=f"unionops/{name}", batch_size=settings.outbox_batch_size,
             retention_days=settings.outbox_retention_days,
             ensure_topics=lambda: ensure_topics(settings, topics, timeout=5),
+            broker_is_new=lambda: broker_is_new(settings, name),
         )
         runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
         for hook in startup:

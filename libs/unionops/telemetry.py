@@ -51,7 +51,9 @@ def setup_tracing(service: str, otlp_endpoint: str | None) -> TracerProvider:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(
-            BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces"), schedule_delay_millis=500)
+            # A short export timeout: at shutdown a receiver that already stopped must not hold us up.
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces", timeout=3),
+                               schedule_delay_millis=500)
         )
     trace.set_tracer_provider(provider)
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor

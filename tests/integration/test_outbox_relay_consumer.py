@@ -15,7 +15,7 @@ from contracts.events import MemberJoined, dlq_topic
 from tests.kafka_util import header, read_topic
 from unionops import db, outbox
 from unionops.consumer import IdempotentConsumer
-from unionops.kafka import ensure_topics
+from unionops.kafka import broker_is_new, ensure_topics
 from unionops.relay import OutboxRelay
 from unionops.service import _subscribe
 from unionops.settings import CommonSettings
@@ -56,8 +56,9 @@ async def plumbing(infra, stack_config, tmp_path_factory):
     pool = await db.create_pool(dsn)
     producer = AIOKafkaProducer(bootstrap_servers=stack_config.bootstrap, acks="all")
     await producer.start()
-    relay = OutboxRelay(dsn, producer, source="unionops/test", poll_interval=0.2,
-                        ensure_topics=lambda: ensure_topics(settings, [TOPIC], timeout=5))
+    relay = OutboxRelay(dsn, producer, source="unionops/test", poll_interval=0.2, check_interval=1.0,
+                        ensure_topics=lambda: ensure_topics(settings, [TOPIC], timeout=5),
+                        broker_is_new=lambda: broker_is_new(settings, "plumbing-test"))
     task = asyncio.create_task(relay.run())
     yield {"dsn": dsn, "pool": pool, "producer": producer, "relay": relay, "settings": settings,
            "bootstrap": stack_config.bootstrap}
@@ -222,3 +223,22 @@ async def test_relay_replays_what_a_restarted_memory_broker_forgot(plumbing, inf
         return {str(before), str(after)} <= ids
 
     await eventually(both_on_the_new_broker, timeout=60)
+
+
+async def test_relay_replays_after_a_broker_restart_even_without_new_events(plumbing, infra):
+    """A full stop and start: events published before it, maybe not yet consumed, come back."""
+    pool = plumbing["pool"]
+    (before,) = await stage(pool, joined("全停前"))
+
+    async def before_published():
+        return await published(pool, before)
+
+    await eventually(before_published)
+    infra.stop_broker()
+    infra.start_broker()
+    await ensure_topics(plumbing["settings"], [TOPIC, dlq_topic(TOPIC)])
+
+    async def back_on_the_new_broker():
+        return str(before) in {header(r, "ce_id") for r in await read_topic(plumbing["bootstrap"], TOPIC)}
+
+    await eventually(back_on_the_new_broker, timeout=60)

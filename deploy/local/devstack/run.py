@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 
+import httpx
 import psutil
 from honcho.manager import Manager
 from honcho.printer import Printer
@@ -104,6 +105,14 @@ def main() -> int:
                     wait_http_ready(cfg.url(service) + "/health/ready", timeout=120)
                 wait_http_ready(cfg.smtpsink_url + "/health/ready", timeout=60)
                 result = seed.seed(cfg.url("membership"), int(os.environ.get("DEMO_MEMBERS", "300")))
+                # Let the welcome e-mails settle so the banner is the last thing on screen.
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    count = httpx.get(cfg.smtpsink_url + "/messages/count", timeout=5).json()["messages"]
+                    if count >= len(result.members):
+                        break
+                    time.sleep(1)
+                time.sleep(1)
                 sys.stdout.write(banner(cfg, result))
                 sys.stdout.flush()
             except Exception as exc:  # the system stays up; say why the demo is missing

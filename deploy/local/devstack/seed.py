@@ -54,17 +54,17 @@ def seed(url: str, members: int = 300, *, seed_value: int = 2026) -> SeedResult:
 
     root = str(root_org_id(settings.city_region_code))
     unions: list[dict] = []
-    for d_name, code in DISTRICTS:
-        district = post("/organisations", f"seed-org-{d_name}", {
+    for d_i, (d_name, code) in enumerate(DISTRICTS):
+        district = post("/organisations", f"seed-org-{d_i}", {
             "parent_id": root, "name": d_name, "level": "district", "kind": "district_federation", "region_code": code})
         for s_i, suffix in enumerate(STREETS):
             s_name = f"{d_name[:2]}{fake.street_name()}{suffix}"
-            street = post("/organisations", f"seed-org-{d_name}-{s_i}", {
+            street = post("/organisations", f"seed-org-{d_i}-{s_i}", {
                 "parent_id": district["id"], "name": s_name, "level": "street",
                 "kind": "street_union" if suffix == "街道工会" else "town_union", "region_code": code})
             for u_i, (kind, label) in enumerate(UNION_KINDS):
                 u_name = f"{fake.company_prefix()}{label}"
-                unions.append(post("/organisations", f"seed-org-{d_name}-{s_i}-{u_i}", {
+                unions.append(post("/organisations", f"seed-org-{d_i}-{s_i}-{u_i}", {
                     "parent_id": street["id"], "name": u_name, "level": "grassroots", "kind": kind,
                     "region_code": code}) | {"region_code": code})
     admitted = []
