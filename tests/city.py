@@ -27,9 +27,13 @@ def auth(role: str = "federation_admin", org: uuid.UUID | str = ROOT) -> dict[st
     return {"Authorization": f"Bearer {token(role, org)}"}
 
 
-def new_resident_id(area: str = "510104") -> str:
+def new_resident_id(area: str = "510104", *, female: bool | None = None) -> str:
+    """A valid resident ID number; the 17th digit is odd for men, even for women."""
     born = date(1970, 1, 1) + timedelta(days=_rng.randrange(0, 365 * 35))
-    first17 = f"{area}{born:%Y%m%d}{_rng.randrange(0, 1000):03d}"
+    seq = _rng.randrange(0, 1000)
+    if female is not None and (seq % 2 == 0) != female:
+        seq = (seq + 1) % 1000
+    first17 = f"{area}{born:%Y%m%d}{seq:03d}"
     return first17 + check_character(first17)
 
 

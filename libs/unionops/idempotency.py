@@ -58,7 +58,7 @@ async def complete(conn: asyncpg.Connection, scope: str, key: str | None, status
                        scope, key, status_code, body)
 
 
-async def create(request, principal, key: str | None, payload: Any, command) -> "JSONResponse":
+async def create(request, principal, key: str | None, payload: Any, command):
     """Run a creating command in one transaction with its Idempotency-Key claim.
 
     `command(conn)` returns the created resource; the 201 response is stored under the key and

@@ -4,18 +4,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Iterator
 
-import asyncpg
 import httpx
 import pytest
 from opentelemetry.exporter.otlp.proto.http import Compression
@@ -29,12 +25,10 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "deploy/local")])}
 
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
 
 def _wait_until(check, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
@@ -44,12 +38,10 @@ def _wait_until(check, timeout: float, what: str) -> None:
         time.sleep(0.1)
     raise TimeoutError(f"{what} not ready within {timeout} s")
 
-
 def _create_database(server_dsn: str, name: str) -> None:
     from unionops.db import ensure_database
 
     asyncio.run(ensure_database(f"{server_dsn}/postgres", name))
-
 
 class TraceSink:
     def __init__(self, dsn: str) -> None:
@@ -80,12 +72,10 @@ class TraceSink:
                 self.proc.kill()
                 self.proc.wait()
 
-
 @pytest.fixture(scope="module")
 def postgres(infra, stack_config) -> Iterator[str]:
     """The session's real PostgreSQL (tests/conftest.py); yields the server DSN without a database."""
     yield f"postgresql://postgres@127.0.0.1:{stack_config.pg_port}"
-
 
 @pytest.fixture(scope="module")
 def sink(postgres) -> Iterator[TraceSink]:
@@ -94,13 +84,11 @@ def sink(postgres) -> Iterator[TraceSink]:
     yield sink
     sink.stop()
 
-
 def _tracer_provider(sink: TraceSink, service: str, compression: Compression) -> TracerProvider:
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     exporter = OTLPSpanExporter(endpoint=f"{sink.url}/v1/traces", compression=compression, timeout=10)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     return provider
-
 
 @pytest.fixture(scope="module")
 def member_joined(sink) -> dict:
@@ -134,7 +122,6 @@ def member_joined(sink) -> dict:
     return {"trace_id": trace_id, "member_id": member_id, "request": request_id,
             "publish": hex_ids(publish)[1], "consume": hex_ids(consume)[1], "insert": hex_ids(insert)[1]}
 
-
 def test_trace_holds_both_services_spans_with_their_parent_links(sink, member_joined):
     response = httpx.get(f"{sink.url}/api/traces/{member_joined['trace_id'].upper()}")
     assert response.status_code == 200
@@ -157,7 +144,6 @@ def test_trace_holds_both_services_spans_with_their_parent_links(sink, member_jo
     assert starts == sorted(starts)
     assert all(s["duration_ms"] >= 0 for s in trace["spans"])
 
-
 def test_trace_is_found_by_a_business_key(sink, member_joined):
     def find(**params) -> list[dict]:
         response = httpx.get(f"{sink.url}/api/traces", params=params)
@@ -179,7 +165,6 @@ def test_trace_is_found_by_a_business_key(sink, member_joined):
     assert member_joined["trace_id"] in [t["trace_id"] for t in find(name="POST /members", limit=5)]
     assert httpx.get(f"{sink.url}/api/traces", params={"attr": "no-equals-sign"}).status_code == 422
 
-
 def test_tree_shows_who_called_whom(sink, member_joined):
     tree = httpx.get(f"{sink.url}/api/traces/{member_joined['trace_id']}/tree").text
     lines = tree.splitlines()
@@ -191,13 +176,11 @@ def test_tree_shows_who_called_whom(sink, member_joined):
     as_text = httpx.get(f"{sink.url}/api/traces/{member_joined['trace_id']}", params={"format": "text"}).text
     assert as_text == tree
 
-
 def test_unknown_trace_is_a_404_problem(sink):
     response = httpx.get(f"{sink.url}/api/traces/{'0' * 31}1")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert httpx.get(f"{sink.url}/api/traces/not-a-trace-id").status_code == 400
-
 
 def test_otlp_json_is_accepted_and_re_exports_are_idempotent(sink):
     trace_id, span_id = uuid.uuid4().hex, uuid.uuid4().hex[:16]
@@ -221,12 +204,10 @@ def test_otlp_json_is_accepted_and_re_exports_are_idempotent(sink):
     assert span["attributes"] == {"delivery.attempt": 2, "ratio": "nan"}
     assert span["events"][0]["name"] == "retry"
 
-
 def test_malformed_exports_are_rejected(sink):
     bad = httpx.post(f"{sink.url}/v1/traces", content=b"\xff\xff\xff", headers={"content-type": "application/x-protobuf"})
     assert bad.status_code == 400
     assert httpx.post(f"{sink.url}/v1/traces", content=b"x", headers={"content-type": "text/plain"}).status_code == 415
-
 
 def test_traces_command_shows_and_finds(sink, member_joined):
     def cli(*args: str) -> str:
@@ -237,7 +218,6 @@ def test_traces_command_shows_and_finds(sink, member_joined):
     found = cli("find", "--attr", f"member.id={member_joined['member_id']}", "--service", "membership")
     assert member_joined["trace_id"] in found and "membership: POST /members" in found
     assert member_joined["trace_id"] in cli("recent", "--limit", "50")
-
 
 def test_sink_waits_for_its_database_to_appear(postgres):
     late = TraceSink(f"{postgres}/late_traces_{uuid.uuid4().hex[:6]}")

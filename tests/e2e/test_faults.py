@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.city import admit, found_district
+from tests.city import found_district
 from tests.e2e.test_member_joins_end_to_end import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]

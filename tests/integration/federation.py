@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import time
 import uuid
 from dataclasses import dataclass
@@ -15,16 +14,11 @@ import httpx
 
 from devstack.config import StackConfig
 from devstack.processes import ServiceProcess
-from unionops.auth import issue_token, root_org_id
-from unionops.pii import check_character
+from unionops.auth import root_org_id
+from tests.city import new_resident_id, token
 from unionops.settings import CommonSettings
 
 CITY_REGION_CODE = CommonSettings().city_region_code
-_serial = itertools.count(int(time.time()) % 500)
-
-
-def token(role: str, org_id: uuid.UUID | str, subject: str = "tester") -> str:
-    return issue_token(CommonSettings(), subject=subject, role=role, org_id=org_id)
 
 
 def bearer(role: str, org_id: uuid.UUID | str, subject: str = "tester") -> dict[str, str]:
@@ -36,12 +30,7 @@ def admin_headers() -> dict[str, str]:
 
 
 def resident_id(*, female: bool = False) -> str:
-    """A fresh valid 18-digit resident ID number (GB 11643-1999) for each call."""
-    n = next(_serial)
-    birth = f"19{70 + n % 30:02d}{1 + n % 12:02d}{1 + n % 28:02d}"
-    seq = f"{(n * 7) % 50:02d}" + str((2 * (n % 5)) + (0 if female else 1))
-    first17 = "510104" + birth + seq
-    return first17 + check_character(first17)
+    return new_resident_id(female=female)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ _SETTLED_COLUMNS = ("id, source_event_id, source_event_type, member_id, channel,
 # Claims due deliveries whose channel has an address. `sending` rows whose lease ran out are
 # due again: their sender died, perhaps after the server accepted the mail (same Message-ID).
 # New channels add their address condition here.
-_CLAIM = f"""
+_CLAIM = """
 WITH due AS (
     SELECT d.id FROM deliveries d JOIN contacts c ON c.member_id = d.member_id
     WHERE ((d.status = 'pending' AND d.next_attempt_at <= now())
