@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from datetime import datetime, timezone
 
 import asyncpg
@@ -180,9 +181,9 @@ class OutboxRelay:
                 [(t, p, o) for (t, p), o in self._max_offsets.items() if t not in lost_topics],
             )
         self.published_total += len(done)
-        for topic in {r["topic"] for r in rows if r["id"] in set(done)}:
-            metrics.outbox_published.add(sum(1 for r in rows if r["topic"] == topic and r["id"] in set(done)),
-                                         {"topic": topic})
+        done_ids = set(done)
+        for topic, n in Counter(r["topic"] for r in rows if r["id"] in done_ids).items():
+            metrics.outbox_published.add(n, {"topic": topic})
         if failed:
             if self.ensure_topics is not None:
                 try:

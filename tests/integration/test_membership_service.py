@@ -155,3 +155,28 @@ async def test_member_file_records_the_join(client):
     member = admit(client, district.union_ids[0]).json()
     file = client.get(f"/members/{member['id']}/file", headers=auth()).json()
     assert [e["kind"] for e in file["entries"]] == ["joined"]
+
+
+async def test_metrics_show_requests_and_published_events(client):
+    district = found_district(client)
+    assert admit(client, district.union_ids[0]).status_code == 201
+    import time
+
+    deadline = time.monotonic() + 20
+    while True:
+        text = client.get("/metrics").text
+        if "unionops_outbox_published" in text or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert 'unionops_outbox_published_total{' in text and 'topic="membership.member.v1"' in text
+    assert "http_server" in text and "unionops_outbox_backlog" in text
+    assert "11010519" not in text  # no personal data in metrics
+
+
+async def test_asyncapi_document_describes_the_published_events(client):
+    doc = client.get("/asyncapi.json").json()
+    text = str(doc)
+    assert doc["asyncapi"].startswith("3.") or doc["asyncapi"].startswith("2.")
+    for name in ("membership.member.v1", "MemberJoined", "membership.organisation.v1", "UnionEstablished"):
+        assert name in text, name
+    assert client.get("/asyncapi").status_code == 200
