@@ -67,6 +67,75 @@ class MemberJoined(DomainEvent):
     birth_year: int
     is_migrant_worker: bool = False
     joined_on: date
+    rejoined_after_days: int | None = Field(
+        None, description="set when a former member joins again: the length of the gap (kept visible)")
+
+
+MemberStatus = Literal["active", "retained", "left"]
+
+
+class MemberTransferred(DomainEvent):
+    """Membership moved with employment (会员关系随劳动关系转移). The receiving union cannot refuse;
+    where the new employer has no union, the union of the residence area holds the membership."""
+
+    topic: ClassVar[str] = "membership.member.v1"
+    key_field: ClassVar[str] = "member_id"
+
+    member_id: UUID
+    from_union_id: UUID
+    to_union_id: UUID
+    to_union_name: str
+    from_org_path: list[UUID]
+    to_org_path: list[UUID]
+    reason: Literal["employment_change", "union_merged", "union_dissolved", "correction"]
+    initiated_by: Literal["from_union", "to_union", "hr_system", "federation"]
+    held_by_residence_union: bool = False
+    effective_on: date
+
+
+class MemberStatusChanged(DomainEvent):
+    """A member's status changed: active ↔ retained (会籍保留: retired, unemployed, employer closed)."""
+
+    topic: ClassVar[str] = "membership.member.v1"
+    key_field: ClassVar[str] = "member_id"
+
+    member_id: UUID
+    union_id: UUID
+    org_path: list[UUID]
+    from_status: MemberStatus
+    to_status: MemberStatus
+    reason: Literal["retired", "unemployed", "employer_closed", "union_dissolved", "reactivated", "administrative"]
+    changed_on: date
+
+
+class MemberLeft(DomainEvent):
+    """A member left the union (退会); the member file keeps the history."""
+
+    topic: ClassVar[str] = "membership.member.v1"
+    key_field: ClassVar[str] = "member_id"
+
+    member_id: UUID
+    union_id: UUID
+    org_path: list[UUID]
+    reason: Literal["resigned", "deceased", "expelled", "administrative"]
+    left_on: date
+
+
+class MemberProfileChanged(DomainEvent):
+    """Non-sensitive profile fields changed (changes are audited in the member file). Contact
+    details travel only as MemberContactChanged on the restricted topic."""
+
+    topic: ClassVar[str] = "membership.member.v1"
+    key_field: ClassVar[str] = "member_id"
+
+    member_id: UUID
+    changed_fields: list[str]
+    name: str | None = None
+    employer: str | None = None
+    occupation: str | None = None
+    education: str | None = None
+    is_migrant_worker: bool | None = None
+    honours: list[str] | None = Field(None, description="劳模, 五一劳动奖章, 工人先锋号, 金牌工人 …")
 
 
 class MemberContactChanged(DomainEvent):
@@ -80,6 +149,89 @@ class MemberContactChanged(DomainEvent):
     name: str
     email: str | None = None
     phone: str | None = None
+
+
+class UnionMerged(DomainEvent):
+    """A grassroots union was merged into another; its members moved there."""
+
+    topic: ClassVar[str] = "membership.organisation.v1"
+    key_field: ClassVar[str] = "org_id"
+
+    org_id: UUID
+    into_org_id: UUID
+    into_org_path: list[UUID]
+    members_moved: int
+    merged_on: date
+
+
+class UnionDissolved(DomainEvent):
+    """A union was dissolved; its members' memberships are held by the parent union (会籍保留)."""
+
+    topic: ClassVar[str] = "membership.organisation.v1"
+    key_field: ClassVar[str] = "org_id"
+
+    org_id: UUID
+    holder_org_id: UUID
+    holder_org_path: list[UUID]
+    members_retained: int
+    dissolved_on: date
+
+
+class UnionMoved(DomainEvent):
+    """A unit (with its subtree) moved under another parent. Consumers holding org paths replace
+    the prefix `old_path` by `new_path` on every path that starts with it."""
+
+    topic: ClassVar[str] = "membership.organisation.v1"
+    key_field: ClassVar[str] = "org_id"
+
+    org_id: UUID
+    old_path: list[UUID]
+    new_path: list[UUID]
+    moved_on: date
+
+
+class CoverageSummaryPublished(DomainEvent):
+    """Periodic coverage figures of one organisation subtree, for dashboards (统计, 信息报送)."""
+
+    topic: ClassVar[str] = "membership.coverage.v1"
+    key_field: ClassVar[str] = "org_id"
+
+    org_id: UUID
+    org_name: str
+    level: str
+    period: str = Field(description="the month the flows count, YYYY-MM")
+    as_of: datetime
+    unions_total: int
+    unions_founded_this_year: int
+    unions_target: int | None = None
+    members_total: int
+    members_target: int | None = None
+    joins_in_period: int
+    transfers_in_period: int
+    leaves_in_period: int
+    non_public_employers_total: int
+    non_public_employers_covered: int
+    collective_contract_employers: int
+
+
+# ---- from other internal systems ----------------------------------------------------------------
+
+class EmploymentChanged(DomainEvent):
+    """Restricted, published by HR / social-insurance systems, consumed by membership: a worker
+    changed employer. The resident ID number identifies the person; it never leaves membership."""
+
+    topic: ClassVar[str] = "hr.employment.v1"
+    key_field: ClassVar[str] = "change_id"
+    restricted: ClassVar[bool] = True
+
+    change_id: UUID
+    id_number: str
+    name: str
+    new_employer_name: str
+    new_employer_credit_code: str | None = Field(None, description="统一社会信用代码")
+    residence_region_code: str = Field(pattern=r"^\d{6}$")
+    effective_on: date
+    hr_system: str
 
 
 # ---- welfare ----------------------------------------------------------------------------------
@@ -184,8 +336,17 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.event_type(): cls
     for cls in (
         UnionEstablished,
+        UnionMerged,
+        UnionDissolved,
+        UnionMoved,
+        CoverageSummaryPublished,
         MemberJoined,
+        MemberTransferred,
+        MemberStatusChanged,
+        MemberLeft,
+        MemberProfileChanged,
         MemberContactChanged,
+        EmploymentChanged,
         CaseOpened,
         ContestCreated,
         ContestantRegistered,

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from contracts.events import MemberContactChanged, MemberJoined, UnionEstablished
-from membership import api, handlers
+from membership import api_members, api_organisations, organisations
 from membership.settings import Settings
 from unionops.service import Runtime, create_app
 
@@ -11,7 +11,7 @@ settings = Settings()
 
 async def ensure_city_root(runtime: Runtime) -> None:
     async with runtime.pool.acquire() as conn:
-        await handlers.ensure_city_root(conn, settings.city_region_code, settings.city_name)
+        await organisations.ensure_city_root(conn, settings.city_region_code, settings.city_name)
 
 
 app = create_app(
@@ -21,7 +21,7 @@ app = create_app(
     settings=settings,
     database_url=settings.database_url,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api.router],
+    routers=[api_organisations.router, api_members.router],
     publishes=[UnionEstablished, MemberJoined, MemberContactChanged],
     startup=[ensure_city_root],
 )

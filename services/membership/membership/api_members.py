@@ -1,45 +1,19 @@
-"""HTTP API of the membership service (staff and machine clients)."""
+"""HTTP API of members."""
 from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from membership import handlers
+from membership import members
+from membership.bodies import EMAIL_PATTERN, Body
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.problems import Problem
 
 router = APIRouter()
-
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class OrganisationIn(Body):
-    parent_id: uuid.UUID
-    name: str = Field(min_length=2, max_length=100)
-    level: Literal["district", "street", "grassroots"]
-    kind: str = Field(min_length=1, max_length=50)
-    region_code: str = Field(pattern=r"^\d{6}$", description="行政区划代码")
-    established_on: date | None = None
-
-
-class OrganisationOut(BaseModel):
-    id: uuid.UUID
-    parent_id: uuid.UUID | None
-    path: list[uuid.UUID]
-    name: str
-    level: str
-    kind: str
-    region_code: str
-    established_on: date
 
 
 class MemberIn(Body):
@@ -69,44 +43,11 @@ class MemberOut(BaseModel):
     joined_on: date
 
 
-@router.post("/organisations", status_code=201, response_model=OrganisationOut, tags=["organisations"],
-             summary="Found a union / register a unit in the tree (建会)")
-async def create_organisation(body: OrganisationIn, request: Request,
-                              principal: Principal = Depends(requires("write")),
-                              idempotency_key: str | None = Header(None)):
-    cmd = handlers.EstablishUnion(
-        parent_id=body.parent_id, name=body.name, level=body.level, kind=body.kind, region_code=body.region_code,
-        established_on=body.established_on or date.today(),
-    )
-    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
-                                    lambda conn: handlers.establish_union(conn, cmd, principal))
-
-
-@router.get("/organisations/{org_id}", response_model=OrganisationOut, tags=["organisations"])
-async def get_organisation(org_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    row = await request.app.state.runtime.pool.fetchrow(
-        "SELECT id, parent_id, path, name, level, kind, region_code, established_on FROM org_units WHERE id = $1", org_id)
-    if row is None or not principal.covers(row["path"]):
-        raise Problem(404, "组织不存在或不在您的管辖范围内")
-    return dict(row)
-
-
-@router.get("/organisations", response_model=list[OrganisationOut], tags=["organisations"],
-            summary="Units in the caller's subtree, optionally the children of one unit")
-async def list_organisations(request: Request, parent_id: uuid.UUID | None = None, limit: int = 200,
-                             principal: Principal = Depends(requires("read"))):
-    rows = await request.app.state.runtime.pool.fetch(
-        "SELECT id, parent_id, path, name, level, kind, region_code, established_on FROM org_units"
-        " WHERE $1 = ANY(path) AND ($2::uuid IS NULL OR parent_id = $2) ORDER BY array_length(path, 1), name LIMIT $3",
-        principal.org_id, parent_id, min(max(limit, 1), 1000))
-    return [dict(r) for r in rows]
-
-
 @router.post("/members", status_code=201, response_model=MemberOut, tags=["members"],
              summary="Admit a worker as a member, real-name (实名入会)")
 async def admit_member(body: MemberIn, request: Request, principal: Principal = Depends(requires("write")),
                        idempotency_key: str | None = Header(None)):
-    cmd = handlers.AdmitMember(
+    cmd = members.AdmitMember(
         union_id=body.union_id, name=body.name, id_number=body.id_number, phone=body.phone, email=body.email,
         employer=body.employer, is_migrant_worker=body.is_migrant_worker, joined_on=body.joined_on or date.today(),
     )
@@ -114,7 +55,7 @@ async def admit_member(body: MemberIn, request: Request, principal: Principal = 
     # The fingerprint must not keep the raw ID number: hash it with the same keyed hash.
     payload = body.model_dump(mode="json") | {"id_number": vault.lookup_hash("id_number", body.id_number.upper())}
     return await idempotency.create(request, principal, idempotency_key, payload,
-                                    lambda conn: handlers.admit_member(conn, cmd, principal, vault))
+                                    lambda conn: members.admit_member(conn, cmd, principal, vault))
 
 
 @router.get("/members/{member_id}", response_model=MemberOut, tags=["members"])
