@@ -24,6 +24,8 @@ class OrganisationIn(Body):
     kind: str = Field(min_length=1, max_length=50)
     region_code: str = Field(pattern=r"^\d{6}$", description="行政区划代码")
     established_on: date | None = None
+    employer_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500,
+                                          description="registered employers this grassroots union covers")
 
 
 class OrganisationOut(BaseModel):
@@ -35,6 +37,7 @@ class OrganisationOut(BaseModel):
     kind: str
     region_code: str
     established_on: date
+    status: str = "active"
 
 
 @router.post("/organisations", status_code=201, response_model=OrganisationOut, tags=["organisations"],
@@ -44,7 +47,7 @@ async def create_organisation(body: OrganisationIn, request: Request,
                               idempotency_key: str | None = Header(None)):
     cmd = organisations.EstablishUnion(
         parent_id=body.parent_id, name=body.name, level=body.level, kind=body.kind, region_code=body.region_code,
-        established_on=body.established_on or date.today(),
+        established_on=body.established_on or date.today(), employer_ids=tuple(body.employer_ids),
     )
     return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
                                     lambda conn: organisations.establish_union(conn, cmd, principal))
@@ -53,7 +56,8 @@ async def create_organisation(body: OrganisationIn, request: Request,
 @router.get("/organisations/{org_id}", response_model=OrganisationOut, tags=["organisations"])
 async def get_organisation(org_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
     row = await request.app.state.runtime.pool.fetchrow(
-        "SELECT id, parent_id, path, name, level, kind, region_code, established_on FROM org_units WHERE id = $1", org_id)
+        "SELECT id, parent_id, path, name, level, kind, region_code, established_on, status FROM org_units"
+        " WHERE id = $1", org_id)
     if row is None or not principal.covers(row["path"]):
         raise Problem(404, "组织不存在或不在您的管辖范围内")
     return dict(row)
@@ -64,7 +68,108 @@ async def get_organisation(org_id: uuid.UUID, request: Request, principal: Princ
 async def list_organisations(request: Request, parent_id: uuid.UUID | None = None, limit: int = 200,
                              principal: Principal = Depends(requires("read"))):
     rows = await request.app.state.runtime.pool.fetch(
-        "SELECT id, parent_id, path, name, level, kind, region_code, established_on FROM org_units"
+        "SELECT id, parent_id, path, name, level, kind, region_code, established_on, status FROM org_units"
         " WHERE $1 = ANY(path) AND ($2::uuid IS NULL OR parent_id = $2) ORDER BY array_length(path, 1), name LIMIT $3",
         principal.org_id, parent_id, min(max(limit, 1), 1000))
     return [dict(r) for r in rows]
+
+
+
+class MergeIn(Body):
+    into_org_id: uuid.UUID
+    merged_on: date | None = None
+
+
+class DissolveIn(Body):
+    reason: str = Field(min_length=2, max_length=200)
+    dissolved_on: date | None = None
+
+
+class MoveIn(Body):
+    new_parent_id: uuid.UUID
+    moved_on: date | None = None
+
+
+async def _in_transaction(request: Request, command):
+    async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
+        return await command(conn)
+
+
+@router.post("/organisations/{org_id}/merge", tags=["organisations"],
+             summary="Merge a grassroots union into another; its members follow (合并)")
+async def merge(org_id: uuid.UUID, body: MergeIn, request: Request, principal: Principal = Depends(requires("write"))):
+    return await _in_transaction(request, lambda conn: organisations.merge_union(
+        conn, org_id, body.into_org_id, principal, body.merged_on or date.today()))
+
+
+@router.post("/organisations/{org_id}/dissolve", tags=["organisations"],
+             summary="Dissolve a unit; the parent holds its members' memberships (撤销, 会籍保留)")
+async def dissolve(org_id: uuid.UUID, body: DissolveIn, request: Request,
+                   principal: Principal = Depends(requires("write"))):
+    return await _in_transaction(request, lambda conn: organisations.dissolve_union(
+        conn, org_id, principal, body.dissolved_on or date.today(), body.reason))
+
+
+@router.post("/organisations/{org_id}/move", tags=["organisations"],
+             summary="Move a unit and its subtree under another parent; history is kept")
+async def move(org_id: uuid.UUID, body: MoveIn, request: Request, principal: Principal = Depends(requires("write"))):
+    return await _in_transaction(request, lambda conn: organisations.move_unit(
+        conn, org_id, body.new_parent_id, principal, body.moved_on or date.today()))
+
+
+@router.get("/organisations/{org_id}/history", tags=["organisations"])
+async def history(org_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
+    pool = request.app.state.runtime.pool
+    path = await pool.fetchval("SELECT path FROM org_units WHERE id = $1", org_id)
+    if path is None or not principal.covers(path):
+        raise Problem(404, "组织不存在或不在您的管辖范围内")
+    rows = await pool.fetch("SELECT occurred_at, kind, detail, actor FROM org_unit_history WHERE org_id = $1 ORDER BY id",
+                            org_id)
+    return {"org_id": org_id, "entries": [dict(r) for r in rows]}
+
+
+class EmployerIn(Body):
+    org_id: uuid.UUID = Field(description="the unit answerable for the employer (usually a street/town union)")
+    name: str = Field(min_length=2, max_length=200)
+    credit_code: str | None = Field(None, pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$",
+                                    description="统一社会信用代码")
+    ownership: Literal["state_owned", "collective", "non_public"]
+    headcount: int = Field(0, ge=0, le=10_000_000)
+    has_collective_contract: bool = False
+    union_id: uuid.UUID | None = None
+
+
+@router.post("/employers", status_code=201, tags=["employers"],
+             summary="Register an employer for coverage (哪里有企业，哪里就要建立工会组织)")
+async def register_employer(body: EmployerIn, request: Request, principal: Principal = Depends(requires("write")),
+                            idempotency_key: str | None = Header(None)):
+    cmd = organisations.RegisterEmployer(**body.model_dump())
+    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
+                                    lambda conn: organisations.register_employer(conn, cmd, principal))
+
+
+@router.get("/employers", tags=["employers"], summary="Employers in the caller's subtree; ?without_union=true lists 建会 targets")
+async def list_employers(request: Request, org_id: uuid.UUID | None = None, without_union: bool = False,
+                         limit: int = 200, principal: Principal = Depends(requires("read"))):
+    rows = await request.app.state.runtime.pool.fetch(
+        "SELECT e.id, e.org_id, e.union_id, e.name, e.credit_code, e.ownership, e.headcount, e.has_collective_contract"
+        " FROM employers e JOIN org_units o ON o.id = e.org_id"
+        " WHERE $1 = ANY(o.path) AND ($2::uuid IS NULL OR $2 = ANY(o.path)) AND (NOT $3 OR e.union_id IS NULL)"
+        " ORDER BY e.headcount DESC, e.name LIMIT $4",
+        principal.org_id, org_id, without_union, min(max(limit, 1), 1000))
+    return [dict(r) for r in rows]
+
+
+class TargetsIn(Body):
+    unions_target: int | None = Field(None, ge=0)
+    members_target: int | None = Field(None, ge=0)
+
+
+@router.put("/organisations/{org_id}/targets/{year}", tags=["coverage"],
+            summary="Set a subtree's yearly targets (建会数, 会员数) — by its superiors")
+async def set_targets(org_id: uuid.UUID, year: int, body: TargetsIn, request: Request,
+                      principal: Principal = Depends(requires("write"))):
+    if not 2000 <= year <= 2100:
+        raise Problem(422, "年份无效", errors=[{"field": "path.year", "message": "年份须在2000–2100之间"}])
+    return await _in_transaction(request, lambda conn: organisations.set_targets(
+        conn, org_id, year, body.unions_target, body.members_target, principal))

@@ -1,8 +1,16 @@
 """Wiring of the membership service."""
 from pathlib import Path
 
-from contracts.events import MemberContactChanged, MemberJoined, UnionEstablished
-from membership import api_members, api_organisations, organisations
+from contracts.events import (
+    CoverageSummaryPublished,
+    MemberContactChanged,
+    MemberJoined,
+    UnionDissolved,
+    UnionEstablished,
+    UnionMerged,
+    UnionMoved,
+)
+from membership import api_coverage, api_members, api_organisations, coverage, organisations
 from membership.settings import Settings
 from unionops.service import Runtime, create_app
 
@@ -14,6 +22,10 @@ async def ensure_city_root(runtime: Runtime) -> None:
         await organisations.ensure_city_root(conn, settings.city_region_code, settings.city_name)
 
 
+async def coverage_summaries(runtime: Runtime) -> None:
+    await coverage.run_periodically(lambda: runtime.pool, settings.coverage_summary_interval_seconds)
+
+
 app = create_app(
     name="membership",
     title="UnionOps membership",
@@ -21,7 +33,9 @@ app = create_app(
     settings=settings,
     database_url=settings.database_url,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api_organisations.router, api_members.router],
-    publishes=[UnionEstablished, MemberJoined, MemberContactChanged],
+    routers=[api_organisations.router, api_members.router, api_coverage.router],
+    publishes=[UnionEstablished, UnionMerged, UnionDissolved, UnionMoved, CoverageSummaryPublished, MemberJoined,
+               MemberContactChanged],
     startup=[ensure_city_root],
+    background=[coverage_summaries],
 )

@@ -9,7 +9,14 @@ from datetime import date
 import asyncpg
 from opentelemetry import trace
 
-from contracts.events import UnionEstablished
+from contracts.events import (
+    MemberStatusChanged,
+    MemberTransferred,
+    UnionDissolved,
+    UnionEstablished,
+    UnionMerged,
+    UnionMoved,
+)
 from membership.domain import check_child_unit
 from unionops import outbox
 from unionops.auth import Principal, root_org_id
@@ -24,6 +31,7 @@ class EstablishUnion:
     kind: str
     region_code: str
     established_on: date
+    employer_ids: tuple[uuid.UUID, ...] = ()
 
 
 async def ensure_city_root(conn: asyncpg.Connection, region_code: str, name: str) -> bool:
@@ -44,10 +52,14 @@ async def ensure_city_root(conn: asyncpg.Connection, region_code: str, name: str
     return bool(inserted)
 
 
-async def load_unit(conn: asyncpg.Connection, org_id: uuid.UUID, *, field: str) -> asyncpg.Record:
-    unit = await conn.fetchrow("SELECT id, path, level, kind, name FROM org_units WHERE id = $1", org_id)
+async def load_unit(conn: asyncpg.Connection, org_id: uuid.UUID, *, field: str,
+                    allow_closed: bool = False) -> asyncpg.Record:
+    """A unit by id; merged or dissolved units are refused unless `allow_closed`."""
+    unit = await conn.fetchrow("SELECT id, path, level, kind, name, status FROM org_units WHERE id = $1", org_id)
     if unit is None:
         raise RuleViolation("组织不存在", field=field)
+    if unit["status"] != "active" and not allow_closed:
+        raise RuleViolation("该组织已合并或撤销", field=field, status=409, kind="unit-closed")
     return unit
 
 
@@ -66,6 +78,15 @@ async def establish_union(conn: asyncpg.Connection, cmd: EstablishUnion, actor: 
         )
     except asyncpg.UniqueViolationError:
         raise RuleViolation("上级组织下已有同名组织", field="name", status=409, kind="duplicate-unit") from None
+    if cmd.employer_ids:
+        if cmd.level != "grassroots":
+            raise RuleViolation("只有基层工会可以覆盖企业", field="employer_ids")
+        linked = await conn.fetch(
+            "UPDATE employers e SET union_id = $1 FROM org_units o WHERE e.id = ANY($2::uuid[])"
+            " AND o.id = e.org_id AND $3 = ANY(o.path) RETURNING e.id", org_id, cmd.employer_ids, actor.org_id)
+        if len(linked) != len(set(cmd.employer_ids)):
+            raise RuleViolation("企业不存在或不在您的管辖范围内", field="employer_ids")
+    await _history(conn, org_id, "established", {"parent_id": str(cmd.parent_id)}, actor)
     await outbox.record(conn, UnionEstablished(
         org_id=org_id, parent_id=cmd.parent_id, org_path=path, name=cmd.name, level=cmd.level, kind=cmd.kind,
         region_code=cmd.region_code, established_on=cmd.established_on,
@@ -75,3 +96,174 @@ async def establish_union(conn: asyncpg.Connection, cmd: EstablishUnion, actor: 
             "kind": cmd.kind, "region_code": cmd.region_code, "established_on": cmd.established_on}
 
 
+
+
+async def _active_unit(conn: asyncpg.Connection, org_id: uuid.UUID, *, field: str) -> asyncpg.Record:
+    unit = await conn.fetchrow(
+        "SELECT id, parent_id, path, level, kind, name, status FROM org_units WHERE id = $1 FOR UPDATE", org_id)
+    if unit is None:
+        raise RuleViolation("组织不存在", field=field)
+    if unit["status"] != "active":
+        raise RuleViolation("该组织已合并或撤销", field=field, status=409, kind="unit-closed")
+    return unit
+
+
+async def _history(conn: asyncpg.Connection, org_id: uuid.UUID, kind: str, detail: dict, actor: Principal) -> None:
+    await conn.execute("INSERT INTO org_unit_history (org_id, kind, detail, actor) VALUES ($1, $2, $3, $4)",
+                       org_id, kind, detail, actor.subject)
+
+
+async def _move_members(conn: asyncpg.Connection, from_id: uuid.UUID, to_unit: asyncpg.Record, *, status: str | None,
+                        entry_kind: str, detail: dict, actor: Principal) -> list[asyncpg.Record]:
+    """Set-based: every member still held by `from_id` moves to `to_unit`, each with a file entry."""
+    moved = await conn.fetch(
+        "UPDATE members SET union_id = $2, status = COALESCE($3, status) WHERE union_id = $1 AND status <> 'left'"
+        " RETURNING id, status",
+        from_id, to_unit["id"], status)
+    if moved:
+        await conn.execute(
+            "INSERT INTO member_file_entries (member_id, kind, union_id, detail, actor)"
+            " SELECT unnest($1::uuid[]), $2, $3, $4, $5",
+            [m["id"] for m in moved], entry_kind, to_unit["id"], detail, actor.subject)
+    return moved
+
+
+async def merge_union(conn: asyncpg.Connection, org_id: uuid.UUID, into_id: uuid.UUID, actor: Principal,
+                      on: date) -> dict:
+    """Merge one grassroots union into another: members, employers and history follow."""
+    if org_id == into_id:
+        raise RuleViolation("不能与自身合并", field="into_org_id")
+    source = await _active_unit(conn, org_id, field="org_id")
+    target = await _active_unit(conn, into_id, field="into_org_id")
+    actor.require_scope(source["path"])
+    actor.require_scope(target["path"])
+    if source["level"] != "grassroots" or target["level"] != "grassroots":
+        raise RuleViolation("只有基层工会之间可以合并", field="into_org_id")
+    detail = {"from_union_id": str(org_id), "from_union_name": source["name"], "reason": "union_merged"}
+    moved = await _move_members(conn, org_id, target, status=None, entry_kind="transferred", detail=detail,
+                                actor=actor)
+    await conn.execute("UPDATE employers SET union_id = $2 WHERE union_id = $1", org_id, into_id)
+    await conn.execute("UPDATE org_units SET status = 'merged', closed_on = $2, merged_into = $3 WHERE id = $1",
+                       org_id, on, into_id)
+    await _history(conn, org_id, "merged", {"into_org_id": str(into_id), "members_moved": len(moved)}, actor)
+    await _history(conn, into_id, "absorbed", {"org_id": str(org_id), "members_moved": len(moved)}, actor)
+    await outbox.record_many(conn, [
+        UnionMerged(org_id=org_id, into_org_id=into_id, into_org_path=target["path"], members_moved=len(moved),
+                    merged_on=on),
+        *(MemberTransferred(member_id=m["id"], from_union_id=org_id, to_union_id=into_id,
+                            to_union_name=target["name"], from_org_path=source["path"], to_org_path=target["path"],
+                            reason="union_merged", initiated_by="federation", effective_on=on) for m in moved),
+    ])
+    return {"org_id": org_id, "into_org_id": into_id, "members_moved": len(moved), "merged_on": on}
+
+
+async def dissolve_union(conn: asyncpg.Connection, org_id: uuid.UUID, actor: Principal, on: date, reason: str) -> dict:
+    """Dissolve a unit: its members' memberships are held by the parent union (会籍保留)."""
+    unit = await _active_unit(conn, org_id, field="org_id")
+    actor.require_scope(unit["path"])
+    if unit["level"] == "city":
+        raise RuleViolation("市总工会不能撤销", field="org_id")
+    if await conn.fetchval("SELECT 1 FROM org_units WHERE parent_id = $1 AND status = 'active' LIMIT 1", org_id):
+        raise RuleViolation("该组织下仍有下级组织，请先合并或撤销下级", field="org_id", status=409, kind="unit-has-children")
+    holder = await conn.fetchrow("SELECT id, path, name FROM org_units WHERE id = $1", unit["parent_id"])
+    detail = {"from_union_id": str(org_id), "from_union_name": unit["name"], "reason": "union_dissolved"}
+    before = {r["id"]: r["status"] for r in await conn.fetch(
+        "SELECT id, status FROM members WHERE union_id = $1 AND status <> 'left'", org_id)}
+    moved = await _move_members(conn, org_id, holder, status="retained", entry_kind="retained", detail=detail,
+                                actor=actor)
+    await conn.execute("UPDATE employers SET union_id = NULL WHERE union_id = $1", org_id)
+    await conn.execute("UPDATE org_units SET status = 'dissolved', closed_on = $2 WHERE id = $1", org_id, on)
+    await _history(conn, org_id, "dissolved", {"reason": reason, "holder_org_id": str(holder["id"]),
+                                               "members_retained": len(moved)}, actor)
+    events = [UnionDissolved(org_id=org_id, holder_org_id=holder["id"], holder_org_path=holder["path"],
+                             members_retained=len(moved), dissolved_on=on)]
+    for m in moved:
+        events.append(MemberTransferred(
+            member_id=m["id"], from_union_id=org_id, to_union_id=holder["id"], to_union_name=holder["name"],
+            from_org_path=unit["path"], to_org_path=holder["path"], reason="union_dissolved",
+            initiated_by="federation", effective_on=on))
+        if before[m["id"]] != "retained":
+            events.append(MemberStatusChanged(
+                member_id=m["id"], union_id=holder["id"], org_path=holder["path"], from_status=before[m["id"]],
+                to_status="retained", reason="union_dissolved", changed_on=on))
+    await outbox.record_many(conn, events)
+    return {"org_id": org_id, "holder_org_id": holder["id"], "members_retained": len(moved), "dissolved_on": on}
+
+
+async def move_unit(conn: asyncpg.Connection, org_id: uuid.UUID, new_parent_id: uuid.UUID, actor: Principal,
+                    on: date) -> dict:
+    """Move a unit with its subtree under another parent of the right level; paths follow."""
+    unit = await _active_unit(conn, org_id, field="org_id")
+    parent = await _active_unit(conn, new_parent_id, field="new_parent_id")
+    actor.require_scope(unit["path"])
+    actor.require_scope(parent["path"])
+    if unit["level"] == "city":
+        raise RuleViolation("市总工会不能移动", field="org_id")
+    if org_id in parent["path"]:
+        raise RuleViolation("不能移到自身或下级组织之下", field="new_parent_id")
+    if unit["parent_id"] == new_parent_id:
+        raise RuleViolation("已在该上级组织之下", field="new_parent_id")
+    check_child_unit(parent["level"], unit["level"], unit["kind"])
+    old_path = list(unit["path"])
+    new_path = [*parent["path"], org_id]
+    try:
+        async with conn.transaction():
+            await conn.execute("UPDATE org_units SET parent_id = $2 WHERE id = $1", org_id, new_parent_id)
+            await conn.execute(
+                "UPDATE org_units SET path = $2::uuid[] || path[cardinality($1::uuid[]) + 1:]"
+                " WHERE path[1:cardinality($1::uuid[])] = $1::uuid[]", old_path, new_path)
+    except asyncpg.UniqueViolationError:
+        raise RuleViolation("新上级组织下已有同名组织", field="new_parent_id", status=409, kind="duplicate-unit") from None
+    await _history(conn, org_id, "moved", {"old_parent_id": str(unit["parent_id"]),
+                                           "new_parent_id": str(new_parent_id)}, actor)
+    await outbox.record(conn, UnionMoved(org_id=org_id, old_path=old_path, new_path=new_path, moved_on=on))
+    return {"org_id": org_id, "old_path": old_path, "new_path": new_path, "moved_on": on}
+
+
+@dataclass(frozen=True)
+class RegisterEmployer:
+    org_id: uuid.UUID
+    name: str
+    credit_code: str | None
+    ownership: str
+    headcount: int
+    has_collective_contract: bool
+    union_id: uuid.UUID | None
+
+
+async def register_employer(conn: asyncpg.Connection, cmd: RegisterEmployer, actor: Principal) -> dict:
+    unit = await load_unit(conn, cmd.org_id, field="org_id")
+    actor.require_scope(unit["path"])
+    if cmd.union_id is not None:
+        union = await load_unit(conn, cmd.union_id, field="union_id")
+        actor.require_scope(union["path"])
+        if union["level"] != "grassroots":
+            raise RuleViolation("覆盖企业的须为基层工会", field="union_id")
+    employer_id = uuid.uuid4()
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO employers (id, org_id, union_id, name, credit_code, ownership, headcount,"
+                " has_collective_contract) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                employer_id, cmd.org_id, cmd.union_id, cmd.name, cmd.credit_code, cmd.ownership, cmd.headcount,
+                cmd.has_collective_contract)
+    except asyncpg.UniqueViolationError:
+        raise RuleViolation("该统一社会信用代码已登记", field="credit_code", status=409, kind="duplicate-employer") from None
+    return {"id": employer_id, "org_id": cmd.org_id, "union_id": cmd.union_id, "name": cmd.name,
+            "credit_code": cmd.credit_code, "ownership": cmd.ownership, "headcount": cmd.headcount,
+            "has_collective_contract": cmd.has_collective_contract}
+
+
+async def set_targets(conn: asyncpg.Connection, org_id: uuid.UUID, year: int, unions_target: int | None,
+                      members_target: int | None, actor: Principal) -> dict:
+    """Targets are set from above: a unit's superiors, never the unit itself."""
+    unit = await load_unit(conn, org_id, field="org_id")
+    actor.require_scope(unit["path"])
+    if actor.org_id == org_id and unit["level"] != "city":
+        raise RuleViolation("目标须由上级组织下达", field="org_id", status=403, kind="targets-from-above")
+    await conn.execute(
+        "INSERT INTO coverage_targets (org_id, year, unions_target, members_target, set_by) VALUES ($1,$2,$3,$4,$5)"
+        " ON CONFLICT (org_id, year) DO UPDATE SET unions_target = EXCLUDED.unions_target,"
+        " members_target = EXCLUDED.members_target, set_by = EXCLUDED.set_by, set_at = now()",
+        org_id, year, unions_target, members_target, actor.subject)
+    return {"org_id": org_id, "year": year, "unions_target": unions_target, "members_target": members_target}

@@ -6,3 +6,4 @@ from unionops.settings import CommonSettings
 class Settings(CommonSettings):
     database_url: str = Field("postgresql://postgres@127.0.0.1:55432/membership", alias="MEMBERSHIP_DATABASE_URL")
     http_port: int = Field(8001, alias="MEMBERSHIP_HTTP_PORT")
+    coverage_summary_interval_seconds: float = Field(3600.0, alias="COVERAGE_SUMMARY_INTERVAL_SECONDS", gt=0)
