@@ -3,7 +3,16 @@ from pathlib import Path
 
 from competitions import api, handlers
 from competitions.settings import Settings
-from contracts.events import ContestantRegistered, ContestCreated, ContestScored, MemberJoined, UnionEstablished
+from contracts.events import (
+    ContestantRegistered,
+    ContestCreated,
+    ContestScored,
+    MemberJoined,
+    MemberLeft,
+    MemberTransferred,
+    UnionEstablished,
+    UnionMoved,
+)
 from unionops.consumer import IdempotentConsumer
 from unionops.service import create_app
 
@@ -13,6 +22,9 @@ settings = Settings()
 members = IdempotentConsumer("competitions.members")
 members.on(UnionEstablished)(handlers.project_union_established)
 members.on(MemberJoined)(handlers.project_member_joined)
+members.on(MemberTransferred)(handlers.project_member_transferred)
+members.on(MemberLeft)(handlers.project_member_left)
+members.on(UnionMoved)(handlers.project_union_moved)
 
 app = create_app(
     name="competitions",

@@ -13,11 +13,21 @@ from opentelemetry import trace
 from competitions.domain import (
     UNKNOWN_MEMBER, UNKNOWN_UNIT, check_contest_kind, check_eligible, format_points, judge_score,
 )
-from contracts.events import ContestantRegistered, ContestCreated, ContestScored, MemberJoined, UnionEstablished
+from contracts.events import (
+    ContestantRegistered,
+    ContestCreated,
+    ContestScored,
+    MemberJoined,
+    MemberLeft,
+    MemberTransferred,
+    UnionEstablished,
+    UnionMoved,
+)
 from unionops import outbox
 from unionops.auth import Principal
 from unionops.envelope import Envelope
 from unionops.problems import Problem, RuleViolation
+from unionops.projections import rewrite_path_prefix
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,26 @@ async def project_member_joined(conn: asyncpg.Connection, event: MemberJoined, e
         event.member_id, event.union_id, event.union_name, event.org_path, event.name, event.gender,
         event.joined_on, envelope.id,
     )
+
+
+async def project_member_transferred(conn: asyncpg.Connection, event: MemberTransferred, envelope: Envelope) -> None:
+    """The member now enters contests for the receiving union; existing entries keep the unit
+    they were registered for."""
+    await conn.execute(
+        "UPDATE members SET union_id = $2, union_name = $3, org_path = $4, last_event_id = $5, updated_at = now()"
+        " WHERE member_id = $1",
+        event.member_id, event.to_union_id, event.to_union_name, event.to_org_path, envelope.id)
+
+
+async def project_member_left(conn: asyncpg.Connection, event: MemberLeft, envelope: Envelope) -> None:
+    """A member who left can no longer be entered (the projection forgets them; entries stay)."""
+    await conn.execute("DELETE FROM members WHERE member_id = $1", event.member_id)
+
+
+async def project_union_moved(conn: asyncpg.Connection, event: UnionMoved, envelope: Envelope) -> None:
+    """A unit moved in the tree: every path held here follows, so scope checks stay right."""
+    for table in ("org_units", "members", "contests", "contest_entries"):
+        await rewrite_path_prefix(conn, table, "org_path", event.old_path, event.new_path)
 
 
 # ---- commands -----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from membership.domain import check_child_unit
 from unionops import outbox
 from unionops.auth import Principal, root_org_id
 from unionops.problems import RuleViolation
+from unionops.projections import rewrite_path_prefix
 
 
 @dataclass(frozen=True)
@@ -209,9 +210,7 @@ async def move_unit(conn: asyncpg.Connection, org_id: uuid.UUID, new_parent_id: 
     try:
         async with conn.transaction():
             await conn.execute("UPDATE org_units SET parent_id = $2 WHERE id = $1", org_id, new_parent_id)
-            await conn.execute(
-                "UPDATE org_units SET path = $2::uuid[] || path[cardinality($1::uuid[]) + 1:]"
-                " WHERE path[1:cardinality($1::uuid[])] = $1::uuid[]", old_path, new_path)
+            await rewrite_path_prefix(conn, "org_units", "path", old_path, new_path)
     except asyncpg.UniqueViolationError:
         raise RuleViolation("新上级组织下已有同名组织", field="new_parent_id", status=409, kind="duplicate-unit") from None
     await _history(conn, org_id, "moved", {"old_parent_id": str(unit["parent_id"]),

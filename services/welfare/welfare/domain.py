@@ -43,6 +43,7 @@ class KnownMember:
     gender: str
     is_migrant_worker: bool
     joined_on: date
+    status: str = "active"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ def open_case(member: KnownMember | None, *, kind: str, source: str, opened_by: 
     """A case is opened only for a member welfare knows; it belongs to the member's union."""
     if member is None:
         raise RuleViolation(UNKNOWN_MEMBER, field="member_id", kind="unknown-member")
+    if member.status == "left":
+        raise RuleViolation("该会员已退会，不能新开帮扶案件", field="member_id", kind="member-left")
     if kind not in CASE_KINDS:
         raise RuleViolation(f"帮扶类型须为 {'、'.join(CASE_KINDS.values())} 之一", field="kind")
     if source not in CASE_SOURCES:

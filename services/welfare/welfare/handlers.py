@@ -9,11 +9,12 @@ from datetime import date
 import asyncpg
 from opentelemetry import trace
 
-from contracts.events import MemberJoined
+from contracts.events import MemberJoined, MemberLeft, MemberStatusChanged, MemberTransferred, UnionMoved
 from unionops import outbox
 from unionops.auth import Principal
 from unionops.envelope import Envelope
 from unionops.pii import Vault
+from unionops.projections import rewrite_path_prefix
 from welfare.domain import KnownMember, open_case
 
 
@@ -42,11 +43,36 @@ async def project_member_joined(conn: asyncpg.Connection, event: MemberJoined, e
     )
 
 
+async def project_member_transferred(conn: asyncpg.Connection, event: MemberTransferred, envelope: Envelope) -> None:
+    """Membership follows employment: the member is now aided through the receiving union.
+    Open cases stay with the union that opened them."""
+    await conn.execute(
+        "UPDATE members SET union_id = $2, union_name = $3, org_path = $4, status = 'active',"
+        " last_event_id = $5, updated_at = now() WHERE member_id = $1",
+        event.member_id, event.to_union_id, event.to_union_name, event.to_org_path, envelope.id)
+
+
+async def project_member_status(conn: asyncpg.Connection, event: MemberStatusChanged, envelope: Envelope) -> None:
+    await conn.execute("UPDATE members SET status = $2, last_event_id = $3, updated_at = now() WHERE member_id = $1",
+                       event.member_id, event.to_status, envelope.id)
+
+
+async def project_member_left(conn: asyncpg.Connection, event: MemberLeft, envelope: Envelope) -> None:
+    await conn.execute("UPDATE members SET status = 'left', last_event_id = $2, updated_at = now() WHERE member_id = $1",
+                       event.member_id, envelope.id)
+
+
+async def project_union_moved(conn: asyncpg.Connection, event: UnionMoved, envelope: Envelope) -> None:
+    """A unit moved in the tree: members' and cases' paths follow, so scope checks stay right."""
+    await rewrite_path_prefix(conn, "members", "org_path", event.old_path, event.new_path)
+    await rewrite_path_prefix(conn, "assistance_cases", "org_path", event.old_path, event.new_path)
+
+
 # ---- commands -----------------------------------------------------------------------------------
 
 async def load_member(conn: asyncpg.Connection, member_id: uuid.UUID) -> KnownMember | None:
     row = await conn.fetchrow(
-        "SELECT member_id, union_id, union_name, org_path, name, gender, is_migrant_worker, joined_on"
+        "SELECT member_id, union_id, union_name, org_path, name, gender, is_migrant_worker, joined_on, status"
         " FROM members WHERE member_id = $1", member_id)
     return KnownMember(**dict(row)) if row else None
 

@@ -1,0 +1,15 @@
+"""Helpers for keeping organisation paths right in projections (plumbing, no union rules)."""
+from __future__ import annotations
+
+import asyncpg
+
+
+async def rewrite_path_prefix(conn: asyncpg.Connection, table: str, column: str, old: list, new: list) -> int:
+    """A unit moved in the tree: every path in `table.column` that starts with `old` gets `new`
+    as its prefix instead. One set-based statement; returns the rows changed. `table` and
+    `column` are identifiers from code, never from input."""
+    status = await conn.execute(
+        f"UPDATE {table} SET {column} = $2::uuid[] || {column}[cardinality($1::uuid[]) + 1:]"
+        f" WHERE {column}[1:cardinality($1::uuid[])] = $1::uuid[]",
+        old, new)
+    return int(status.rsplit(" ", 1)[-1])
