@@ -179,3 +179,12 @@ def test_list_command_prints_recent_messages(sink):
         capture_output=True, text=True, check=True, timeout=30,
     ).stdout
     assert "困难帮扶申请已受理" in out and "zhang.wei@example.org" in out
+
+
+def test_receipts_name_the_connection_they_came_over(sink):
+    with smtplib.SMTP("127.0.0.1", sink.smtp_port, timeout=10) as smtp:
+        smtp.send_message(_mail())
+        smtp.send_message(_mail())
+    _send(sink, _mail())
+    first, second, third = sorted(sink.get("/messages", all="true")["messages"], key=lambda m: m["seq"])
+    assert first["connection_id"] == second["connection_id"] != third["connection_id"]

@@ -344,3 +344,15 @@ async def test_a_send_interrupted_after_the_server_accepted_it_is_resent_with_th
     assert row["attempts"] == 2
     [mail] = mails_to(sink, address)
     assert mail["message_id"] == f"<{delivery_id}@unionops.local>" and mail["receipts"] == 2
+
+
+async def test_mails_share_one_smtp_connection(stack, membership, sink, union_id):
+    """notify keeps its SMTP connections open: mails sent one after another go over one session."""
+    await dispatcher_idle(stack)
+    addresses = [new_address() for _ in range(3)]
+    for i, address in enumerate(addresses):
+        member_id = admit_member(membership, union_id, f"连接测试{i}", email=address)
+        await delivery(stack, member_id, status="delivered")
+    mails = [m for a in addresses for m in mails_to(sink, a)]
+    assert len(mails) == 3 and all(m["receipts"] == 1 for m in mails)
+    assert len({m["connection_id"] for m in mails}) == 1

@@ -9,7 +9,8 @@ and the uvicorn HTTP app.
 
 Every receipt is appended to `<dir>/messages.jsonl` and fsync'd before the server answers 250,
 so a mail acknowledged to notify is never lost by the sink, and a restarted sink lists it again.
-Message-ID is the delivery idempotency key of the system: the sink records every receipt, and
+Each receipt names the SMTP connection it came over (`connection_id`), so a test can see
+several mails share one session. Message-ID is the delivery idempotency key of the system: the sink records every receipt, and
 `GET /messages` folds receipts of the same Message-ID into one entry with `receipts: n`, so a
 test can tell "delivered once" from "delivered twice".
 
@@ -265,6 +266,16 @@ class SinkHandler:
     def __init__(self, store: MailStore, faults: FaultSwitch) -> None:
         self.store = store
         self.faults = faults
+        self._prefix = os.urandom(4).hex()  # unique across restarts of the sink
+        self._connections = 0
+
+    def connection_id(self, session: Session) -> str:
+        """The SMTP connection a receipt came over: several mails on one session share it."""
+        cid = getattr(session, "unionops_connection_id", None)
+        if cid is None:
+            self._connections += 1
+            cid = session.unionops_connection_id = f"{self._prefix}-{self._connections}"
+        return cid
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
@@ -291,6 +302,7 @@ class SinkHandler:
             "received_at": datetime.now(timezone.utc).isoformat(),
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
+            "connection_id": self.connection_id(session),
             "size": len(data),
             **parsed,
         })

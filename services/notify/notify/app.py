@@ -17,6 +17,7 @@ email = EmailChannel(
     host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from, username=settings.smtp_username,
     password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
     starttls=settings.smtp_starttls, timeout=settings.smtp_timeout_seconds,
+    pool_size=settings.send_concurrency,  # one persistent connection per concurrent send at most
 )
 dispatcher = Dispatcher(settings, {email.name: email}, templates)
 

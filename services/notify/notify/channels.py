@@ -11,6 +11,8 @@ copies into one."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,6 +27,8 @@ from aiosmtplib import errors as smtp_errors
 from notify import domain
 
 MESSAGE_ID_DOMAIN = "unionops.local"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,9 @@ class Channel(Protocol):
     name: str
 
     async def send(self, message: OutgoingMessage) -> None: ...
+
+    async def close(self) -> None:
+        """Release what the channel keeps open (connections); called on shutdown."""
 
 
 def message_id(delivery_id: uuid.UUID) -> str:
@@ -86,13 +93,45 @@ def classify_smtp_error(exc: BaseException) -> SendFailure:
     raise TypeError(f"not a send failure: {exc!r}")
 
 
+class _Connection:
+    """One open SMTP session of the pool: EHLO, STARTTLS and login were done once, on connect."""
+
+    __slots__ = ("client", "idle_since", "needs_reset")
+
+    def __init__(self, client: aiosmtplib.SMTP) -> None:
+        self.client = client
+        self.idle_since = time.monotonic()
+        self.needs_reset = False
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """The session is gone — closed by the server (idle timeout, restart) or 421 "closing
+    channel" — rather than the message refused. On a reused connection this says nothing about
+    the message, which goes once more on a fresh connection."""
+    if isinstance(exc, smtp_errors.SMTPTimeoutError):
+        return False  # slow, not gone: the overall deadline decides
+    if isinstance(exc, smtp_errors.SMTPRecipientsRefused):
+        return any(r.code == 421 for r in exc.recipients)
+    if isinstance(exc, smtp_errors.SMTPResponseException):
+        return exc.code == 421
+    return isinstance(exc, (smtp_errors.SMTPServerDisconnected, ConnectionError))
+
+
 class EmailChannel:
-    """Plain-text mail over SMTP (aiosmtplib), one connection per message."""
+    """Plain-text mail over SMTP (aiosmtplib) on a small pool of persistent connections.
+
+    Per message one MAIL/RCPT/DATA transaction on an open session; EHLO, STARTTLS and login
+    happen once per connection. A session the server closed (idle timeout, restart, 421) is
+    replaced transparently: a send that breaks on a *reused* connection goes once more on a fresh
+    one before it counts as a temporary failure. A session whose transaction was refused is RSET
+    before its next use (and dropped if that fails). Connections idle longer than `idle_seconds`
+    are closed with QUIT, all idle ones on `close()`. At most `pool_size` connections are open."""
 
     name = "email"
 
     def __init__(self, *, host: str, port: int, sender: str, username: str | None = None,
-                 password: str | None = None, starttls: bool = False, timeout: float = 30.0) -> None:
+                 password: str | None = None, starttls: bool = False, timeout: float = 30.0,
+                 pool_size: int = 8, idle_seconds: float = 30.0) -> None:
         self.host, self.port = host, port
         self.sender = sender
         self.sender_address = parseaddr(sender)[1]
@@ -101,6 +140,11 @@ class EmailChannel:
         self.username, self.password = username, password
         self.starttls = starttls
         self.timeout = timeout
+        self.idle_seconds = idle_seconds
+        self.connections_opened = 0  # for tests and metrics
+        self._slots = asyncio.Semaphore(pool_size)
+        self._idle: list[_Connection] = []  # most recently used last: reuse the warmest session
+        self._reaper: asyncio.Task | None = None
 
     def build(self, message: OutgoingMessage) -> EmailMessage:
         try:
@@ -121,14 +165,100 @@ class EmailChannel:
     async def send(self, message: OutgoingMessage) -> None:
         mail = self.build(message)
         try:
-            # One deadline for the whole conversation, so a send never outlives its lease.
-            await asyncio.wait_for(
-                aiosmtplib.send(
-                    mail, sender=self.sender_address, recipients=[message.address], hostname=self.host,
-                    port=self.port, username=self.username, password=self.password,
-                    start_tls=self.starttls, timeout=self.timeout,
-                ),
-                self.timeout,
-            )
+            # One deadline for the whole conversation (waiting for a connection, connecting,
+            # the transaction and its one retry), so a send never outlives its lease.
+            await asyncio.wait_for(self._send(mail, message.address), self.timeout)
         except (smtp_errors.SMTPException, OSError, asyncio.TimeoutError) as exc:
             raise classify_smtp_error(exc) from exc
+
+    async def _send(self, mail: EmailMessage, address: str) -> None:
+        async with self._slots:
+            conn = await self._take_idle()
+            if conn is not None:
+                try:
+                    await self._transact(conn, mail, address)
+                    return
+                except Exception as exc:
+                    if not connection_lost(exc):
+                        raise
+                    log.info("pooled SMTP connection was closed by the server; sending on a new one",
+                             extra={"error": f"{type(exc).__name__}: {exc}"})
+            await self._transact(await self._open(), mail, address)
+
+    async def _transact(self, conn: _Connection, mail: EmailMessage, address: str) -> None:
+        try:
+            await conn.client.send_message(mail, sender=self.sender_address, recipients=[address])
+        except BaseException as exc:  # cancellation (the deadline) included: never reuse a session mid-command
+            if isinstance(exc, (smtp_errors.SMTPResponseException, smtp_errors.SMTPRecipientsRefused)):
+                # A refused transaction: aiosmtplib sends RSET; whether the session is clean is
+                # checked with our own RSET before it is used again.
+                conn.needs_reset = True
+                self._put_back(conn)
+            else:
+                conn.client.close()
+            raise
+        self._put_back(conn)
+
+    async def _take_idle(self) -> _Connection | None:
+        """The most recently used open session, RSET first if its last transaction failed; dead
+        ones (closed by the server while idle) are dropped."""
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.client.is_connected:
+                conn.client.close()
+                continue
+            if conn.needs_reset:
+                try:
+                    await conn.client.rset()
+                except BaseException as exc:
+                    conn.client.close()
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                conn.needs_reset = False
+            return conn
+        return None
+
+    async def _open(self) -> _Connection:
+        client = aiosmtplib.SMTP(hostname=self.host, port=self.port, username=self.username,
+                                 password=self.password, start_tls=self.starttls, timeout=self.timeout)
+        await client.connect()  # EHLO, STARTTLS if configured, login: once per connection
+        self.connections_opened += 1
+        return _Connection(client)
+
+    def _put_back(self, conn: _Connection) -> None:
+        if not conn.client.is_connected:  # e.g. 421: aiosmtplib closed it
+            conn.client.close()
+            return
+        conn.idle_since = time.monotonic()
+        self._idle.append(conn)
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.create_task(self._reap_idle(), name="smtp-idle-reaper")
+
+    async def _reap_idle(self) -> None:
+        """Close sessions idle longer than `idle_seconds`; ends when none is idle."""
+        while self._idle:
+            await asyncio.sleep(min(self.idle_seconds / 3, 10.0))
+            cutoff = time.monotonic() - self.idle_seconds
+            stale = [c for c in self._idle if c.idle_since <= cutoff]
+            if stale:
+                self._idle = [c for c in self._idle if c.idle_since > cutoff]
+                await asyncio.gather(*(self._quit(c) for c in stale))
+
+    async def _quit(self, conn: _Connection) -> None:
+        try:
+            if conn.client.is_connected:
+                await asyncio.wait_for(conn.client.quit(), min(self.timeout, 5.0))
+        except (smtp_errors.SMTPException, OSError, asyncio.TimeoutError):
+            pass
+        finally:
+            conn.client.close()
+
+    async def close(self) -> None:
+        """Close the idle sessions (QUIT). Sends under way are cancelled by then and closed theirs;
+        a later send opens new connections."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(self._quit(c) for c in idle))

@@ -2,8 +2,10 @@
 
 Loop: give up on what can no longer go out (sweep), claim a batch of due deliveries that have
 an address (`FOR UPDATE SKIP LOCKED`, marked `sending` under a lease and committed), render and
-send each, then settle each in its own transaction — delivered + NotificationDelivered, or back
-to pending with backoff, or failed + NotificationFailed. Woken by NOTIFY on channel
+send each, then settle each as soon as its send is done — delivered + NotificationDelivered, or
+back to pending with backoff, or failed + NotificationFailed. Settlements that are ready at the
+same moment share one transaction (group commit: nothing waits for a group to fill); if that
+transaction fails, each is tried again in a transaction of its own. Woken by NOTIFY on channel
 'deliveries' (new delivery, new contact), with a short poll for retries and expired leases.
 Several replicas may run it: claims skip each other's rows, and a settlement only applies while
 the claim (row id + attempt number) is still the row's.
@@ -14,11 +16,13 @@ stays one trace."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
 import asyncpg
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from notify import deliveries, domain
 from notify.channels import Channel, OutgoingMessage, SendFailure
@@ -39,24 +43,35 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(settings.send_concurrency)
         self._last_sweep = 0.0
+        self._settling: list[tuple] = []  # (row, failure, span, future) ready to be settled
+        self._settler: asyncio.Task | None = None
 
     async def run(self, runtime) -> None:
         """Background task (create_app(background=[...])): runs until cancelled, reconnecting
         after database failures. What is pending waits in the table meanwhile."""
-        while True:
-            listener = None
-            try:
-                listener = await db.connect(runtime.database_url)
-                await listener.add_listener("deliveries", lambda *_: self._wake.set())
-                await self._loop(runtime.pool)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("dispatcher failed; restarting")
-                await asyncio.sleep(1.0)
-            finally:
-                if listener is not None and not listener.is_closed():
-                    await listener.close()
+        try:
+            while True:
+                listener = None
+                try:
+                    listener = await db.connect(runtime.database_url)
+                    await listener.add_listener("deliveries", lambda *_: self._wake.set())
+                    await self._loop(runtime.pool)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("dispatcher failed; restarting")
+                    await asyncio.sleep(1.0)
+                finally:
+                    if listener is not None and not listener.is_closed():
+                        await listener.close()
+        finally:
+            if self._settler is not None:
+                self._settler.cancel()
+            for channel in self.channels.values():  # e.g. QUIT the idle SMTP connections
+                close = getattr(channel, "close", None)
+                if close is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(close(), 5.0)
 
     async def _loop(self, pool: asyncpg.Pool) -> None:
         s = self.settings
@@ -105,11 +120,65 @@ class Dispatcher:
                         span.set_status(Status(StatusCode.ERROR, failure.reason))
                         span.set_attribute("notify.failure.permanent", failure.permanent)
                     # Settled while the send span is current: the event joins the same trace.
-                    async with pool.acquire() as conn, conn.transaction():
-                        await self._settle(conn, row, failure)
+                    await self._settle_soon(pool, row, failure, span)
             except Exception:
                 # The row stays `sending`; its lease runs out and it is sent again (same Message-ID).
                 log.exception("settling a delivery failed", extra={"delivery_id": str(row["id"])})
+
+    async def _settle_soon(self, pool: asyncpg.Pool, row, failure: SendFailure | None, span: Span) -> None:
+        """Settle one delivery; returns once its transaction committed (raises if it did not).
+        Settlements that are ready together are committed together."""
+        done = asyncio.get_running_loop().create_future()
+        self._settling.append((row, failure, span, done))
+        if self._settler is None or self._settler.done():
+            self._settler = asyncio.create_task(self._settle_ready(pool), name="notify-settler")
+        await asyncio.shield(done)  # a cancelled waiter does not cancel the others' commit
+
+    async def _settle_ready(self, pool: asyncpg.Pool) -> None:
+        group: list[tuple] = []
+        try:
+            while self._settling:
+                group, self._settling = self._settling, []
+                try:
+                    outcomes = await self._settle_group(pool, group)
+                except Exception as exc:
+                    if len(group) == 1:
+                        group[0][3].set_exception(exc)
+                        continue
+                    # One bad settlement must not hold back the others: each on its own.
+                    log.warning("settling %d deliveries together failed; settling each alone", len(group),
+                                exc_info=True)
+                    for item in group:
+                        try:
+                            self._count(await self._settle_group(pool, [item]))
+                        except Exception as exc:
+                            item[3].set_exception(exc)
+                        else:
+                            item[3].set_result(None)
+                    continue
+                self._count(outcomes)
+                for *_, done in group:
+                    done.set_result(None)
+        except BaseException:  # cancelled (shutdown): nobody is left waiting forever
+            for *_, done in (*group, *self._settling):
+                if not done.done():
+                    done.cancel()
+            self._settling = []
+            raise
+
+    async def _settle_group(self, pool: asyncpg.Pool, group: list[tuple]) -> list[str | None]:
+        """Settle the deliveries of `group` in one transaction; their outcomes once committed."""
+        async with pool.acquire() as conn, conn.transaction():
+            outcomes = []
+            for row, failure, span, _ in group:
+                # Staged while this delivery's send span is current: the event joins its trace.
+                with trace.use_span(span, end_on_exit=False):
+                    outcomes.append(await self._settle(conn, row, failure))
+        return outcomes
+
+    def _count(self, outcomes: list[str | None]) -> None:
+        self.sent_total += outcomes.count("delivered")
+        self.failed_total += outcomes.count("failed")
 
     async def _send(self, row) -> SendFailure | None:
         channel = self.channels.get(row["channel"])
@@ -130,12 +199,12 @@ class Dispatcher:
             return SendFailure(permanent=False, reason="internal", detail=f"{type(exc).__name__}: {exc}")
         return None
 
-    async def _settle(self, conn: asyncpg.Connection, row, failure: SendFailure | None) -> None:
+    async def _settle(self, conn: asyncpg.Connection, row, failure: SendFailure | None) -> str | None:
+        """Apply one outcome in the caller's transaction: "delivered", "failed", or None
+        (rescheduled, or the claim was lost). Counted by the caller once committed."""
         s = self.settings
         if failure is None:
-            if await deliveries.mark_delivered(conn, row):
-                self.sent_total += 1
-            return
+            return "delivered" if await deliveries.mark_delivered(conn, row) else None
         error = f"{failure.reason}: {failure.detail}"
         if failure.permanent:
             reason = failure.reason
@@ -144,10 +213,11 @@ class Dispatcher:
             await deliveries.reschedule(conn, row, delay_seconds=delay, error=error)
             log.info("delivery will be retried", extra={"delivery_id": str(row["id"]), "attempt": row["attempts"],
                                                          "delay_s": round(delay, 2), "reason": failure.reason})
-            return
+            return None
         else:
             reason = domain.RETRIES_EXHAUSTED
         if await deliveries.fail_claimed(conn, row, reason=reason, error=error):
-            self.failed_total += 1
             log.warning("delivery failed", extra={"delivery_id": str(row["id"]), "reason": reason,
                                                   "attempts": row["attempts"]})
+            return "failed"
+        return None
