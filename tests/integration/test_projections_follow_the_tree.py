@@ -1,4 +1,4 @@
-"""Welfare and competitions keep their own copies of members and paths; when members transfer
+"""Welfare, competitions and notify keep their own copies of members and paths; when members transfer
 or units move in membership, those copies follow — so every service's scope checks stay right."""
 from __future__ import annotations
 
@@ -33,20 +33,20 @@ async def wait_path(stack_config, service, member_id, expected, timeout=45):
 
 
 async def test_transfers_and_moves_reach_the_other_services_scopes(infra, stack_config):
-    with running(stack_config, "membership", "welfare", "competitions") as svc:
+    with running(stack_config, "membership", "welfare", "competitions", "notify") as svc:
         m = httpx.Client(base_url=svc["membership"].url, timeout=10)
         w = httpx.Client(base_url=svc["welfare"].url, timeout=10)
         a, b = found_district(m), found_district(m)
         member = admit(m, a.union_ids[0]).json()["id"]
         union_a = m.get(f"/organisations/{a.union_ids[0]}", headers=auth()).json()["path"]
-        for service in ("welfare", "competitions"):
+        for service in ("welfare", "competitions", "notify"):
             await wait_path(stack_config, service, member, union_a)
 
         # merging a's union into b's transfers the member (MemberTransferred)
         assert m.post(f"/organisations/{a.union_ids[0]}/merge", headers=auth(),
                       json={"into_org_id": b.union_ids[0]}).status_code == 200
         union_b = m.get(f"/organisations/{b.union_ids[0]}", headers=auth()).json()["path"]
-        for service in ("welfare", "competitions"):
+        for service in ("welfare", "competitions", "notify"):
             await wait_path(stack_config, service, member, union_b)
         case = {"member_id": member, "kind": "living", "source": "application", "summary": "家庭困难"}
         assert w.post("/cases", json=case, headers=auth("staff", a.id)).status_code == 403
@@ -57,7 +57,7 @@ async def test_transfers_and_moves_reach_the_other_services_scopes(infra, stack_
                       json={"new_parent_id": a.id}).status_code == 200
         moved = m.get(f"/organisations/{b.union_ids[0]}", headers=auth()).json()["path"]
         assert moved[1] == a.id
-        for service in ("welfare", "competitions"):
+        for service in ("welfare", "competitions", "notify"):
             await wait_path(stack_config, service, member, moved)
         assert w.post("/cases", json=case, headers=auth("staff", a.id)).status_code == 201
         assert w.post("/cases", json=case, headers=auth("staff", b.id)).status_code == 403

@@ -7,12 +7,20 @@ from typing import Callable
 
 import asyncpg
 
-from contracts.events import CaseOpened, ContestScored, MemberContactChanged, MemberJoined
+from contracts.events import (
+    CaseOpened,
+    ContestScored,
+    MemberContactChanged,
+    MemberJoined,
+    MemberTransferred,
+    UnionMoved,
+)
 from notify import deliveries, domain
 from notify.templates import TemplateRegistry
 from unionops.consumer import IdempotentConsumer
 from unionops.envelope import Envelope
 from unionops.pii import Vault, mask_phone
+from unionops.projections import rewrite_path_prefix
 
 
 def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templates: TemplateRegistry) -> None:
@@ -56,3 +64,15 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
     async def contest_scored(conn: asyncpg.Connection, event: ContestScored, env: Envelope) -> None:
         org_path = await conn.fetchval("SELECT org_path FROM members WHERE member_id = $1", event.member_id)
         await deliveries.create(conn, env, domain.score_recorded(event, org_path), templates)
+
+    @consumer.on(MemberTransferred)
+    async def member_transferred(conn: asyncpg.Connection, event: MemberTransferred, env: Envelope) -> None:
+        # Later notifications are scoped to the receiving union; past deliveries keep theirs.
+        await conn.execute(
+            "UPDATE members SET union_id = $2, union_name = $3, org_path = $4, updated_at = now() WHERE member_id = $1",
+            event.member_id, event.to_union_id, event.to_union_name, event.to_org_path)
+
+    @consumer.on(UnionMoved)
+    async def union_moved(conn: asyncpg.Connection, event: UnionMoved, env: Envelope) -> None:
+        await rewrite_path_prefix(conn, "members", "org_path", event.old_path, event.new_path)
+        await rewrite_path_prefix(conn, "deliveries", "org_path", event.old_path, event.new_path)
