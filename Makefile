@@ -32,6 +32,7 @@ unit: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m devstack.bench $(ARGS)
+	$(PY) -m devstack.bench_membership
 
 token: $(VENV)/.installed
 	@$(PY) -m devstack.token $(ARGS)

@@ -1,17 +1,19 @@
-"""HTTP API of members."""
+"""HTTP API of members: admission, profile, status, transfers and the member file."""
 from __future__ import annotations
 
 import uuid
 from datetime import date
 
-from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, Field
+from typing import Literal
 
-from membership import members
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from membership import members, transfers
 from membership.bodies import EMAIL_PATTERN, Body
+from membership.domain import EDUCATION, HONOURS
 from unionops import idempotency
 from unionops.auth import Principal, requires
-from unionops.problems import Problem
 
 router = APIRouter()
 
@@ -27,6 +29,11 @@ class MemberIn(Body):
     joined_on: date | None = None
 
 
+class Honour(BaseModel):
+    code: str
+    label: str
+
+
 class MemberOut(BaseModel):
     id: uuid.UUID
     union_id: uuid.UUID
@@ -38,9 +45,64 @@ class MemberOut(BaseModel):
     phone_masked: str | None
     email: str | None
     employer: str | None
+    occupation: str | None = None
+    education: str | None = None
     is_migrant_worker: bool
+    honours: list[Honour] = []
     status: str
+    status_reason: str | None = None
     joined_on: date
+    left_on: date | None = None
+    rejoined_after_days: int | None = Field(None, description="set on a re-admission: days since the member left")
+
+
+HonourCode = Literal[tuple(HONOURS)]
+EducationCode = Literal[tuple(EDUCATION)]
+NOT_NULL = ("name", "is_migrant_worker", "honours")
+
+
+class ProfilePatch(Body):
+    """Only the fields sent change; `null` clears phone, e-mail, employer, occupation, education."""
+
+    name: str | None = Field(None, min_length=2, max_length=50)
+    phone: str | None = Field(None, max_length=20)
+    email: str | None = Field(None, max_length=200, pattern=EMAIL_PATTERN)
+    employer: str | None = Field(None, max_length=200)
+    occupation: str | None = Field(None, max_length=100)
+    education: EducationCode | None = Field(None, description=str(EDUCATION))
+    is_migrant_worker: bool | None = None
+    honours: list[HonourCode] | None = Field(None, max_length=20, description=f"the full list; codes: {HONOURS}")
+
+    @field_validator(*NOT_NULL, mode="before")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("不能为 null（荣誉清空请传 []）")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self):
+        if not self.model_fields_set:
+            raise ValueError("请至少提供一个要修改的字段")
+        return self
+
+
+class StatusChangeIn(Body):
+    status: Literal["active", "retained", "left"]
+    reason: Literal["retired", "unemployed", "employer_closed", "reactivated", "resigned", "deceased", "expelled",
+                    "administrative"] = Field(
+        description="retained: retired/unemployed/employer_closed; active: reactivated;"
+                    " left: resigned/deceased/expelled/administrative (administrative: federation admins only)")
+    effective_on: date | None = None
+
+
+class TransferIn(Body):
+    to_union_id: uuid.UUID | None = Field(None, description="the receiving grassroots union; null: resolved from the"
+                                                            " employer's credit code, else the residence area")
+    new_employer: str = Field(min_length=2, max_length=200)
+    new_employer_credit_code: str | None = Field(None, max_length=18, description="统一社会信用代码")
+    residence_region_code: str | None = Field(None, pattern=r"^\d{6}$", description="居住地行政区划代码")
+    effective_on: date | None = None
 
 
 @router.post("/members", status_code=201, response_model=MemberOut, tags=["members"],
@@ -60,23 +122,45 @@ async def admit_member(body: MemberIn, request: Request, principal: Principal = 
 
 @router.get("/members/{member_id}", response_model=MemberOut, tags=["members"])
 async def get_member(member_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    row = await request.app.state.runtime.pool.fetchrow(
-        "SELECT m.id, m.union_id, o.name AS union_name, o.path, m.name, m.gender, m.birth_date, m.id_number_masked,"
-        " m.phone_masked, m.email, m.employer, m.is_migrant_worker, m.status, m.joined_on"
-        " FROM members m JOIN org_units o ON o.id = m.union_id WHERE m.id = $1", member_id)
-    if row is None or not principal.covers(row["path"]):
-        raise Problem(404, "会员不存在或不在您的管辖范围内")
-    return dict(row)
+    async with request.app.state.runtime.pool.acquire() as conn:
+        return members.member_view(await members.load_member(conn, member_id, principal))
 
 
-@router.get("/members/{member_id}/file", tags=["members"], summary="The member file (会员档案), in order")
+@router.patch("/members/{member_id}", response_model=MemberOut, tags=["members"],
+              summary="Change a member's profile (audited in the member file)")
+async def update_profile(member_id: uuid.UUID, body: ProfilePatch, request: Request,
+                         principal: Principal = Depends(requires("write"))):
+    runtime = request.app.state.runtime
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        return await members.update_profile(conn, member_id, body.model_dump(include=body.model_fields_set),
+                                            principal, runtime.vault)
+
+
+@router.post("/members/{member_id}/status-changes", status_code=201, response_model=MemberOut, tags=["members"],
+             summary="Retain (会籍保留), reactivate, or record a departure (退会)")
+async def change_status(member_id: uuid.UUID, body: StatusChangeIn, request: Request,
+                        principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
+    cmd = members.ChangeStatus(member_id=member_id, status=body.status, reason=body.reason,
+                               effective_on=body.effective_on or date.today())
+    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
+                                    lambda conn: members.change_status(conn, cmd, principal))
+
+
+@router.post("/members/{member_id}/transfers", status_code=201, tags=["members"],
+             summary="Transfer the membership with employment (会员关系转移); the receiving union cannot refuse")
+async def transfer_member(member_id: uuid.UUID, body: TransferIn, request: Request,
+                          principal: Principal = Depends(requires("write")),
+                          idempotency_key: str | None = Header(None)):
+    cmd = transfers.TransferMember(
+        member_id=member_id, to_union_id=body.to_union_id, new_employer=body.new_employer,
+        new_employer_credit_code=body.new_employer_credit_code, residence_region_code=body.residence_region_code,
+        effective_on=body.effective_on or date.today())
+    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
+                                    lambda conn: transfers.transfer_member(conn, cmd, principal))
+
+
+@router.get("/members/{member_id}/file", tags=["members"],
+            summary="The member file (会员档案), in order; readable by staff over any union the member was in")
 async def member_file(member_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    pool = request.app.state.runtime.pool
-    path = await pool.fetchval(
-        "SELECT o.path FROM members m JOIN org_units o ON o.id = m.union_id WHERE m.id = $1", member_id)
-    if path is None or not principal.covers(path):
-        raise Problem(404, "会员不存在或不在您的管辖范围内")
-    rows = await pool.fetch(
-        "SELECT e.occurred_at, e.kind, e.union_id, o.name AS union_name, e.detail FROM member_file_entries e"
-        " JOIN org_units o ON o.id = e.union_id WHERE e.member_id = $1 ORDER BY e.id", member_id)
-    return {"member_id": member_id, "entries": [dict(r) for r in rows]}
+    async with request.app.state.runtime.pool.acquire() as conn:
+        return await members.member_file(conn, member_id, principal)

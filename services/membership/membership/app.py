@@ -5,13 +5,19 @@ from contracts.events import (
     CoverageSummaryPublished,
     MemberContactChanged,
     MemberJoined,
+    MemberLeft,
+    MemberProfileChanged,
+    MemberStatusChanged,
+    MemberTransferred,
     UnionDissolved,
     UnionEstablished,
     UnionMerged,
     UnionMoved,
 )
-from membership import api_coverage, api_members, api_organisations, coverage, organisations
+from membership import api_coverage, api_members, api_organisations, coverage, hr, organisations
+from membership import api_imports
 from membership.settings import Settings
+from unionops.pii import Vault
 from unionops.service import Runtime, create_app
 
 settings = Settings()
@@ -33,9 +39,11 @@ app = create_app(
     settings=settings,
     database_url=settings.database_url,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api_organisations.router, api_members.router, api_coverage.router],
+    routers=[api_organisations.router, api_members.router, api_coverage.router, api_imports.router],
     publishes=[UnionEstablished, UnionMerged, UnionDissolved, UnionMoved, CoverageSummaryPublished, MemberJoined,
-               MemberContactChanged],
+               MemberContactChanged, MemberTransferred, MemberStatusChanged, MemberLeft, MemberProfileChanged],
+    # HR systems' EmploymentChanged moves memberships with employment (membership.hr).
+    consumers=[hr.employment_consumer(Vault(settings.pii_encryption_key, settings.pii_hash_key))],
     startup=[ensure_city_root],
     background=[coverage_summaries],
 )

@@ -1,5 +1,7 @@
-"""Commands on members (会员): real-name admission. Each runs in the caller's transaction and
-stages its events in the outbox of that same transaction."""
+"""Commands on members (会员): real-name admission and re-joining, profile changes, status changes
+(active → retained → left), and the member file (会员档案). Each command runs in the caller's
+transaction and stages its events in the outbox of that same transaction; every change leaves an
+entry in the member file."""
 from __future__ import annotations
 
 import uuid
@@ -9,13 +11,25 @@ from datetime import date
 import asyncpg
 from opentelemetry import trace
 
-from contracts.events import MemberContactChanged, MemberJoined
-from membership.domain import check_admitting_unit
+from contracts.events import MemberContactChanged, MemberJoined, MemberLeft, MemberProfileChanged, MemberStatusChanged
+from membership.domain import (
+    CONTACT_FIELDS,
+    HONOURS,
+    check_admitting_unit,
+    check_profile_editable,
+    check_readmission,
+    check_status_change,
+    honour_changes,
+    profile_changes,
+    rejoin_gap_days,
+)
 from membership.organisations import load_unit
 from unionops import outbox
 from unionops.auth import Principal
-from unionops.pii import InvalidResidentId, Vault, mask_phone, normalise_phone, parse_resident_id
-from unionops.problems import RuleViolation
+from unionops.pii import InvalidResidentId, Vault, mask_email, mask_phone, normalise_phone, parse_resident_id
+from unionops.problems import Problem, RuleViolation
+
+NOT_FOUND = "会员不存在或不在您的管辖范围内"
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,14 @@ class AdmitMember:
     joined_on: date
 
 
+@dataclass(frozen=True)
+class ChangeStatus:
+    member_id: uuid.UUID
+    status: str
+    reason: str
+    effective_on: date
+
+
 def mask_union(name: str | None) -> str:
     """The refusal names the existing union without exposing it whole to any caller."""
     if not name:
@@ -37,23 +59,94 @@ def mask_union(name: str | None) -> str:
     return name[:2] + "*" * max(len(name) - 4, 1) + name[-2:] if len(name) > 4 else name[0] + "*" * (len(name) - 1)
 
 
+# ---- reading --------------------------------------------------------------------------------------
+
+MEMBER_QUERY = (
+    "SELECT m.id, m.union_id, o.name AS union_name, o.path, m.name, m.gender, m.birth_date, m.id_number_masked,"
+    " m.phone_enc, m.phone_masked, m.email, m.employer, m.employer_credit_code, m.occupation, m.education,"
+    " m.is_migrant_worker, m.honours, m.status, m.status_reason, m.status_changed_on, m.left_on, m.joined_on"
+    " FROM members m JOIN org_units o ON o.id = m.union_id"
+)
+
+
+async def load_member(conn: asyncpg.Connection, member_id: uuid.UUID, actor: Principal | None = None, *,
+                      for_update: bool = False) -> asyncpg.Record:
+    """The member with its union's path. With `actor`, one outside the caller's subtree is
+    answered like one that does not exist (404), for changes as for reads."""
+    row = await conn.fetchrow(MEMBER_QUERY + " WHERE m.id = $1" + (" FOR UPDATE OF m" if for_update else ""), member_id)
+    if row is None or (actor is not None and not actor.covers(row["path"])):
+        raise Problem(404, NOT_FOUND, type_="/problems/not-found")
+    return row
+
+
+def member_view(row, **extra) -> dict:
+    """What staff see of a member: identity and phone masked, honours with their labels."""
+    return {
+        "id": row["id"], "union_id": row["union_id"], "union_name": row["union_name"], "name": row["name"],
+        "gender": row["gender"], "birth_date": row["birth_date"], "id_number_masked": row["id_number_masked"],
+        "phone_masked": row["phone_masked"], "email": row["email"], "employer": row["employer"],
+        "occupation": row["occupation"], "education": row["education"],
+        "is_migrant_worker": row["is_migrant_worker"],
+        "honours": [{"code": h, "label": HONOURS.get(h, h)} for h in row["honours"]],
+        "status": row["status"], "status_reason": row["status_reason"], "joined_on": row["joined_on"],
+        "left_on": row["left_on"], **extra,
+    }
+
+
+async def add_file_entry(conn: asyncpg.Connection, member_id: uuid.UUID, kind: str, union_id: uuid.UUID,
+                         detail: dict, actor: str, *, union_ids: list[uuid.UUID] | None = None) -> None:
+    """One line of the member file. `union_ids`: every union the entry concerns (default: `union_id`);
+    staff over any of them may read the file."""
+    await conn.execute(
+        "INSERT INTO member_file_entries (member_id, kind, union_id, union_ids, detail, actor)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        member_id, kind, union_id, union_ids or [union_id], detail, actor,
+    )
+
+
+async def member_file(conn: asyncpg.Connection, member_id: uuid.UUID, actor: Principal) -> dict:
+    """The full, ordered history. Readable by staff whose subtree covers any union the member
+    ever belonged to (the current one, and every union named in an entry), by today's tree."""
+    member = await conn.fetchrow(
+        "SELECT m.id, m.name, m.status, m.union_id, m.id_number_masked FROM members m WHERE m.id = $1", member_id)
+    if member is None:
+        raise Problem(404, NOT_FOUND, type_="/problems/not-found")
+    readable = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM org_units o WHERE $3 = ANY(o.path) AND (o.id = $2 OR o.id IN ("
+        "  SELECT unnest(array_append(e.union_ids, e.union_id)) FROM member_file_entries e WHERE e.member_id = $1)))",
+        member_id, member["union_id"], actor.org_id)
+    if not readable:
+        raise Problem(404, NOT_FOUND, type_="/problems/not-found")
+    rows = await conn.fetch(
+        "SELECT e.occurred_at, e.kind, e.union_id, o.name AS union_name, e.union_ids, e.detail, e.actor"
+        " FROM member_file_entries e JOIN org_units o ON o.id = e.union_id WHERE e.member_id = $1 ORDER BY e.id",
+        member_id)
+    return {"member_id": member["id"], "name": member["name"], "id_number_masked": member["id_number_masked"],
+            "status": member["status"], "union_id": member["union_id"], "entries": [dict(r) for r in rows]}
+
+
+# ---- admission and re-joining -----------------------------------------------------------------------
+
 async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Principal, vault: Vault) -> dict:
-    """Real-name admission (入会): one person, one membership, in a grassroots union."""
+    """Real-name admission (入会): one person, one membership, in a grassroots union. A person who
+    has left is admitted again on the same member record, and the file shows the gap."""
     try:
         rid = parse_resident_id(cmd.id_number)
     except InvalidResidentId as exc:
         raise RuleViolation(str(exc), field="id_number") from None
-    phone = None
-    if cmd.phone:
-        try:
-            phone = normalise_phone(cmd.phone)
-        except ValueError as exc:
-            raise RuleViolation(str(exc), field="phone") from None
+    phone = _phone(cmd.phone)
     unit = await load_unit(conn, cmd.union_id, field="union_id")
     actor.require_scope(unit["path"])
     check_admitting_unit(unit["level"])
 
     id_hash = vault.lookup_hash("id_number", rid.number)
+    existing = await conn.fetchrow(
+        "SELECT m.id, m.status, m.left_on, m.union_id, o.name AS union_name FROM members m"
+        " JOIN org_units o ON o.id = m.union_id WHERE m.id_number_hash = $1 FOR UPDATE OF m", id_hash)
+    if existing is not None:
+        _refuse_second_membership(existing, rid.masked)
+        return await _rejoin(conn, existing, cmd, unit, rid, phone, actor, vault)
+
     member_id = uuid.uuid4()
     try:
         async with conn.transaction():  # a savepoint: the duplicate check below must still run
@@ -66,17 +159,15 @@ async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Princi
                 mask_phone(phone) if phone else None, cmd.email, cmd.employer, cmd.is_migrant_worker, cmd.joined_on,
                 actor.subject,
             )
-    except asyncpg.UniqueViolationError:
-        existing = await conn.fetchval(
-            "SELECT o.name FROM members m JOIN org_units o ON o.id = m.union_id WHERE m.id_number_hash = $1", id_hash)
-        raise RuleViolation(
-            f"该身份证号（{rid.masked}）已是{mask_union(existing)}会员，一人只能有一个会籍",
-            field="id_number", status=409, kind="already-a-member",
-        ) from None
-    await conn.execute(
-        "INSERT INTO member_file_entries (member_id, kind, union_id, detail, actor) VALUES ($1, 'joined', $2, $3, $4)",
-        member_id, unit["id"], {"union_name": unit["name"]}, actor.subject,
-    )
+    except asyncpg.UniqueViolationError:  # admitted concurrently by someone else
+        existing = await conn.fetchrow(
+            "SELECT m.id, m.status, o.name AS union_name FROM members m JOIN org_units o ON o.id = m.union_id"
+            " WHERE m.id_number_hash = $1", id_hash)
+        _refuse_second_membership(existing, rid.masked)
+        raise
+    await add_file_entry(conn, member_id, "joined", unit["id"], {"union_name": unit["name"],
+                                                                  "joined_on": cmd.joined_on.isoformat()},
+                         actor.subject)
     events = [MemberJoined(
         member_id=member_id, union_id=unit["id"], union_name=unit["name"], org_path=unit["path"], name=cmd.name,
         gender=rid.gender, birth_year=rid.birth_date.year, is_migrant_worker=cmd.is_migrant_worker,
@@ -86,9 +177,161 @@ async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Princi
         events.append(MemberContactChanged(member_id=member_id, name=cmd.name, email=cmd.email, phone=phone))
     await outbox.record_many(conn, events)
     trace.get_current_span().set_attribute("member.id", str(member_id))
+    return member_view(await load_member(conn, member_id), rejoined_after_days=None)
+
+
+def _refuse_second_membership(existing, masked_id: str) -> None:
+    try:
+        check_readmission(existing["status"])
+    except RuleViolation as exc:
+        hint = "；该会员现为会籍保留状态" if existing["status"] == "retained" else ""
+        message = (f"该身份证号（{masked_id}）已是{mask_union(existing['union_name'])}会员，一人只能有一个会籍{hint}。"
+                   "如已更换工作单位，请办理会员关系转移")
+        # The member id lets the receiving union start the transfer (POST /members/{id}/transfers).
+        raise Problem(409, message, type_=f"/problems/{exc.kind}",
+                      errors=[{"field": "body.id_number", "message": message}], member_id=str(existing["id"])) from None
+
+
+async def _rejoin(conn, existing, cmd: AdmitMember, unit, rid, phone, actor: Principal, vault: Vault) -> dict:
+    gap = rejoin_gap_days(existing["left_on"], cmd.joined_on)
+    member_id = existing["id"]
+    await conn.execute(
+        "UPDATE members SET union_id = $2, name = $3, phone_enc = $4, phone_masked = $5, email = $6, employer = $7,"
+        " employer_credit_code = NULL, is_migrant_worker = $8, joined_on = $9, status = 'active', status_reason = NULL,"
+        " status_changed_on = $9, left_on = NULL, updated_at = now() WHERE id = $1",
+        member_id, unit["id"], cmd.name, vault.encrypt("phone", phone) if phone else None,
+        mask_phone(phone) if phone else None, cmd.email, cmd.employer, cmd.is_migrant_worker, cmd.joined_on,
+    )
+    await add_file_entry(conn, member_id, "rejoined", unit["id"], {
+        "union_name": unit["name"], "joined_on": cmd.joined_on.isoformat(), "left_on": existing["left_on"].isoformat(),
+        "gap_days": gap, "previous_union_id": str(existing["union_id"]), "previous_union_name": existing["union_name"],
+    }, actor.subject)
+    events = [MemberJoined(
+        member_id=member_id, union_id=unit["id"], union_name=unit["name"], org_path=unit["path"], name=cmd.name,
+        gender=rid.gender, birth_year=rid.birth_date.year, is_migrant_worker=cmd.is_migrant_worker,
+        joined_on=cmd.joined_on, rejoined_after_days=gap,
+    ), MemberContactChanged(member_id=member_id, name=cmd.name, email=cmd.email, phone=phone)]
+    await outbox.record_many(conn, events)
+    trace.get_current_span().set_attribute("member.id", str(member_id))
+    return member_view(await load_member(conn, member_id), rejoined_after_days=gap)
+
+
+def _phone(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    try:
+        return normalise_phone(raw)
+    except ValueError as exc:
+        raise RuleViolation(str(exc), field="phone") from None
+
+
+# ---- profile ----------------------------------------------------------------------------------------
+
+async def update_profile(conn: asyncpg.Connection, member_id: uuid.UUID, requested: dict, actor: Principal,
+                         vault: Vault) -> dict:
+    """Change profile fields (only those in `requested`). Every change is audited in the member
+    file (contact data masked); non-sensitive changes go out as MemberProfileChanged, contact
+    changes only as MemberContactChanged on the restricted topic."""
+    row = await load_member(conn, member_id, actor, for_update=True)
+    check_profile_editable(row["status"])
+    requested = dict(requested)
+    if "phone" in requested:
+        requested["phone"] = _phone(requested["phone"])
+    if "email" in requested:
+        requested["email"] = requested["email"] or None
+    current = current_profile(row, vault)
+    changes = profile_changes(current, requested)
+    if changes:
+        await apply_profile_changes(conn, row, current, changes, actor.subject, vault)
+        row = await load_member(conn, member_id)
+    return member_view(row)
+
+
+def current_profile(row, vault: Vault) -> dict:
+    """The editable profile of a member row, phone decrypted (to compare and re-store, never shown)."""
     return {
-        "id": member_id, "union_id": unit["id"], "union_name": unit["name"], "name": cmd.name, "gender": rid.gender,
-        "birth_date": rid.birth_date, "id_number_masked": rid.masked,
-        "phone_masked": mask_phone(phone) if phone else None, "email": cmd.email, "employer": cmd.employer,
-        "is_migrant_worker": cmd.is_migrant_worker, "status": "active", "joined_on": cmd.joined_on,
+        "name": row["name"], "phone": vault.decrypt("phone", row["phone_enc"]) if row["phone_enc"] else None,
+        "email": row["email"], "employer": row["employer"], "occupation": row["occupation"],
+        "education": row["education"], "is_migrant_worker": row["is_migrant_worker"], "honours": list(row["honours"]),
     }
+
+
+def _audited(field: str, value):
+    """Values as the member file keeps them: contact data masked, never raw."""
+    if value is None:
+        return None
+    if field == "phone":
+        return mask_phone(value)
+    if field == "email":
+        return mask_email(value)
+    return value
+
+
+async def apply_profile_changes(conn: asyncpg.Connection, row, current: dict, changes: dict[str, tuple],
+                                actor_name: str, vault: Vault) -> None:
+    """Write `changes` ({field: (old, new)}), audit them and stage their events. Used by staff
+    edits and by HR's employment changes that stay within the same union."""
+    new = current | {f: v for f, (_, v) in changes.items()}
+    phone = new["phone"]
+    await conn.execute(
+        "UPDATE members SET name = $2, phone_enc = $3, phone_masked = $4, email = $5, employer = $6, occupation = $7,"
+        " education = $8, is_migrant_worker = $9, honours = $10, updated_at = now() WHERE id = $1",
+        row["id"], new["name"], vault.encrypt("phone", phone) if phone else None, mask_phone(phone) if phone else None,
+        new["email"], new["employer"], new["occupation"], new["education"], new["is_migrant_worker"],
+        sorted(set(new["honours"] or ()), key=list(HONOURS).index),
+    )
+    plain = {f: c for f, c in changes.items() if f != "honours"}
+    if plain:
+        await add_file_entry(conn, row["id"], "profile_changed", row["union_id"], {
+            "fields": sorted(plain),
+            "changes": {f: {"from": _audited(f, old), "to": _audited(f, new_)} for f, (old, new_) in plain.items()},
+        }, actor_name)
+    if "honours" in changes:
+        awarded, revoked = honour_changes(*changes["honours"])
+        for kind, codes in (("honour_awarded", awarded), ("honour_revoked", revoked)):
+            for code in codes:
+                await add_file_entry(conn, row["id"], kind, row["union_id"], {"honour": code, "label": HONOURS[code]},
+                                     actor_name)
+    events = []
+    public = [f for f in changes if f not in CONTACT_FIELDS]
+    if public:
+        events.append(MemberProfileChanged(member_id=row["id"], changed_fields=public,
+                                           **{f: new[f] for f in public}))
+    if changes.keys() & {"name", *CONTACT_FIELDS}:
+        # notify keeps the whole contact (latest wins), so the event carries all of it.
+        events.append(MemberContactChanged(member_id=row["id"], name=new["name"], email=new["email"], phone=phone))
+    await outbox.record_many(conn, events)
+    trace.get_current_span().set_attribute("member.id", str(row["id"]))
+
+
+# ---- status -----------------------------------------------------------------------------------------
+
+async def change_status(conn: asyncpg.Connection, cmd: ChangeStatus, actor: Principal) -> dict:
+    """active ↔ retained (会籍保留), or → left (退会, final). Rules in `domain.check_status_change`."""
+    row = await load_member(conn, cmd.member_id, actor, for_update=True)
+    check_status_change(row["status"], cmd.status, cmd.reason, by_admin=actor.role == "federation_admin")
+    if cmd.effective_on > date.today():
+        raise RuleViolation("生效日期不能晚于今天", field="effective_on")
+    if cmd.effective_on < row["joined_on"]:
+        raise RuleViolation(f"生效日期不能早于入会日期（{row['joined_on'].isoformat()}）", field="effective_on")
+    left = cmd.status == "left"
+    await conn.execute(
+        "UPDATE members SET status = $2, status_reason = $3, status_changed_on = $4, left_on = $5, updated_at = now()"
+        " WHERE id = $1",
+        row["id"], cmd.status, None if cmd.status == "active" else cmd.reason, cmd.effective_on,
+        cmd.effective_on if left else None,
+    )
+    await add_file_entry(conn, row["id"], "left" if left else "status_changed", row["union_id"], {
+        "from_status": row["status"], "to_status": cmd.status, "reason": cmd.reason,
+        "effective_on": cmd.effective_on.isoformat(),
+    }, actor.subject)
+    if left:
+        event = MemberLeft(member_id=row["id"], union_id=row["union_id"], org_path=row["path"], reason=cmd.reason,
+                           left_on=cmd.effective_on)
+    else:
+        event = MemberStatusChanged(member_id=row["id"], union_id=row["union_id"], org_path=row["path"],
+                                    from_status=row["status"], to_status=cmd.status, reason=cmd.reason,
+                                    changed_on=cmd.effective_on)
+    await outbox.record(conn, event)
+    trace.get_current_span().set_attribute("member.id", str(row["id"]))
+    return member_view(await load_member(conn, row["id"]))

@@ -17,7 +17,7 @@ from contracts.events import (
     UnionMerged,
     UnionMoved,
 )
-from membership.domain import check_child_unit
+from membership.domain import check_child_unit, normalise_credit_code
 from unionops import outbox
 from unionops.auth import Principal, root_org_id
 from unionops.problems import RuleViolation
@@ -115,17 +115,25 @@ async def _history(conn: asyncpg.Connection, org_id: uuid.UUID, kind: str, detai
 
 
 async def _move_members(conn: asyncpg.Connection, from_id: uuid.UUID, to_unit: asyncpg.Record, *, status: str | None,
-                        entry_kind: str, detail: dict, actor: Principal) -> list[asyncpg.Record]:
-    """Set-based: every member still held by `from_id` moves to `to_unit`, each with a file entry."""
+                        entry_kind: str, detail: dict, actor: Principal, on: date) -> list[asyncpg.Record]:
+    """Set-based: every member still held by `from_id` moves to `to_unit`, each with a file entry
+    naming both unions (so the old union can still read the file) and a transfer record."""
     moved = await conn.fetch(
-        "UPDATE members SET union_id = $2, status = COALESCE($3, status) WHERE union_id = $1 AND status <> 'left'"
-        " RETURNING id, status",
-        from_id, to_unit["id"], status)
+        "UPDATE members SET union_id = $2, status = COALESCE($3, status),"
+        " status_reason = CASE WHEN $3::text IS NULL THEN status_reason ELSE $4 END,"
+        " status_changed_on = CASE WHEN $3::text IS NULL THEN status_changed_on ELSE $5 END, updated_at = now()"
+        " WHERE union_id = $1 AND status <> 'left' RETURNING id, status",
+        from_id, to_unit["id"], status, detail["reason"], on)
     if moved:
+        ids = [m["id"] for m in moved]
         await conn.execute(
-            "INSERT INTO member_file_entries (member_id, kind, union_id, detail, actor)"
-            " SELECT unnest($1::uuid[]), $2, $3, $4, $5",
-            [m["id"] for m in moved], entry_kind, to_unit["id"], detail, actor.subject)
+            "INSERT INTO member_file_entries (member_id, kind, union_id, union_ids, detail, actor)"
+            " SELECT unnest($1::uuid[]), $2, $3, ARRAY[$6::uuid, $3], $4, $5",
+            ids, entry_kind, to_unit["id"], detail, actor.subject, from_id)
+        await conn.execute(
+            "INSERT INTO member_transfers (id, member_id, from_union_id, to_union_id, reason, initiated_by,"
+            " effective_on, actor) SELECT gen_random_uuid(), unnest($1::uuid[]), $2, $3, $4, 'federation', $5, $6",
+            ids, from_id, to_unit["id"], detail["reason"], on, actor.subject)
     return moved
 
 
@@ -142,7 +150,7 @@ async def merge_union(conn: asyncpg.Connection, org_id: uuid.UUID, into_id: uuid
         raise RuleViolation("只有基层工会之间可以合并", field="into_org_id")
     detail = {"from_union_id": str(org_id), "from_union_name": source["name"], "reason": "union_merged"}
     moved = await _move_members(conn, org_id, target, status=None, entry_kind="transferred", detail=detail,
-                                actor=actor)
+                                actor=actor, on=on)
     await conn.execute("UPDATE employers SET union_id = $2 WHERE union_id = $1", org_id, into_id)
     await conn.execute("UPDATE org_units SET status = 'merged', closed_on = $2, merged_into = $3 WHERE id = $1",
                        org_id, on, into_id)
@@ -170,8 +178,8 @@ async def dissolve_union(conn: asyncpg.Connection, org_id: uuid.UUID, actor: Pri
     detail = {"from_union_id": str(org_id), "from_union_name": unit["name"], "reason": "union_dissolved"}
     before = {r["id"]: r["status"] for r in await conn.fetch(
         "SELECT id, status FROM members WHERE union_id = $1 AND status <> 'left'", org_id)}
-    moved = await _move_members(conn, org_id, holder, status="retained", entry_kind="retained", detail=detail,
-                                actor=actor)
+    moved = await _move_members(conn, org_id, holder, status="retained", entry_kind="transferred", detail=detail,
+                                actor=actor, on=on)
     await conn.execute("UPDATE employers SET union_id = NULL WHERE union_id = $1", org_id)
     await conn.execute("UPDATE org_units SET status = 'dissolved', closed_on = $2 WHERE id = $1", org_id, on)
     await _history(conn, org_id, "dissolved", {"reason": reason, "holder_org_id": str(holder["id"]),
@@ -231,6 +239,7 @@ class RegisterEmployer:
 
 
 async def register_employer(conn: asyncpg.Connection, cmd: RegisterEmployer, actor: Principal) -> dict:
+    credit_code = normalise_credit_code(cmd.credit_code) if cmd.credit_code else None
     unit = await load_unit(conn, cmd.org_id, field="org_id")
     actor.require_scope(unit["path"])
     if cmd.union_id is not None:
@@ -244,12 +253,12 @@ async def register_employer(conn: asyncpg.Connection, cmd: RegisterEmployer, act
             await conn.execute(
                 "INSERT INTO employers (id, org_id, union_id, name, credit_code, ownership, headcount,"
                 " has_collective_contract) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                employer_id, cmd.org_id, cmd.union_id, cmd.name, cmd.credit_code, cmd.ownership, cmd.headcount,
+                employer_id, cmd.org_id, cmd.union_id, cmd.name, credit_code, cmd.ownership, cmd.headcount,
                 cmd.has_collective_contract)
     except asyncpg.UniqueViolationError:
         raise RuleViolation("该统一社会信用代码已登记", field="credit_code", status=409, kind="duplicate-employer") from None
     return {"id": employer_id, "org_id": cmd.org_id, "union_id": cmd.union_id, "name": cmd.name,
-            "credit_code": cmd.credit_code, "ownership": cmd.ownership, "headcount": cmd.headcount,
+            "credit_code": credit_code, "ownership": cmd.ownership, "headcount": cmd.headcount,
             "has_collective_contract": cmd.has_collective_contract}
 
 

@@ -1,0 +1,85 @@
+"""Employment changes from HR / social-insurance systems (`hr.employment.v1` EmploymentChanged):
+membership follows the job. Consumer group `membership.hr`, exactly once in effect (inbox).
+
+The person is found by the keyed hash of the resident ID number, as at admission; the number
+itself is never logged or stored from here. Outcomes:
+- not a member (or a former member): ignored, with a log line naming only the change id;
+- the new employer's union (by credit code) or else the residence-area holder is another union:
+  transferred, `initiated_by = hr_system`;
+- the same union (e.g. a joint union covering both employers): the employer is updated, audited;
+- no union can hold the membership: the member file gets a `transfer_unresolved` entry in the
+  current union, so its organisation officer sees the worker moved and can act by hand;
+- a change dated before the member's (latest) joining is stale: ignored with a log line."""
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import asyncpg
+
+from contracts.events import EmploymentChanged
+from membership.domain import normalise_credit_code
+from membership.members import MEMBER_QUERY, add_file_entry, apply_profile_changes, current_profile
+from membership.transfers import apply_transfer, resolve_target
+from unionops.consumer import IdempotentConsumer
+from unionops.envelope import Envelope
+from unionops.pii import Vault
+from unionops.problems import RuleViolation
+
+log = logging.getLogger(__name__)
+
+
+def employment_consumer(vault: Vault) -> IdempotentConsumer:
+    """The `membership.hr` consumer; `create_app` binds it to the service's pool and producer."""
+    consumer = IdempotentConsumer("membership.hr")
+
+    @consumer.on(EmploymentChanged)
+    async def employment_changed(conn: asyncpg.Connection, event: EmploymentChanged, env: Envelope) -> None:
+        await apply_employment_change(conn, event, env, vault)
+
+    return consumer
+
+
+async def apply_employment_change(conn: asyncpg.Connection, event: EmploymentChanged, env: Envelope,
+                                  vault: Vault) -> str:
+    """Apply one change inside the consumer's transaction; returns the outcome (for logs and tests)."""
+    facts = {"change_id": str(event.change_id), "hr_system": event.hr_system, "event_id": str(env.id)}
+    id_hash = vault.lookup_hash("id_number", event.id_number.strip().upper())
+    member = await conn.fetchrow(MEMBER_QUERY + " WHERE m.id_number_hash = $1 FOR UPDATE OF m", id_hash)
+    if member is None or member["status"] == "left":
+        log.info("employment change of a person who is not a member: ignored",
+                 extra=facts | {"outcome": "not_a_member"})
+        return "not_a_member"
+    facts["member_id"] = str(member["id"])
+    if event.effective_on < member["joined_on"]:
+        log.info("employment change dated before the member joined: ignored", extra=facts | {"outcome": "stale"})
+        return "stale"
+    try:
+        credit_code = normalise_credit_code(event.new_employer_credit_code) if event.new_employer_credit_code else None
+    except RuleViolation:
+        log.warning("employment change with an invalid credit code: looked up by residence", extra=facts)
+        credit_code = None
+    actor = f"hr:{event.hr_system}"
+    try:
+        target = await resolve_target(conn, to_union_id=None, credit_code=credit_code,
+                                      residence_region_code=event.residence_region_code)
+    except RuleViolation as exc:
+        await add_file_entry(conn, member["id"], "transfer_unresolved", member["union_id"], {
+            "new_employer": event.new_employer_name, "residence_region_code": event.residence_region_code,
+            "effective_on": event.effective_on.isoformat(), "reason": exc.message, "change_id": str(event.change_id),
+        }, actor)
+        log.warning("employment change: no union can hold the membership", extra=facts | {"outcome": "unresolved"})
+        return "unresolved"
+    if target.unit["id"] == member["union_id"]:
+        if member["employer"] != event.new_employer_name:
+            await apply_profile_changes(conn, member, current_profile(member, vault),
+                                        {"employer": (member["employer"], event.new_employer_name)}, actor, vault)
+        log.info("employment change within the member's union", extra=facts | {"outcome": "same_union"})
+        return "same_union"
+    await apply_transfer(
+        conn, member, target, initiated_by="hr_system", actor_name=actor, new_employer=event.new_employer_name,
+        credit_code=credit_code, residence_region_code=event.residence_region_code, effective_on=event.effective_on,
+        # HR may announce a change dated ahead; it is recorded with the date HR gave.
+        today=max(date.today(), event.effective_on), source_event_id=env.id)
+    log.info("membership transferred with employment", extra=facts | {"outcome": "transferred"})
+    return "transferred"
