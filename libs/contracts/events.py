@@ -251,6 +251,182 @@ class CaseOpened(DomainEvent):
     opened_on: date
 
 
+CaseKind = Literal["living", "medical", "education", "employment", "legal", "temporary"]
+
+
+class CaseAssessed(DomainEvent):
+    """An assistance case was assessed (核查) and awaits approval. No health or income detail."""
+
+    topic: ClassVar[str] = "welfare.case.v1"
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: UUID
+    member_id: UUID
+    org_path: list[UUID]
+    proposed_amount_fen: int = Field(ge=0)
+    assessed_on: date
+
+
+class CaseApproved(DomainEvent):
+    """An assistance case was approved (审批) and its amount committed against a fund."""
+
+    topic: ClassVar[str] = "welfare.case.v1"
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: UUID
+    member_id: UUID
+    union_id: UUID
+    org_path: list[UUID]
+    kind: CaseKind
+    approved_amount_fen: int = Field(ge=0)
+    fund_id: UUID
+    approved_by: str
+    approved_on: date
+
+
+class CaseRejected(DomainEvent):
+    """An assistance case was rejected; the reason is a category, never health or income detail."""
+
+    topic: ClassVar[str] = "welfare.case.v1"
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: UUID
+    member_id: UUID
+    org_path: list[UUID]
+    reason: Literal["not_eligible", "no_hardship_file", "duplicate", "insufficient_evidence", "over_cap", "other"]
+    rejected_on: date
+
+
+class AidDisbursed(DomainEvent):
+    """Aid was paid to a member (from a case or a campaign run). Money in integer fen."""
+
+    topic: ClassVar[str] = "welfare.case.v1"
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: UUID
+    member_id: UUID
+    union_id: UUID
+    org_path: list[UUID]
+    kind: CaseKind
+    amount_fen: int = Field(gt=0)
+    fund_id: UUID
+    campaign_id: UUID | None = None
+    ledger_entry_id: UUID
+    paid_on: date
+
+
+class CaseClosed(DomainEvent):
+    """An assistance case was closed (结案)."""
+
+    topic: ClassVar[str] = "welfare.case.v1"
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: UUID
+    member_id: UUID
+    org_path: list[UUID]
+    outcome: Literal["paid", "rejected", "withdrawn", "referred"]
+    closed_on: date
+
+
+HardshipLevel = Literal["deep", "relative", "accident"]  # 深度困难, 相对困难, 意外致困
+
+
+class HardshipFileOpened(DomainEvent):
+    """A household hardship file was opened (困难职工建档). Level and kind only: no health,
+    income or family detail."""
+
+    topic: ClassVar[str] = "welfare.hardship-file.v1"
+    key_field: ClassVar[str] = "file_id"
+
+    file_id: UUID
+    member_id: UUID
+    union_id: UUID
+    org_path: list[UUID]
+    file_kind: Literal["worker", "model_worker"]
+    level: HardshipLevel
+    opened_on: date
+    review_due_on: date
+
+
+class HardshipFileReviewed(DomainEvent):
+    """The yearly re-verification of a hardship file was done."""
+
+    topic: ClassVar[str] = "welfare.hardship-file.v1"
+    key_field: ClassVar[str] = "file_id"
+
+    file_id: UUID
+    member_id: UUID
+    org_path: list[UUID]
+    level: HardshipLevel
+    still_in_hardship: bool
+    reviewed_on: date
+    review_due_on: date | None = None
+
+
+class HardshipFileClosed(DomainEvent):
+    """A hardship file was closed (out of hardship, or otherwise); kept for 10 years."""
+
+    topic: ClassVar[str] = "welfare.hardship-file.v1"
+    key_field: ClassVar[str] = "file_id"
+
+    file_id: UUID
+    member_id: UUID
+    org_path: list[UUID]
+    reason: Literal["out_of_hardship", "member_left", "deceased", "duplicate", "other"]
+    closed_on: date
+    retain_until: date
+
+
+class CampaignLaunched(DomainEvent):
+    """A seasonal campaign was launched: 送温暖, 金秋助学, 中秋国庆, 送清凉."""
+
+    topic: ClassVar[str] = "welfare.campaign.v1"
+    key_field: ClassVar[str] = "campaign_id"
+
+    campaign_id: UUID
+    name: str
+    kind: Literal["spring_festival", "golden_autumn", "mid_autumn", "summer_cooling", "other"]
+    org_id: UUID
+    org_path: list[UUID]
+    fund_id: UUID
+    budget_fen: int = Field(ge=0)
+    per_payment_cap_fen: int = Field(gt=0)
+    per_person_year_cap_fen: int = Field(gt=0)
+    starts_on: date
+    ends_on: date
+
+
+class FundAllocated(DomainEvent):
+    """Money was allocated from one fund to another down the tree (专项帮扶资金), in fen."""
+
+    topic: ClassVar[str] = "welfare.fund.v1"
+    key_field: ClassVar[str] = "fund_id"
+
+    fund_id: UUID
+    from_fund_id: UUID | None
+    org_id: UUID
+    org_path: list[UUID]
+    amount_fen: int = Field(gt=0)
+    ledger_entry_id: UUID
+    allocated_by: str
+    allocated_on: date
+
+
+class HotlineTicketOverdue(DomainEvent):
+    """A 12351 hotline ticket passed its handling deadline; the responsible officer is told."""
+
+    topic: ClassVar[str] = "welfare.hotline.v1"
+    key_field: ClassVar[str] = "ticket_id"
+
+    ticket_id: UUID
+    org_id: UUID
+    org_path: list[UUID]
+    category: Literal["general", "difficult", "complex"]  # 一般, 难点, 特别复杂
+    assignee: str | None = None
+    due_at: datetime
+    detected_at: datetime
+
+
 # ---- competitions -----------------------------------------------------------------------------
 
 class ContestCreated(DomainEvent):
@@ -348,6 +524,17 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         MemberContactChanged,
         EmploymentChanged,
         CaseOpened,
+        CaseAssessed,
+        CaseApproved,
+        CaseRejected,
+        AidDisbursed,
+        CaseClosed,
+        HardshipFileOpened,
+        HardshipFileReviewed,
+        HardshipFileClosed,
+        CampaignLaunched,
+        FundAllocated,
+        HotlineTicketOverdue,
         ContestCreated,
         ContestantRegistered,
         ContestScored,

@@ -23,6 +23,9 @@ ROLES: dict[str, frozenset[str]] = {
     "staff": frozenset({"read", "write"}),
     "auditor": frozenset({"read"}),
     "service": frozenset({"read", "write"}),
+    # A member reading what concerns them (their hardship file, their deliveries): `sub` is the
+    # member id; never any other member's data, whatever `org` says.
+    "member": frozenset({"self"}),
 }
 
 _bearer = HTTPBearer(auto_error=False)
@@ -47,8 +50,15 @@ class Principal:
         if permission not in ROLES.get(self.role, ()):
             raise Problem(403, f"角色 {self.role} 无 {permission} 权限", type_="/problems/forbidden-role")
 
+    def is_member(self, member_id: uuid.UUID | str) -> bool:
+        """True when the caller is this member, signed in as themselves."""
+        return self.role == "member" and self.subject == str(member_id)
+
     def covers(self, org_path: Iterable[uuid.UUID | str]) -> bool:
-        """True when the unit whose path (root first) is given lies in the caller's subtree."""
+        """True when the unit whose path (root first) is given lies in the caller's subtree.
+        A member covers no subtree: staff scope is for staff."""
+        if self.role == "member":
+            return False
         return str(self.org_id) in {str(p) for p in org_path}
 
     def require_scope(self, org_path: Iterable[uuid.UUID | str]) -> None:

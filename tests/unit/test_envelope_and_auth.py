@@ -57,3 +57,13 @@ def test_an_auditor_may_read_but_not_write():
     with pytest.raises(Problem) as exc:
         p.require("write")
     assert exc.value.status == 403
+
+
+def test_a_member_token_reads_only_its_own_records_and_covers_no_subtree():
+    s = CommonSettings()
+    member, union = uuid.uuid4(), uuid.uuid4()
+    p = Authenticator(s).decode(issue_token(s, subject=str(member), role="member", org_id=union))
+    assert p.is_member(member) and not p.is_member(uuid.uuid4())
+    assert not p.covers([union])
+    with pytest.raises(Problem):
+        p.require("read")
