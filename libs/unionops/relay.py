@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from itertools import groupby
 from datetime import datetime, timezone
 
 import asyncpg
@@ -30,7 +31,7 @@ from unionops.telemetry import context_from_headers, current_trace_headers, trac
 log = logging.getLogger(__name__)
 
 _CLAIM = """
-SELECT id, event_id, topic, key, event_type, subject, occurred_at, payload, trace_headers, attempts
+SELECT id, event_id, topic, key, event_type, subject, occurred_at, payload::text AS payload, trace_headers, attempts
 FROM outbox
 WHERE published_at IS NULL AND next_attempt_at <= now()
 ORDER BY id
@@ -125,31 +126,36 @@ class OutboxRelay:
             if not rows:
                 return 0
             sends = []
-            for row in rows:
-                env = Envelope(
-                    id=row["event_id"],
-                    type=row["event_type"],
-                    source=self.source,
-                    time=row["occurred_at"],
-                    data=row["payload"],
-                    subject=row["subject"],
-                )
-                parent = context_from_headers(row["trace_headers"] or {})
+            # One publish span per run of consecutive rows with the same trace context: a single
+            # admission gets its own span, a bulk import (one business action, one trace) one span
+            # per batch instead of one per member. Only consecutive rows are grouped, so the
+            # order of the outbox — and of each aggregate's events — is kept.
+            for _, run in groupby(rows, key=lambda r: r["trace_headers"].get("traceparent", "")):
+                group = list(run)
+                first = group[0]
+                attributes = {
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": first["topic"],
+                    "messaging.batch.message_count": len(group),
+                }
+                if len(group) == 1:
+                    attributes["messaging.message.id"] = str(first["event_id"])
+                    attributes["cloudevents.event_type"] = first["event_type"]
                 with self._tracer.start_as_current_span(
-                    f"publish {row['topic']}",
-                    context=parent,
+                    f"publish {first['topic']}",
+                    context=context_from_headers(first["trace_headers"]),
                     kind=SpanKind.PRODUCER,
-                    attributes={
-                        "messaging.system": "kafka",
-                        "messaging.destination.name": row["topic"],
-                        "messaging.message.id": str(row["event_id"]),
-                        "cloudevents.event_type": row["event_type"],
-                    },
+                    attributes=attributes,
                 ):
-                    headers = env.kafka_headers(current_trace_headers())
-                    sends.append(
-                        await self.producer.send(row["topic"], env.value(), key=row["key"].encode(), headers=headers)
-                    )
+                    trace_headers = current_trace_headers()
+                    for row in group:
+                        env = Envelope(
+                            id=row["event_id"], type=row["event_type"], source=self.source, time=row["occurred_at"],
+                            data={}, subject=row["subject"],
+                        )
+                        sends.append(await self.producer.send(
+                            row["topic"], row["payload"].encode(), key=row["key"].encode(),
+                            headers=env.kafka_headers(trace_headers)))
             results = await asyncio.gather(*sends, return_exceptions=True)
 
             done, failed, lost_topics = [], [], set()
