@@ -33,6 +33,7 @@ unit: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m devstack.bench $(ARGS)
 	$(PY) -m devstack.bench_membership
+	$(PY) -m devstack.bench_welfare
 
 token: $(VENV)/.installed
 	@$(PY) -m devstack.token $(ARGS)

@@ -61,6 +61,14 @@ async def test_transfers_and_moves_reach_the_other_services_scopes(infra, stack_
             await wait_path(stack_config, service, member, moved)
         assert w.post("/cases", json=case, headers=auth("staff", a.id)).status_code == 201
         assert w.post("/cases", json=case, headers=auth("staff", b.id)).status_code == 403
+        conn = await asyncpg.connect(stack_config.dsn("welfare"))
+        try:  # every welfare table holding a path followed, in the same transaction
+            unit_path = await conn.fetchval("SELECT org_path FROM org_units WHERE org_id = $1::uuid", b.union_ids[0])
+            case_paths = await conn.fetch("SELECT org_path FROM assistance_cases WHERE member_id = $1::uuid", member)
+        finally:
+            await conn.close()
+        assert [str(p) for p in unit_path] == moved
+        assert all([str(p) for p in r["org_path"]] == moved for r in case_paths)
         # the case opened earlier moved with its union
         cases = w.get(f"/members/{member}/cases", headers=auth("staff", a.id))
         assert cases.status_code == 200 and len(cases.json()) == 2

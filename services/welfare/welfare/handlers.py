@@ -62,10 +62,15 @@ async def project_member_left(conn: asyncpg.Connection, event: MemberLeft, envel
                        event.member_id, envelope.id)
 
 
+# Every table of welfare that holds an organisation path: when a unit moves, all of them follow
+# in the same transaction, so scope checks stay right everywhere.
+PATH_TABLES = ("org_units", "members", "assistance_cases", "hardship_files", "hotline_tickets", "funds", "campaigns",
+               "campaign_payments")
+
+
 async def project_union_moved(conn: asyncpg.Connection, event: UnionMoved, envelope: Envelope) -> None:
-    """A unit moved in the tree: members' and cases' paths follow, so scope checks stay right."""
-    await rewrite_path_prefix(conn, "members", "org_path", event.old_path, event.new_path)
-    await rewrite_path_prefix(conn, "assistance_cases", "org_path", event.old_path, event.new_path)
+    for table in PATH_TABLES:
+        await rewrite_path_prefix(conn, table, "org_path", event.old_path, event.new_path)
 
 
 # ---- commands -----------------------------------------------------------------------------------

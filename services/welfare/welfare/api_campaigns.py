@@ -1,0 +1,140 @@
+"""HTTP API of the seasonal campaigns (送温暖, 金秋助学, 中秋国庆慰问, 送清凉)."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, Field
+
+from unionops import idempotency
+from unionops.auth import Principal, requires
+from welfare import campaigns
+from welfare.api import Body
+from welfare.api_funds import AmountFen, Money
+
+router = APIRouter(tags=["campaigns"])
+
+CampaignKind = Literal["spring_festival", "golden_autumn", "mid_autumn", "summer_cooling", "other"]
+Level = Literal["deep", "relative", "accident"]
+
+
+class CampaignIn(Body):
+    name: str = Field(min_length=2, max_length=100, examples=["2026年春节送温暖"])
+    kind: CampaignKind = Field(description="spring_festival 送温暖, golden_autumn 金秋助学, mid_autumn 中秋国庆慰问,"
+                                           " summer_cooling 送清凉")
+    org_id: uuid.UUID = Field(description="the organising unit; its subtree's hardship files are paid")
+    fund_id: uuid.UUID
+    budget_fen: int = AmountFen
+    level_amounts: dict[Level, int] = Field(
+        min_length=1, description="amount per hardship level in fen: deep 深度困难, relative 相对困难, accident 意外致困",
+        examples=[{"deep": 300000, "accident": 250000, "relative": 200000}])
+    starts_on: date
+    ends_on: date
+    per_payment_cap_fen: int | None = Field(None, gt=0, description="default per kind (送温暖 ¥3,000)")
+    per_person_year_cap_fen: int | None = Field(None, gt=0, description="default per kind (送温暖 ¥6,000)")
+
+
+class RunIn(Body):
+    run_on: date | None = Field(None, description="payment date; today when omitted")
+
+
+class CampaignOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: str
+    kind_label: str
+    org_id: uuid.UUID
+    fund_id: uuid.UUID
+    commitment_id: uuid.UUID
+    year: int
+    budget: Money
+    per_payment_cap: Money
+    per_person_year_cap: Money
+    level_amounts: dict[str, Money]
+    starts_on: date
+    ends_on: date
+    status: str
+    launched_by: str
+    launched_at: datetime
+    closed_by: str | None
+    closed_at: datetime | None
+    paid: Money
+    paid_count: int
+    budget_left: Money
+    release_entry_id: uuid.UUID | None = None
+
+
+class NotPaid(BaseModel):
+    file_id: uuid.UUID
+    member_id: uuid.UUID
+    level: str
+    reason: str
+    reason_text: str
+
+
+class RunOut(BaseModel):
+    run_id: uuid.UUID
+    campaign_id: uuid.UUID
+    run_on: date
+    paid_count: int
+    paid: Money
+    not_paid_count: int
+    not_paid_by_reason: dict[str, int]
+    not_paid: list[NotPaid]
+    budget_left: Money
+
+
+class KindDefaultOut(BaseModel):
+    kind: str
+    label: str
+    usual_month: int | None
+    per_payment_cap: Money
+    per_person_year_cap: Money
+
+
+@router.get("/campaign-kinds", response_model=list[KindDefaultOut], summary="Campaign kinds and their default caps")
+async def campaign_kinds(request: Request, principal: Principal = Depends(requires("read"))):
+    from welfare.money import money
+
+    async with request.app.state.runtime.pool.acquire() as conn:
+        rows = (await campaigns.kind_defaults(conn)).values()
+    return [{"kind": r["kind"], "label": r["label"], "usual_month": r["usual_month"],
+             "per_payment_cap": money(r["per_payment_cap_fen"]),
+             "per_person_year_cap": money(r["per_person_year_cap_fen"])} for r in rows]
+
+
+@router.post("/campaigns", status_code=201, response_model=CampaignOut,
+             summary="Launch a campaign; its budget is committed from the fund (CampaignLaunched)")
+async def launch(body: CampaignIn, request: Request, principal: Principal = Depends(requires("write")),
+                 idempotency_key: str | None = Header(None)):
+    cmd = campaigns.LaunchCampaign(
+        name=body.name, kind=body.kind, org_id=body.org_id, fund_id=body.fund_id, budget_fen=body.budget_fen,
+        level_amounts=dict(body.level_amounts), starts_on=body.starts_on, ends_on=body.ends_on,
+        per_payment_cap_fen=body.per_payment_cap_fen, per_person_year_cap_fen=body.per_person_year_cap_fen)
+    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
+                                    lambda conn: campaigns.launch(conn, cmd, principal))
+
+
+@router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
+async def get_campaign(campaign_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
+    async with request.app.state.runtime.pool.acquire() as conn:
+        await campaigns.load_campaign(conn, campaign_id, principal)
+        return await campaigns.campaign_view(conn, campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/runs", status_code=201, response_model=RunOut,
+             summary="Pay every eligible hardship file of the campaign's subtree at once (AidDisbursed each)")
+async def run(campaign_id: uuid.UUID, request: Request, body: RunIn | None = None,
+              principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
+    run_on = (body.run_on if body else None) or date.today()
+    return await idempotency.create(request, principal, idempotency_key, {"run_on": str(run_on)},
+                                    lambda conn: campaigns.run(conn, campaign_id, principal, run_on=run_on))
+
+
+@router.post("/campaigns/{campaign_id}/close", response_model=CampaignOut,
+             summary="Close a campaign; what is left of its budget returns to the fund")
+async def close(campaign_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("write"))):
+    async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
+        return await campaigns.close(conn, campaign_id, principal)

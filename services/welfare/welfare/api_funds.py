@@ -1,0 +1,171 @@
+"""HTTP API of the special assistance funds (专项帮扶资金) and their ledger."""
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from unionops import idempotency
+from unionops.auth import Principal, requires
+from welfare import funds
+from welfare.api import Body
+from welfare.money import MAX_FEN
+
+router = APIRouter(tags=["funds"])
+
+AmountFen = Field(gt=0, le=MAX_FEN, description="金额，单位：分（整数）", json_schema_extra={"examples": [5000000]})
+
+
+class FundIn(Body):
+    org_id: uuid.UUID = Field(description="the unit holding the fund")
+    name: str = Field(min_length=2, max_length=100, examples=["2026年专项帮扶资金"])
+    year: int = Field(ge=2000, le=2100)
+    parent_fund_id: uuid.UUID | None = Field(None, description="the fund it is allocated from; none for the city's "
+                                                               "root fund (federation_admin only)")
+
+
+class BudgetIn(Body):
+    amount_fen: int = AmountFen
+    reason: str | None = Field(None, max_length=500, examples=["市财政2026年帮扶专项预算"])
+
+
+class AllocationIn(Body):
+    to_fund_id: uuid.UUID
+    amount_fen: int = AmountFen
+    reason: str | None = Field(None, max_length=500)
+
+
+class Money(BaseModel):
+    fen: int
+    yuan: str = Field(examples=["3,000.00元"])
+
+
+class BalanceOut(BaseModel):
+    allocated: Money
+    available: Money
+    committed: Money
+    disbursed: Money
+
+
+class FundOut(BaseModel):
+    id: uuid.UUID
+    org_id: uuid.UUID
+    org_name: str | None
+    name: str
+    year: int
+    parent_fund_id: uuid.UUID | None
+    created_by: str
+    created_at: datetime
+    balance: BalanceOut
+
+
+class EntryOut(BaseModel):
+    id: uuid.UUID
+    seq: int
+    kind: str
+    amount_fen: int
+    amount: Money
+    counterpart_fund_id: uuid.UUID | None
+    counterpart_fund_name: str | None
+    commitment_id: uuid.UUID | None
+    case_id: uuid.UUID | None
+    campaign_id: uuid.UUID | None
+    campaign_name: str | None
+    reverses_entry_id: uuid.UUID | None
+    reversed_kind: str | None
+    approver: str | None
+    actor: str
+    reason: str | None
+    created_at: datetime
+
+
+class AuditFund(BaseModel):
+    id: uuid.UUID
+    name: str
+    org_id: uuid.UUID
+    year: int
+
+
+class AuditOut(BaseModel):
+    fund: AuditFund
+    from_: date = Field(alias="from")
+    to: date
+    opening_balance: BalanceOut
+    closing_balance: BalanceOut
+    totals: dict[str, Money]
+    movement_count: int
+    movements: list[EntryOut]
+
+
+@router.post("/funds", status_code=201, response_model=FundOut, summary="Create a fund for a unit in scope (设立专项资金)")
+async def create_fund(body: FundIn, request: Request, principal: Principal = Depends(requires("write")),
+                      idempotency_key: str | None = Header(None)):
+    cmd = funds.CreateFund(org_id=body.org_id, name=body.name, year=body.year, parent_fund_id=body.parent_fund_id)
+    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
+                                    lambda conn: funds.create_fund(conn, cmd, principal))
+
+
+@router.post("/funds/{fund_id}/budget", status_code=201, summary="Credit a root fund from the budget (预算注资, admin)")
+async def credit_budget(fund_id: uuid.UUID, body: BudgetIn, request: Request,
+                        principal: Principal = Depends(requires("admin")), idempotency_key: str | None = Header(None)):
+    async def command(conn):
+        fund = await funds.load_fund(conn, fund_id, principal)
+        return await funds.credit_budget(conn, fund, body.amount_fen, principal, body.reason)
+
+    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"), command)
+
+
+@router.post("/funds/{fund_id}/allocations", status_code=201, summary="Allocate to a child fund (拨付)")
+async def allocate(fund_id: uuid.UUID, body: AllocationIn, request: Request,
+                   principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
+    async def command(conn):
+        fund = await funds.load_fund(conn, fund_id, principal)
+        return await funds.allocate(conn, fund, body.to_fund_id, body.amount_fen, principal, body.reason)
+
+    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"), command)
+
+
+@router.get("/funds/{fund_id}", response_model=FundOut, summary="A fund and its balances")
+async def get_fund(fund_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
+    async with request.app.state.runtime.pool.acquire() as conn:
+        await funds.load_fund(conn, fund_id, principal)
+        return await funds.fund_view(conn, fund_id)
+
+
+@router.get("/funds/{fund_id}/ledger", response_model=list[EntryOut], summary="The fund's ledger entries, in order")
+async def get_ledger(fund_id: uuid.UUID, request: Request, after_seq: int = Query(0, ge=0),
+                     limit: int = Query(500, ge=1, le=5000), principal: Principal = Depends(requires("read"))):
+    async with request.app.state.runtime.pool.acquire() as conn:
+        await funds.load_fund(conn, fund_id, principal)
+        return await funds.ledger_page(conn, fund_id, after_seq=after_seq, limit=limit)
+
+
+@router.get("/funds/{fund_id}/audit", response_model=AuditOut, response_model_by_alias=True,
+            summary="经审 report: every movement of a period with its case, campaign and approver",
+            responses={200: {"content": {"text/csv": {}}}})
+async def audit(fund_id: uuid.UUID, request: Request, from_: date = Query(alias="from"), to: date = Query(),
+                format: Literal["json", "csv"] = "json", principal: Principal = Depends(requires("read"))):
+    async with request.app.state.runtime.pool.acquire() as conn:
+        fund = await funds.load_fund(conn, fund_id, principal)
+        report = await funds.audit_report(conn, fund, from_, to)
+    if format == "json":
+        return report
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(funds.AUDIT_CSV_COLUMNS)
+    writer.writerows(funds.audit_csv_rows(report))
+    writer.writerow([])
+    writer.writerow(["期初可用", report["opening_balance"]["available"]["yuan"], "期末可用",
+                     report["closing_balance"]["available"]["yuan"]])
+    for kind, total in report["totals"].items():
+        writer.writerow(["合计", kind, total["fen"], total["yuan"]])
+    name = f"audit-{fund_id}-{from_}-{to}.csv"
+    # A BOM so that spreadsheet programs read the Chinese text as UTF-8.
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

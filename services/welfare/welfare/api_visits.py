@@ -1,0 +1,68 @@
+"""HTTP API of visits (走访慰问, 五必访)."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from unionops import idempotency
+from unionops.auth import Principal, requires
+from welfare import visits
+
+router = APIRouter(tags=["visits"])
+
+VisitKind = Literal["sick_or_hospitalised", "bereaved", "in_hardship", "family_change", "major_event", "other"]
+
+
+class VisitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    member_id: uuid.UUID
+    kind: VisitKind = Field(description="五必访: sick_or_hospitalised 生病住院, bereaved 直系亲属去世, in_hardship 生活困难,"
+                                        " family_change 家庭变故, major_event 婚育等重大事项, other 其他")
+    visited_on: date
+    visitors: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(min_length=1, max_length=20, description="走访人")
+    notes: str = Field(min_length=1, max_length=4000, description="走访情况（敏感，加密存储）")
+    gift_fen: int | None = Field(None, ge=0, le=100_000_000, description="慰问金/慰问品价值（分）")
+
+
+class VisitOut(BaseModel):
+    id: uuid.UUID
+    member_id: uuid.UUID
+    union_id: uuid.UUID
+    kind: VisitKind
+    kind_label: str
+    visited_on: date
+    visitors: list[str]
+    gift_fen: int | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+class VisitDetailOut(VisitOut):
+    notes: str | None = Field(description="只对有写权限的工作人员显示")
+
+
+@router.post("/visits", status_code=201, response_model=VisitOut, summary="Record a visit to a member (走访慰问)")
+async def record_visit(body: VisitIn, request: Request, principal: Principal = Depends(requires("write")),
+                       idempotency_key: str | None = Header(None)):
+    vault = request.app.state.runtime.vault
+    notes_hash = vault.lookup_hash("visit_notes", body.notes)  # the key table never keeps the words
+    payload = json.loads(body.model_dump_json()) | {"notes": notes_hash}
+    return await idempotency.create(
+        request, principal, idempotency_key, payload,
+        lambda conn: visits.record_visit(conn, member_id=body.member_id, kind=body.kind, visited_on=body.visited_on,
+                                         visitors=body.visitors, notes=body.notes,
+                                         gift_fen=body.gift_fen, actor=principal, vault=vault, today=date.today()))
+
+
+@router.get("/members/{member_id}/visits", response_model=list[VisitDetailOut],
+            summary="A member's visits, newest first (notes only for staff with write permission)")
+async def member_visits(member_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
+    runtime = request.app.state.runtime
+    async with runtime.pool.acquire() as conn:
+        return await visits.member_visits(conn, member_id, principal, runtime.vault)

@@ -1,0 +1,124 @@
+"""Rules of hardship files (困难职工建档), free of I/O: the level of a household, the yearly
+re-verification date, the 10-year retention, the waiting period of migrant workers.
+
+Level (DOMAIN.md, "Rules found in published union practice"):
+    monthly per-capita income = (annual household income − unavoidable costs) ÷ 12 ÷ household size
+    below the minimum living standard (低保)           → deep     深度困难
+    below 2 × 低保                                     → relative 相对困难
+    one event's costs > 80 % of annual household income → accident 意外致困
+    otherwise the household is not in hardship.
+The worse level wins (deep, then relative, then accident), so the level never gets worse as the
+income rises. The multiples are settings (percent of 低保, percent of income).
+
+Rounding: the level is decided on the exact quotient, in integers (net × 100 < 低保 × percent ×
+12 × size), so a boundary is never moved by rounding. The per-capita figure shown to staff is
+rounded down to the fen (floor division).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+LEVELS: dict[str, str] = {"deep": "深度困难", "relative": "相对困难", "accident": "意外致困"}
+
+CAUSES: dict[str, str] = {
+    "illness": "因病",
+    "disability": "因残",
+    "single_parent": "单亲",
+    "disaster": "因灾",
+    "unemployment": "失业",
+    "accident": "意外",
+    "other": "其他",
+}
+
+FILE_KINDS: dict[str, str] = {"worker": "困难职工档案", "model_worker": "困难劳模档案"}
+
+CLOSE_REASONS: dict[str, str] = {
+    "out_of_hardship": "已脱困",
+    "member_left": "已退会",
+    "deceased": "已故",
+    "duplicate": "重复建档",
+    "other": "其他",
+}
+
+NOT_IN_HARDSHIP = "家庭人均月收入不低于低保标准的{relative}%，且无单项支出超过家庭年收入{accident}%的意外事件，不符合困难职工建档条件"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Percentages that a city may set differently (settings)."""
+
+    deep_percent_of_minimum: int = 100       # below 1 × 低保: deep
+    relative_percent_of_minimum: int = 200   # below 2 × 低保: relative
+    accident_percent_of_income: int = 80     # one event's costs above 80 % of annual income: accident
+
+
+@dataclass(frozen=True)
+class Assessment:
+    level: str | None                 # None: not in hardship
+    per_capita_monthly_fen: int       # rounded down to the fen
+    minimum_living_standard_fen: int
+
+
+def per_capita_monthly_income(annual_income_fen: int, unavoidable_costs_fen: int, household_size: int) -> int:
+    """(income − unavoidable costs) ÷ 12 ÷ size, rounded down to the fen (may be negative)."""
+    if household_size < 1:
+        raise ValueError("household_size must be at least 1")
+    return (annual_income_fen - unavoidable_costs_fen) // (12 * household_size)
+
+
+def hardship_level(*, annual_income_fen: int, unavoidable_costs_fen: int, household_size: int,
+                   largest_event_cost_fen: int, minimum_living_standard_fen: int,
+                   thresholds: Thresholds = Thresholds()) -> Assessment:
+    """The household's level, or None when it is not in hardship. Amounts in integer fen."""
+    for name, value in (("annual_income_fen", annual_income_fen), ("unavoidable_costs_fen", unavoidable_costs_fen),
+                        ("largest_event_cost_fen", largest_event_cost_fen)):
+        if value < 0:
+            raise ValueError(f"{name} must not be negative")
+    if minimum_living_standard_fen <= 0:
+        raise ValueError("minimum_living_standard_fen must be positive")
+    net_x100 = (annual_income_fen - unavoidable_costs_fen) * 100
+    months = 12 * household_size
+
+    def below(percent: int) -> bool:
+        # net / months < 低保 × percent / 100, exactly, in integers
+        return net_x100 < minimum_living_standard_fen * percent * months
+
+    if below(thresholds.deep_percent_of_minimum):
+        level = "deep"
+    elif below(thresholds.relative_percent_of_minimum):
+        level = "relative"
+    elif largest_event_cost_fen * 100 > annual_income_fen * thresholds.accident_percent_of_income:
+        level = "accident"
+    else:
+        level = None
+    return Assessment(level, per_capita_monthly_income(annual_income_fen, unavoidable_costs_fen, household_size),
+                      minimum_living_standard_fen)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; the 31st becomes the month's last day (29 Feb → 28 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def review_due_on(verified_on: date, interval_months: int = 12) -> date:
+    """Files are re-verified every year: due one interval after opening or the last review."""
+    return add_months(verified_on, interval_months)
+
+
+def retain_until(closed_on: date, years: int = 10) -> date:
+    """Closed files are kept ten years after closing."""
+    return add_months(closed_on, 12 * years)
+
+
+def migrant_worker_qualifies(joined_on: date, today: date, min_months: int) -> bool:
+    """A migrant worker qualifies after `min_months` of membership (one city's rule: 12)."""
+    return add_months(joined_on, min_months) <= today
