@@ -471,6 +471,142 @@ class ContestScored(DomainEvent):
     scored_at: datetime
 
 
+class RegistrationOpened(DomainEvent):
+    """A contest opened its registration window (报名)."""
+
+    topic: ClassVar[str] = "competitions.contest.v1"
+    key_field: ClassVar[str] = "contest_id"
+
+    contest_id: UUID
+    contest_name: str
+    org_id: UUID
+    org_path: list[UUID]
+    opens_at: datetime
+    closes_at: datetime
+    team_cap: int | None = None
+
+
+class TeamRegistered(DomainEvent):
+    """A unit's team was accepted into a contest. Members by id only."""
+
+    topic: ClassVar[str] = "competitions.contest.v1"
+    key_field: ClassVar[str] = "contest_id"
+
+    contest_id: UUID
+    contest_name: str
+    team_id: UUID
+    team_name: str
+    union_id: UUID
+    org_path: list[UUID]
+    leader_member_id: UUID
+    member_ids: list[UUID]
+    promoted_from_waiting_list: bool = False
+
+
+class TeamWaitlisted(DomainEvent):
+    """The contest's team cap was reached: the team waits, first come first served."""
+
+    topic: ClassVar[str] = "competitions.contest.v1"
+    key_field: ClassVar[str] = "contest_id"
+
+    contest_id: UUID
+    contest_name: str
+    team_id: UUID
+    team_name: str
+    union_id: UUID
+    org_path: list[UUID]
+    leader_member_id: UUID
+    member_ids: list[UUID]
+    waiting_position: int = Field(ge=1)
+
+
+class TeamWithdrawn(DomainEvent):
+    """A team withdrew (its place may go to the first team on the waiting list)."""
+
+    topic: ClassVar[str] = "competitions.contest.v1"
+    key_field: ClassVar[str] = "contest_id"
+
+    contest_id: UUID
+    team_id: UUID
+    union_id: UUID
+    org_path: list[UUID]
+    member_ids: list[UUID]
+
+
+class ContestResultsPublished(DomainEvent):
+    """Results of a contest were published (or re-published after an audited correction)."""
+
+    topic: ClassVar[str] = "competitions.contest.v1"
+    key_field: ClassVar[str] = "contest_id"
+
+    contest_id: UUID
+    contest_name: str
+    org_path: list[UUID]
+    revision: int = Field(ge=1, description="1 on first publication; +1 for each correction")
+    published_at: datetime
+    placings: list[dict] = Field(description="[{rank, entry_id or team_id, member_ids, union_id, final_score, prize}]")
+    correction_reason: str | None = None
+
+
+class AwardGranted(DomainEvent):
+    """A commendation was granted: 安康杯, 五一劳动奖章/奖状, 工人先锋号, 劳模, 金牌工人, 创新标兵 …"""
+
+    topic: ClassVar[str] = "competitions.award.v1"
+    key_field: ClassVar[str] = "award_id"
+
+    award_id: UUID
+    title: str
+    year: int
+    union_id: UUID | None = None
+    member_id: UUID | None = None
+    org_path: list[UUID]
+    granted_on: date
+
+
+class ProposalSubmitted(DomainEvent):
+    """A rationalisation proposal (合理化建议) was submitted."""
+
+    topic: ClassVar[str] = "competitions.proposal.v1"
+    key_field: ClassVar[str] = "proposal_id"
+
+    proposal_id: UUID
+    member_id: UUID
+    union_id: UUID
+    org_path: list[UUID]
+    title: str
+    major: bool = False
+    answer_due_on: date
+    submitted_on: date
+
+
+class ProposalAnswered(DomainEvent):
+    """A proposal got its answer (有答复)."""
+
+    topic: ClassVar[str] = "competitions.proposal.v1"
+    key_field: ClassVar[str] = "proposal_id"
+
+    proposal_id: UUID
+    member_id: UUID
+    org_path: list[UUID]
+    outcome: Literal["adopted", "not_adopted", "under_study"]
+    answered_on: date
+    late: bool = False
+
+
+class ProposalAdopted(DomainEvent):
+    """A proposal was adopted (有落实) — with its award grade once its effect is known (有效果)."""
+
+    topic: ClassVar[str] = "competitions.proposal.v1"
+    key_field: ClassVar[str] = "proposal_id"
+
+    proposal_id: UUID
+    member_id: UUID
+    org_path: list[UUID]
+    adopted_on: date
+    award_grade: Literal["first", "second", "third", "encouragement"] | None = None
+    reward_fen: int | None = Field(None, ge=0)
+
+
 # ---- notify -----------------------------------------------------------------------------------
 
 Channel = Literal["email", "sms", "webhook", "inapp"]
@@ -538,6 +674,15 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ContestCreated,
         ContestantRegistered,
         ContestScored,
+        RegistrationOpened,
+        TeamRegistered,
+        TeamWaitlisted,
+        TeamWithdrawn,
+        ContestResultsPublished,
+        AwardGranted,
+        ProposalSubmitted,
+        ProposalAnswered,
+        ProposalAdopted,
         NotificationDelivered,
         NotificationFailed,
     )
