@@ -533,6 +533,20 @@ class TeamWithdrawn(DomainEvent):
     member_ids: list[UUID]
 
 
+class Placing(BaseModel):
+    """One line of a published ranking. Scores in hundredths of a point."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    rank: int = Field(ge=1)
+    entry_id: UUID | None = None
+    team_id: UUID | None = None
+    member_ids: list[UUID]
+    union_id: UUID | None = None
+    final_score_centipoints: int
+    prize: Literal["first", "second", "third", "excellence"] | None = None  # 一、二、三等奖, 优秀奖
+
+
 class ContestResultsPublished(DomainEvent):
     """Results of a contest were published (or re-published after an audited correction)."""
 
@@ -544,7 +558,7 @@ class ContestResultsPublished(DomainEvent):
     org_path: list[UUID]
     revision: int = Field(ge=1, description="1 on first publication; +1 for each correction")
     published_at: datetime
-    placings: list[dict] = Field(description="[{rank, entry_id or team_id, member_ids, union_id, final_score, prize}]")
+    placings: list[Placing]
     correction_reason: str | None = None
 
 

@@ -24,18 +24,25 @@ def event_schema(cls: type[DomainEvent]) -> dict:
     return schema
 
 
+def _inline(node, defs: dict):
+    """Replace local `$ref`s by the definitions they name: the broker's validator was seen to
+    let values through unchecked behind a `$ref` (models have no recursion, so this ends)."""
+    if isinstance(node, dict):
+        if "$ref" in node and node["$ref"].startswith("#/$defs/"):
+            return _inline(defs[node["$ref"].rsplit("/", 1)[1]], defs)
+        return {k: _inline(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
 def broker_schema(topic: str) -> dict:
-    defs: dict = {}
     variants = []
     for cls in TOPICS[topic]:
-        s = cls.model_json_schema(ref_template="#/$defs/{model}")
-        defs.update(s.pop("$defs", {}))
-        variants.append(s)
-    value: dict = {"anyOf": variants}
-    schema: dict = {"title": topic, "type": "object", "properties": {"value": value}}
-    if defs:
-        schema["$defs"] = defs
-    return schema
+        s = cls.model_json_schema()
+        defs = s.pop("$defs", {})
+        variants.append(_inline(s, defs))
+    return {"title": topic, "type": "object", "properties": {"value": {"anyOf": variants}}}
 
 
 def render() -> dict[Path, str]:

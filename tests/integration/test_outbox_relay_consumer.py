@@ -242,3 +242,24 @@ async def test_relay_replays_after_a_broker_restart_even_without_new_events(plum
         return str(before) in {header(r, "ce_id") for r in await read_topic(plumbing["bootstrap"], TOPIC)}
 
     await eventually(back_on_the_new_broker, timeout=60)
+
+
+async def test_broker_checks_nested_event_fields_too(plumbing):
+    """Nested models are inlined into the broker's schema: a wrong field inside is refused."""
+    import json
+    from datetime import datetime, timezone
+
+    from contracts.events import ContestResultsPublished, Placing
+
+    topic = ContestResultsPublished.topic
+    await ensure_topics(plumbing["settings"], [topic])
+    event = ContestResultsPublished(
+        contest_id=uuid.uuid4(), contest_name="技能比赛", org_path=[uuid.uuid4()], revision=1,
+        published_at=datetime.now(timezone.utc),
+        placings=[Placing(rank=1, team_id=uuid.uuid4(), member_ids=[uuid.uuid4()], final_score_centipoints=9150,
+                          prize="first")])
+    await plumbing["producer"].send_and_wait(topic, event.model_dump_json().encode(), key=b"c")
+    bad = json.loads(event.model_dump_json())
+    bad["placings"][0]["rank"] = "第一"
+    with pytest.raises(Exception):
+        await plumbing["producer"].send_and_wait(topic, json.dumps(bad).encode(), key=b"c")
