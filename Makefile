@@ -34,6 +34,7 @@ bench: $(VENV)/.installed
 	$(PY) -m devstack.bench $(ARGS)
 	$(PY) -m devstack.bench_membership
 	$(PY) -m devstack.bench_welfare
+	$(PY) -m devstack.bench_competitions
 
 token: $(VENV)/.installed
 	@$(PY) -m devstack.token $(ARGS)

@@ -539,6 +539,7 @@ class Placing(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     rank: int = Field(ge=1)
+    event_id: UUID | None = Field(None, description="the contest event ranked within, for individual contests")
     entry_id: UUID | None = None
     team_id: UUID | None = None
     member_ids: list[UUID]

@@ -68,8 +68,9 @@ class Desk:
         return member_id
 
     async def hardship_file(self, member_id: uuid.UUID) -> uuid.UUID:
-        r = await self.http.put(f"/minimum-living-standards/{ROOT}/2020-01-01", json={"monthly_fen": 100_000},
-                                headers=admin_headers())
+        # The district's own 低保 (not the city's: a city-wide default would leak into other tests).
+        r = await self.http.put(f"/minimum-living-standards/{self.world['east'].district}/2020-01-01",
+                                json={"monthly_fen": 100_000}, headers=admin_headers())
         assert r.status_code in (200, 201), r.text
         r = await self.http.post("/hardship-files", headers=self.organiser, json={
             "member_id": str(member_id), "causes": ["illness"], "annual_income_fen": 0,

@@ -4,6 +4,7 @@ entries are one per member, and judges' scores are exact hundredths staged as Co
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -67,11 +68,35 @@ def organiser(world) -> dict[str, str]:
 
 
 async def new_contest(http, world, **overrides) -> dict:
+    """An individual contest (no teams) whose registration is open now."""
+    now = datetime.now(timezone.utc)
     body = {"name": f"职工焊工技能比赛{uuid.uuid4().hex[:4]}", "kind": "skill", "org_id": str(world["east"].district),
-            "starts_on": "2025-09-15", "place": "区职工服务中心"} | overrides
+            "starts_on": "2025-09-15", "place": "区职工服务中心", "team_based": False,
+            "opens_at": (now - timedelta(hours=1)).isoformat(), "closes_at": (now + timedelta(days=1)).isoformat(),
+            } | overrides
     r = await http.post("/contests", json=body, headers=organiser(world))
     assert r.status_code == 201, r.text
+    r = await http.post(f"/contests/{r.json()['id']}/status", json={"status": "open"}, headers=organiser(world))
+    assert r.status_code == 200, r.text
     return r.json()
+
+
+async def close_registration(http, world, contest_id) -> None:
+    """Judges score once registration has closed (报名截止)."""
+    r = await http.post(f"/contests/{contest_id}/status", json={"status": "closed"}, headers=organiser(world))
+    assert r.status_code == 200, r.text
+
+
+async def judging_ready(http, world, contest_id) -> None:
+    """A scoring standard (理论 30 %, 实操 70 %, each out of 100) and two judges of the district."""
+    criteria = [{"name": "理论", "kind": "theory", "weight_bp": 3000, "max_score": "100"},
+                {"name": "实操", "kind": "practical", "weight_bp": 7000, "max_score": "100"}]
+    r = await http.put(f"/contests/{contest_id}/criteria", json={"criteria": criteria}, headers=organiser(world))
+    assert r.status_code == 200, r.text
+    for judge_id in ("judge-01", "judge-02"):
+        r = await http.post(f"/contests/{contest_id}/judges", headers=organiser(world),
+                            json={"judge_id": judge_id, "name": f"评委{judge_id[-1]}", "union_id": str(world["east"].district)})
+        assert r.status_code == 201, r.text
 
 
 async def enter(http, world, contest_id, member_id, headers=None) -> httpx.Response:
@@ -162,6 +187,8 @@ async def test_a_grassroots_union_enters_its_member_and_sees_only_its_own(synced
 async def test_a_judges_score_is_stored_as_hundredths_and_staged(synced, http, db):
     contest = await new_contest(http, synced)
     entry = (await enter(http, synced, contest["id"], synced["welder"])).json()
+    await close_registration(http, synced, contest["id"])
+    await judging_ready(http, synced, contest["id"])
     score = {"entry_id": entry["id"], "judge_id": "judge-01", "criterion": "实操", "score": "87.5", "max_score": 100}
     r = await http.post(f"/contests/{contest['id']}/scores", json=score, headers=organiser(synced))
     assert r.status_code == 201, r.text
@@ -182,6 +209,8 @@ async def test_a_judges_score_is_stored_as_hundredths_and_staged(synced, http, d
 async def test_a_score_out_of_range_is_refused_and_nothing_is_written(synced, http, db):
     contest = await new_contest(http, synced)
     entry = (await enter(http, synced, contest["id"], synced["fitter"])).json()
+    await close_registration(http, synced, contest["id"])
+    await judging_ready(http, synced, contest["id"])
     for bad in ("100.01", "-1"):
         r = await http.post(f"/contests/{contest['id']}/scores", headers=organiser(synced), json={
             "entry_id": entry["id"], "judge_id": "judge-02", "criterion": "理论", "score": bad, "max_score": "100"})

@@ -74,8 +74,9 @@ async def applicant(world, db, http, name: str) -> uuid.UUID:
     member_id = world["membership"].admit(world["branch"].grassroots, name)
     await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member_id),
                      what="MemberJoined to reach welfare")
-    r = await http.put(f"/minimum-living-standards/{ROOT}/2020-01-01", json={"monthly_fen": 100_000},
-                       headers=admin_headers())
+    # The district's own 低保 (not the city's: a city-wide default would leak into other tests).
+    r = await http.put(f"/minimum-living-standards/{world['branch'].district}/2020-01-01",
+                       json={"monthly_fen": 100_000}, headers=admin_headers())
     assert r.status_code in (200, 201), r.text
     r = await http.post("/hardship-files", headers=bearer("staff", world["branch"].grassroots), json={
         "member_id": str(member_id), "causes": ["single_parent"], "annual_income_fen": 1_000_000,

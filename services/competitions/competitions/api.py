@@ -1,4 +1,5 @@
-"""HTTP API of the competitions service (staff and machine clients).
+"""HTTP API of the competitions service (staff and machine clients): judging. Contests, teams
+and entries are in competitions.api_contests.
 
 Who sees what: the organising unit and those above it manage a contest (all entries, judging);
 units below the organiser see the contest and the entries of their own members, since their
@@ -6,9 +7,8 @@ members may enter it."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Request
@@ -22,57 +22,21 @@ from unionops.problems import Problem
 
 router = APIRouter()
 
-ContestKind = Literal["labour", "skill", "safety", "energy", "fun", "knowledge"]
-
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class ContestIn(Body):
-    name: str = Field(min_length=2, max_length=100)
-    kind: ContestKind = Field(description="labour 劳动竞赛, skill 职工技能比赛, safety 安康杯, energy 节能降耗,"
-                                          " fun 趣味竞赛, knowledge 知识竞赛")
-    org_id: uuid.UUID = Field(description="主办单位")
-    starts_on: date | None = None
-    place: str | None = Field(None, min_length=1, max_length=200)
-
-
-class ContestOut(BaseModel):
-    id: uuid.UUID
-    name: str
-    kind: str
-    org_id: uuid.UUID
-    org_name: str
-    starts_on: date | None
-    place: str | None
-    created_at: datetime
-    created_by: str
-
-
-class EntryIn(Body):
-    member_id: uuid.UUID
-
-
-class EntryOut(BaseModel):
-    id: uuid.UUID
-    contest_id: uuid.UUID
-    member_id: uuid.UUID
-    member_name: str
-    union_id: uuid.UUID
-    union_name: str
-    registered_at: datetime
-    registered_by: str
-
-
 class ScoreIn(Body):
     entry_id: uuid.UUID
-    judge_id: str = Field(min_length=1, max_length=100)
-    criterion: str = Field(min_length=1, max_length=100, description="评分项，如“实操”“理论”")
+    judge_id: str | None = Field(None, min_length=1, max_length=100,
+                                 description="评委编号：录分员代评委录入时必填；评委本人登录评分时可省略")
+    criterion: str = Field(min_length=1, max_length=100, description="评分标准中的评分项名称，如“实操”“理论”")
     # At most 99999.99 with two decimal places, so a score is an exact number of hundredths; the
-    # range (0 ≤ score ≤ max_score) is a rule of the domain.
+    # range (0 ≤ score ≤ the criterion's full marks) is a rule of the domain.
     score: Decimal = Field(max_digits=7, decimal_places=2)
-    max_score: Decimal = Field(max_digits=7, decimal_places=2, description="该评分项满分")
+    max_score: Decimal | None = Field(None, max_digits=7, decimal_places=2,
+                                      description="该评分项满分（可省略；给出时须与评分标准一致）")
 
 
 class ScoreOut(BaseModel):
@@ -109,55 +73,13 @@ async def _visible_contest(request: Request, contest_id: uuid.UUID, principal: P
     return row
 
 
-@router.post("/contests", status_code=201, response_model=ContestOut, tags=["contests"],
-             summary="Create a contest organised by a unit (举办竞赛)")
-async def create_contest(body: ContestIn, request: Request, principal: Principal = Depends(requires("write")),
-                         idempotency_key: str | None = Header(None)):
-    cmd = handlers.CreateContest(name=body.name, kind=body.kind, org_id=body.org_id, starts_on=body.starts_on,
-                                 place=body.place)
-    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
-                                    lambda conn: handlers.create_contest(conn, cmd, principal))
-
-
-@router.get("/contests", response_model=list[ContestOut], tags=["contests"],
-            summary="Contests the caller organises or whose members may enter, newest first")
-async def list_contests(request: Request, limit: int = 200, principal: Principal = Depends(requires("read"))):
-    pool = request.app.state.runtime.pool
-    rows = await pool.fetch(
-        f"SELECT {_CONTEST_COLUMNS} FROM contests c LEFT JOIN org_units o ON o.org_id = c.org_id"
-        " WHERE $1 = ANY(c.org_path) OR c.org_id = ANY($2::uuid[]) ORDER BY c.created_at DESC LIMIT $3",
-        principal.org_id, await _actor_unit_path(pool, principal), min(max(limit, 1), 1000))
-    return [dict(r) for r in rows]
-
-
-@router.get("/contests/{contest_id}", response_model=ContestOut, tags=["contests"])
-async def get_contest(contest_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    return dict(await _visible_contest(request, contest_id, principal))
-
-
-@router.post("/contests/{contest_id}/entries", status_code=201, response_model=EntryOut, tags=["entries"],
-             summary="Register a member as a contestant (报名)")
-async def register_contestant(contest_id: uuid.UUID, body: EntryIn, request: Request,
-                              principal: Principal = Depends(requires("write")),
-                              idempotency_key: str | None = Header(None)):
-    cmd = handlers.RegisterContestant(contest_id=contest_id, member_id=body.member_id)
-    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
-                                    lambda conn: handlers.register_contestant(conn, cmd, principal))
-
-
-@router.get("/contests/{contest_id}/entries", response_model=list[EntryOut], tags=["entries"],
-            summary="Entries: all for the organisers, the caller's own members' for units below")
-async def list_entries(contest_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    contest = await _visible_contest(request, contest_id, principal)
-    rows = await request.app.state.runtime.pool.fetch(
-        "SELECT id, contest_id, member_id, member_name, union_id, union_name, registered_at, registered_by"
-        " FROM contest_entries WHERE contest_id = $1 AND ($2 OR $3 = ANY(org_path)) ORDER BY registered_at, id",
-        contest_id, organises(principal, contest["org_path"]), principal.org_id)
-    return [dict(r) for r in rows]
-
-
 @router.post("/contests/{contest_id}/scores", status_code=201, response_model=ScoreOut, tags=["judging"],
-             summary="Record one judge's score on one criterion for an entry (评分)")
+             summary="Record one judge's score on one criterion for an entry (评分)",
+             description="The judge in person (staff token whose `sub` is the judge's assigned subject) or the"
+                         " organisers' staff naming `judge_id`. Refused: judges not assigned to the entry's event,"
+                         " a judge of the entrant's own unit (`/problems/conflict-of-interest`), criteria not in"
+                         " the scoring standard, scores outside 0..full marks or with more than two decimals,"
+                         " scoring before registration closed or after publication (use corrections).")
 async def score_entry(contest_id: uuid.UUID, body: ScoreIn, request: Request,
                       principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
     cmd = handlers.ScoreEntry(contest_id=contest_id, entry_id=body.entry_id, judge_id=body.judge_id,

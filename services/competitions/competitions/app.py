@@ -1,15 +1,24 @@
 """Wiring of the competitions service."""
 from pathlib import Path
 
-from competitions import api, handlers
+from competitions import api, api_contests, handlers
+from competitions import api_awards, api_proposals
+from competitions import api_judging
+from contracts.events import ContestResultsPublished
 from competitions.settings import Settings
+from contracts.events import AwardGranted, ProposalAdopted, ProposalAnswered, ProposalSubmitted
 from contracts.events import (
     ContestantRegistered,
     ContestCreated,
     ContestScored,
     MemberJoined,
     MemberLeft,
+    MemberStatusChanged,
     MemberTransferred,
+    RegistrationOpened,
+    TeamRegistered,
+    TeamWaitlisted,
+    TeamWithdrawn,
     UnionEstablished,
     UnionMoved,
 )
@@ -24,6 +33,7 @@ members.on(UnionEstablished)(handlers.project_union_established)
 members.on(MemberJoined)(handlers.project_member_joined)
 members.on(MemberTransferred)(handlers.project_member_transferred)
 members.on(MemberLeft)(handlers.project_member_left)
+members.on(MemberStatusChanged)(handlers.project_member_status_changed)
 members.on(UnionMoved)(handlers.project_union_moved)
 
 app = create_app(
@@ -33,7 +43,9 @@ app = create_app(
     settings=settings,
     database_url=settings.database_url,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api.router],
-    publishes=[ContestCreated, ContestantRegistered, ContestScored],
+    routers=[api_contests.router, api.router, api_judging.router, api_awards.router, api_proposals.router],
+    publishes=[ContestCreated, RegistrationOpened, TeamRegistered, TeamWaitlisted, TeamWithdrawn, ContestantRegistered,
+               ContestScored, ContestResultsPublished,
+               AwardGranted, ProposalSubmitted, ProposalAnswered, ProposalAdopted],
     consumers=[members],
 )

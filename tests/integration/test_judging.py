@@ -1,0 +1,247 @@
+"""Judging and results against the real broker and PostgreSQL: scoring standards, judges and
+their conflicts of interest, completeness before publication, trimmed means, publication as
+revision 1, public results with masked names, audited corrections re-published as revision 2."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from unionops import db as database
+
+from .federation import Membership, bearer, eventually, running
+
+pytestmark = pytest.mark.integration
+
+CRITERIA = [{"name": "理论", "kind": "theory", "weight_bp": 3000, "max_score": "100"},
+            {"name": "实操", "kind": "practical", "weight_bp": 7000, "max_score": "100"}]
+
+
+@pytest.fixture(scope="module")
+def services(infra, stack_config):
+    with running(stack_config, "membership", "competitions") as processes:
+        yield processes
+
+
+@pytest.fixture(scope="module")
+def world(services):
+    """One district, two enterprise unions under one street; an entrant in each."""
+    membership = Membership(services["membership"].url)
+    try:
+        branch = membership.branch("金牛")
+        second = membership.unit(branch.street, f"金牛电力公司工会{uuid.uuid4().hex[:6]}", "grassroots",
+                                 "enterprise_union")
+        yield {"branch": branch, "second": second,
+               "welder": membership.admit(branch.grassroots, "陈静", female=True),
+               "fitter": membership.admit(second, "赵强")}
+    finally:
+        membership.close()
+
+
+@pytest.fixture
+async def db(stack_config):
+    conn = await database.connect(stack_config.dsn("competitions"))
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def http(services):
+    async with httpx.AsyncClient(base_url=services["competitions"].url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def synced(world, db):
+    await eventually(lambda: db.fetchval("SELECT count(*) = 2 FROM members WHERE member_id = ANY($1)",
+                                         [world["welder"], world["fitter"]]), what="members projected")
+    await eventually(lambda: db.fetchval("SELECT count(*) = 4 FROM org_units WHERE org_id = ANY($1)",
+                                         [world["branch"].district, world["branch"].street,
+                                          world["branch"].grassroots, world["second"]]), what="units projected")
+    return world
+
+
+def organiser(world) -> dict[str, str]:
+    return bearer("staff", world["branch"].district, "文体委员")
+
+
+async def ok(response: httpx.Response, status: int = 200) -> dict | list:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def contest_with_entries(http, world, *, events=()) -> tuple[str, dict[str, str]]:
+    """An individual skill contest, both entrants registered, registration closed."""
+    now = datetime.now(timezone.utc)
+    contest = await ok(await http.post("/contests", headers=organiser(world), json={
+        "name": f"电工技能比赛{uuid.uuid4().hex[:4]}", "kind": "skill", "org_id": str(world["branch"].district),
+        "team_based": False, "events": list(events), "opens_at": (now - timedelta(hours=1)).isoformat(),
+        "closes_at": (now + timedelta(days=1)).isoformat()}), 201)
+    cid = contest["id"]
+    await ok(await http.post(f"/contests/{cid}/status", json={"status": "open"}, headers=organiser(world)))
+    entries = {}
+    for who in ("welder", "fitter"):
+        entries[who] = (await ok(await http.post(f"/contests/{cid}/entries", json={"member_id": str(world[who])},
+                                                 headers=organiser(world)), 201))["id"]
+    await ok(await http.post(f"/contests/{cid}/status", json={"status": "closed"}, headers=organiser(world)))
+    return cid, entries
+
+
+async def assign(http, world, cid, judge_id, union_id, subject=None) -> None:
+    await ok(await http.post(f"/contests/{cid}/judges", headers=organiser(world), json={
+        "judge_id": judge_id, "name": f"评委{judge_id}", "union_id": str(union_id), "subject": subject}), 201)
+
+
+async def sheet(http, world, cid, judge_id, entry_id, theory, practical, headers=None) -> httpx.Response:
+    return await http.post(f"/contests/{cid}/score-sheets", headers=headers or organiser(world), json={
+        "judge_id": judge_id, "scores": [{"entry_id": entry_id, "criterion": "理论", "score": theory},
+                                         {"entry_id": entry_id, "criterion": "实操", "score": practical}]})
+
+
+async def staged(db, event_type: str, key) -> list[dict]:
+    rows = await db.fetch("SELECT payload FROM outbox WHERE event_type = $1 AND key = $2 ORDER BY id",
+                          event_type, str(key))
+    return [r["payload"] for r in rows]
+
+
+async def test_theory_at_most_30_percent(synced, http):
+    cid, _ = await contest_with_entries(http, synced)
+    too_much = [{"name": "理论", "kind": "theory", "weight_bp": 4000, "max_score": "100"},
+                {"name": "实操", "kind": "practical", "weight_bp": 6000, "max_score": "100"}]
+    r = await http.put(f"/contests/{cid}/criteria", json={"criteria": too_much}, headers=organiser(synced))
+    assert r.status_code == 422 and r.json()["type"] == "/problems/theory-share" and "30%" in r.json()["detail"]
+    short = [CRITERIA[0] | {"weight_bp": 2000}, CRITERIA[1]]
+    r = await http.put(f"/contests/{cid}/criteria", json={"criteria": short}, headers=organiser(synced))
+    assert r.status_code == 422 and r.json()["type"] == "/problems/criteria-weights"
+    await ok(await http.put(f"/contests/{cid}/criteria", json={"criteria": CRITERIA}, headers=organiser(synced)))
+
+
+async def test_judge_from_the_same_unit_must_step_aside_and_results_are_published(synced, http, db):
+    """Five judges; one is from the welder's own union. The welder is scored by the other four
+    (plain mean), the fitter by all five (highest and lowest dropped)."""
+    cid, entries = await contest_with_entries(http, synced)
+    branch = synced["branch"]
+    await ok(await http.put(f"/contests/{cid}/criteria", json={"criteria": CRITERIA}, headers=organiser(synced)))
+    await ok(await http.put(f"/contests/{cid}/judging-rules", headers=organiser(synced),
+                            json={"prizes": {"first": 1, "second": 1, "third": 0}}))
+    for j in ("j1", "j2", "j3", "j4"):
+        await assign(http, synced, cid, j, branch.district)
+    await assign(http, synced, cid, "j5", branch.grassroots)  # the welder's own union
+
+    refused = await sheet(http, synced, cid, "j5", entries["welder"], "90", "90")
+    assert refused.status_code == 422 and refused.json()["type"] == "/problems/conflict-of-interest"
+    assert refused.json()["errors"][0]["field"] == "body.judge_id"
+
+    for j, (t, p) in zip(("j1", "j2", "j3", "j4"), [(80, 90), (70, 80), (90, 95), (60, 70)]):
+        await ok(await sheet(http, synced, cid, j, entries["welder"], str(t), str(p)), 201)
+    for j, (t, p) in zip(("j1", "j2", "j3", "j4"), [(100, 100), (50, 50), (80, 80), (85, 85)]):
+        await ok(await sheet(http, synced, cid, j, entries["fitter"], str(t), str(p)), 201)
+
+    # Not complete yet: j5 owes the fitter both criteria; publication is refused naming them.
+    missing = await http.post(f"/contests/{cid}/results", headers=organiser(synced))
+    assert missing.status_code == 422 and missing.json()["type"] == "/problems/scores-missing"
+    assert {(m["judge_id"], m["criterion"]) for m in missing.json()["missing"]} == {("j5", "理论"), ("j5", "实操")}
+
+    await ok(await sheet(http, synced, cid, "j5", entries["fitter"], "90", "90"), 201)
+    standings = await ok(await http.get(f"/contests/{cid}/standings", headers=organiser(synced)))
+    assert standings["complete"]
+
+    published = await ok(await http.post(f"/contests/{cid}/results", headers=organiser(synced)), 201)
+    assert published["revision"] == 1
+    [placings] = [r["placings"] for r in published["rankings"]]
+    by_entry = {p["entry_id"]: p for p in placings}
+    # welder: judge totals 87, 77, 93.5, 67 -> plain mean 81.125 -> 81.13 (half up)
+    assert by_entry[entries["welder"]]["final_score"] == "81.13"
+    assert by_entry[entries["welder"]]["judges_counted"] == ["j1", "j2", "j3", "j4"]
+    # fitter: 100, 50, 80, 85, 90 -> drop 100 and 50 -> 85.00
+    assert by_entry[entries["fitter"]]["final_score"] == "85.00"
+    assert set(by_entry[entries["fitter"]]["judges_dropped"]) == {"j1", "j2"}
+    assert by_entry[entries["fitter"]]["judges_disagree"]  # 100 vs 50
+    assert [(p["rank"], p["entry_id"], p["prize"]) for p in placings] == [
+        (1, entries["fitter"], "first"), (2, entries["welder"], "second")]
+
+    contest = await ok(await http.get(f"/contests/{cid}", headers=organiser(synced)))
+    assert contest["status"] == "published"
+    [event] = await staged(db, "ContestResultsPublished", cid)
+    assert event["revision"] == 1 and event["placings"][0]["final_score_centipoints"] == 8500
+    assert event["placings"][0]["prize"] == "first" and event["placings"][0]["entry_id"] == entries["fitter"]
+
+    public = await ok(await http.get(f"/public/contests/{cid}/results"))
+    assert [p["name"] for p in public["rankings"][0]["placings"]] == ["赵*", "陈*"]
+    assert public["rankings"][0]["placings"][0]["prize_name"] == "一等奖"
+
+    # After publication scores no longer change except by correction.
+    late = await sheet(http, synced, cid, "j5", entries["fitter"], "10", "10")
+    assert late.status_code == 409 and late.json()["type"] == "/problems/results-published"
+
+
+async def test_corrections_are_audited_and_republished(synced, http, db):
+    cid, entries = await contest_with_entries(http, synced)
+    branch = synced["branch"]
+    await ok(await http.put(f"/contests/{cid}/criteria", json={"criteria": CRITERIA}, headers=organiser(synced)))
+    for j in ("j1", "j2"):
+        await assign(http, synced, cid, j, branch.district)
+    scores = {}
+    for who, (t, p) in (("welder", (80, 80)), ("fitter", (70, 70))):
+        for j in ("j1", "j2"):
+            for s in await ok(await sheet(http, synced, cid, j, entries[who], str(t), str(p)), 201):
+                scores[(who, j, s["criterion"])] = s["id"]
+    first = await ok(await http.post(f"/contests/{cid}/results", headers=organiser(synced)), 201)
+    assert first["rankings"][0]["placings"][0]["entry_id"] == entries["welder"]
+
+    no_reason = await http.post(f"/contests/{cid}/corrections", headers=organiser(synced),
+                                json={"score_id": scores[("fitter", "j1", "实操")], "score": "100", "reason": ""})
+    assert no_reason.status_code == 422
+    fixed = await ok(await http.post(f"/contests/{cid}/corrections", headers=organiser(synced), json={
+        "score_id": scores[("fitter", "j1", "实操")], "score": "100", "reason": "录分错误：评分表为100分"}), 201)
+    assert fixed["old_score"] == "70.00" and fixed["new_score"] == "100.00" and fixed["revision"] == 2
+    # fitter: j1 = 0.3*70 + 0.7*100 = 91, j2 = 70 -> 80.50; welder 80.00
+    top = fixed["results"]["rankings"][0]["placings"][0]
+    assert top["entry_id"] == entries["fitter"] and top["final_score"] == "80.50"
+
+    events = await staged(db, "ContestResultsPublished", cid)
+    assert [e["revision"] for e in events] == [1, 2]
+    assert events[1]["correction_reason"] == "录分错误：评分表为100分"
+    [trail] = await ok(await http.get(f"/contests/{cid}/corrections", headers=organiser(synced)))
+    assert trail["corrected_by"] == "文体委员" and trail["old_centipoints"] == 7000 and trail["new_centipoints"] == 10000
+    assert (await ok(await http.get(f"/public/contests/{cid}/results")))["revision"] == 2
+    with pytest.raises(Exception):  # the trail is append-only
+        await db.execute("UPDATE score_corrections SET reason = 'x' WHERE contest_id = $1", uuid.UUID(cid))
+
+
+async def test_a_judge_records_their_own_sheet_and_no_one_elses(synced, http):
+    cid, entries = await contest_with_entries(http, synced)
+    branch = synced["branch"]
+    await ok(await http.put(f"/contests/{cid}/criteria", json={"criteria": CRITERIA}, headers=organiser(synced)))
+    await assign(http, synced, cid, "j1", branch.street, subject="judge-wang")
+    judge = bearer("staff", branch.street, "judge-wang")
+    mine = await http.post(f"/contests/{cid}/score-sheets", headers=judge, json={
+        "scores": [{"entry_id": entries["welder"], "criterion": "理论", "score": "88.5"}]})
+    assert (await ok(mine, 201))[0]["judge_id"] == "j1"
+    other = await http.post(f"/contests/{cid}/score-sheets", headers=judge, json={
+        "judge_id": "j2", "scores": [{"entry_id": entries["welder"], "criterion": "实操", "score": "80"}]})
+    assert other.status_code == 403
+    stranger = bearer("staff", synced["second"], "someone")
+    assert (await http.post(f"/contests/{cid}/score-sheets", headers=stranger, json={
+        "judge_id": "j1", "scores": [{"entry_id": entries["welder"], "criterion": "实操", "score": "80"}]}
+    )).status_code == 403
+    unknown = await http.post(f"/contests/{cid}/scores", headers=organiser(synced), json={
+        "entry_id": entries["welder"], "judge_id": "j9", "criterion": "实操", "score": "80"})
+    assert unknown.status_code == 422 and unknown.json()["type"] == "/problems/unknown-judge"
+
+
+async def test_ties_go_to_the_higher_practical_score_then_the_shorter_time(synced, http):
+    cid, entries = await contest_with_entries(http, synced)
+    await ok(await http.put(f"/contests/{cid}/criteria", json={"criteria": CRITERIA}, headers=organiser(synced)))
+    await assign(http, synced, cid, "j1", synced["branch"].district)
+    # Same total (0.3*t + 0.7*p = 85): welder 85/85, fitter 71/91 -> fitter has the higher practical.
+    await ok(await sheet(http, synced, cid, "j1", entries["welder"], "85", "85"), 201)
+    await ok(await sheet(http, synced, cid, "j1", entries["fitter"], "71", "91"), 201)
+    await ok(await http.put(f"/contests/{cid}/times/{entries['welder']}", json={"time_ms": 1000},
+                            headers=organiser(synced)))
+    standings = await ok(await http.get(f"/contests/{cid}/standings", headers=organiser(synced)))
+    placings = standings["rankings"][0]["placings"]
+    assert [p["final_score"] for p in placings] == ["85.00", "85.00"]
+    assert [p["entry_id"] for p in placings] == [entries["fitter"], entries["welder"]]
