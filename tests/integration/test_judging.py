@@ -245,3 +245,38 @@ async def test_ties_go_to_the_higher_practical_score_then_the_shorter_time(synce
     placings = standings["rankings"][0]["placings"]
     assert [p["final_score"] for p in placings] == ["85.00", "85.00"]
     assert [p["entry_id"] for p in placings] == [entries["fitter"], entries["welder"]]
+
+
+async def test_team_score_is_the_sum_of_its_members_and_teams_are_ranked(synced, http, db):
+    """A team contest (one member per team, to keep it short): teams are ranked on the sum of
+    their members' published scores, and the published placings name the team."""
+    now = datetime.now(timezone.utc)
+    branch, second = synced["branch"], synced["second"]
+    contest = await ok(await http.post("/contests", headers=organiser(synced), json={
+        "name": f"团体技能赛{uuid.uuid4().hex[:4]}", "kind": "skill", "org_id": str(branch.district),
+        "team_based": True, "min_team_size": 1, "min_women": 0,
+        "opens_at": (now - timedelta(hours=1)).isoformat(), "closes_at": (now + timedelta(days=1)).isoformat()}), 201)
+    cid = contest["id"]
+    await ok(await http.post(f"/contests/{cid}/status", json={"status": "open"}, headers=organiser(synced)))
+    teams = {}
+    for who, union in (("welder", branch.grassroots), ("fitter", second)):
+        team = await ok(await http.post(f"/contests/{cid}/teams", headers=organiser(synced), json={
+            "union_id": str(union), "members": [{"member_id": str(synced[who]), "leader": True}]}), 201)
+        teams[who] = team["id"]
+    await ok(await http.post(f"/contests/{cid}/status", json={"status": "closed"}, headers=organiser(synced)))
+    await ok(await http.put(f"/contests/{cid}/criteria", json={"criteria": CRITERIA}, headers=organiser(synced)))
+    await ok(await http.put(f"/contests/{cid}/judging-rules", headers=organiser(synced), json={"team_score": "sum"}))
+    for j in ("j1", "j2"):
+        await assign(http, synced, cid, j, branch.district)
+    entries = {r["member_id"]: r["id"] for r in await db.fetch(
+        "SELECT id::text, member_id::text FROM contest_entries WHERE contest_id = $1::uuid", cid)}
+    for who, (t, p) in (("welder", ("70", "70")), ("fitter", ("90", "90"))):
+        for j in ("j1", "j2"):
+            await ok(await sheet(http, synced, cid, j, entries[str(synced[who])], t, p), 201)
+    published = await ok(await http.post(f"/contests/{cid}/results", headers=organiser(synced)), 201)
+    [placings] = [r["placings"] for r in published["rankings"]]
+    assert [(p["rank"], p["team_id"]) for p in placings] == [(1, teams["fitter"]), (2, teams["welder"])]
+    assert [p["final_score"] for p in placings] == ["90.00", "70.00"]
+    [event] = await staged(db, "ContestResultsPublished", cid)
+    assert event["placings"][0]["team_id"] == teams["fitter"]
+    assert event["placings"][0]["member_ids"] == [str(synced["fitter"])]
