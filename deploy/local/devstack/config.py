@@ -30,6 +30,7 @@ class StackConfig:
     smtp_port: int
     smtp_http_port: int
     service_ports: dict[str, int] = field(default_factory=dict)
+    httpsink_port: int = 8026  # SMS provider + robot webhook sink
 
     @classmethod
     def from_env(cls) -> "StackConfig":
@@ -43,6 +44,7 @@ class StackConfig:
             tracesink_port=_env_int("TRACESINK_PORT", 4318),
             smtp_port=_env_int("SMTP_PORT", 2525),
             smtp_http_port=_env_int("SMTPSINK_HTTP_PORT", 8025),
+            httpsink_port=_env_int("HTTPSINK_PORT", 8026),
             service_ports={
                 "membership": _env_int("MEMBERSHIP_HTTP_PORT", 8001),
                 "welfare": _env_int("WELFARE_HTTP_PORT", 8002),
@@ -56,7 +58,7 @@ class StackConfig:
         """Free ports and a private folder: for tests, beside a running `make run`."""
         return cls(state_dir=state_dir, pg_port=free_port(), kafka_port=free_port(), tracesink_port=free_port(),
                    smtp_port=free_port(), smtp_http_port=free_port(),
-                   service_ports={s: free_port() for s in SERVICES})
+                   service_ports={s: free_port() for s in SERVICES}, httpsink_port=free_port())
 
     def dsn(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{database}"
@@ -75,6 +77,10 @@ class StackConfig:
     @property
     def smtpsink_url(self) -> str:
         return f"http://127.0.0.1:{self.smtp_http_port}"
+
+    @property
+    def httpsink_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpsink_port}"
 
     def pythonpath(self, service: str | None = None) -> str:
         parts = [REPO / "libs", REPO / "deploy" / "local"]
@@ -95,5 +101,8 @@ class StackConfig:
             f"{service.upper()}_DATABASE_URL": self.dsn(service),
             f"{service.upper()}_HTTP_PORT": str(self.service_ports[service]),
         })
+        if service == "notify":
+            env.setdefault("SMS_PROVIDER_URL", self.httpsink_url)
+            env.setdefault("SMS_API_KEY", "dev-sms-key")
         env.update(extra or {})
         return env

@@ -117,7 +117,7 @@ class ServiceProcess:
 
 @dataclass
 class HelperProcess:
-    """The trace receiver or the SMTP sink."""
+    """The trace receiver, the SMTP sink or the HTTP provider sink."""
 
     config: StackConfig
     name: str
@@ -151,3 +151,9 @@ def smtpsink(cfg: StackConfig) -> HelperProcess:
     return HelperProcess(cfg, "smtpsink", ["devstack.smtpsink", "--smtp-port", str(cfg.smtp_port), "--http-port",
                                            str(cfg.smtp_http_port), "--dir", str(cfg.state_dir / "mail")],
                          cfg.smtpsink_url + "/health/ready")
+
+
+def httpsink(cfg: StackConfig) -> HelperProcess:
+    """The SMS provider + robot webhook sink (devstack.httpsink)."""
+    return HelperProcess(cfg, "httpsink", ["devstack.httpsink", "--port", str(cfg.httpsink_port), "--dir",
+                                           str(cfg.state_dir / "httpsink")], cfg.httpsink_url + "/health/ready")

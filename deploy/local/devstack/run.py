@@ -21,7 +21,7 @@ from devstack import seed
 from devstack.config import REPO, SERVICES, StackConfig
 from devstack.processes import Infrastructure, wait_http_ready
 
-MANAGED_MODULES = (*SERVICES, "devstack.tracesink", "devstack.smtpsink")
+MANAGED_MODULES = (*SERVICES, "devstack.tracesink", "devstack.smtpsink", "devstack.httpsink")
 
 
 def reap_stale(cfg: StackConfig) -> None:
@@ -48,7 +48,7 @@ def reap_stale(cfg: StackConfig) -> None:
 
 def check_ports(cfg: StackConfig) -> None:
     ports = {"PG_PORT": cfg.pg_port, "KAFKA_PORT": cfg.kafka_port, "TRACESINK_PORT": cfg.tracesink_port,
-             "SMTP_PORT": cfg.smtp_port, "SMTPSINK_HTTP_PORT": cfg.smtp_http_port,
+             "SMTP_PORT": cfg.smtp_port, "SMTPSINK_HTTP_PORT": cfg.smtp_http_port, "HTTPSINK_PORT": cfg.httpsink_port,
              **{f"{s.upper()}_HTTP_PORT": p for s, p in cfg.service_ports.items()}}
     busy = []
     for name, port in ports.items():
@@ -69,6 +69,8 @@ def banner(cfg: StackConfig, result: seed.SeedResult) -> str:
         "  API docs (OpenAPI):   " + "  ".join(f"{s}: {cfg.url(s)}/docs" for s in SERVICES),
         "  Event docs (AsyncAPI): " + "  ".join(f"{cfg.url(s)}/asyncapi" for s in SERVICES),
         f"  Mail received (SMTP sink): {cfg.smtpsink_url}/messages",
+        f"  SMS and robot webhooks received (HTTP sink): {cfg.httpsink_url}/sms  {cfg.httpsink_url}/webhooks"
+        "   (python -m devstack.httpsink list)",
         f"  Traces: {cfg.tracesink_url}/api/traces   (make traces; make trace ID=<trace id>)",
         "  Staff token: make token   (city federation admin; --role/--org for others)",
         "",
@@ -96,6 +98,8 @@ def main() -> int:
                             f"--dsn {cfg.dsn('traces')}", env=helper_env, cwd=str(REPO))
         manager.add_process("smtpsink", f"{py} -m devstack.smtpsink --smtp-port {cfg.smtp_port} --http-port "
                             f"{cfg.smtp_http_port} --dir {cfg.state_dir / 'mail'}", env=helper_env, cwd=str(REPO))
+        manager.add_process("httpsink", f"{py} -m devstack.httpsink --port {cfg.httpsink_port} "
+                            f"--dir {cfg.state_dir / 'httpsink'}", env=helper_env, cwd=str(REPO))
         for service in SERVICES:
             manager.add_process(service, f"{py} -m {service}", env=cfg.service_env(service), cwd=str(REPO))
 

@@ -42,7 +42,9 @@ class DeliveryOut(BaseModel):
     id: uuid.UUID
     source_event_id: uuid.UUID
     source_event_type: str
-    member_id: uuid.UUID
+    member_id: uuid.UUID | None          # None for an officer's delivery
+    recipient_kind: Literal["member", "officer", "bot"] = "member"
+    recipient_id: uuid.UUID | None = None
     channel: str
     template: str
     template_version: int
@@ -58,7 +60,8 @@ class DeliveryOut(BaseModel):
 
 
 _COLUMNS = ("id, source_event_id, source_event_type, member_id, channel, template, template_version, context, status,"
-            " attempts, next_attempt_at, last_error, failure_reason, created_at, delivered_at, failed_at, org_path")
+            " attempts, next_attempt_at, last_error, failure_reason, created_at, delivered_at, failed_at, org_path,"
+            " recipient_kind, recipient_id")
 
 
 def _templates(request: Request) -> TemplateRegistry:
@@ -93,14 +96,17 @@ async def preview_template(name: str, request: Request, body: PreviewIn | None =
             summary="Deliveries to members in the caller's subtree, newest first")
 async def list_deliveries(request: Request, member_id: uuid.UUID | None = None,
                           source_event_id: uuid.UUID | None = None, status: DeliveryStatus | None = None,
+                          recipient_kind: Literal["member", "officer", "bot"] | None = None,
+                          recipient_id: uuid.UUID | None = None,
                           limit: int = Query(100, ge=1, le=1000),
                           principal: Principal = Depends(requires("read"))):
     # `org_path @> [org]` is Principal.covers in SQL, so the limit applies after the scope.
     rows = await request.app.state.runtime.pool.fetch(
         f"SELECT {_COLUMNS} FROM deliveries WHERE org_path @> ARRAY[$1]::uuid[]"
         " AND ($2::uuid IS NULL OR member_id = $2) AND ($3::uuid IS NULL OR source_event_id = $3)"
-        " AND ($4::text IS NULL OR status = $4) ORDER BY created_at DESC, id LIMIT $5",
-        principal.org_id, member_id, source_event_id, status, limit)
+        " AND ($4::text IS NULL OR status = $4) AND ($6::text IS NULL OR recipient_kind = $6)"
+        " AND ($7::uuid IS NULL OR recipient_id = $7) ORDER BY created_at DESC, id LIMIT $5",
+        principal.org_id, member_id, source_event_id, status, limit, recipient_kind, recipient_id)
     return [dict(r) for r in rows if principal.covers(r["org_path"])]
 
 

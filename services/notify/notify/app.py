@@ -2,9 +2,10 @@
 from pathlib import Path
 
 from contracts.events import NotificationDelivered, NotificationFailed
-from notify import api, handlers
-from notify.channels import EmailChannel
+from notify import api, api_fanouts, api_inbox, api_officers, api_preferences, handlers
+from notify.channels import EmailChannel, SmsChannel, WebhookChannel
 from notify.dispatcher import Dispatcher
+from notify.fanout import FanoutWorker
 from notify.settings import Settings
 from notify.templates import TemplateRegistry
 from unionops.consumer import IdempotentConsumer
@@ -19,9 +20,13 @@ email = EmailChannel(
     starttls=settings.smtp_starttls, timeout=settings.smtp_timeout_seconds,
     pool_size=settings.send_concurrency,  # one persistent connection per concurrent send at most
 )
-dispatcher = Dispatcher(settings, {email.name: email}, templates)
+sms = SmsChannel(base_url=settings.sms_provider_url, api_key=settings.sms_api_key.get_secret_value(),
+                 timeout=settings.sms_timeout_seconds)
+webhook = WebhookChannel(timeout=settings.webhook_timeout_seconds)
+dispatcher = Dispatcher(settings, {c.name: c for c in (email, sms, webhook)}, templates)
 
 consumer = IdempotentConsumer("notify.events")
+fanout_worker = FanoutWorker(chunk_size=settings.fanout_chunk_size, poll_interval=settings.poll_interval_seconds)
 handlers.subscribe(consumer, vault=lambda: app.state.runtime.vault, templates=templates)
 
 
@@ -32,9 +37,9 @@ app = create_app(
     settings=settings,
     database_url=settings.database_url,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api.router],
+    routers=[api.router, api_inbox.router, api_preferences.router, api_officers.router, api_fanouts.router],
     publishes=[NotificationDelivered, NotificationFailed],
     consumers=[consumer],
-    background=[dispatcher.run],
+    background=[dispatcher.run, fanout_worker.run],
 )
 app.state.runtime.extras.update(templates=templates, dispatcher=dispatcher)

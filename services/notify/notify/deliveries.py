@@ -4,6 +4,9 @@ transaction, inside a span of the delivery's own trace (the one of the event tha
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import json
+import re
 import uuid
 from typing import Iterator
 
@@ -20,27 +23,48 @@ from unionops.telemetry import context_from_headers, current_trace_headers, trac
 _tracer = tracer("notify.deliveries")
 
 _SETTLED_COLUMNS = ("id, source_event_id, source_event_type, member_id, channel, template, attempts, trace_headers,"
-                    " delivered_at, failed_at")
+                    " delivered_at, failed_at, org_path, subject_member_id, recipient_kind, recipient_id")
 
-# Claims due deliveries whose channel has an address. `sending` rows whose lease ran out are
-# due again: their sender died, perhaps after the server accepted the mail (same Message-ID).
-# New channels add their address condition here.
+DLQ_TOPIC = "notify.delivery.v1.dlq"
+_ADDRESSES = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|(?<!\d)1[3-9]\d{9}(?!\d)")
+
+# Claims due deliveries of one channel that have what the channel needs: e-mail an address, SMS
+# an (encrypted) phone number — of the member (contacts) or officer (officers) who receives it —
+# a webhook an enabled bot (recipient_id is the bot), in-app nothing. `sending` rows whose lease ran out are due again: their sender died,
+# perhaps after the provider accepted (same idempotency key, the delivery id).
 _CLAIM = """
 WITH due AS (
-    SELECT d.id FROM deliveries d JOIN contacts c ON c.member_id = d.member_id
+    SELECT d.id, coalesce(c.name, o.name) AS recipient_name, coalesce(c.email, o.email) AS email,
+           coalesce(c.phone_enc, o.phone_enc) AS phone_enc,
+           b.url AS bot_url, b.secret_enc AS bot_secret_enc, b.flavour AS bot_flavour, b.name AS bot_name,
+           sc.name AS subject_name, ms.language, ms.quiet_start, ms.quiet_end
+    FROM deliveries d
+    LEFT JOIN contacts c ON d.recipient_kind = 'member' AND c.member_id = d.recipient_id
+    LEFT JOIN officers o ON d.recipient_kind = 'officer' AND o.id = d.recipient_id AND o.active
+    LEFT JOIN webhook_bots b ON d.channel = 'webhook' AND b.id = d.recipient_id
+    LEFT JOIN contacts sc ON sc.member_id = d.subject_member_id
+    LEFT JOIN member_settings ms ON d.recipient_kind = 'member' AND ms.member_id = d.recipient_id
     WHERE ((d.status = 'pending' AND d.next_attempt_at <= now())
            OR (d.status = 'sending' AND d.lease_expires_at <= now() AND d.attempts < $3))
-      AND d.channel = 'email' AND c.email IS NOT NULL
+      AND d.channel = $4
+      AND CASE d.channel WHEN 'email' THEN coalesce(c.email, o.email) IS NOT NULL
+                         WHEN 'sms' THEN coalesce(c.phone_enc, o.phone_enc) IS NOT NULL
+                         WHEN 'webhook' THEN coalesce(b.enabled, false)
+                         ELSE true END
     ORDER BY d.next_attempt_at
     LIMIT $1
     FOR UPDATE OF d SKIP LOCKED
 )
 UPDATE deliveries d
 SET status = 'sending', attempts = d.attempts + 1, lease_expires_at = now() + make_interval(secs => $2)
-FROM due, contacts c
-WHERE d.id = due.id AND c.member_id = d.member_id
-RETURNING d.id, d.source_event_id, d.source_event_type, d.member_id, d.channel, d.template, d.template_version,
-          d.context, d.attempts, d.trace_headers, c.name AS recipient_name, c.email AS address
+FROM due
+WHERE d.id = due.id
+RETURNING d.id, d.source_event_id, d.source_event_type, d.member_id, d.recipient_kind, d.recipient_id,
+          d.subject_member_id, d.org_path, d.channel, d.template, d.template_version, d.context, d.attempts,
+          d.trace_headers, due.recipient_name,
+          CASE d.channel WHEN 'email' THEN due.email WHEN 'webhook' THEN due.bot_url END AS address,
+          due.phone_enc, due.bot_secret_enc, due.bot_flavour, due.bot_name, due.subject_name,
+          due.language, due.quiet_start, due.quiet_end
 """
 
 
@@ -62,23 +86,111 @@ def delivery_span(row, name: str, kind: SpanKind = SpanKind.INTERNAL) -> Iterato
         yield span
 
 
+async def member_channels(conn: asyncpg.Connection, member_ids: list[uuid.UUID],
+                          notice_kind: str) -> dict[uuid.UUID, list[str]]:
+    """Each member's channels for a notice kind (the template name), as `preferences` decides;
+    e-mail only until that module exists. A member missing from its answer gets e-mail."""
+    if importlib.util.find_spec("notify.preferences") is None:
+        return {m: ["email"] for m in member_ids}
+    from notify import preferences
+
+    chosen = await preferences.channels_for(conn, member_ids, notice_kind)
+    return {m: list(chosen.get(m, ["email"])) for m in member_ids}
+
+
+# One INSERT for any number of member notices: one row per notice × channel. The org path comes
+# from the notice, else from the members projection (ContestScored, results carry none); a
+# campaign payment gets its campaign's name from the campaigns projection in the same statement.
+_CREATE_FOR_MEMBERS = """
+WITH n AS (
+    SELECT * FROM unnest($3::uuid[], $4::text[], $5::text[], $6::int[], $7::jsonb[], $8::text[], $9::uuid[])
+             AS n(member_id, channel, template, template_version, context, org_path, campaign_id)
+), ins AS (
+    INSERT INTO deliveries (id, source_event_id, source_event_type, member_id, recipient_kind, recipient_id,
+                            org_path, channel, template, template_version, context, trace_headers)
+    SELECT gen_random_uuid(), $1, $2, n.member_id, 'member', n.member_id,
+           coalesce(n.org_path::uuid[], m.org_path), n.channel, n.template, n.template_version,
+           n.context || coalesce((SELECT jsonb_build_object('campaign_name', c.name) FROM campaigns c
+                                  WHERE c.campaign_id = n.campaign_id), '{}'::jsonb),
+           $10
+    FROM n LEFT JOIN members m ON m.member_id = n.member_id
+    ON CONFLICT (source_event_id, recipient_kind, recipient_id, channel) DO NOTHING
+    RETURNING member_id, channel
+)
+SELECT (SELECT count(*) FROM ins) AS created,
+       ARRAY(SELECT DISTINCT i.member_id FROM ins i JOIN contacts c ON c.member_id = i.member_id
+             WHERE i.channel = 'email' AND c.email IS NULL) AS unaddressable
+"""
+
+_CREATE_FOR_OFFICERS = """
+INSERT INTO deliveries (id, source_event_id, source_event_type, member_id, recipient_kind, recipient_id,
+                        subject_member_id, org_path, channel, template, template_version, context, trace_headers)
+SELECT gen_random_uuid(), $1, $2, NULL, 'officer', o.id, $3, $4, o.channel, $5, $6,
+       $7::jsonb || coalesce((SELECT jsonb_build_object('member_name', c.name) FROM contacts c
+                              WHERE c.member_id = $3), '{}'::jsonb),
+       $8
+FROM unnest($9::uuid[], $10::text[]) AS o(id, channel)
+ON CONFLICT (source_event_id, recipient_kind, recipient_id, channel) DO NOTHING
+RETURNING id
+"""
+
+
+def _pg_array(path) -> str | None:
+    return None if path is None else "{" + ",".join(str(p) for p in path) + "}"
+
+
 async def create(conn: asyncpg.Connection, env: Envelope, notice: domain.Notice, templates: TemplateRegistry) -> int:
     """In the consumer's transaction: one pending delivery per channel of the notice, once per
     event × member × channel. Returns how many were new."""
+    return await create_many(conn, env, [notice], templates)
+
+
+async def create_many(conn: asyncpg.Connection, env: Envelope, notices: list[domain.Notice],
+                      templates: TemplateRegistry) -> int:
+    """Member notices of one event (a team, a results list) with one query for the channels
+    (none when the notices name them) and one INSERT. Returns how many deliveries were new."""
+    if not notices:
+        return 0
+    undecided: dict[str, list[uuid.UUID]] = {}
+    for n in notices:
+        if n.channels is None:
+            undecided.setdefault(n.template, []).append(n.member_id)
+    chosen: dict[tuple[str, uuid.UUID], list[str]] = {}
+    for kind, members in undecided.items():
+        for member_id, channels in (await member_channels(conn, members, kind)).items():
+            chosen[(kind, member_id)] = channels
+    cols: tuple[list, ...] = ([], [], [], [], [], [], [])
+    for n in notices:
+        spec = templates.current(n.template)
+        for channel in (n.channels if n.channels is not None else chosen[(n.template, n.member_id)]):
+            for col, value in zip(cols, (n.member_id, channel, spec.name, spec.version, n.context,
+                                         _pg_array(n.org_path), n.campaign_id)):
+                col.append(value)
+    if not cols[0]:
+        return 0
+    row = await conn.fetchrow(_CREATE_FOR_MEMBERS, env.id, env.type, *cols, current_trace_headers())
+    # A member whose contact is known and has no e-mail will never get one: fail it now.
+    for member_id in row["unaddressable"]:
+        await fail_unaddressable(conn, member_id)
+    return row["created"]
+
+
+async def create_for_officers(conn: asyncpg.Connection, env: Envelope, notice: domain.OfficerNotice,
+                              officers: list[domain.Officer], templates: TemplateRegistry) -> int:
+    """One delivery per officer × channel of their directory entry (e-mail, in-app), once per
+    event × officer × channel: an officer reached twice by one event (both sides of a transfer)
+    gets one message."""
+    ids, channels = [], []
+    for officer in officers:
+        for channel in domain.officer_channels(officer):
+            ids.append(officer.id)
+            channels.append(channel)
+    if not ids:
+        return 0
     spec = templates.current(notice.template)
-    created = 0
-    for channel in notice.channels:
-        new_id = await conn.fetchval(
-            "INSERT INTO deliveries (id, source_event_id, source_event_type, member_id, org_path, channel, template,"
-            " template_version, context, trace_headers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            " ON CONFLICT (source_event_id, member_id, channel) DO NOTHING RETURNING id",
-            uuid.uuid4(), env.id, env.type, notice.member_id, notice.org_path, channel, spec.name, spec.version,
-            notice.context, current_trace_headers(),
-        )
-        created += new_id is not None
-    # A member whose contact is known and has no e-mail will never get one: fail now.
-    await fail_unaddressable(conn, notice.member_id)
-    return created
+    rows = await conn.fetch(_CREATE_FOR_OFFICERS, env.id, env.type, notice.subject_member_id, notice.org_path,
+                            spec.name, spec.version, notice.context, current_trace_headers(), ids, channels)
+    return len(rows)
 
 
 async def fail_unaddressable(conn: asyncpg.Connection, member_id: uuid.UUID) -> int:
@@ -108,9 +220,14 @@ async def sweep(conn: asyncpg.Connection, *, contact_wait_seconds: float, max_at
     return failed
 
 
-async def claim(conn: asyncpg.Connection, *, batch_size: int, lease_seconds: float, max_attempts: int) -> list:
-    """Mark due deliveries `sending` under a lease; the caller commits before sending."""
-    return await conn.fetch(_CLAIM, batch_size, lease_seconds, max_attempts)
+async def claim(conn: asyncpg.Connection, *, batch_size: int, lease_seconds: float, max_attempts: int,
+                channels: tuple[str, ...] = ("email",)) -> list:
+    """Mark due deliveries `sending` under a lease, up to `batch_size` per channel (a slow or
+    rate-limited channel does not crowd out the others); the caller commits before sending."""
+    rows = []
+    for channel in channels:
+        rows += await conn.fetch(_CLAIM, batch_size, lease_seconds, max_attempts, channel)
+    return rows
 
 
 async def mark_delivered(conn: asyncpg.Connection, row) -> bool:
@@ -141,6 +258,17 @@ async def reschedule(conn: asyncpg.Connection, row, *, delay_seconds: float, err
     ) is not None
 
 
+async def defer(conn: asyncpg.Connection, row, *, until_seconds: float, why: str) -> bool:
+    """Hand a claimed delivery back unsent, its attempt not counted, due again in `until_seconds`
+    (quiet hours, a provider rate limit): postponed, not failed."""
+    return await conn.fetchval(
+        "UPDATE deliveries SET status = 'pending', attempts = attempts - 1, lease_expires_at = NULL,"
+        " next_attempt_at = now() + make_interval(secs => $3), last_error = $4"
+        " WHERE id = $1 AND status = 'sending' AND attempts = $2 RETURNING true",
+        row["id"], row["attempts"], until_seconds, why,
+    ) is not None
+
+
 async def release(conn: asyncpg.Connection, rows) -> None:
     """Hand claimed deliveries that were never sent back to pending, their attempt not counted."""
     await conn.executemany(
@@ -166,6 +294,20 @@ async def _fail_where(conn: asyncpg.Connection, condition: str, args: list, reas
         f" failure_reason = ${n + 1}, last_error = ${n + 2} WHERE {condition} RETURNING {_SETTLED_COLUMNS}",
         *args, reason, error[:1000],
     )
+    if rows:
+        # Every failed delivery is dead-lettered too (published by the dispatcher, see dlq_publish).
+        await conn.executemany(
+            "INSERT INTO delivery_dlq (delivery_id, reason, error, attempts, payload) VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT DO NOTHING",
+            [(r["id"], reason, _ADDRESSES.sub("***", error[:1000]), r["attempts"], {
+                "delivery_id": str(r["id"]), "source_event_id": str(r["source_event_id"]),
+                "source_event_type": r["source_event_type"], "recipient_id": str(r["recipient_id"]), "recipient_kind": r["recipient_kind"],
+                "subject_member_id": str(r["subject_member_id"]) if r["subject_member_id"] else None,
+                "channel": r["channel"], "template": r["template"], "attempts": r["attempts"], "reason": reason,
+                "failed_at": r["failed_at"].isoformat(),
+                "org_path": [str(p) for p in r["org_path"]] if r["org_path"] else None,
+            }) for r in rows],
+        )
     for r in rows:
         with delivery_span(r, "notification failed") if own_span else contextlib.nullcontext():
             await outbox.record(conn, NotificationFailed(
@@ -174,3 +316,35 @@ async def _fail_where(conn: asyncpg.Connection, condition: str, args: list, reas
                 template=r["template"], reason=reason, attempts=r["attempts"], failed_at=r["failed_at"],
             ))
     return len(rows)
+
+
+async def write_inbox(conn: asyncpg.Connection, row, *, subject: str, body: str) -> None:
+    """The in-app message of a claimed `inapp` delivery (id = delivery id: written once)."""
+    await conn.execute(
+        "INSERT INTO inbox_messages (id, recipient_kind, member_id, org_path, source_event_type, template, subject,"
+        " body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        row["id"], row["recipient_kind"], row["recipient_id"], row["org_path"], row["source_event_type"],
+        row["template"], subject, body,
+    )
+
+
+async def dlq_publish(pool: asyncpg.Pool, producer, *, batch_size: int = 100) -> int:
+    """Publish unpublished dead letters to DLQ_TOPIC (key: delivery id; the failure in headers),
+    then stamp them. At least once: a crash between the broker's ack and the stamp publishes a
+    row again with the same key, which a DLQ reader folds."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT delivery_id, reason, error, attempts, payload, created_at FROM delivery_dlq"
+            " WHERE published_at IS NULL ORDER BY created_at LIMIT $1", batch_size)
+        if not rows:
+            return 0
+        for r in rows:
+            headers = [("dlq_reason", r["reason"].encode()), ("dlq_error", (r["error"] or "").encode()),
+                       ("dlq_attempts", str(r["attempts"]).encode()), ("dlq_channel", r["payload"]["channel"].encode()),
+                       ("dlq_source_event_id", r["payload"]["source_event_id"].encode()),
+                       ("dlq_failed_at", r["payload"]["failed_at"].encode())]
+            await producer.send_and_wait(DLQ_TOPIC, json.dumps(r["payload"], ensure_ascii=False).encode(),
+                                         key=str(r["delivery_id"]).encode(), headers=headers)
+        await conn.execute("UPDATE delivery_dlq SET published_at = now() WHERE delivery_id = ANY($1::uuid[])",
+                           [r["delivery_id"] for r in rows])
+        return len(rows)

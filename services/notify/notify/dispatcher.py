@@ -10,6 +10,15 @@ transaction fails, each is tried again in a transaction of its own. Woken by NOT
 Several replicas may run it: claims skip each other's rows, and a settlement only applies while
 the claim (row id + attempt number) is still the row's.
 
+Channels (issue 6): each loop claims up to a batch per channel (e-mail, SMS, webhook, in-app),
+with what the channel needs — the e-mail address, the encrypted phone (decrypted with the vault
+only for the call), the bot's URL and encrypted secret. In-app deliveries send nothing: their
+inbox row is written in the transaction that marks them delivered. Before a send, SMS in the
+member's quiet hours (theirs or NOTIFY_QUIET_HOURS, Beijing time) and sends a provider's rate
+limit would refuse (token bucket per channel; per bot for webhooks) are handed back unsent with
+a later next_attempt_at — postponed, their attempt not counted. Every failed delivery is also
+dead-lettered to `notify.delivery.v1.dlq` from the `delivery_dlq` table (see deliveries).
+
 Each send runs in a span whose parent is the trace context stored with the delivery, and the
 outcome is staged while that span is current: a member's admission, welcome mail included,
 stays one trace."""
@@ -19,16 +28,22 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from notify import deliveries, domain
-from notify.channels import Channel, OutgoingMessage, SendFailure
+from notify.channels import Channel, ChannelRenderer, OutgoingMessage, SendFailure, mask_name
+from notify.preferences import QuietHours
+from notify.ratelimit import RateLimits
 from notify.settings import Settings
-from notify.templates import TemplateError, TemplateRegistry
+from notify.templates import Rendered, TemplateError, TemplateRegistry
 from unionops import db
+
+# A rate-limit wait up to this long is slept through; a longer one hands the delivery back.
+MAX_INLINE_WAIT_SECONDS = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +60,40 @@ class Dispatcher:
         self._last_sweep = 0.0
         self._settling: list[tuple] = []  # (row, failure, span, future) ready to be settled
         self._settler: asyncio.Task | None = None
+        self.renderer = ChannelRenderer(templates)
+        self.quiet_hours = QuietHours.parse(settings.quiet_hours)
+        self.rate_limits = RateLimits({
+            "sms": (settings.sms_rate_per_second, settings.sms_burst),
+            "webhook": (settings.webhook_rate_per_minute / 60.0, settings.webhook_burst),
+            "email": (settings.email_rate_per_second, max(1, int(settings.email_rate_per_second) or 1)),
+        }, per_key={"webhook"})
+        self.vault = None  # set from the runtime in run(); decrypts phone numbers and bot secrets
+        self.deferred_total = 0
+        self._inbox: dict[tuple, Rendered] = {}  # (delivery id, attempt) -> rendered in-app message
+
+    @property
+    def claimed_channels(self) -> tuple[str, ...]:
+        return (*self.channels, "inapp")
+
+    def now(self) -> datetime:
+        """The clock quiet hours are judged by (NOTIFY_CLOCK_OFFSET_SECONDS shifts it in tests)."""
+        return datetime.now(timezone.utc) + timedelta(seconds=self.settings.clock_offset_seconds)
 
     async def run(self, runtime) -> None:
         """Background task (create_app(background=[...])): runs until cancelled, reconnecting
         after database failures. What is pending waits in the table meanwhile."""
+        self.vault = runtime.vault
+        if runtime.producer is not None:
+            with contextlib.suppress(Exception):
+                from unionops.kafka import ensure_topics
+                await ensure_topics(self.settings, [deliveries.DLQ_TOPIC])
         try:
             while True:
                 listener = None
                 try:
                     listener = await db.connect(runtime.database_url)
                     await listener.add_listener("deliveries", lambda *_: self._wake.set())
-                    await self._loop(runtime.pool)
+                    await self._loop(runtime.pool, runtime.producer)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -73,7 +111,7 @@ class Dispatcher:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(close(), 5.0)
 
-    async def _loop(self, pool: asyncpg.Pool) -> None:
+    async def _loop(self, pool: asyncpg.Pool, producer=None) -> None:
         s = self.settings
         while True:
             self._wake.clear()
@@ -82,6 +120,11 @@ class Dispatcher:
                     await deliveries.sweep(conn, contact_wait_seconds=s.contact_wait_seconds,
                                            max_attempts=s.max_attempts)
                 self._last_sweep = time.monotonic()
+                if producer is not None:
+                    try:
+                        await deliveries.dlq_publish(pool, producer)
+                    except Exception:  # the broker is away: the rows wait in delivery_dlq
+                        log.warning("publishing dead letters failed; will retry", exc_info=True)
             handled = await self.dispatch_batch(pool)
             if handled < s.dispatch_batch_size:
                 try:
@@ -94,7 +137,7 @@ class Dispatcher:
         s = self.settings
         async with pool.acquire() as conn, conn.transaction():
             rows = await deliveries.claim(conn, batch_size=s.dispatch_batch_size, lease_seconds=s.send_lease_seconds,
-                                          max_attempts=s.max_attempts)
+                                          max_attempts=s.max_attempts, channels=self.claimed_channels)
         if not rows:
             return 0
         started: set = set()
@@ -110,7 +153,47 @@ class Dispatcher:
             raise
         return len(rows)
 
+    def _postponement(self, row) -> tuple[float, str] | None:
+        """Seconds to wait and why, when this delivery may not go out now: quiet hours (SMS) or
+        a provider rate limit longer than MAX_INLINE_WAIT_SECONDS. Takes a rate token otherwise."""
+        if row["channel"] == "sms":
+            quiet = (QuietHours(row["quiet_start"], row["quiet_end"]) if row["quiet_start"] is not None
+                     else self.quiet_hours)
+            now = self.now()
+            if quiet.contains(now):
+                return max(1.0, (quiet.ends_after(now) - now).total_seconds()), f"quiet hours {quiet}"
+        return None
+
+    async def _wait_for_rate(self, row) -> float:
+        """0 once a token is taken (sleeping through short waits); else the longer wait."""
+        while True:
+            wait = self.rate_limits.try_take(row["channel"], row["member_id"])
+            if wait <= 0:
+                return 0.0
+            if wait > MAX_INLINE_WAIT_SECONDS:
+                return wait
+            await asyncio.sleep(wait)
+
+    async def _defer(self, pool: asyncpg.Pool, row, seconds: float, why: str) -> None:
+        async with pool.acquire() as conn:
+            if await deliveries.defer(conn, row, until_seconds=seconds, why=why):
+                self.deferred_total += 1
+                log.info("delivery postponed", extra={"delivery_id": str(row["id"]), "channel": row["channel"],
+                                                      "delay_s": round(seconds, 1), "why": why})
+
     async def _deliver(self, pool: asyncpg.Pool, row, started: set) -> None:
+        postponed = self._postponement(row)
+        if postponed is None:
+            wait = await self._wait_for_rate(row)
+            if wait > 0:
+                postponed = (wait, "rate limit")
+        if postponed is not None:
+            started.add(row["id"])
+            try:
+                await self._defer(pool, row, *postponed)
+            except Exception:  # the lease runs out and it is claimed again
+                log.exception("postponing a delivery failed", extra={"delivery_id": str(row["id"])})
+            return
         async with self._slots:
             started.add(row["id"])
             try:
@@ -120,7 +203,10 @@ class Dispatcher:
                         span.set_status(Status(StatusCode.ERROR, failure.reason))
                         span.set_attribute("notify.failure.permanent", failure.permanent)
                     # Settled while the send span is current: the event joins the same trace.
-                    await self._settle_soon(pool, row, failure, span)
+                    try:
+                        await self._settle_soon(pool, row, failure, span)
+                    finally:
+                        self._inbox.pop((row["id"], row["attempts"]), None)
             except Exception:
                 # The row stays `sending`; its lease runs out and it is sent again (same Message-ID).
                 log.exception("settling a delivery failed", extra={"delivery_id": str(row["id"])})
@@ -181,17 +267,34 @@ class Dispatcher:
         self.failed_total += outcomes.count("failed")
 
     async def _send(self, row) -> SendFailure | None:
-        channel = self.channels.get(row["channel"])
-        if channel is None:
-            return SendFailure(permanent=False, reason="no_channel", detail=f"channel {row['channel']} not configured")
+        kind = row["channel"]
+        channel = self.channels.get(kind)
+        if channel is None and kind != "inapp":
+            return SendFailure(permanent=False, reason="no_channel", detail=f"channel {kind} not configured")
+        # A group chat is not private: the member's name is masked there (and on a lock screen).
+        name = row["recipient_name"]
+        if kind == "webhook":
+            name = mask_name(row["subject_name"]) if row["subject_name"] else ""
         try:
-            rendered = self.templates.render(row["template"], row["template_version"],
-                                             {**row["context"], "name": row["recipient_name"]})
+            rendered = self.renderer.render(row["template"], row["template_version"], kind,
+                                            {**row["context"], "name": name or ""}, row["language"] or "zh-CN")
         except TemplateError as exc:
             return SendFailure(permanent=True, reason=domain.TEMPLATE_ERROR, detail=str(exc))
+        if kind == "inapp":
+            self._inbox[(row["id"], row["attempts"])] = rendered
+            return None
+        address, secret = row["address"], None
         try:
-            await channel.send(OutgoingMessage(delivery_id=row["id"], recipient_name=row["recipient_name"],
-                                               address=row["address"], subject=rendered.subject, body=rendered.body))
+            if kind == "sms":
+                address = self.vault.decrypt("phone", bytes(row["phone_enc"]))  # only now, never logged
+            elif kind == "webhook" and row["bot_secret_enc"] is not None:
+                secret = self.vault.decrypt("webhook_secret", bytes(row["bot_secret_enc"]))
+        except Exception as exc:
+            return SendFailure(permanent=True, reason=domain.INVALID_ADDRESS, detail=f"cannot decrypt: {type(exc).__name__}")
+        try:
+            await channel.send(OutgoingMessage(delivery_id=row["id"], recipient_name=name or "", address=address,
+                                               subject=rendered.subject, body=rendered.body, secret=secret,
+                                               flavour=row["bot_flavour"]))
         except SendFailure as failure:
             return failure
         except Exception as exc:  # a bug, not the server's answer: retried, then failed, never lost silently
@@ -204,7 +307,12 @@ class Dispatcher:
         (rescheduled, or the claim was lost). Counted by the caller once committed."""
         s = self.settings
         if failure is None:
-            return "delivered" if await deliveries.mark_delivered(conn, row) else None
+            inbox = self._inbox.get((row["id"], row["attempts"]))
+            if not await deliveries.mark_delivered(conn, row):
+                return None
+            if inbox is not None:  # in-app: the message and its delivered state commit together
+                await deliveries.write_inbox(conn, row, subject=inbox.subject, body=inbox.body)
+            return "delivered"
         error = f"{failure.reason}: {failure.detail}"
         if failure.permanent:
             reason = failure.reason

@@ -1,6 +1,19 @@
 """Event handlers of the notify service. Each runs in the idempotent consumer's transaction
 (the event id is recorded in `inbox` in that same transaction) and only writes rows: contacts,
-the members projection and pending deliveries. Sending is the dispatcher's job."""
+projections (members, organisation units, campaigns), pending deliveries and fan-outs. Sending
+is the dispatcher's job, creating a campaign's deliveries the fan-out worker's.
+
+Who is told what (domain.py has the rules):
+  MemberJoined            → the member (welcome)
+  MemberTransferred       → the member; the organisation officers of both unions
+  CaseOpened / CaseApproved / AidDisbursed → the member (a campaign payment names its campaign)
+  CaseAssessed            → work item to the approvers of the nearest unit above the case's union
+  CampaignLaunched        → every member of the campaign unit's subtree (fan-out)
+  TeamRegistered / TeamWaitlisted → every team member (accepted, moved up, waiting)
+  ContestResultsPublished → each contestant with their rank and prize
+  ContestScored           → the member
+  ProposalAnswered        → the member
+  HotlineTicketOverdue    → the assignee, else the nearest unit's hotline officers"""
 from __future__ import annotations
 
 from typing import Callable
@@ -8,23 +21,47 @@ from typing import Callable
 import asyncpg
 
 from contracts.events import (
+    AidDisbursed,
+    CampaignLaunched,
+    CaseApproved,
+    CaseAssessed,
     CaseOpened,
+    ContestResultsPublished,
     ContestScored,
+    HotlineTicketOverdue,
     MemberContactChanged,
     MemberJoined,
+    MemberLeft,
     MemberTransferred,
+    ProposalAnswered,
+    TeamRegistered,
+    TeamWaitlisted,
+    UnionEstablished,
     UnionMoved,
 )
-from notify import deliveries, domain
+from notify import deliveries, domain, fanout, officers
 from notify.templates import TemplateRegistry
 from unionops.consumer import IdempotentConsumer
 from unionops.envelope import Envelope
 from unionops.pii import Vault, mask_phone
 from unionops.projections import rewrite_path_prefix
+from unionops.telemetry import current_trace_headers
+
+# Every table holding an organisation path: all rewritten in the UnionMoved transaction.
+PATH_TABLES = (("members", "org_path"), ("deliveries", "org_path"), ("org_units", "org_path"),
+               ("officers", "org_path"), ("campaigns", "org_path"), ("fanouts", "org_path"))
 
 
 def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templates: TemplateRegistry) -> None:
     """Register the handlers on `consumer`; `vault` is looked up when a contact arrives."""
+
+    async def tell_officers(conn: asyncpg.Connection, env: Envelope, notice: domain.OfficerNotice) -> int:
+        return await deliveries.create_for_officers(conn, env, notice, await officers.resolve(conn, notice), templates)
+
+    async def unit_name(conn: asyncpg.Connection, org_id) -> str | None:
+        return await conn.fetchval("SELECT name FROM org_units WHERE org_id = $1", org_id)
+
+    # ---- membership ----------------------------------------------------------------------
 
     @consumer.on(MemberContactChanged)
     async def contact_changed(conn: asyncpg.Connection, event: MemberContactChanged, env: Envelope) -> None:
@@ -42,12 +79,20 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
         if email is None:
             await deliveries.fail_unaddressable(conn, event.member_id)
 
+    @consumer.on(UnionEstablished)
+    async def union_established(conn: asyncpg.Connection, event: UnionEstablished, env: Envelope) -> None:
+        await conn.execute(
+            "INSERT INTO org_units (org_id, name, level, org_path) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (org_id) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level,"
+            " org_path = EXCLUDED.org_path, updated_at = now()",
+            event.org_id, event.name, event.level, event.org_path)
+
     @consumer.on(MemberJoined)
     async def member_joined(conn: asyncpg.Connection, event: MemberJoined, env: Envelope) -> None:
         await conn.execute(
             "INSERT INTO members (member_id, union_id, union_name, org_path, joined_on) VALUES ($1, $2, $3, $4, $5)"
             " ON CONFLICT (member_id) DO UPDATE SET union_id = EXCLUDED.union_id, union_name = EXCLUDED.union_name,"
-            " org_path = EXCLUDED.org_path, joined_on = EXCLUDED.joined_on, updated_at = now()",
+            " org_path = EXCLUDED.org_path, joined_on = EXCLUDED.joined_on, left_on = NULL, updated_at = now()",
             event.member_id, event.union_id, event.union_name, event.org_path, event.joined_on,
         )
         # Notifications that came before the join (a score) get their scope now.
@@ -55,24 +100,85 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
                            event.member_id, event.org_path)
         await deliveries.create(conn, env, domain.welcome(event), templates)
 
+    @consumer.on(MemberTransferred)
+    async def member_transferred(conn: asyncpg.Connection, event: MemberTransferred, env: Envelope) -> None:
+        # The old union's name before the projection forgets it.
+        from_name = await conn.fetchval(
+            "SELECT coalesce((SELECT name FROM org_units WHERE org_id = $2),"
+            " (SELECT union_name FROM members WHERE member_id = $1))", event.member_id, event.from_union_id)
+        # Later notifications are scoped to the receiving union; past deliveries keep theirs.
+        await conn.execute(
+            "UPDATE members SET union_id = $2, union_name = $3, org_path = $4, updated_at = now() WHERE member_id = $1",
+            event.member_id, event.to_union_id, event.to_union_name, event.to_org_path)
+        await deliveries.create(conn, env, domain.transfer_confirmed(event, from_name), templates)
+        for notice in domain.transfer_officer_notices(event, from_name):
+            await tell_officers(conn, env, notice)
+
+    @consumer.on(MemberLeft)
+    async def member_left(conn: asyncpg.Connection, event: MemberLeft, env: Envelope) -> None:
+        await conn.execute("UPDATE members SET left_on = $2, updated_at = now() WHERE member_id = $1",
+                           event.member_id, event.left_on)
+
+    @consumer.on(UnionMoved)
+    async def union_moved(conn: asyncpg.Connection, event: UnionMoved, env: Envelope) -> None:
+        for table, column in PATH_TABLES:
+            await rewrite_path_prefix(conn, table, column, event.old_path, event.new_path)
+
+    # ---- welfare -------------------------------------------------------------------------
+
     @consumer.on(CaseOpened)
     async def case_opened(conn: asyncpg.Connection, event: CaseOpened, env: Envelope) -> None:
         union_name = await conn.fetchval("SELECT union_name FROM members WHERE member_id = $1", event.member_id)
         await deliveries.create(conn, env, domain.case_opened(event, union_name), templates)
 
+    @consumer.on(CaseAssessed)
+    async def case_assessed(conn: asyncpg.Connection, event: CaseAssessed, env: Envelope) -> None:
+        await tell_officers(conn, env, domain.case_awaiting_approval(event, await unit_name(conn, event.org_path[-1])))
+
+    @consumer.on(CaseApproved)
+    async def case_approved(conn: asyncpg.Connection, event: CaseApproved, env: Envelope) -> None:
+        await deliveries.create(conn, env, domain.case_approved(event), templates)
+
+    @consumer.on(AidDisbursed)
+    async def aid_disbursed(conn: asyncpg.Connection, event: AidDisbursed, env: Envelope) -> None:
+        # A campaign run publishes thousands in one batch: channels + one INSERT, nothing else.
+        await deliveries.create(conn, env, domain.aid_paid(event), templates)
+
+    @consumer.on(CampaignLaunched)
+    async def campaign_launched(conn: asyncpg.Connection, event: CampaignLaunched, env: Envelope) -> None:
+        await conn.execute(
+            "INSERT INTO campaigns (campaign_id, name, kind, org_id, org_path, starts_on, ends_on)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (campaign_id) DO NOTHING",
+            event.campaign_id, event.name, event.kind, event.org_id, event.org_path, event.starts_on, event.ends_on)
+        spec = templates.current("campaign_started")
+        await fanout.start(conn, env, org_id=event.org_id, org_path=event.org_path, template=spec.name,
+                           template_version=spec.version,
+                           context=domain.campaign_started_context(event, await unit_name(conn, event.org_id)),
+                           trace_headers=current_trace_headers())
+
+    @consumer.on(HotlineTicketOverdue)
+    async def hotline_overdue(conn: asyncpg.Connection, event: HotlineTicketOverdue, env: Envelope) -> None:
+        await tell_officers(conn, env, domain.hotline_overdue(event))
+
+    # ---- competitions --------------------------------------------------------------------
+
     @consumer.on(ContestScored)
     async def contest_scored(conn: asyncpg.Connection, event: ContestScored, env: Envelope) -> None:
-        org_path = await conn.fetchval("SELECT org_path FROM members WHERE member_id = $1", event.member_id)
-        await deliveries.create(conn, env, domain.score_recorded(event, org_path), templates)
+        # No org path on the event: create() takes the member's from the members projection.
+        await deliveries.create(conn, env, domain.score_recorded(event, None), templates)
 
-    @consumer.on(MemberTransferred)
-    async def member_transferred(conn: asyncpg.Connection, event: MemberTransferred, env: Envelope) -> None:
-        # Later notifications are scoped to the receiving union; past deliveries keep theirs.
-        await conn.execute(
-            "UPDATE members SET union_id = $2, union_name = $3, org_path = $4, updated_at = now() WHERE member_id = $1",
-            event.member_id, event.to_union_id, event.to_union_name, event.to_org_path)
+    @consumer.on(TeamRegistered)
+    async def team_registered(conn: asyncpg.Connection, event: TeamRegistered, env: Envelope) -> None:
+        await deliveries.create_many(conn, env, domain.team_notices(event), templates)
 
-    @consumer.on(UnionMoved)
-    async def union_moved(conn: asyncpg.Connection, event: UnionMoved, env: Envelope) -> None:
-        await rewrite_path_prefix(conn, "members", "org_path", event.old_path, event.new_path)
-        await rewrite_path_prefix(conn, "deliveries", "org_path", event.old_path, event.new_path)
+    @consumer.on(TeamWaitlisted)
+    async def team_waitlisted(conn: asyncpg.Connection, event: TeamWaitlisted, env: Envelope) -> None:
+        await deliveries.create_many(conn, env, domain.team_notices(event), templates)
+
+    @consumer.on(ContestResultsPublished)
+    async def results_published(conn: asyncpg.Connection, event: ContestResultsPublished, env: Envelope) -> None:
+        await deliveries.create_many(conn, env, domain.results_notices(event), templates)
+
+    @consumer.on(ProposalAnswered)
+    async def proposal_answered(conn: asyncpg.Connection, event: ProposalAnswered, env: Envelope) -> None:
+        await deliveries.create(conn, env, domain.proposal_answered(event), templates)

@@ -92,6 +92,71 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
         sample={"name": "王五", "contest_name": "2025年职工技能比赛", "criterion": "实操", "score_centipoints": 8750,
                 "max_centipoints": 10000, "scored_at": "2025-06-21T06:30:00+00:00"},
     ),
+    TemplateSpec(
+        "member_transferred", 1, "MemberTransferred", "会员关系转移确认（致会员）",
+        sample={"name": "张三", "from_union_name": "示例机械厂工会", "to_union_name": "示例科技有限公司工会",
+                "reason_label": "劳动关系变动", "held_by_residence_union": False, "effective_on": "2025-07-01"},
+    ),
+    TemplateSpec(
+        "member_transferred_officer", 1, "MemberTransferred", "会员关系转移确认（致转出、转入工会组织委员）",
+        sample={"name": "刘组织", "member_name": "张三", "from_union_name": "示例机械厂工会",
+                "to_union_name": "示例科技有限公司工会", "reason_label": "劳动关系变动", "effective_on": "2025-07-01",
+                "direction": "in"},
+    ),
+    TemplateSpec(
+        "case_awaiting_approval", 1, "CaseAssessed", "待审批帮扶案件（致审批人，工作事项）",
+        sample={"name": "陈审批", "member_name": "李四", "case_ref": "3F2A9C1B", "proposed_amount_fen": 200000,
+                "assessed_on": "2025-08-20", "union_name": "示例科技有限公司工会"},
+    ),
+    TemplateSpec(
+        "case_approved", 1, "CaseApproved", "帮扶案件审批通过通知",
+        sample={"name": "李四", "case_ref": "3F2A9C1B", "case_kind_label": "医疗帮扶", "amount_fen": 200000,
+                "approved_on": "2025-08-25"},
+    ),
+    TemplateSpec(
+        "aid_disbursed", 1, "AidDisbursed", "帮扶资金发放通知",
+        sample={"name": "李四", "case_ref": "3F2A9C1B", "case_kind_label": "医疗帮扶", "amount_fen": 200000,
+                "paid_on": "2025-08-28"},
+    ),
+    TemplateSpec(
+        "campaign_payment_made", 1, "AidDisbursed", "帮扶活动（送温暖、金秋助学等）资金发放通知",
+        sample={"name": "王芳", "campaign_name": "2026年春节送温暖", "case_ref": "7C1D22AE",
+                "case_kind_label": "生活救助", "amount_fen": 150000, "paid_on": "2026-01-20"},
+    ),
+    TemplateSpec(
+        "campaign_started", 1, "CampaignLaunched", "帮扶活动开始通知（群发）",
+        sample={"name": "王芳", "campaign_name": "2026年春节送温暖", "campaign_kind_label": "春节送温暖",
+                "org_name": "示例区总工会", "starts_on": "2026-01-05", "ends_on": "2026-02-10"},
+    ),
+    TemplateSpec(
+        "team_registered", 1, "TeamRegistered", "竞赛报名成功通知",
+        sample={"name": "赵强", "contest_name": "2025年职工技能比赛", "team_name": "示例机械厂一队", "is_leader": True},
+    ),
+    TemplateSpec(
+        "team_waitlisted", 1, "TeamWaitlisted", "竞赛候补通知",
+        sample={"name": "赵强", "contest_name": "2025年职工技能比赛", "team_name": "示例机械厂一队", "is_leader": False,
+                "waiting_position": 2},
+    ),
+    TemplateSpec(
+        "team_promoted", 1, "TeamRegistered", "竞赛候补递补成功通知",
+        sample={"name": "赵强", "contest_name": "2025年职工技能比赛", "team_name": "示例机械厂一队", "is_leader": False},
+    ),
+    TemplateSpec(
+        "contest_results", 1, "ContestResultsPublished", "竞赛成绩公布（含更正）通知",
+        sample={"name": "王五", "contest_name": "2025年职工技能比赛", "revision": 1, "correction_reason": None,
+                "published_at": "2025-07-10T02:00:00+00:00",
+                "placings": [{"rank": 1, "prize_label": "一等奖", "score_centipoints": 9425}]},
+    ),
+    TemplateSpec(
+        "proposal_answered", 1, "ProposalAnswered", "合理化建议答复通知",
+        sample={"name": "孙丽", "proposal_ref": "9A0B1C2D", "outcome_label": "已采纳", "adopted": True,
+                "answered_on": "2025-09-01"},
+    ),
+    TemplateSpec(
+        "hotline_ticket_overdue", 1, "HotlineTicketOverdue", "12351工单超期提醒（致承办人或热线负责人）",
+        sample={"name": "周热线", "ticket_ref": "5E6F7A8B", "category_label": "难点",
+                "due_at": "2025-09-05T09:00:00+00:00", "detected_at": "2025-09-05T09:05:00+00:00"},
+    ),
 )
 
 class TemplateRegistry:

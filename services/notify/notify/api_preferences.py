@@ -1,0 +1,85 @@
+"""Notification preferences API: a member's channel opt-ins / opt-outs, language and own SMS
+quiet hours. Changed by the member themself or by staff (`write`) whose subtree holds the
+member's unit; read likewise (staff with `read`)."""
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from notify import inbox, preferences
+from notify.preferences import QuietHours
+from unionops.auth import Principal, current_principal
+from unionops.problems import Problem
+
+router = APIRouter(tags=["preferences"])
+
+MemberChannel = Literal["email", "sms", "inapp"]
+
+
+class PreferencesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channels: dict[MemberChannel, bool] = Field(default_factory=dict,
+                                                description="true: opt in, false: opt out; others unchanged")
+    language: Literal["zh-CN", "en"] | None = None
+    quiet_hours: str | None = Field(None, description='"HH:MM-HH:MM" Beijing time, "off", or "default"',
+                                    examples=["22:00-07:30"])
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _window(cls, v: str | None) -> str | None:
+        if v is not None and v != "default":
+            try:
+                QuietHours.parse(v)
+            except ValueError:
+                raise ValueError('须为 "HH:MM-HH:MM"、"off" 或 "default"') from None
+        return v
+
+
+class PreferencesOut(BaseModel):
+    member_id: uuid.UUID
+    channels: dict[str, bool]
+    language: str
+    quiet_hours: str | None
+
+
+async def _authorise(request: Request, principal: Principal, member_id: uuid.UUID, permission: str) -> None:
+    if principal.is_member(member_id):
+        return
+    principal.require(permission)
+    async with request.app.state.runtime.pool.acquire() as conn:
+        path = await inbox.member_org_path(conn, member_id)
+    if path is None:
+        raise Problem(404, "未找到该会员", type_="/problems/member-not-found")
+    principal.require_scope(path)
+
+
+async def _out(conn, member_id: uuid.UUID) -> PreferencesOut:
+    p = await preferences.get_preferences(conn, member_id)
+    return PreferencesOut(member_id=member_id, channels=p.channels, language=p.language,
+                          quiet_hours=str(p.quiet_hours) if p.quiet_hours else None)
+
+
+@router.get("/members/{member_id}/preferences", response_model=PreferencesOut)
+async def get_preferences(member_id: uuid.UUID, request: Request, principal: Principal = Depends(current_principal)):
+    await _authorise(request, principal, member_id, "read")
+    async with request.app.state.runtime.pool.acquire() as conn:
+        return await _out(conn, member_id)
+
+
+@router.put("/members/{member_id}/preferences", response_model=PreferencesOut)
+async def put_preferences(member_id: uuid.UUID, body: PreferencesIn, request: Request,
+                          principal: Principal = Depends(current_principal)):
+    await _authorise(request, principal, member_id, "write")
+    if body.quiet_hours is None:
+        quiet = False
+    elif body.quiet_hours == "default":
+        quiet = None
+    else:
+        quiet = QuietHours.parse(body.quiet_hours)
+    async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
+        await preferences.set_preferences(conn, member_id, channels=dict(body.channels), language=body.language,
+                                          quiet_hours=quiet, updated_by=f"{principal.role}:{principal.subject}")
+        return await _out(conn, member_id)
