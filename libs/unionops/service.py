@@ -11,7 +11,7 @@ from typing import Awaitable, Callable
 
 import asyncpg
 import uvicorn
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream import AckPolicy, Context
@@ -205,8 +205,6 @@ def _subscribe(broker: KafkaBroker, consumer: IdempotentConsumer, settings: Comm
             last[(r.topic, r.partition)] = r.offset
         for (topic, partition), offset in last.items():
             try:
-                from aiokafka import TopicPartition
-
                 high = message.consumer.highwater(TopicPartition(topic, partition))
             except Exception:  # not known yet for this partition
                 continue

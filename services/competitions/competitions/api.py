@@ -12,19 +12,16 @@ from decimal import Decimal
 
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from competitions import handlers
 from competitions.domain import format_points, may_see_contest, organises
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.problems import Problem
+from unionops.bodies import Body
 
 router = APIRouter()
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ScoreIn(Body):

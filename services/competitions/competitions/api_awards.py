@@ -11,20 +11,17 @@ from decimal import Decimal
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from competitions import awards
 from competitions.proposals import local_today
 from unionops import idempotency
 from unionops.auth import Principal, requires
+from unionops.bodies import Body
 
 router = APIRouter()
 
 AwardKind = Literal["may_day_medal", "may_day_certificate", "worker_pioneer", "model_worker"]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 # ---- 安康杯 ---------------------------------------------------------------------------------------

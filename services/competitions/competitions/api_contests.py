@@ -12,21 +12,18 @@ from typing import Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import BaseModel, Field, field_serializer, field_validator
 
 from competitions import contests, teams
 from competitions.domain import TeamRules, in_beijing, may_see_contest, organises
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.problems import Problem
+from unionops.bodies import Body
 
 router = APIRouter()
 
 ContestKind = Literal["labour", "skill", "safety", "energy", "fun", "knowledge"]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Out(BaseModel):

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field
 
 from competitions import judging, results
-from competitions.api import Body, ScoreOut, _visible_contest
+from competitions.api import ScoreOut, _visible_contest
+from unionops.bodies import Body
 from competitions.contests import load_contest
 from competitions.domain import format_points, organises
 from unionops import idempotency

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field, model_validator
 
 from competitions import proposals
-from competitions.api_awards import Body
+from unionops.bodies import Body
 from unionops import idempotency
 from unionops.auth import Principal, current_principal, requires
 

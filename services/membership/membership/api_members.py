@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from membership import members, transfers
-from membership.bodies import EMAIL_PATTERN, Body
+from membership.bodies import EMAIL_PATTERN
+from unionops.bodies import Body
 from membership.domain import EDUCATION, HONOURS
 from unionops import idempotency
 from unionops.auth import Principal, requires

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field
 
 from membership import organisations
-from membership.bodies import Body
+from unionops.bodies import Body
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.problems import Problem

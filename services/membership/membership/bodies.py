@@ -1,8 +1,3 @@
-"""Request-body base shared by the membership API modules."""
-from pydantic import BaseModel, ConfigDict
+"""Input patterns shared by the membership API modules."""
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

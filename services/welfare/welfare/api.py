@@ -6,12 +6,13 @@ from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.pii import InvalidResidentId, parse_resident_id
 from unionops.problems import Problem
+from unionops.bodies import Body
 from welfare import cases, golden_autumn, handlers
 from welfare.working_days import local_today
 
@@ -19,10 +20,6 @@ router = APIRouter()
 
 CaseKind = Literal["living", "medical", "education", "employment", "legal", "temporary"]
 CaseSource = Literal["application", "visit", "hotline"]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 SchoolLevel = Literal[tuple(golden_autumn.SCHOOL_LEVELS)]

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from welfare import campaigns
-from welfare.api import Body
+from unionops.bodies import Body
 from welfare.api_funds import AmountFen, Money
 
 router = APIRouter(tags=["campaigns"])

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from welfare import funds
-from welfare.api import Body
+from unionops.bodies import Body
 from welfare.money import MAX_FEN
 
 router = APIRouter(tags=["funds"])

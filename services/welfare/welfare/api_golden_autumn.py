@@ -15,7 +15,7 @@ from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.problems import Problem
 from welfare import golden_autumn
-from welfare.api import Body
+from unionops.bodies import Body
 from welfare.working_days import WorkingCalendar, local_today
 
 router = APIRouter(prefix="/golden-autumn", tags=["golden-autumn"])

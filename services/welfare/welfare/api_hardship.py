@@ -8,12 +8,13 @@ from datetime import date, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from unionops import idempotency
 from unionops.auth import ROLES, Principal, current_principal, requires
 from unionops.pii import InvalidResidentId, parse_resident_id
 from unionops.problems import Problem
+from unionops.bodies import Body
 from welfare import hardship
 
 router = APIRouter(tags=["hardship files"])
@@ -25,10 +26,6 @@ Level = Literal["deep", "relative", "accident"]
 CloseReason = Literal["out_of_hardship", "member_left", "deceased", "duplicate", "other"]
 
 _FEN = Field(ge=0, le=10_000_000_000)  # up to 1亿元, in fen
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class HouseholdPersonIn(Body):

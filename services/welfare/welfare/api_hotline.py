@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field, model_validator
 from unionops import idempotency
 from unionops.auth import Principal, current_principal, requires
 from welfare import hotline
-from welfare.api import Body, CaseKind, CaseOut
+from unionops.bodies import Body
+from welfare.api import CaseKind, CaseOut
 from welfare.working_days import WorkingCalendar, local_today
 
 router = APIRouter(prefix="/hotline", tags=["hotline"])
