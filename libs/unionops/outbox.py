@@ -3,7 +3,7 @@ that caused them; the relay (unionops.relay) publishes them afterwards."""
 from __future__ import annotations
 
 import uuid
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import asyncpg
 
@@ -22,16 +22,21 @@ async def record(conn: asyncpg.Connection, event: DomainEvent, *, subject: str |
 
 
 async def record_many(
-    conn: asyncpg.Connection, events: Iterable[DomainEvent], *, subject: str | None = None
+    conn: asyncpg.Connection, events: Iterable[DomainEvent], *, subject: str | None = None,
+    trace_headers: Sequence[dict[str, str]] | None = None,
 ) -> list[uuid.UUID]:
     """Stage several events with one statement. The current trace context is stored with each
-    so the relay can continue the same trace when it publishes."""
+    so the relay can continue the same trace when it publishes — or, where events of several
+    business actions are staged together, each event's own (`trace_headers`, one per event)."""
     events = list(events)
     if not events:
         return []
     if not conn.is_in_transaction():
         raise RuntimeError("outbox.record must run inside the transaction of the state change")
-    trace_headers = current_trace_headers()
+    if trace_headers is None:
+        trace_headers = [current_trace_headers()] * len(events)
+    elif len(trace_headers) != len(events):
+        raise ValueError("one trace context per event")
     ids = [uuid.uuid4() for _ in events]
     await conn.execute(
         _INSERT,
@@ -41,6 +46,6 @@ async def record_many(
         [e.event_type() for e in events],
         [subject or e.key() for e in events],
         [e.model_dump(mode="json") for e in events],
-        [trace_headers for _ in events],
+        list(trace_headers),
     )
     return ids

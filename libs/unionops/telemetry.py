@@ -9,6 +9,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
 from pythonjsonlogger.json import JsonFormatter
 
 _configured = False
@@ -40,13 +41,30 @@ def setup_logging(service: str, level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class NoBareQueries(Sampler):
+    """Root sampler: a database query outside any business action (the relay's and the
+    dispatcher's polls and claims, a housekeeping sweep) starts no trace of its own — such
+    traces would outnumber the real ones and cost a span each. Everything else that starts a
+    trace is kept, and children follow their parent (ParentBased)."""
+
+    def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None,
+                      trace_state=None) -> SamplingResult:
+        if attributes and ("db.system" in attributes or "db.system.name" in attributes):
+            return SamplingResult(Decision.DROP)
+        return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+
+    def get_description(self) -> str:
+        return "NoBareQueries"
+
+
 def setup_tracing(service: str, otlp_endpoint: str | None) -> TracerProvider:
     """Install the tracer provider once per process and instrument asyncpg."""
     global _configured
     provider = trace.get_tracer_provider()
     if _configured and isinstance(provider, TracerProvider):
         return provider
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider = TracerProvider(resource=Resource.create({"service.name": service}),
+                              sampler=ParentBased(root=NoBareQueries()))
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

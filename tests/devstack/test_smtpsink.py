@@ -188,3 +188,28 @@ def test_receipts_name_the_connection_they_came_over(sink):
     _send(sink, _mail())
     first, second, third = sorted(sink.get("/messages", all="true")["messages"], key=lambda m: m["seq"])
     assert first["connection_id"] == second["connection_id"] != third["connection_id"]
+
+
+def test_mails_on_many_connections_at_once_are_all_kept_once_and_numbered(tmp_path):
+    """Receipts arriving together share an fsync (group commit); each is still acknowledged
+    only once written, numbered without gaps, and on disk across a restart."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = Sink(tmp_path).start()
+    try:
+        def send_many(worker: int) -> None:
+            with smtplib.SMTP("127.0.0.1", first.smtp_port, timeout=10) as smtp:
+                for i in range(25):
+                    smtp.send_message(_mail(to=f"w{worker}.m{i}@example.org"))
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(send_many, range(8)))
+        receipts = first.get("/messages", all="true", limit=1000)["messages"]
+        assert sorted(m["seq"] for m in receipts) == list(range(1, 201))
+        assert len({m["rcpt_tos"][0] for m in receipts}) == 200
+    finally:
+        first.stop()
+    second = Sink(tmp_path).start()
+    try:
+        assert second.get("/messages/count")["messages"] == 200
+    finally:
+        second.stop()

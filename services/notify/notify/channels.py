@@ -22,10 +22,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,7 +31,7 @@ import httpx
 import jinja2
 from aiosmtplib import errors as smtp_errors
 
-from notify import domain
+from notify import domain, mail
 from notify.templates import TEMPLATE_DIR, Rendered, TemplateError, TemplateRegistry, cn_date, cn_datetime, points, yuan
 from unionops.telemetry import current_trace_headers
 
@@ -149,9 +146,12 @@ class EmailChannel:
                  pool_size: int = 8, idle_seconds: float = 30.0) -> None:
         self.host, self.port = host, port
         self.sender = sender
-        self.sender_address = parseaddr(sender)[1]
-        if "@" not in self.sender_address:
-            raise ValueError(f"SMTP_FROM has no address: {sender!r}")
+        sender_name, sender_address = parseaddr(sender)
+        try:
+            self.sender_address = mail.check_address(sender_address)
+        except mail.AddressError as exc:
+            raise ValueError(f"SMTP_FROM has no usable address: {sender!r} ({exc})") from None
+        self._from_header = mail.mailbox(sender_name, self.sender_address)
         self.username, self.password = username, password
         self.starttls = starttls
         self.timeout = timeout
@@ -161,48 +161,42 @@ class EmailChannel:
         self._idle: list[_Connection] = []  # most recently used last: reuse the warmest session
         self._reaper: asyncio.Task | None = None
 
-    def build(self, message: OutgoingMessage) -> EmailMessage:
+    def build(self, message: OutgoingMessage) -> bytes:
+        """The mail as it goes on the wire (see notify.mail); a bad address is a permanent failure."""
         try:
-            to = Address(display_name=message.recipient_name, addr_spec=message.address)
-        except (ValueError, IndexError) as exc:
+            address = mail.check_address(message.address)
+        except mail.AddressError as exc:
             raise SendFailure(permanent=True, reason=domain.INVALID_ADDRESS, detail=str(exc)) from None
-        mail = EmailMessage()
-        mail["Message-ID"] = message_id(message.delivery_id)
-        mail["Date"] = format_datetime(datetime.now(timezone.utc))
-        mail["From"] = self.sender
-        mail["To"] = to
-        mail["Subject"] = message.subject
-        mail["Content-Language"] = "zh-CN"
-        mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
-        mail.set_content(message.body, charset="utf-8")
-        return mail
+        return mail.compose(message_id=message_id(message.delivery_id), sender=self._from_header,
+                            to=mail.mailbox(message.recipient_name, address), subject=message.subject,
+                            body=message.body)
 
     async def send(self, message: OutgoingMessage) -> None:
-        mail = self.build(message)
+        data = self.build(message)
         try:
             # One deadline for the whole conversation (waiting for a connection, connecting,
             # the transaction and its one retry), so a send never outlives its lease.
-            await asyncio.wait_for(self._send(mail, message.address), self.timeout)
+            await asyncio.wait_for(self._send(data, mail.check_address(message.address)), self.timeout)
         except (smtp_errors.SMTPException, OSError, asyncio.TimeoutError) as exc:
             raise classify_smtp_error(exc) from exc
 
-    async def _send(self, mail: EmailMessage, address: str) -> None:
+    async def _send(self, data: bytes, address: str) -> None:
         async with self._slots:
             conn = await self._take_idle()
             if conn is not None:
                 try:
-                    await self._transact(conn, mail, address)
+                    await self._transact(conn, data, address)
                     return
                 except Exception as exc:
                     if not connection_lost(exc):
                         raise
                     log.info("pooled SMTP connection was closed by the server; sending on a new one",
                              extra={"error": f"{type(exc).__name__}: {exc}"})
-            await self._transact(await self._open(), mail, address)
+            await self._transact(await self._open(), data, address)
 
-    async def _transact(self, conn: _Connection, mail: EmailMessage, address: str) -> None:
+    async def _transact(self, conn: _Connection, data: bytes, address: str) -> None:
         try:
-            await conn.client.send_message(mail, sender=self.sender_address, recipients=[address])
+            await conn.client.sendmail(self.sender_address, [address], data)
         except BaseException as exc:  # cancellation (the deadline) included: never reuse a session mid-command
             if isinstance(exc, (smtp_errors.SMTPResponseException, smtp_errors.SMTPRecipientsRefused)):
                 # A refused transaction: aiosmtplib sends RSET; whether the session is clean is

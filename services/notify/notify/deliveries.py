@@ -230,22 +230,44 @@ async def claim(conn: asyncpg.Connection, *, batch_size: int, lease_seconds: flo
     return rows
 
 
-async def mark_delivered(conn: asyncpg.Connection, row) -> bool:
-    """Settle a claimed delivery as delivered and stage NotificationDelivered. False when the
-    claim was lost (the lease ran out and another dispatcher took the row over)."""
-    done = await conn.fetchrow(
-        f"UPDATE deliveries SET status = 'delivered', delivered_at = now(), lease_expires_at = NULL, last_error = NULL"
-        f" WHERE id = $1 AND status = 'sending' AND attempts = $2 RETURNING {_SETTLED_COLUMNS}",
-        row["id"], row["attempts"],
-    )
-    if done is None:
-        return False
-    await outbox.record(conn, NotificationDelivered(
-        notification_id=done["id"], source_event_id=done["source_event_id"],
-        source_event_type=done["source_event_type"], member_id=done["member_id"], channel=done["channel"],
-        template=done["template"], delivered_at=done["delivered_at"],
-    ))
-    return True
+_MARK_DELIVERED_MANY = f"""
+UPDATE deliveries d
+SET status = 'delivered', delivered_at = now(), lease_expires_at = NULL, last_error = NULL
+FROM unnest($1::uuid[], $2::int[]) AS c(id, attempts)
+WHERE d.id = c.id AND d.status = 'sending' AND d.attempts = c.attempts
+RETURNING {", ".join("d." + c.strip() for c in _SETTLED_COLUMNS.split(","))}
+"""
+
+
+async def mark_delivered_many(conn: asyncpg.Connection, sent: list[tuple]) -> set:
+    """Settle many claimed deliveries as delivered with one UPDATE, one outbox INSERT and one
+    inbox INSERT: `sent` holds (row, trace headers of its send, in-app message or None). Each
+    NotificationDelivered carries its own delivery's trace. Returns the ids settled — a row
+    whose claim was lost (lease ran out, taken over) is left out and nothing is written for it."""
+    if not sent:
+        return set()
+    done = await conn.fetch(_MARK_DELIVERED_MANY, [r["id"] for r, _, _ in sent], [r["attempts"] for r, _, _ in sent])
+    by_id = {r["id"]: (headers, inbox) for r, headers, inbox in sent}
+    await outbox.record_many(conn, [NotificationDelivered(
+        notification_id=d["id"], source_event_id=d["source_event_id"], source_event_type=d["source_event_type"],
+        member_id=d["member_id"], channel=d["channel"], template=d["template"], delivered_at=d["delivered_at"],
+    ) for d in done], trace_headers=[by_id[d["id"]][0] for d in done])
+    settled = {d["id"] for d in done}
+    inbox = [(r, by_id[r["id"]][1]) for r, _, _ in sent if r["id"] in settled and by_id[r["id"]][1] is not None]
+    if inbox:  # in-app: the message and its delivered state commit together
+        await conn.execute(
+            "INSERT INTO inbox_messages (id, recipient_kind, member_id, org_path, source_event_type, template,"
+            " subject, body)"
+            " SELECT i.id, i.kind, i.member_id, CASE WHEN i.org_path IS NULL THEN NULL ELSE i.org_path::uuid[] END,"
+            " i.event_type, i.template, i.subject, i.body"
+            " FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],"
+            " $8::text[]) AS i(id, kind, member_id, org_path, event_type, template, subject, body)"
+            " ON CONFLICT (id) DO NOTHING",
+            [r["id"] for r, _ in inbox], [r["recipient_kind"] for r, _ in inbox], [r["recipient_id"] for r, _ in inbox],
+            [_pg_array(r["org_path"]) for r, _ in inbox], [r["source_event_type"] for r, _ in inbox],
+            [r["template"] for r, _ in inbox], [m.subject for _, m in inbox], [m.body for _, m in inbox],
+        )
+    return settled
 
 
 async def reschedule(conn: asyncpg.Connection, row, *, delay_seconds: float, error: str) -> bool:
@@ -316,16 +338,6 @@ async def _fail_where(conn: asyncpg.Connection, condition: str, args: list, reas
                 template=r["template"], reason=reason, attempts=r["attempts"], failed_at=r["failed_at"],
             ))
     return len(rows)
-
-
-async def write_inbox(conn: asyncpg.Connection, row, *, subject: str, body: str) -> None:
-    """The in-app message of a claimed `inapp` delivery (id = delivery id: written once)."""
-    await conn.execute(
-        "INSERT INTO inbox_messages (id, recipient_kind, member_id, org_path, source_event_type, template, subject,"
-        " body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
-        row["id"], row["recipient_kind"], row["recipient_id"], row["org_path"], row["source_event_type"],
-        row["template"], subject, body,
-    )
 
 
 async def dlq_publish(pool: asyncpg.Pool, producer, *, batch_size: int = 100) -> int:

@@ -41,6 +41,7 @@ from notify.ratelimit import RateLimits
 from notify.settings import Settings
 from notify.templates import Rendered, TemplateError, TemplateRegistry
 from unionops import db
+from unionops.telemetry import current_trace_headers
 
 # A rate-limit wait up to this long is slept through; a longer one hands the delivery back.
 MAX_INLINE_WAIT_SECONDS = 1.0
@@ -253,13 +254,22 @@ class Dispatcher:
             raise
 
     async def _settle_group(self, pool: asyncpg.Pool, group: list[tuple]) -> list[str | None]:
-        """Settle the deliveries of `group` in one transaction; their outcomes once committed."""
+        """Settle the deliveries of `group` in one transaction — those sent with one UPDATE and
+        one outbox INSERT, failures one by one; their outcomes once committed."""
+        outcomes: list[str | None] = [None] * len(group)
+        sent = []
         async with pool.acquire() as conn, conn.transaction():
-            outcomes = []
-            for row, failure, span, _ in group:
+            for i, (row, failure, span, _) in enumerate(group):
                 # Staged while this delivery's send span is current: the event joins its trace.
                 with trace.use_span(span, end_on_exit=False):
-                    outcomes.append(await self._settle(conn, row, failure))
+                    if failure is None:
+                        sent.append((row, current_trace_headers(), self._inbox.get((row["id"], row["attempts"]))))
+                    else:
+                        outcomes[i] = await self._settle_failure(conn, row, failure)
+            settled = await deliveries.mark_delivered_many(conn, sent)
+        for i, (row, failure, _, _) in enumerate(group):
+            if failure is None and row["id"] in settled:
+                outcomes[i] = "delivered"
         return outcomes
 
     def _count(self, outcomes: list[str | None]) -> None:
@@ -302,17 +312,10 @@ class Dispatcher:
             return SendFailure(permanent=False, reason="internal", detail=f"{type(exc).__name__}: {exc}")
         return None
 
-    async def _settle(self, conn: asyncpg.Connection, row, failure: SendFailure | None) -> str | None:
-        """Apply one outcome in the caller's transaction: "delivered", "failed", or None
-        (rescheduled, or the claim was lost). Counted by the caller once committed."""
+    async def _settle_failure(self, conn: asyncpg.Connection, row, failure: SendFailure) -> str | None:
+        """Apply a failed send in the caller's transaction: "failed", or None (rescheduled, or
+        the claim was lost). Counted by the caller once committed."""
         s = self.settings
-        if failure is None:
-            inbox = self._inbox.get((row["id"], row["attempts"]))
-            if not await deliveries.mark_delivered(conn, row):
-                return None
-            if inbox is not None:  # in-app: the message and its delivered state commit together
-                await deliveries.write_inbox(conn, row, subject=inbox.subject, body=inbox.body)
-            return "delivered"
         error = f"{failure.reason}: {failure.detail}"
         if failure.permanent:
             reason = failure.reason

@@ -190,13 +190,14 @@ def test_a_5xx_answer_to_the_mail_transaction_is_permanent(exc):
 def test_the_delivery_id_is_the_message_id_of_the_mail():
     channel = EmailChannel(host="127.0.0.1", port=2525, sender="市总工会 <noreply@unionops.local>")
     delivery_id = uuid.uuid4()
-    mail = channel.build(OutgoingMessage(delivery_id, "张三", "zhang@example.cn", "欢迎加入示例工会", "张三同志：\n您好！\n"))
-    assert mail["Message-ID"] == message_id(delivery_id) == f"<{delivery_id}@unionops.local>"
-    parsed = message_from_bytes(mail.as_bytes(), policy=policy.default)
+    raw = channel.build(OutgoingMessage(delivery_id, "张三", "zhang@example.cn", "欢迎加入示例工会", "张三同志：\n您好！\n"))
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["Message-ID"] == message_id(delivery_id) == f"<{delivery_id}@unionops.local>"
     assert str(parsed["Subject"]) == "欢迎加入示例工会"
     assert str(parsed["From"]) == "市总工会 <noreply@unionops.local>"
     assert str(parsed["To"]) == "张三 <zhang@example.cn>"
-    assert parsed.get_content().startswith("张三同志")
+    assert parsed.get_content() == "张三同志：\r\n您好！\r\n"
+    assert not parsed.defects
 
 
 def test_an_unusable_address_is_a_permanent_failure():
