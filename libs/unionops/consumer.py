@@ -18,6 +18,7 @@ from typing import Awaitable, Callable
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import ValidationError
 
@@ -29,6 +30,20 @@ from unionops.telemetry import context_from_headers, tracer
 log = logging.getLogger(__name__)
 
 Handler = Callable[[asyncpg.Connection, DomainEvent, Envelope], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Received:
+    """One event of a batch handed to a batch handler: the event, its envelope, and the trace
+    context of its own `process` span — to be stored with whatever the event causes (outbox
+    rows, pending work) so that work continues the event's trace, not the batch's."""
+
+    event: DomainEvent
+    envelope: Envelope
+    trace_headers: dict[str, str]
+
+
+BatchHandler = Callable[[asyncpg.Connection, list[Received]], Awaitable[None]]
 
 INFRASTRUCTURE_ERRORS = (
     OSError,
@@ -46,6 +61,11 @@ class _Item:
     event: DomainEvent | None
     handler: Handler | None
     error: str | None = None
+    batch_handler: BatchHandler | None = None
+
+
+async def _batch_only(conn, event, env) -> None:  # pragma: no cover - never called
+    raise AssertionError("events with a batch handler are handled in batches")
 
 
 class IdempotentConsumer:
@@ -62,6 +82,7 @@ class IdempotentConsumer:
         self.max_retries = max_retries
         self.retry_backoff = retry_backoff
         self.handlers: dict[str, Handler] = {}
+        self.batch_handlers: dict[str, BatchHandler] = {}
         self.topics: list[str] = []
         self.applied_total = 0
         self.dead_lettered_total = 0
@@ -82,6 +103,23 @@ class IdempotentConsumer:
 
         return register
 
+    def on_batch(self, event_cls: type[DomainEvent]) -> Callable[[BatchHandler], BatchHandler]:
+        """Register a handler that takes all fresh events of one type that stand next to each
+        other in a batch at once (decorator) — set-based SQL instead of a statement per event.
+        It must have the effect of applying them one after another in the order given (the
+        same member twice in one batch included). Each event still gets its own `process`
+        span in its own trace. When the batch fails, events are retried one at a time, each
+        through the same handler with a list of one."""
+
+        def register(fn: BatchHandler) -> BatchHandler:
+            self.batch_handlers[event_cls.event_type()] = fn
+            self.handlers.setdefault(event_cls.event_type(), _batch_only)
+            if event_cls.topic not in self.topics:
+                self.topics.append(event_cls.topic)
+            return fn
+
+        return register
+
     def _prepare(self, record) -> _Item:
         try:
             env = from_record(record)
@@ -95,7 +133,7 @@ class IdempotentConsumer:
             event = cls.model_validate(env.data)
         except ValidationError as exc:
             return _Item(record, env, None, None, error=f"invalid {env.type}: {exc.errors(include_url=False)}"[:2000])
-        return _Item(record, env, event, handler)
+        return _Item(record, env, event, handler, batch_handler=self.batch_handlers.get(env.type))
 
     async def process(self, records) -> None:
         """Apply a batch of ConsumerRecords. Returns when every record is applied, skipped as a
@@ -141,21 +179,29 @@ class IdempotentConsumer:
                     [i.envelope.topic for i in items],
                 )
             }
+            run: list[_Item] = []  # consecutive fresh events of one type with a batch handler
             applied = 0
             for item in items:
                 if item.envelope.id not in fresh:
                     continue  # a redelivery or a duplicate publish: its effect is already there
                 fresh.discard(item.envelope.id)  # the same id twice in one batch applies once
-                await self._handle(conn, item)
                 applied += 1
+                if run and (item.batch_handler is None or item.envelope.type != run[0].envelope.type):
+                    await self._handle_batch(conn, run)
+                    run = []
+                if item.batch_handler is not None:
+                    run.append(item)
+                else:
+                    await self._handle(conn, item)
+            if run:
+                await self._handle_batch(conn, run)
         self.applied_total += applied
         metrics.consumer_events.add(applied, {"consumer": self.name, "outcome": "applied"})
         if len(items) > applied:
             metrics.consumer_events.add(len(items) - applied, {"consumer": self.name, "outcome": "duplicate"})
 
-    async def _handle(self, conn: asyncpg.Connection, item: _Item) -> None:
-        env = item.envelope
-        with self._tracer.start_as_current_span(
+    def _span_of(self, env: Envelope):
+        return self._tracer.start_span(
             f"process {env.type}",
             context=context_from_headers(env.trace),
             kind=SpanKind.CONSUMER,
@@ -167,13 +213,43 @@ class IdempotentConsumer:
                 "messaging.kafka.message.offset": env.offset,
                 "cloudevents.event_type": env.type,
             },
-        ) as span:
+        )
+
+    async def _handle(self, conn: asyncpg.Connection, item: _Item) -> None:
+        if item.batch_handler is not None:
+            await self._handle_batch(conn, [item])
+            return
+        with trace.use_span(self._span_of(item.envelope), end_on_exit=True) as span:
             try:
-                await item.handler(conn, item.event, env)
+                await item.handler(conn, item.event, item.envelope)
             except Exception as exc:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
                 raise
+
+    async def _handle_batch(self, conn: asyncpg.Connection, items: list[_Item]) -> None:
+        """One call of the batch handler for `items`; a span per event, ended when it returns."""
+        spans = [self._span_of(i.envelope) for i in items]
+        try:
+            batch = []
+            for item, span in zip(items, spans):
+                headers: dict[str, str] = {}
+                propagate.inject(headers, context=trace.set_span_in_context(span))
+                batch.append(Received(item.event, item.envelope, headers))
+            if len(spans) == 1:  # alone (a retry, a quiet topic): its queries join its trace
+                with trace.use_span(spans[0], end_on_exit=False):
+                    await items[0].batch_handler(conn, batch)
+            else:
+                await items[0].batch_handler(conn, batch)
+        except Exception as exc:
+            for span in spans:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, str(exc)))
+            raise
+        finally:
+            for span in spans:
+                span.set_attribute("messaging.batch.message_count", len(spans))
+                span.end()
 
     async def _apply_alone(self, item: _Item) -> None:
         last: Exception | None = None

@@ -174,6 +174,54 @@ async def test_a_failing_event_goes_to_the_dlq_and_the_consumer_keeps_going(plum
     assert consumer.dead_lettered_total == 1
 
 
+async def test_a_batch_handler_takes_a_run_of_events_at_once_and_each_keeps_its_trace(plumbing):
+    pool = plumbing["pool"]
+    tracer = trace.get_tracer("test")
+    traces, events = [], [joined(f"批量{i}") for i in range(4)] + [joined("坏消息")]
+    ids = []
+    for event in events:  # each admission its own business action, its own trace
+        with tracer.start_as_current_span("admit member") as span:
+            traces.append(format(span.get_span_context().trace_id, "032x"))
+            ids += await stage(pool, event)
+
+    async def all_published():
+        return all([await published(pool, i) for i in ids])
+
+    await eventually(all_published)
+    by_id = {header(r, "ce_id"): r for r in await read_topic(plumbing["bootstrap"], TOPIC)}
+    records = [by_id[str(i)] for i in ids]
+    name = f"test.batch.{uuid.uuid4().hex[:6]}"
+    consumer = IdempotentConsumer(name, lambda: pool, lambda: plumbing["producer"], max_retries=1, retry_backoff=0.01)
+    calls: list[list[str]] = []
+    seen_traces: dict[uuid.UUID, str] = {}
+
+    @consumer.on_batch(MemberJoined)
+    async def record_effects(conn, batch):
+        calls.append([r.event.name for r in batch])
+        for r in batch:
+            seen_traces[r.envelope.id] = r.trace_headers["traceparent"].split("-")[1]
+        if any(r.event.name == "坏消息" for r in batch):
+            raise ValueError("cannot handle 坏消息")
+        await conn.execute("INSERT INTO effects (event_id, consumer, member_name)"
+                           " SELECT e, $1, n FROM unnest($2::uuid[], $3::text[]) AS t(e, n)",
+                           name, [r.envelope.id for r in batch], [r.event.name for r in batch])
+
+    await consumer.process(records)
+    # One call for the whole run; it failed on the bad one, so each was tried alone once more
+    # (the bad one twice: max_retries=1) and then dead-lettered.
+    assert calls[0] == [e.name for e in events]
+    assert calls[1:] == [[e.name] for e in events[:4]] + [["坏消息"], ["坏消息"]]
+    effects = await pool.fetch("SELECT event_id FROM effects WHERE consumer = $1", name)
+    assert sorted(r["event_id"] for r in effects) == sorted(ids[:4])
+    assert consumer.dead_lettered_total == 1 and consumer.applied_total == 4
+    # Every event was processed in the trace of the action that published it.
+    assert [seen_traces[i] for i in ids] == traces
+
+    calls.clear()
+    await consumer.process(records[:4])  # redelivered: nothing runs again
+    assert calls == []
+
+
 async def test_a_malformed_message_is_dead_lettered_not_retried_forever(plumbing):
     producer = plumbing["producer"]
     consumer = make_consumer(plumbing, f"test.malformed.{uuid.uuid4().hex[:6]}")

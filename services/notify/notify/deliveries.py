@@ -98,21 +98,24 @@ async def member_channels(conn: asyncpg.Connection, member_ids: list[uuid.UUID],
     return {m: list(chosen.get(m, ["email"])) for m in member_ids}
 
 
-# One INSERT for any number of member notices: one row per notice × channel. The org path comes
+# One INSERT for any number of member notices, of one event or of many (a batch of payments):
+# one row per notice × channel, each with its event's id, type and trace. The org path comes
 # from the notice, else from the members projection (ContestScored, results carry none); a
 # campaign payment gets its campaign's name from the campaigns projection in the same statement.
 _CREATE_FOR_MEMBERS = """
 WITH n AS (
-    SELECT * FROM unnest($3::uuid[], $4::text[], $5::text[], $6::int[], $7::jsonb[], $8::text[], $9::uuid[])
-             AS n(member_id, channel, template, template_version, context, org_path, campaign_id)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::jsonb[],
+                         $8::text[], $9::uuid[], $10::jsonb[])
+             AS n(event_id, event_type, member_id, channel, template, template_version, context, org_path,
+                  campaign_id, trace_headers)
 ), ins AS (
     INSERT INTO deliveries (id, source_event_id, source_event_type, member_id, recipient_kind, recipient_id,
                             org_path, channel, template, template_version, context, trace_headers)
-    SELECT gen_random_uuid(), $1, $2, n.member_id, 'member', n.member_id,
+    SELECT gen_random_uuid(), n.event_id, n.event_type, n.member_id, 'member', n.member_id,
            coalesce(n.org_path::uuid[], m.org_path), n.channel, n.template, n.template_version,
            n.context || coalesce((SELECT jsonb_build_object('campaign_name', c.name) FROM campaigns c
                                   WHERE c.campaign_id = n.campaign_id), '{}'::jsonb),
-           $10
+           n.trace_headers
     FROM n LEFT JOIN members m ON m.member_id = n.member_id
     ON CONFLICT (source_event_id, recipient_kind, recipient_id, channel) DO NOTHING
     RETURNING member_id, channel
@@ -135,7 +138,7 @@ RETURNING id
 """
 
 
-def _pg_array(path) -> str | None:
+def pg_array(path) -> str | None:
     return None if path is None else "{" + ",".join(str(p) for p in path) + "}"
 
 
@@ -147,31 +150,40 @@ async def create(conn: asyncpg.Connection, env: Envelope, notice: domain.Notice,
 
 async def create_many(conn: asyncpg.Connection, env: Envelope, notices: list[domain.Notice],
                       templates: TemplateRegistry) -> int:
-    """Member notices of one event (a team, a results list) with one query for the channels
-    (none when the notices name them) and one INSERT. Returns how many deliveries were new."""
-    if not notices:
+    """Member notices of one event (a team, a results list), in the current trace. Returns how
+    many deliveries were new."""
+    headers = current_trace_headers()
+    return await create_for_events(conn, [(env, n, headers) for n in notices], templates)
+
+
+async def create_for_events(conn: asyncpg.Connection, items: list[tuple[Envelope, domain.Notice, dict]],
+                            templates: TemplateRegistry) -> int:
+    """Member notices, each with the event that caused it and that event's trace context, with
+    one query for the channels per notice kind (none when the notices name them) and one
+    INSERT. Returns how many deliveries were new."""
+    if not items:
         return 0
     undecided: dict[str, list[uuid.UUID]] = {}
-    for n in notices:
+    for _, n, _ in items:
         if n.channels is None:
             undecided.setdefault(n.template, []).append(n.member_id)
     chosen: dict[tuple[str, uuid.UUID], list[str]] = {}
     for kind, members in undecided.items():
-        for member_id, channels in (await member_channels(conn, members, kind)).items():
+        for member_id, channels in (await member_channels(conn, list(dict.fromkeys(members)), kind)).items():
             chosen[(kind, member_id)] = channels
-    cols: tuple[list, ...] = ([], [], [], [], [], [], [])
-    for n in notices:
+    cols: tuple[list, ...] = ([], [], [], [], [], [], [], [], [], [])
+    for env, n, headers in items:
         spec = templates.current(n.template)
         for channel in (n.channels if n.channels is not None else chosen[(n.template, n.member_id)]):
-            for col, value in zip(cols, (n.member_id, channel, spec.name, spec.version, n.context,
-                                         _pg_array(n.org_path), n.campaign_id)):
+            for col, value in zip(cols, (env.id, env.type, n.member_id, channel, spec.name, spec.version, n.context,
+                                         pg_array(n.org_path), n.campaign_id, headers)):
                 col.append(value)
     if not cols[0]:
         return 0
-    row = await conn.fetchrow(_CREATE_FOR_MEMBERS, env.id, env.type, *cols, current_trace_headers())
+    row = await conn.fetchrow(_CREATE_FOR_MEMBERS, *cols)
     # A member whose contact is known and has no e-mail will never get one: fail it now.
-    for member_id in row["unaddressable"]:
-        await fail_unaddressable(conn, member_id)
+    if row["unaddressable"]:
+        await fail_unaddressable(conn, row["unaddressable"])
     return row["created"]
 
 
@@ -193,13 +205,13 @@ async def create_for_officers(conn: asyncpg.Connection, env: Envelope, notice: d
     return len(rows)
 
 
-async def fail_unaddressable(conn: asyncpg.Connection, member_id: uuid.UUID) -> int:
-    """Fail the member's waiting e-mails when their contact is known and has no address."""
+async def fail_unaddressable(conn: asyncpg.Connection, member_ids: list[uuid.UUID]) -> int:
+    """Fail the members' waiting e-mails where their contact is known and has no address."""
     return await _fail_where(
         conn,
-        "status = 'pending' AND channel = 'email' AND member_id = $1"
+        "status = 'pending' AND channel = 'email' AND member_id = ANY($1::uuid[])"
         " AND EXISTS (SELECT 1 FROM contacts c WHERE c.member_id = deliveries.member_id AND c.email IS NULL)",
-        [member_id], domain.NO_ADDRESS, "联系方式中没有电子邮箱",
+        [list(member_ids)], domain.NO_ADDRESS, "联系方式中没有电子邮箱",
     )
 
 
@@ -264,7 +276,7 @@ async def mark_delivered_many(conn: asyncpg.Connection, sent: list[tuple]) -> se
             " $8::text[]) AS i(id, kind, member_id, org_path, event_type, template, subject, body)"
             " ON CONFLICT (id) DO NOTHING",
             [r["id"] for r, _ in inbox], [r["recipient_kind"] for r, _ in inbox], [r["recipient_id"] for r, _ in inbox],
-            [_pg_array(r["org_path"]) for r, _ in inbox], [r["source_event_type"] for r, _ in inbox],
+            [pg_array(r["org_path"]) for r, _ in inbox], [r["source_event_type"] for r, _ in inbox],
             [r["template"] for r, _ in inbox], [m.subject for _, m in inbox], [m.body for _, m in inbox],
         )
     return settled

@@ -41,7 +41,7 @@ from contracts.events import (
 )
 from notify import deliveries, domain, fanout, officers
 from notify.templates import TemplateRegistry
-from unionops.consumer import IdempotentConsumer
+from unionops.consumer import IdempotentConsumer, Received
 from unionops.envelope import Envelope
 from unionops.pii import Vault, mask_phone
 from unionops.projections import rewrite_path_prefix
@@ -63,21 +63,27 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
 
     # ---- membership ----------------------------------------------------------------------
 
-    @consumer.on(MemberContactChanged)
-    async def contact_changed(conn: asyncpg.Connection, event: MemberContactChanged, env: Envelope) -> None:
-        # Events of one member come in order (keyed by member id): the latest contact wins.
-        email = (event.email or "").strip() or None
-        phone = (event.phone or "").strip() or None
+    @consumer.on_batch(MemberContactChanged)
+    async def contacts_changed(conn: asyncpg.Connection, batch: list[Received]) -> None:
+        # Events of one member come in order (keyed by member id): the latest contact wins —
+        # within a batch too, so a mail waiting for an address goes out if the batch ends with one.
+        latest = {r.event.member_id: r.event for r in batch}
         v = vault()
+        rows = []
+        for event in latest.values():
+            email = (event.email or "").strip() or None
+            phone = (event.phone or "").strip() or None
+            rows.append((event.member_id, event.name, email, v.encrypt("phone", phone) if phone else None,
+                         mask_phone(phone) if phone else None))
         await conn.execute(
-            "INSERT INTO contacts (member_id, name, email, phone_enc, phone_masked) VALUES ($1, $2, $3, $4, $5)"
+            "INSERT INTO contacts (member_id, name, email, phone_enc, phone_masked)"
+            " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[])"
             " ON CONFLICT (member_id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email,"
             " phone_enc = EXCLUDED.phone_enc, phone_masked = EXCLUDED.phone_masked, updated_at = now()",
-            event.member_id, event.name, email, v.encrypt("phone", phone) if phone else None,
-            mask_phone(phone) if phone else None,
-        )
-        if email is None:
-            await deliveries.fail_unaddressable(conn, event.member_id)
+            *map(list, zip(*rows)))
+        no_email = [r[0] for r in rows if r[2] is None]
+        if no_email:
+            await deliveries.fail_unaddressable(conn, no_email)
 
     @consumer.on(UnionEstablished)
     async def union_established(conn: asyncpg.Connection, event: UnionEstablished, env: Envelope) -> None:
@@ -87,18 +93,25 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
             " org_path = EXCLUDED.org_path, updated_at = now()",
             event.org_id, event.name, event.level, event.org_path)
 
-    @consumer.on(MemberJoined)
-    async def member_joined(conn: asyncpg.Connection, event: MemberJoined, env: Envelope) -> None:
+    @consumer.on_batch(MemberJoined)
+    async def members_joined(conn: asyncpg.Connection, batch: list[Received]) -> None:
+        latest = {r.event.member_id: r.event for r in batch}  # a leave and rejoin in one batch: the last
+        cols = [[e.member_id for e in latest.values()], [e.union_id for e in latest.values()],
+                [e.union_name for e in latest.values()], [deliveries.pg_array(e.org_path) for e in latest.values()],
+                [e.joined_on for e in latest.values()]]
         await conn.execute(
-            "INSERT INTO members (member_id, union_id, union_name, org_path, joined_on) VALUES ($1, $2, $3, $4, $5)"
+            "INSERT INTO members (member_id, union_id, union_name, org_path, joined_on)"
+            " SELECT m, u, n, p::uuid[], j FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::date[])"
+            " AS t(m, u, n, p, j)"
             " ON CONFLICT (member_id) DO UPDATE SET union_id = EXCLUDED.union_id, union_name = EXCLUDED.union_name,"
             " org_path = EXCLUDED.org_path, joined_on = EXCLUDED.joined_on, left_on = NULL, updated_at = now()",
-            event.member_id, event.union_id, event.union_name, event.org_path, event.joined_on,
-        )
+            *cols)
         # Notifications that came before the join (a score) get their scope now.
-        await conn.execute("UPDATE deliveries SET org_path = $2 WHERE member_id = $1 AND org_path IS NULL",
-                           event.member_id, event.org_path)
-        await deliveries.create(conn, env, domain.welcome(event), templates)
+        await conn.execute(
+            "UPDATE deliveries d SET org_path = t.p::uuid[] FROM unnest($1::uuid[], $2::text[]) AS t(m, p)"
+            " WHERE d.member_id = t.m AND d.org_path IS NULL", cols[0], cols[3])
+        await deliveries.create_for_events(
+            conn, [(r.envelope, domain.welcome(r.event), r.trace_headers) for r in batch], templates)
 
     @consumer.on(MemberTransferred)
     async def member_transferred(conn: asyncpg.Connection, event: MemberTransferred, env: Envelope) -> None:
@@ -139,10 +152,11 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
     async def case_approved(conn: asyncpg.Connection, event: CaseApproved, env: Envelope) -> None:
         await deliveries.create(conn, env, domain.case_approved(event), templates)
 
-    @consumer.on(AidDisbursed)
-    async def aid_disbursed(conn: asyncpg.Connection, event: AidDisbursed, env: Envelope) -> None:
-        # A campaign run publishes thousands in one batch: channels + one INSERT, nothing else.
-        await deliveries.create(conn, env, domain.aid_paid(event), templates)
+    @consumer.on_batch(AidDisbursed)
+    async def aid_disbursed(conn: asyncpg.Connection, batch: list[Received]) -> None:
+        # A campaign run publishes thousands at once: one channels query and one INSERT per batch.
+        await deliveries.create_for_events(
+            conn, [(r.envelope, domain.aid_paid(r.event), r.trace_headers) for r in batch], templates)
 
     @consumer.on(CampaignLaunched)
     async def campaign_launched(conn: asyncpg.Connection, event: CampaignLaunched, env: Envelope) -> None:
