@@ -195,22 +195,33 @@ class Dispatcher:
             except Exception:  # the lease runs out and it is claimed again
                 log.exception("postponing a delivery failed", extra={"delivery_id": str(row["id"])})
             return
-        async with self._slots:
+        await self._slots.acquire()  # a send slot: bounds the conversations with providers
+        holding = True
+        try:
             started.add(row["id"])
-            try:
-                with deliveries.delivery_span(row, f"send {row['template']}", SpanKind.CLIENT) as span:
+            with deliveries.delivery_span(row, f"send {row['template']}", SpanKind.CLIENT) as span:
+                try:
                     failure = await self._send(row)
-                    if failure is not None:
-                        span.set_status(Status(StatusCode.ERROR, failure.reason))
-                        span.set_attribute("notify.failure.permanent", failure.permanent)
-                    # Settled while the send span is current: the event joins the same trace.
-                    try:
-                        await self._settle_soon(pool, row, failure, span)
-                    finally:
-                        self._inbox.pop((row["id"], row["attempts"]), None)
-            except Exception:
-                # The row stays `sending`; its lease runs out and it is sent again (same Message-ID).
-                log.exception("settling a delivery failed", extra={"delivery_id": str(row["id"])})
+                finally:
+                    # The slot is free before the settlement commits: the next send does not
+                    # wait for this one's transaction (settlements are grouped; the claimed
+                    # batch bounds how many wait).
+                    self._slots.release()
+                    holding = False
+                if failure is not None:
+                    span.set_status(Status(StatusCode.ERROR, failure.reason))
+                    span.set_attribute("notify.failure.permanent", failure.permanent)
+                # Settled while the send span is current: the event joins the same trace.
+                try:
+                    await self._settle_soon(pool, row, failure, span)
+                finally:
+                    self._inbox.pop((row["id"], row["attempts"]), None)
+        except Exception:
+            # The row stays `sending`; its lease runs out and it is sent again (same Message-ID).
+            log.exception("settling a delivery failed", extra={"delivery_id": str(row["id"])})
+        finally:
+            if holding:
+                self._slots.release()
 
     async def _settle_soon(self, pool: asyncpg.Pool, row, failure: SendFailure | None, span: Span) -> None:
         """Settle one delivery; returns once its transaction committed (raises if it did not).
