@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from contracts.events import NotificationDelivered, NotificationFailed
-from notify import api, api_fanouts, api_inbox, api_officers, api_preferences, handlers
+from notify import api, api_bots, api_fanouts, api_inbox, api_officers, api_preferences, handlers
 from notify.channels import EmailChannel, SmsChannel, WebhookChannel
 from notify.dispatcher import Dispatcher
 from notify.fanout import FanoutWorker
@@ -37,7 +37,8 @@ app = create_app(
     settings=settings,
     database_url=settings.database_url,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api.router, api_inbox.router, api_preferences.router, api_officers.router, api_fanouts.router],
+    routers=[api.router, api_inbox.router, api_preferences.router, api_officers.router, api_bots.router,
+             api_fanouts.router],
     publishes=[NotificationDelivered, NotificationFailed],
     consumers=[consumer],
     background=[dispatcher.run, fanout_worker.run],

@@ -138,6 +138,38 @@ RETURNING id
 """
 
 
+# One INSERT for the group-chat copies of any number of member notices: for each notice, every
+# enabled bot subscribed to its kind (the template name) at the nearest unit of the member's path
+# that has one — the union, else its street, district, city; none further up. The path comes from
+# the notice, else from the members projection (ContestScored carries none). recipient_kind 'bot',
+# member_id NULL, the member in subject_member_id (the dispatcher masks their name).
+_CREATE_FOR_BOTS = """
+WITH n AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::text[],
+                         $8::jsonb[]) WITH ORDINALITY
+             AS n(event_id, event_type, member_id, template, template_version, context, org_path, trace_headers, i)
+), scoped AS (
+    SELECT n.*, coalesce(n.org_path::uuid[], m.org_path) AS path
+    FROM n LEFT JOIN members m ON m.member_id = n.member_id
+), subscribed AS (
+    SELECT s.i, b.id AS bot_id, rank() OVER (PARTITION BY s.i ORDER BY u.depth DESC) AS nearness
+    FROM scoped s
+    CROSS JOIN LATERAL unnest(s.path) WITH ORDINALITY AS u(unit, depth)
+    JOIN webhook_bots b ON b.org_unit_id = u.unit AND b.enabled AND s.template = ANY(b.notice_kinds)
+), ins AS (
+    INSERT INTO deliveries (id, source_event_id, source_event_type, member_id, recipient_kind, recipient_id,
+                            subject_member_id, org_path, channel, template, template_version, context, trace_headers)
+    SELECT gen_random_uuid(), s.event_id, s.event_type, NULL, 'bot', b.bot_id, s.member_id, s.path, 'webhook',
+           s.template, s.template_version, s.context, s.trace_headers
+    FROM subscribed b JOIN scoped s USING (i)
+    WHERE b.nearness = 1
+    ON CONFLICT (source_event_id, recipient_kind, recipient_id, channel) DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) FROM ins
+"""
+
+
 def pg_array(path) -> str | None:
     return None if path is None else "{" + ",".join(str(p) for p in path) + "}"
 
@@ -185,6 +217,22 @@ async def create_for_events(conn: asyncpg.Connection, items: list[tuple[Envelope
     if row["unaddressable"]:
         await fail_unaddressable(conn, row["unaddressable"])
     return row["created"]
+
+
+async def create_for_bots(conn: asyncpg.Connection, items: list[tuple[Envelope, domain.Notice, dict]],
+                          templates: TemplateRegistry) -> int:
+    """Group-chat copies of member notices (same items as `create_for_events`): one `webhook`
+    delivery per subscribed bot of the nearest unit on the member's path that has one, once per
+    event × bot, each with its event's trace context. One statement for the whole batch.
+    Returns how many deliveries were new."""
+    if not items:
+        return 0
+    specs = [templates.current(n.template) for _, n, _ in items]
+    return await conn.fetchval(
+        _CREATE_FOR_BOTS, [env.id for env, _, _ in items], [env.type for env, _, _ in items],
+        [n.member_id for _, n, _ in items], [s.name for s in specs], [s.version for s in specs],
+        [n.context for _, n, _ in items], [pg_array(n.org_path) for _, n, _ in items],
+        [headers for _, _, headers in items])
 
 
 async def create_for_officers(conn: asyncpg.Connection, env: Envelope, notice: domain.OfficerNotice,

@@ -5,6 +5,8 @@ is the dispatcher's job, creating a campaign's deliveries the fan-out worker's.
 
 Who is told what (domain.py has the rules):
   MemberJoined            → the member (welcome)
+  MemberJoined / CaseOpened / ContestScored → also the subscribed group-chat bots of the nearest
+                            unit on the member's path that has one (deliveries.create_for_bots)
   MemberTransferred       → the member; the organisation officers of both unions
   CaseOpened / CaseApproved / AidDisbursed → the member (a campaign payment names its campaign)
   CaseAssessed            → work item to the approvers of the nearest unit above the case's union
@@ -49,7 +51,8 @@ from unionops.telemetry import current_trace_headers
 
 # Every table holding an organisation path: all rewritten in the UnionMoved transaction.
 PATH_TABLES = (("members", "org_path"), ("deliveries", "org_path"), ("org_units", "org_path"),
-               ("officers", "org_path"), ("campaigns", "org_path"), ("fanouts", "org_path"))
+               ("officers", "org_path"), ("campaigns", "org_path"), ("fanouts", "org_path"),
+               ("webhook_bots", "org_path"))
 
 
 def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templates: TemplateRegistry) -> None:
@@ -57,6 +60,12 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
 
     async def tell_officers(conn: asyncpg.Connection, env: Envelope, notice: domain.OfficerNotice) -> int:
         return await deliveries.create_for_officers(conn, env, notice, await officers.resolve(conn, notice), templates)
+
+    async def tell_member(conn: asyncpg.Connection, env: Envelope, notice: domain.Notice) -> None:
+        """One event's member notice, and its copy to the group-chat bots subscribed to its kind."""
+        item = [(env, notice, current_trace_headers())]
+        await deliveries.create_for_events(conn, item, templates)
+        await deliveries.create_for_bots(conn, item, templates)
 
     async def unit_name(conn: asyncpg.Connection, org_id) -> str | None:
         return await conn.fetchval("SELECT name FROM org_units WHERE org_id = $1", org_id)
@@ -110,8 +119,9 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
         await conn.execute(
             "UPDATE deliveries d SET org_path = t.p::uuid[] FROM unnest($1::uuid[], $2::text[]) AS t(m, p)"
             " WHERE d.member_id = t.m AND d.org_path IS NULL", cols[0], cols[3])
-        await deliveries.create_for_events(
-            conn, [(r.envelope, domain.welcome(r.event), r.trace_headers) for r in batch], templates)
+        welcomes = [(r.envelope, domain.welcome(r.event), r.trace_headers) for r in batch]
+        await deliveries.create_for_events(conn, welcomes, templates)
+        await deliveries.create_for_bots(conn, welcomes, templates)  # only bots that subscribed to member_joined
 
     @consumer.on(MemberTransferred)
     async def member_transferred(conn: asyncpg.Connection, event: MemberTransferred, env: Envelope) -> None:
@@ -142,7 +152,7 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
     @consumer.on(CaseOpened)
     async def case_opened(conn: asyncpg.Connection, event: CaseOpened, env: Envelope) -> None:
         union_name = await conn.fetchval("SELECT union_name FROM members WHERE member_id = $1", event.member_id)
-        await deliveries.create(conn, env, domain.case_opened(event, union_name), templates)
+        await tell_member(conn, env, domain.case_opened(event, union_name))
 
     @consumer.on(CaseAssessed)
     async def case_assessed(conn: asyncpg.Connection, event: CaseAssessed, env: Envelope) -> None:
@@ -178,8 +188,8 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
 
     @consumer.on(ContestScored)
     async def contest_scored(conn: asyncpg.Connection, event: ContestScored, env: Envelope) -> None:
-        # No org path on the event: create() takes the member's from the members projection.
-        await deliveries.create(conn, env, domain.score_recorded(event, None), templates)
+        # No org path on the event: the member's comes from the members projection.
+        await tell_member(conn, env, domain.score_recorded(event, None))
 
     @consumer.on(TeamRegistered)
     async def team_registered(conn: asyncpg.Connection, event: TeamRegistered, env: Envelope) -> None:

@@ -9,18 +9,17 @@ Default per member: "email" if their contact has an e-mail address (or is not kn
 contact topic may come later, and a delivery waits for it), "inapp" always, "sms" only when the
 member opted in or the notice kind is urgent (URGENT_NOTICE_KINDS). An explicit opt-out
 (channel_preferences.opted_in = false) always wins, for urgent notices too. "webhook" is never
-a member's channel: group-chat bots are recipients of their own (see `webhook_bots_for`).
+a member's channel: group-chat bots are recipients of their own, chosen by the notice kinds they
+subscribed to (`deliveries.create_for_bots`, bots.py).
 
-Webhook deliveries: one per event x bot: recipient_kind 'bot', recipient_id = the bot's id
-(`webhook_bots_for`), member_id NULL, subject_member_id = the member the message is about (its
-name is shown masked)."""
+Webhook deliveries: one per event x bot: recipient_kind 'bot', recipient_id = the bot's id,
+member_id NULL, subject_member_id = the member the message is about (its name is shown masked)."""
 from __future__ import annotations
 
 import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from typing import Iterable
 
 import asyncpg
 
@@ -78,20 +77,6 @@ async def channels_for(conn: asyncpg.Connection, member_ids: list[uuid.UUID],
             email_opt_in=prefs.get("email"), inapp_opt_in=prefs.get("inapp"),
         )
     return out
-
-
-async def webhook_bots_for(conn: asyncpg.Connection, org_path: Iterable[uuid.UUID],
-                           officer_group: str | None = None) -> list[uuid.UUID]:
-    """The enabled bots of the units on `org_path` (root first) for this officer group (None:
-    the units' own group chats), nearest unit first."""
-    path = list(org_path)
-    rows = await conn.fetch(
-        "SELECT id, org_unit_id FROM webhook_bots WHERE enabled AND org_unit_id = ANY($1::uuid[])"
-        " AND officer_group IS NOT DISTINCT FROM $2",
-        path, officer_group,
-    )
-    rank = {u: i for i, u in enumerate(path)}
-    return [r["id"] for r in sorted(rows, key=lambda r: -rank[r["org_unit_id"]])]
 
 
 async def language_of(conn: asyncpg.Connection, member_id: uuid.UUID) -> str:

@@ -1,0 +1,96 @@
+"""Group-chat robots (DingTalk / WeCom style): the `webhook_bots` table and its rules.
+
+A bot belongs to an organisation unit (and optionally one officer group of it) and subscribes
+to notice kinds — template names that have a group-chat variant (`<name>.v<version>.webhook.j2`).
+Who gets a notice is decided set-based in `deliveries.create_for_bots`: the bots of the nearest
+unit on the member's path that has an enabled bot subscribed to the kind.
+
+The signing secret is stored encrypted with the vault (field "webhook_secret") and never read
+back here; the URL carries the robot's access token, so it is only ever shown masked."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+
+from notify.templates import TEMPLATE_DIR, TemplateRegistry
+
+# Plain http is accepted for these hosts only (the local HTTP sink, a test double on the machine).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MAX_URL_LENGTH = 2000
+
+BOT_COLUMNS = ("id, name, org_unit_id, org_path, officer_group, flavour, url, secret_enc IS NOT NULL AS has_secret,"
+               " notice_kinds, enabled, created_at, updated_at")
+
+
+def check_url(url: str) -> str:
+    """The robot's URL if acceptable: absolute https, or http to a loopback host; no user info.
+    Raises ValueError with a Chinese message that does not repeat the URL (it holds a token)."""
+    if len(url) > MAX_URL_LENGTH:
+        raise ValueError(f"地址过长（最多 {MAX_URL_LENGTH} 个字符）")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise ValueError("不是合法的网址") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http") or not host:
+        raise ValueError("须为完整的 https 地址，如 https://oapi.dingtalk.com/robot/send?access_token=…")
+    if scheme == "http" and host.lower() not in LOOPBACK_HOSTS:
+        raise ValueError("须使用 https；仅本机地址（127.0.0.1、localhost、::1）可用 http")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("地址中不得包含用户名或密码")
+    if any(c.isspace() for c in url):
+        raise ValueError("地址中不得包含空白字符")
+    return url
+
+
+def mask_url(url: str) -> str:
+    """The URL with every query value hidden (DingTalk's access_token, WeCom's key), keeping the
+    last four characters of long values so staff can tell two bots apart:
+    https://oapi.dingtalk.com/robot/send?access_token=****9f3a"""
+    parts = urlsplit(url)
+    query = [(k, "****" + v[-4:] if len(v) >= 16 else "****")
+             for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, safe="*"), ""))
+
+
+def webhook_kinds(registry: TemplateRegistry, directory: Path = TEMPLATE_DIR) -> list[str]:
+    """Notice kinds a bot may subscribe to: registered templates whose current version has a
+    group-chat variant (a bot delivery is rendered with the version current when it is created)."""
+    return [s.name for s in registry.list() if (directory / f"{s.name}.v{s.version}.webhook.j2").exists()]
+
+
+async def create(conn: asyncpg.Connection, *, name: str, org_unit_id: uuid.UUID, org_path: list[uuid.UUID],
+                 officer_group: str | None, flavour: str, url: str, secret_enc: bytes | None,
+                 notice_kinds: list[str], created_by: str):
+    return await conn.fetchrow(
+        "INSERT INTO webhook_bots (id, name, org_unit_id, org_path, officer_group, flavour, url, secret_enc,"
+        f" notice_kinds, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {BOT_COLUMNS}",
+        uuid.uuid4(), name, org_unit_id, org_path, officer_group, flavour, url, secret_enc, notice_kinds, created_by)
+
+
+async def get(conn, bot_id: uuid.UUID):
+    return await conn.fetchrow(f"SELECT {BOT_COLUMNS} FROM webhook_bots WHERE id = $1", bot_id)
+
+
+async def list_in(conn, org_id: uuid.UUID, *, unit: uuid.UUID | None, notice_kind: str | None, limit: int):
+    """Bots in the subtree of `org_id` (the caller's scope)."""
+    return await conn.fetch(
+        f"SELECT {BOT_COLUMNS} FROM webhook_bots WHERE org_path @> ARRAY[$1]::uuid[]"
+        " AND ($2::uuid IS NULL OR org_unit_id = $2) AND ($3::text IS NULL OR $3 = ANY(notice_kinds))"
+        " ORDER BY org_path, name, id LIMIT $4", org_id, unit, notice_kind, limit)
+
+
+async def update(conn, bot_id: uuid.UUID, changes: dict):
+    """Apply the given column changes (names from code, never from input)."""
+    if not changes:
+        return await get(conn, bot_id)
+    cols = list(changes)
+    sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(cols))
+    return await conn.fetchrow(
+        f"UPDATE webhook_bots SET {sets}, updated_at = now() WHERE id = $1 RETURNING {BOT_COLUMNS}",
+        bot_id, *[changes[c] for c in cols])

@@ -1,0 +1,343 @@
+"""Group-chat robots against the real broker, PostgreSQL and HTTP sink: staff manage the bots of
+their subtree (the secret is never shown, the URL only masked), and a member's join, case or
+score reaches the subscribed bots of the nearest unit on the member's path — signed, the name
+masked, once — while bots further up, not subscribed or switched off hear nothing."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import date, datetime, timezone
+
+import httpx
+import pytest
+
+from contracts.events import (
+    CaseOpened,
+    ContestScored,
+    DomainEvent,
+    MemberContactChanged,
+    MemberJoined,
+    UnionEstablished,
+)
+from devstack.processes import ServiceProcess, httpsink
+from tests.city import ROOT, SETTINGS, auth
+from tests.integration.test_notify_service import db_fetch, publish
+from unionops import db
+from unionops.envelope import Envelope
+from unionops.pii import Vault
+
+pytestmark = pytest.mark.integration
+
+DEADLINE = 45.0  # the first consumer-group join on the local broker takes several seconds
+VAULT = Vault(SETTINGS.pii_encryption_key, SETTINGS.pii_hash_key)
+
+
+@pytest.fixture(scope="module")
+def stack(infra, stack_config):
+    started = []
+    try:
+        for proc in (httpsink(stack_config),
+                     ServiceProcess(stack_config, "notify", {"OTEL_EXPORTER_OTLP_ENDPOINT": "",
+                                                            "NOTIFY_POLL_INTERVAL_SECONDS": "0.5"})):
+            started.append(proc.start())
+        yield stack_config
+    finally:
+        for proc in reversed(started):
+            proc.stop()
+
+
+@pytest.fixture(scope="module")
+def notify(stack):
+    with httpx.Client(base_url=stack.url("notify"), timeout=10) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def sink(stack):
+    with httpx.Client(base_url=stack.httpsink_url, timeout=10) as c:
+        yield c
+
+
+async def eventually(probe, what: str, timeout: float = DEADLINE):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.3)
+
+
+class Tree:
+    """A district with one street and two grassroots unions (A, B), as notify's projection knows them."""
+
+    def __init__(self) -> None:
+        self.district, self.street, self.a, self.b = (uuid.uuid4() for _ in range(4))
+
+    def path(self, unit: uuid.UUID) -> list[uuid.UUID]:
+        full = [ROOT, self.district, self.street, unit]
+        return full[:full.index(unit) + 1]
+
+    def events(self) -> list[UnionEstablished]:
+        tag = uuid.uuid4().hex[:4]
+        units = ((self.district, "district", f"机器人测试{tag}区总工会"), (self.street, "street", f"机器人测试{tag}街道工会"),
+                 (self.a, "grassroots", f"机器人测试{tag}甲厂工会"), (self.b, "grassroots", f"机器人测试{tag}乙厂工会"))
+        path = [ROOT]
+        out = []
+        for unit, level, name in units:
+            path = [*path, unit] if level != "grassroots" else [*path[:3], unit]
+            out.append(UnionEstablished(org_id=unit, parent_id=path[-2], org_path=path, name=name, level=level,
+                                        kind="enterprise_union" if level == "grassroots" else level,
+                                        region_code="510104", established_on=date(2025, 1, 1)))
+        return out
+
+
+@pytest.fixture(scope="module")
+async def trees(stack):
+    """Two districts: `mine` for deliveries, `other` for the management API."""
+    mine, other = Tree(), Tree()
+    for event in mine.events() + other.events():
+        await publish(stack, event)
+    units = [u for t in (mine, other) for u in (t.district, t.street, t.a, t.b)]
+
+    async def known():
+        return (await db_fetch(stack, "SELECT count(*) AS n FROM org_units WHERE org_id = ANY($1::uuid[])",
+                               units))[0]["n"] == len(units)
+    await eventually(known, "the units in notify's org_units projection")
+    return mine, other
+
+
+def add_bot(notify, sink, stack, unit: uuid.UUID, name: str, kinds: list[str], *, officer_group: str | None = None,
+            headers: dict | None = None) -> dict:
+    """A bot posting to the HTTP sink, with its own token and signing secret registered there."""
+    token = uuid.uuid4().hex
+    secret = "SEC" + uuid.uuid4().hex
+    sink.post("/control/secrets", json={"token": token, "secret": secret})
+    body = {"name": name, "org_unit_id": str(unit), "url": f"{stack.httpsink_url}/robot/send?access_token={token}",
+            "secret": secret, "notice_kinds": kinds}
+    if officer_group:
+        body["officer_group"] = officer_group
+    r = notify.post("/webhook-bots", json=body, headers=headers or auth())
+    assert r.status_code == 201, r.text
+    assert secret not in r.text and token not in r.text
+    return r.json() | {"token": token, "secret": secret}
+
+
+def webhooks(sink, bot: dict) -> list[dict]:
+    return sink.get("/webhooks", params={"token": bot["token"]}).json()["webhooks"]
+
+
+async def received(sink, bot: dict, n: int) -> list[dict]:
+    async def probe():
+        found = webhooks(sink, bot)
+        return found if len(found) >= n else None
+    return await eventually(probe, f"{n} webhook(s) to {bot['name']}")
+
+
+async def send_again(stack, event: DomainEvent, event_id: uuid.UUID) -> None:
+    """The same CloudEvent (same id) once more, as a relay does after a lost acknowledgement."""
+    from aiokafka import AIOKafkaProducer
+
+    env = Envelope(id=event_id, type=event.event_type(), source="tests", time=datetime.now(timezone.utc),
+                   data=event.model_dump(mode="json"), subject=event.key())
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(event.topic, env.value(), key=event.key().encode(), headers=env.kafka_headers())
+    finally:
+        await producer.stop()
+
+
+async def join(stack, tree: Tree, union: uuid.UUID, name: str) -> tuple[uuid.UUID, uuid.UUID, MemberJoined]:
+    """A member of `union` whose contact (no e-mail: in-app only) notify knows before the join."""
+    member_id = uuid.uuid4()
+    await publish(stack, MemberContactChanged(member_id=member_id, name=name))
+    await eventually(lambda: db_fetch(stack, "SELECT 1 FROM contacts WHERE member_id = $1", member_id),
+                     "the member's contact in notify")
+    joined = MemberJoined(member_id=member_id, union_id=union, union_name="机器人测试工会", org_path=tree.path(union),
+                          name=name, gender="female", birth_year=1990, joined_on=date(2025, 6, 8))
+    return member_id, await publish(stack, joined, times=2), joined
+
+
+async def bot_rows(stack, event_id: uuid.UUID) -> list:
+    return await db_fetch(stack, "SELECT * FROM deliveries WHERE source_event_id = $1 AND recipient_kind = 'bot'",
+                          event_id)
+
+
+@pytest.fixture(scope="module")
+def layout(notify, sink, stack, trees):
+    """The bots of `mine`: union A has two subscribed to joins (its own chat and its organisation
+    officers'), the street one for joins too, the district one for cases only; union B's bot is
+    subscribed to joins but switched off."""
+    mine, _ = trees
+    bots = {
+        "a": add_bot(notify, sink, stack, mine.a, "甲厂工会群", ["member_joined", "contest_scored"]),
+        "a_officers": add_bot(notify, sink, stack, mine.a, "甲厂组织委员群", ["member_joined"], officer_group="组织委员"),
+        "street": add_bot(notify, sink, stack, mine.street, "街道工会群", ["member_joined"]),
+        "district": add_bot(notify, sink, stack, mine.district, "区总工会群", ["case_opened"]),
+        "b": add_bot(notify, sink, stack, mine.b, "乙厂工会群", ["member_joined"]),
+    }
+    r = notify.patch(f"/webhook-bots/{bots['b']['id']}", json={"enabled": False}, headers=auth("staff", mine.district))
+    assert r.status_code == 200 and r.json()["enabled"] is False, r.text
+    return bots
+
+
+async def test_bots_are_managed_within_the_callers_subtree_and_the_secret_never_shows(stack, notify, sink, trees):
+    mine, other = trees
+    staff, outsider = auth("staff", other.district), auth("staff", mine.district)
+    answers: list[httpx.Response] = []
+
+    def call(method: str, url: str, **kw) -> httpx.Response:
+        answers.append(r := notify.request(method, url, **kw))
+        return r
+
+    token, secret = uuid.uuid4().hex, "SEC" + uuid.uuid4().hex
+    body = {"name": "乙厂工会群", "org_unit_id": str(other.b), "flavour": "wecom", "secret": secret,
+            "url": f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={token}", "notice_kinds": ["case_opened"]}
+    created = call("POST", "/webhook-bots", json=body, headers=staff | {"Idempotency-Key": f"bot-{token}"})
+    assert created.status_code == 201, created.text
+    bot = created.json()
+    assert bot["has_secret"] is True and bot["enabled"] is True and bot["notice_kinds"] == ["case_opened"]
+    assert bot["url_masked"] == f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=****{token[-4:]}"
+    assert bot["org_path"] == [str(u) for u in other.path(other.b)] and "secret" not in bot and "url" not in bot
+    again = call("POST", "/webhook-bots", json=body, headers=staff | {"Idempotency-Key": f"bot-{token}"})
+    assert again.status_code == 201 and again.json()["id"] == bot["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    [row] = await db_fetch(stack, "SELECT * FROM webhook_bots WHERE id = $1::uuid", bot["id"])
+    assert VAULT.decrypt("webhook_secret", bytes(row["secret_enc"])) == secret
+    assert secret.encode() not in bytes(row["secret_enc"])
+    assert row["created_by"] == "test-admin" and row["notice_kinds"] == ["case_opened"]
+
+    # Scope: another district's staff neither see nor change it, nor add bots to that unit.
+    assert bot["id"] in {b["id"] for b in call("GET", "/webhook-bots", headers=staff).json()}
+    assert bot["id"] in {b["id"] for b in call("GET", "/webhook-bots", params={"notice_kind": "case_opened"},
+                                               headers=auth("auditor", other.street)).json()}
+    assert bot["id"] not in {b["id"] for b in call("GET", "/webhook-bots", headers=outsider).json()}
+    assert call("GET", f"/webhook-bots/{bot['id']}", headers=outsider).status_code == 404
+    assert call("PATCH", f"/webhook-bots/{bot['id']}", json={"enabled": False}, headers=outsider).status_code == 404
+    assert call("POST", "/webhook-bots", json=body | {"officer_group": "越权"}, headers=outsider).status_code == 403
+    assert call("POST", "/webhook-bots", json=body, headers=auth("auditor", other.district)).status_code == 403
+    assert call("GET", "/webhook-bots").status_code == 401
+
+    # Validation: problem documents naming the field; nothing reaches the table.
+    http = call("POST", "/webhook-bots", json=body | {"url": "http://oapi.dingtalk.com/robot/send?access_token=x"},
+                headers=staff)
+    assert http.status_code == 422 and http.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in http.json()["errors"]] == ["body.url"] and "access_token=x" not in http.text
+    for kind in ("case_approved", "no_such_notice"):  # registered without a group-chat variant; unknown
+        r = call("POST", "/webhook-bots", json=body | {"notice_kinds": ["member_joined", kind]}, headers=staff)
+        assert r.status_code == 422 and kind in r.json()["detail"], r.text
+        assert r.json()["errors"][0]["field"] == "body.notice_kinds"
+    assert call("POST", "/webhook-bots", json=body | {"org_unit_id": str(uuid.uuid4())},
+                headers=auth()).status_code == 422  # a unit notify does not know
+    assert call("POST", "/webhook-bots", json=body | {"flavour": "feishu"}, headers=staff).status_code == 422
+    # A strict body: an unknown field is refused.
+    assert call("POST", "/webhook-bots", json=body | {"enabled": False}, headers=staff).status_code == 422
+    assert call("POST", "/webhook-bots", json=body, headers=staff).status_code == 409  # one per unit and group
+    assert call("PATCH", f"/webhook-bots/{bot['id']}", json={"url": None}, headers=staff).status_code == 422
+
+    # Changes: a new address and subscriptions; the secret replaced, then dropped.
+    new_token, new_secret = uuid.uuid4().hex, "SEC" + uuid.uuid4().hex
+    patched = call("PATCH", f"/webhook-bots/{bot['id']}", headers=staff, json={
+        "url": f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={new_token}", "secret": new_secret,
+        "notice_kinds": ["member_joined", "contest_scored"], "name": "乙厂工会工作群"})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["notice_kinds"] == ["member_joined", "contest_scored"] and patched.json()["has_secret"]
+    assert patched.json()["url_masked"].endswith("key=****" + new_token[-4:]) and patched.json()["name"] == "乙厂工会工作群"
+    [row] = await db_fetch(stack, "SELECT secret_enc FROM webhook_bots WHERE id = $1::uuid", bot["id"])
+    assert VAULT.decrypt("webhook_secret", bytes(row["secret_enc"])) == new_secret
+    unsigned = call("PATCH", f"/webhook-bots/{bot['id']}", json={"secret": None}, headers=staff)
+    assert unsigned.status_code == 200 and unsigned.json()["has_secret"] is False
+    assert call("GET", f"/webhook-bots/{bot['id']}", headers=auth("auditor", other.b)).json()["has_secret"] is False
+
+    for r in answers:  # neither secret nor any access token in any answer, errors included
+        assert all(s not in r.text for s in (secret, new_secret, token, new_token)), r.text
+
+
+async def test_a_join_reaches_the_nearest_units_subscribed_bots_once_signed_and_masked(stack, sink, trees, layout):
+    mine, _ = trees
+    member_a, joined_a, event_a = await join(stack, mine, mine.a, "欧阳娜娜")
+    member_b, joined_b, _ = await join(stack, mine, mine.b, "张三丰")
+
+    # Union A's two bots get A's join; union B's bot is off, so B's join goes to the street's.
+    [hook] = await received(sink, layout["a"], 1)
+    [officers_hook] = await received(sink, layout["a_officers"], 1)
+    [street_hook] = await received(sink, layout["street"], 1)
+    for h, name, masked in ((hook, "欧阳娜娜", "欧**娜"), (officers_hook, "欧阳娜娜", "欧**娜"),
+                            (street_hook, "张三丰", "张*丰")):
+        text = json.dumps(h["payload"], ensure_ascii=False)
+        assert h["signature_valid"] and h["payload"]["msgtype"] == "markdown", h
+        assert masked in text and name not in text and "新会员入会" in text
+
+    # The same join delivered again: nothing new is created or sent.
+    await send_again(stack, event_a, joined_a)
+    rows = await bot_rows(stack, joined_a)
+    assert {str(r["recipient_id"]) for r in rows} == {layout["a"]["id"], layout["a_officers"]["id"]}
+    assert len(rows) == 2 and all(r["channel"] == "webhook" and r["member_id"] is None for r in rows)
+    assert {r["subject_member_id"] for r in rows} == {member_a}
+    assert all(r["org_path"] == mine.path(mine.a) for r in rows)
+    assert hook["idempotency_key"] in {str(r["id"]) for r in rows}
+    # Each bot row continues the trace of its own event (the member's in-app notice shares it).
+    [inapp] = await db_fetch(stack, "SELECT trace_headers FROM deliveries WHERE source_event_id = $1"
+                                    " AND recipient_kind = 'member' AND channel = 'inapp'", joined_a)
+    trace_id = inapp["trace_headers"]["traceparent"].split("-")[1]
+    assert all(r["trace_headers"]["traceparent"].split("-")[1] == trace_id for r in rows)
+    assert {str(r["recipient_id"]) for r in await bot_rows(stack, joined_b)} == {layout["street"]["id"]}
+
+    # A case opened for A's member: A's bots did not subscribe to cases, the district's did.
+    case = CaseOpened(case_id=uuid.uuid4(), member_id=member_a, union_id=mine.a, org_path=mine.path(mine.a),
+                      kind="medical", source="hotline", opened_on=date(2025, 8, 15))
+    case_id = await publish(stack, case, times=2)
+    [case_hook] = await received(sink, layout["district"], 1)
+    assert case_hook["signature_valid"] and "帮扶案件已受理" in json.dumps(case_hook["payload"], ensure_ascii=False)
+    # A score carries no path: the member's comes from notify's projection; A's chat subscribed.
+    score = ContestScored(contest_id=uuid.uuid4(), contest_name="2025年职工技能比赛", entry_id=uuid.uuid4(),
+                          member_id=member_a, judge_id="judge-3", criterion="实操", score_centipoints=8750,
+                          max_centipoints=10000, scored_at=datetime(2025, 6, 21, 6, 30, tzinfo=timezone.utc))
+    score_id = await publish(stack, score)
+    score_hook = next(h for h in await received(sink, layout["a"], 2) if "竞赛评分" in json.dumps(h["payload"],
+                                                                                             ensure_ascii=False))
+    assert "欧**娜 87.5/100分" in json.dumps(score_hook["payload"], ensure_ascii=False)
+
+    await asyncio.sleep(1.5)  # anything wrongly queued would have gone out by now
+    assert [len(webhooks(sink, layout[k])) for k in ("a", "a_officers", "street", "district", "b")] == [2, 1, 1, 1, 0]
+    assert all(h["receipts"] == 1 for k in ("a", "a_officers", "street", "district") for h in webhooks(sink, layout[k]))
+    assert {str(r["recipient_id"]) for r in await bot_rows(stack, case_id)} == {layout["district"]["id"]}
+    assert {str(r["recipient_id"]) for r in await bot_rows(stack, score_id)} == {layout["a"]["id"]}
+    assert len(await bot_rows(stack, joined_a)) == 2  # the redelivered join added nothing
+
+
+async def test_one_statement_serves_a_batch_and_running_it_again_creates_nothing(stack, trees, layout):
+    from notify import deliveries, domain
+    from notify.templates import TemplateRegistry
+
+    mine, _ = trees
+    registry = TemplateRegistry()
+
+    def item(template: str, path: list[uuid.UUID] | None, member: uuid.UUID | None = None):
+        env = Envelope(id=uuid.uuid4(), type="Test", source="tests", time=datetime.now(timezone.utc), data={})
+        notice = domain.Notice(member or uuid.uuid4(), template, {"union_name": "工会", "joined_on": "2025-06-08"}, path)
+        return env, notice, {"traceparent": f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"}
+
+    items = [item("member_joined", mine.path(mine.a)), item("member_joined", mine.path(mine.b)),
+             item("case_opened", mine.path(mine.b)), item("contest_scored", mine.path(mine.street)),
+             item("member_joined", None)]  # no path and a member notify does not know: no bot
+    conn = await db.connect(stack.dsn("notify"))
+    tx = conn.transaction()
+    await tx.start()
+    try:  # rolled back: the running dispatcher never sees these rows
+        assert await deliveries.create_for_bots(conn, items, registry) == 4
+        assert await deliveries.create_for_bots(conn, items, registry) == 0
+        rows = await conn.fetch("SELECT source_event_id, recipient_id, trace_headers FROM deliveries"
+                                " WHERE source_event_id = ANY($1::uuid[])", [env.id for env, _, _ in items])
+    finally:
+        await tx.rollback()
+        await conn.close()
+    got = {(r["source_event_id"], str(r["recipient_id"])) for r in rows}
+    ids = [env.id for env, _, _ in items]
+    assert got == {(ids[0], layout["a"]["id"]), (ids[0], layout["a_officers"]["id"]),
+                   (ids[1], layout["street"]["id"]), (ids[2], layout["district"]["id"])}
+    headers = {env.id: h for env, _, h in items}
+    assert all(r["trace_headers"] == headers[r["source_event_id"]] for r in rows)
