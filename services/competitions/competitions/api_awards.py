@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
 from competitions import awards
-from competitions.proposals import local_today
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.bodies import Body
+from unionops.clock import local_today
 
 router = APIRouter()
 

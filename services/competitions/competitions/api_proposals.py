@@ -15,6 +15,7 @@ from competitions import proposals
 from unionops.bodies import Body
 from unionops import idempotency
 from unionops.auth import Principal, current_principal, requires
+from unionops.clock import local_today
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 
@@ -108,7 +109,7 @@ def _settings(request: Request):
 
 
 def _today(request: Request) -> date:
-    return proposals.local_today(_settings(request).competitions_timezone)
+    return local_today(_settings(request).competitions_timezone)
 
 
 @router.post("", status_code=201, response_model=ProposalDetailOut,

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Mapping
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from opentelemetry import trace
@@ -42,11 +41,6 @@ NOT_FOUND = "合理化建议不存在或不在您的管辖范围内"
 
 
 # ---- rules (no I/O) ------------------------------------------------------------------------------
-
-def local_today(tz: str) -> date:
-    """Today where the federation is (deadlines count Beijing days)."""
-    return datetime.now(ZoneInfo(tz)).date()
-
 
 def add_months(day: date, months: int) -> date:
     """The same day `months` later; a day the month lacks becomes its last (31 Jan → 28/29 Feb)."""

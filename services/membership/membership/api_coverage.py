@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from fastapi import APIRouter, Depends, Request
 
 from membership import coverage
 from unionops.auth import Principal, requires
+from unionops.clock import local_today
 from unionops.problems import Problem
 
 router = APIRouter(tags=["coverage"])
@@ -16,7 +16,7 @@ router = APIRouter(tags=["coverage"])
 @router.get("/coverage/{org_id}", summary="Coverage of a subtree for a year (统计)")
 async def get_coverage(org_id: uuid.UUID, request: Request, year: int | None = None,
                        principal: Principal = Depends(requires("read"))):
-    year = year or date.today().year
+    year = year or local_today().year
     if not 2000 <= year <= 2100:
         raise Problem(422, "年份无效", errors=[{"field": "query.year", "message": "年份须在2000–2100之间"}])
     pool = request.app.state.runtime.pool

@@ -15,6 +15,7 @@ from unionops.bodies import Body
 from membership.domain import EDUCATION, HONOURS
 from unionops import idempotency
 from unionops.auth import Principal, requires
+from unionops.clock import local_today
 
 router = APIRouter()
 
@@ -112,7 +113,7 @@ async def admit_member(body: MemberIn, request: Request, principal: Principal = 
                        idempotency_key: str | None = Header(None)):
     cmd = members.AdmitMember(
         union_id=body.union_id, name=body.name, id_number=body.id_number, phone=body.phone, email=body.email,
-        employer=body.employer, is_migrant_worker=body.is_migrant_worker, joined_on=body.joined_on or date.today(),
+        employer=body.employer, is_migrant_worker=body.is_migrant_worker, joined_on=body.joined_on or local_today(),
     )
     vault = request.app.state.runtime.vault
     # The fingerprint must not keep the raw ID number: hash it with the same keyed hash.
@@ -142,7 +143,7 @@ async def update_profile(member_id: uuid.UUID, body: ProfilePatch, request: Requ
 async def change_status(member_id: uuid.UUID, body: StatusChangeIn, request: Request,
                         principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
     cmd = members.ChangeStatus(member_id=member_id, status=body.status, reason=body.reason,
-                               effective_on=body.effective_on or date.today())
+                               effective_on=body.effective_on or local_today())
     return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
                                     lambda conn: members.change_status(conn, cmd, principal))
 
@@ -155,7 +156,7 @@ async def transfer_member(member_id: uuid.UUID, body: TransferIn, request: Reque
     cmd = transfers.TransferMember(
         member_id=member_id, to_union_id=body.to_union_id, new_employer=body.new_employer,
         new_employer_credit_code=body.new_employer_credit_code, residence_region_code=body.residence_region_code,
-        effective_on=body.effective_on or date.today())
+        effective_on=body.effective_on or local_today())
     return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
                                     lambda conn: transfers.transfer_member(conn, cmd, principal))
 

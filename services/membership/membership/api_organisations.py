@@ -12,6 +12,7 @@ from membership import organisations
 from unionops.bodies import Body
 from unionops import idempotency
 from unionops.auth import Principal, requires
+from unionops.clock import local_today
 from unionops.problems import Problem
 
 router = APIRouter()
@@ -47,7 +48,7 @@ async def create_organisation(body: OrganisationIn, request: Request,
                               idempotency_key: str | None = Header(None)):
     cmd = organisations.EstablishUnion(
         parent_id=body.parent_id, name=body.name, level=body.level, kind=body.kind, region_code=body.region_code,
-        established_on=body.established_on or date.today(), employer_ids=tuple(body.employer_ids),
+        established_on=body.established_on or local_today(), employer_ids=tuple(body.employer_ids),
     )
     return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
                                     lambda conn: organisations.establish_union(conn, cmd, principal))
@@ -99,7 +100,7 @@ async def _in_transaction(request: Request, command):
              summary="Merge a grassroots union into another; its members follow (合并)")
 async def merge(org_id: uuid.UUID, body: MergeIn, request: Request, principal: Principal = Depends(requires("write"))):
     return await _in_transaction(request, lambda conn: organisations.merge_union(
-        conn, org_id, body.into_org_id, principal, body.merged_on or date.today()))
+        conn, org_id, body.into_org_id, principal, body.merged_on or local_today()))
 
 
 @router.post("/organisations/{org_id}/dissolve", tags=["organisations"],
@@ -107,14 +108,14 @@ async def merge(org_id: uuid.UUID, body: MergeIn, request: Request, principal: P
 async def dissolve(org_id: uuid.UUID, body: DissolveIn, request: Request,
                    principal: Principal = Depends(requires("write"))):
     return await _in_transaction(request, lambda conn: organisations.dissolve_union(
-        conn, org_id, principal, body.dissolved_on or date.today(), body.reason))
+        conn, org_id, principal, body.dissolved_on or local_today(), body.reason))
 
 
 @router.post("/organisations/{org_id}/move", tags=["organisations"],
              summary="Move a unit and its subtree under another parent; history is kept")
 async def move(org_id: uuid.UUID, body: MoveIn, request: Request, principal: Principal = Depends(requires("write"))):
     return await _in_transaction(request, lambda conn: organisations.move_unit(
-        conn, org_id, body.new_parent_id, principal, body.moved_on or date.today()))
+        conn, org_id, body.new_parent_id, principal, body.moved_on or local_today()))
 
 
 @router.get("/organisations/{org_id}/history", tags=["organisations"])

@@ -13,7 +13,6 @@ itself is never logged or stored from here. Outcomes:
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 import asyncpg
 
@@ -21,6 +20,7 @@ from contracts.events import EmploymentChanged
 from membership.domain import normalise_credit_code
 from membership.members import MEMBER_QUERY, add_file_entry, apply_profile_changes, current_profile
 from membership.transfers import apply_transfer, resolve_target
+from unionops.clock import local_today
 from unionops.consumer import IdempotentConsumer
 from unionops.envelope import Envelope
 from unionops.pii import Vault
@@ -80,6 +80,6 @@ async def apply_employment_change(conn: asyncpg.Connection, event: EmploymentCha
         conn, member, target, initiated_by="hr_system", actor_name=actor, new_employer=event.new_employer_name,
         credit_code=credit_code, residence_region_code=event.residence_region_code, effective_on=event.effective_on,
         # HR may announce a change dated ahead; it is recorded with the date HR gave.
-        today=max(date.today(), event.effective_on), source_event_id=env.id)
+        today=max(local_today(), event.effective_on), source_event_id=env.id)
     log.info("membership transferred with employment", extra=facts | {"outcome": "transferred"})
     return "transferred"

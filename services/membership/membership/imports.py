@@ -48,6 +48,7 @@ from membership.members import mask_union
 from membership.organisations import load_unit
 from unionops import idempotency
 from unionops.auth import Principal
+from unionops.clock import local_today
 from unionops.pii import InvalidResidentId, Vault, mask_phone, normalise_phone, parse_resident_id
 from unionops.problems import Problem, RuleViolation
 from unionops.telemetry import current_trace_headers
@@ -761,7 +762,7 @@ async def import_members(
     Raises ImportRejected (after recording the rejected attempt) when any row is invalid,
     SheetRejected when the file or its header is unusable, RuleViolation/Problem when the
     default union cannot be used. `idempotency_key` is (scope, key, request fingerprint payload)."""
-    today = today or date.today()
+    today = today or local_today()
     report = ImportReport(uuid.uuid4(), sheet.file_name, sheet.sha256, sheet.format, None, dry_run=dry_run)
     span = trace.get_current_span()
     span.set_attribute("import.id", str(report.import_id))
@@ -901,7 +902,7 @@ def _records(validated, header: Header, units: UnitCache, existing: dict[str, Me
                 unit = judged
         outcome, gap = "invalid", None
         if candidate is not None and unit is not None:
-            joined_on = candidate.values.get("joined_on", date.today())
+            joined_on = candidate.values.get("joined_on", local_today())
             judged_membership = judge_membership(existing.get(candidate.id_hash), unit.id, candidate.id_masked,
                                                  joined_on)
             if isinstance(judged_membership, RowError):

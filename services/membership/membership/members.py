@@ -26,6 +26,7 @@ from membership.domain import (
 from membership.organisations import load_unit
 from unionops import outbox
 from unionops.auth import Principal
+from unionops.clock import local_today
 from unionops.pii import InvalidResidentId, Vault, mask_email, mask_phone, normalise_phone, parse_resident_id
 from unionops.problems import Problem, RuleViolation
 
@@ -310,7 +311,7 @@ async def change_status(conn: asyncpg.Connection, cmd: ChangeStatus, actor: Prin
     """active ↔ retained (会籍保留), or → left (退会, final). Rules in `domain.check_status_change`."""
     row = await load_member(conn, cmd.member_id, actor, for_update=True)
     check_status_change(row["status"], cmd.status, cmd.reason, by_admin=actor.role == "federation_admin")
-    if cmd.effective_on > date.today():
+    if cmd.effective_on > local_today():
         raise RuleViolation("生效日期不能晚于今天", field="effective_on")
     if cmd.effective_on < row["joined_on"]:
         raise RuleViolation(f"生效日期不能早于入会日期（{row['joined_on'].isoformat()}）", field="effective_on")

@@ -20,6 +20,7 @@ from contracts.events import (
 from membership.domain import check_child_unit, normalise_credit_code
 from unionops import outbox
 from unionops.auth import Principal, root_org_id
+from unionops.clock import local_today
 from unionops.problems import RuleViolation
 from unionops.projections import rewrite_path_prefix
 
@@ -48,7 +49,7 @@ async def ensure_city_root(conn: asyncpg.Connection, region_code: str, name: str
         if inserted:
             await outbox.record(conn, UnionEstablished(
                 org_id=root, parent_id=None, org_path=[root], name=name, level="city", kind="federation",
-                region_code=region_code, established_on=date.today(),
+                region_code=region_code, established_on=local_today(),
             ))
     return bool(inserted)
 

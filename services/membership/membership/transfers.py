@@ -17,6 +17,7 @@ from membership.domain import check_transfer, choose_residence_holder, normalise
 from membership.members import add_file_entry, load_member, member_view
 from unionops import outbox
 from unionops.auth import Principal
+from unionops.clock import local_today
 from unionops.problems import Problem, RuleViolation
 
 
@@ -84,7 +85,7 @@ async def transfer_member(conn: asyncpg.Connection, cmd: TransferMember, actor: 
     return await apply_transfer(
         conn, member, target, initiated_by=initiated_by, actor_name=actor.subject, new_employer=cmd.new_employer,
         credit_code=credit_code, residence_region_code=cmd.residence_region_code, effective_on=cmd.effective_on,
-        today=date.today())
+        today=local_today())
 
 
 async def apply_transfer(conn: asyncpg.Connection, member, target: Target, *, initiated_by: str, actor_name: str,

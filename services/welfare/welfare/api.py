@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from unionops import idempotency
 from unionops.auth import Principal, requires
+from unionops.clock import local_today
 from unionops.pii import InvalidResidentId, parse_resident_id
 from unionops.problems import Problem
 from unionops.bodies import Body
 from welfare import cases, golden_autumn, handlers
-from welfare.working_days import local_today
 
 router = APIRouter()
 

@@ -12,6 +12,7 @@ from unionops import idempotency
 from unionops.auth import Principal, requires
 from welfare import campaigns
 from unionops.bodies import Body
+from unionops.clock import local_today
 from welfare.api_funds import AmountFen, Money
 
 router = APIRouter(tags=["campaigns"])
@@ -128,7 +129,7 @@ async def get_campaign(campaign_id: uuid.UUID, request: Request, principal: Prin
              summary="Pay every eligible hardship file of the campaign's subtree at once (AidDisbursed each)")
 async def run(campaign_id: uuid.UUID, request: Request, body: RunIn | None = None,
               principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
-    run_on = (body.run_on if body else None) or date.today()
+    run_on = (body.run_on if body else None) or local_today()
     return await idempotency.create(request, principal, idempotency_key, {"run_on": str(run_on)},
                                     lambda conn: campaigns.run(conn, campaign_id, principal, run_on=run_on))
 

@@ -13,10 +13,11 @@ from pydantic import BaseModel, Field
 
 from unionops import idempotency
 from unionops.auth import Principal, requires
+from unionops.clock import local_today
 from unionops.problems import Problem
 from welfare import golden_autumn
 from unionops.bodies import Body
-from welfare.working_days import WorkingCalendar, local_today
+from welfare.working_days import WorkingCalendar
 
 router = APIRouter(prefix="/golden-autumn", tags=["golden-autumn"])
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from unionops import idempotency
 from unionops.auth import ROLES, Principal, current_principal, requires
+from unionops.clock import local_today
 from unionops.pii import InvalidResidentId, parse_resident_id
 from unionops.problems import Problem
 from unionops.bodies import Body
@@ -164,7 +165,7 @@ async def open_file(body: HardshipFileIn, request: Request, principal: Principal
         request, principal, idempotency_key, _fingerprint(request, body),
         lambda conn: hardship.open_hardship_file(conn, member_id=body.member_id, file_kind=body.file_kind,
                                                  household=household, actor=principal, vault=runtime.vault,
-                                                 settings=runtime.settings, today=date.today()))
+                                                 settings=runtime.settings, today=local_today()))
 
 
 @router.get("/hardship-files", response_model=list[FileSummaryOut],
@@ -185,7 +186,7 @@ async def due_files(request: Request, principal: Principal = Depends(requires("r
                     offset: int = Query(0, ge=0)):
     async with request.app.state.runtime.pool.acquire() as conn:
         return await hardship.list_files(conn, principal, status="open", level=None, member_id=None,
-                                         due_by=date.today() + timedelta(days=within_days), limit=limit,
+                                         due_by=local_today() + timedelta(days=within_days), limit=limit,
                                          offset=offset)
 
 
@@ -224,7 +225,7 @@ async def review_file(file_id: uuid.UUID, body: HouseholdIn, request: Request,
     return await idempotency.create(
         request, principal, idempotency_key, _fingerprint(request, body),
         lambda conn: hardship.review_hardship_file(conn, file_id, household, actor=principal, vault=runtime.vault,
-                                                   settings=runtime.settings, today=date.today()))
+                                                   settings=runtime.settings, today=local_today()))
 
 
 @router.post("/hardship-files/{file_id}/close", response_model=FileSummaryOut,
@@ -234,4 +235,4 @@ async def close_file(file_id: uuid.UUID, body: CloseIn, request: Request,
     runtime = request.app.state.runtime
     async with runtime.pool.acquire() as conn, conn.transaction():
         return await hardship.close_hardship_file(conn, file_id, body.reason, body.note, actor=principal,
-                                                  vault=runtime.vault, settings=runtime.settings, today=date.today())
+                                                  vault=runtime.vault, settings=runtime.settings, today=local_today())

@@ -12,8 +12,9 @@ from unionops import idempotency
 from unionops.auth import Principal, current_principal, requires
 from welfare import hotline
 from unionops.bodies import Body
+from unionops.clock import local_today
 from welfare.api import CaseKind, CaseOut
-from welfare.working_days import WorkingCalendar, local_today
+from welfare.working_days import WorkingCalendar
 
 router = APIRouter(prefix="/hotline", tags=["hotline"])
 

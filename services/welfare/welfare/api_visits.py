@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from unionops import idempotency
 from unionops.auth import Principal, requires
+from unionops.clock import local_today
 from welfare import visits
 
 router = APIRouter(tags=["visits"])
@@ -57,7 +58,7 @@ async def record_visit(body: VisitIn, request: Request, principal: Principal = D
         request, principal, idempotency_key, payload,
         lambda conn: visits.record_visit(conn, member_id=body.member_id, kind=body.kind, visited_on=body.visited_on,
                                          visitors=body.visitors, notes=body.notes,
-                                         gift_fen=body.gift_fen, actor=principal, vault=vault, today=date.today()))
+                                         gift_fen=body.gift_fen, actor=principal, vault=vault, today=local_today()))
 
 
 @router.get("/members/{member_id}/visits", response_model=list[VisitDetailOut],

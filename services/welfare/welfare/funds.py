@@ -13,6 +13,7 @@ from opentelemetry import trace
 from contracts.events import FundAllocated, UnionEstablished
 from unionops import outbox
 from unionops.auth import Principal
+from unionops.clock import local_today
 from unionops.envelope import Envelope
 from unionops.problems import Problem, RuleViolation
 from welfare import ledger
@@ -105,7 +106,7 @@ async def credit_budget(conn: asyncpg.Connection, fund: asyncpg.Record, amount_f
     entry_id = await ledger.credit_budget(conn, fund["id"], amount_fen, actor=actor.subject, reason=reason)
     await outbox.record(conn, FundAllocated(
         fund_id=fund["id"], from_fund_id=None, org_id=fund["org_id"], org_path=fund["org_path"], amount_fen=amount_fen,
-        ledger_entry_id=entry_id, allocated_by=actor.subject, allocated_on=date.today()))
+        ledger_entry_id=entry_id, allocated_by=actor.subject, allocated_on=local_today()))
     return {"entry_id": entry_id, "fund": await fund_view(conn, fund["id"])}
 
 
@@ -118,7 +119,7 @@ async def allocate(conn: asyncpg.Connection, fund: asyncpg.Record, to_fund_id: u
                                           reason=reason)
     await outbox.record(conn, FundAllocated(
         fund_id=child["id"], from_fund_id=fund["id"], org_id=child["org_id"], org_path=child["org_path"],
-        amount_fen=amount_fen, ledger_entry_id=in_id, allocated_by=actor.subject, allocated_on=date.today()))
+        amount_fen=amount_fen, ledger_entry_id=in_id, allocated_by=actor.subject, allocated_on=local_today()))
     return {"out_entry_id": out_id, "in_entry_id": in_id, "from_fund": await fund_view(conn, fund["id"]),
             "to_fund": await fund_view(conn, child["id"])}
 

@@ -34,6 +34,7 @@ from opentelemetry import trace
 from contracts.events import HardshipFileClosed, HardshipFileOpened, HardshipFileReviewed
 from unionops import outbox
 from unionops.auth import ROLES, Principal
+from unionops.clock import local_today
 from unionops.pii import Vault, mask_name, mask_resident_id
 from unionops.problems import Problem, RuleViolation
 from welfare import hardship_rules as rules
@@ -366,7 +367,7 @@ async def run_sweeps(runtime) -> None:
         try:
             async with runtime.pool.acquire() as conn, conn.transaction():
                 if await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('welfare.hardship-sweep'))"):
-                    flagged, closed = await sweep(conn, date.today(), runtime.vault, settings)
+                    flagged, closed = await sweep(conn, local_today(), runtime.vault, settings)
                     if flagged or closed:
                         log.info("hardship sweep", extra={"flagged": flagged, "closed": closed})
         except asyncio.CancelledError:

@@ -41,11 +41,6 @@ class WorkingCalendar:
         return day
 
 
-def local_today(tz: str) -> date:
-    """Today where the federation is: the server may run in UTC, the rules count Beijing days."""
-    return datetime.now(ZoneInfo(tz)).date()
-
-
 def end_of_day(day: date, tz: str) -> datetime:
     """The last moment of `day` in the federation's time zone, as an aware datetime."""
     return datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(tz))
