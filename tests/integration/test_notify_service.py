@@ -256,6 +256,17 @@ async def test_templates_are_listed_and_previewed_in_chinese(notify):
     assert preview.json()["subject"] == "欢迎加入示例机械厂工会"
     assert "年" in preview.json()["body"] and "月" in preview.json()["body"]
 
+    # Per channel and language, as it would be sent: SMS one line, a group chat's name masked.
+    sms = notify.post("/templates/member_joined/preview", headers=auth("auditor"), json={"channel": "sms"}).json()
+    assert sms["channel"] == "sms" and "\n" not in sms["body"] and "示例科技有限公司工会" in sms["body"]
+    robot = notify.post("/templates/member_joined/preview", headers=auth("auditor"), json={"channel": "webhook"}).json()
+    assert "张*" in robot["body"] and "张三" not in robot["body"]
+    english = notify.post("/templates/member_joined/preview", headers=auth("auditor"),
+                          json={"channel": "sms", "language": "en"}).json()
+    assert english["language"] == "en" and "you joined" in english["body"]
+    assert notify.post("/templates/member_joined/preview", headers=auth("auditor"),
+                       json={"channel": "fax"}).status_code == 422
+
     assert notify.post("/templates/nope/preview", headers=auth("auditor")).status_code == 404
     bad = notify.post("/templates/contest_scored/preview", headers=auth("auditor"),
                       json={"context": {"score_centipoints": "很多"}})

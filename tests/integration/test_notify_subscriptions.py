@@ -25,7 +25,7 @@ from contracts.events import (
     TeamWaitlisted,
 )
 from devstack.processes import ServiceProcess, smtpsink
-from tests.city import ROOT, auth, found_district
+from tests.city import ROOT, auth, found_district, token
 from tests.integration.test_notify_service import admit_member, db_fetch, new_address, publish
 
 pytestmark = pytest.mark.integration
@@ -318,3 +318,22 @@ async def test_an_overdue_ticket_goes_to_its_assignee_else_the_nearest_hotline_o
     await mails(sink, district_desk["email"])
     await asyncio.sleep(1.0)
     assert count_mails(sink, assignee["email"]) == 1 and count_mails(sink, district_desk["email"]) == 1
+
+    # The assignee also has an in-app account: the work item is in their own inbox, once.
+    mine = {"Authorization": f"Bearer {token('staff', union, subject=assignee['inapp_user_id'])}"}
+
+    async def in_inbox():
+        r = notify.get("/inbox", headers=mine)
+        assert r.status_code == 200, r.text
+        return r.json() if r.json()["messages"] else None
+    box = await eventually(in_inbox, "the work item in the officer's inbox")
+    assert box["officer_ids"] == [assignee["id"]] and box["member_id"] is None and box["unread"] == 1
+    [item] = box["messages"]
+    assert item["recipient_kind"] == "officer" and item["subject"].startswith("【超期提醒】12351工单")
+    read = notify.post(f"/inbox/{item['id']}/read", headers=mine)
+    assert read.status_code == 200 and read.json()["read_at"] is not None
+    assert notify.get("/inbox", headers=mine).json()["unread"] == 0
+    # Another account cannot read or mark it; an account not in the directory has no inbox.
+    other = {"Authorization": f"Bearer {token('staff', union, subject=district_desk['id'])}"}
+    assert notify.get("/inbox", headers=other).status_code == 404
+    assert notify.post(f"/inbox/{item['id']}/read", headers=other).status_code == 404

@@ -341,3 +341,51 @@ async def test_one_statement_serves_a_batch_and_running_it_again_creates_nothing
                    (ids[1], layout["street"]["id"]), (ids[2], layout["district"]["id"])}
     headers = {env.id: h for env, _, h in items}
     assert all(r["trace_headers"] == headers[r["source_event_id"]] for r in rows)
+
+
+async def test_a_merged_or_dissolved_union_stands_down_its_officers_and_bots(stack, notify, sink):
+    """Its posts end and its group chat stops; a message already waiting for its bot or officer
+    fails `no_address` once the wait is over, instead of waiting for ever."""
+    tree = Tree()
+    for event in tree.events():
+        await publish(stack, event)
+    await eventually(lambda: db_fetch(stack, "SELECT 1 FROM org_units WHERE org_id = $1", tree.b), "the tree in notify")
+    bots = {u: add_bot(notify, sink, stack, u, f"群{i}", ["member_joined"]) for i, u in enumerate((tree.a, tree.b, tree.street))}
+    officers = {}
+    for i, unit in enumerate((tree.a, tree.b, tree.street)):
+        r = notify.post("/officers", json={"name": f"组织委员{i}", "org_id": str(unit), "roles": ["organisation_officer"],
+                                           "email": f"officer{i}.{uuid.uuid4().hex[:6]}@example.cn"}, headers=auth())
+        assert r.status_code == 201, r.text
+        officers[unit] = r.json()
+    # A message to A's bot that could not go out yet (created long ago, still pending).
+    waiting = uuid.uuid4()
+    await db_fetch(stack, "INSERT INTO deliveries (id, source_event_id, source_event_type, recipient_kind, recipient_id,"
+                          " org_path, channel, template, template_version, context, created_at, next_attempt_at)"
+                          " VALUES ($1, $2, 'MemberJoined', 'bot', $3, $4, 'webhook', 'member_joined', 1,"
+                          " '{\"name\": \"张三\", \"union_name\": \"甲厂工会\", \"joined_on\": \"2025-06-08\"}',"
+                          " now() - interval '2 hours', now() + interval '1 hour') RETURNING id",
+                   waiting, uuid.uuid4(), uuid.UUID(bots[tree.a]["id"]), tree.path(tree.a))
+
+    from contracts.events import UnionDissolved, UnionMerged
+    await publish(stack, UnionMerged(org_id=tree.a, into_org_id=tree.b, into_org_path=tree.path(tree.b),
+                                     members_moved=0, merged_on=date(2025, 7, 1)), times=2)
+    await publish(stack, UnionDissolved(org_id=tree.b, holder_org_id=tree.street, holder_org_path=tree.path(tree.street),
+                                        members_retained=0, dissolved_on=date(2025, 8, 1)))
+
+    async def stood_down():
+        rows = await db_fetch(stack, "SELECT org_id, active FROM officers WHERE org_id = ANY($1::uuid[])",
+                              [tree.a, tree.b, tree.street])
+        return rows if {r["org_id"]: r["active"] for r in rows} == {tree.a: False, tree.b: False, tree.street: True} else None
+    await eventually(stood_down, "the officers of the merged and the dissolved union stood down")
+    enabled = {r["org_unit_id"]: r["enabled"] for r in await db_fetch(
+        stack, "SELECT org_unit_id, enabled FROM webhook_bots WHERE org_unit_id = ANY($1::uuid[])",
+        [tree.a, tree.b, tree.street])}
+    assert enabled == {tree.a: False, tree.b: False, tree.street: True}
+    assert notify.get(f"/officers/{officers[tree.a]['id']}", headers=auth()).json()["active"] is False
+
+    async def given_up():
+        rows = await db_fetch(stack, "SELECT status, failure_reason FROM deliveries WHERE id = $1", waiting)
+        return rows[0] if rows[0]["status"] == "failed" else None
+    failed = await eventually(given_up, "the waiting message to the stopped bot given up")
+    assert failed["failure_reason"] == "no_address"
+    assert webhooks(sink, bots[tree.a]) == []

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from notify.channels import ChannelRenderer, mask_name
 from notify.templates import TemplateError, TemplateRegistry
 from unionops.auth import Principal, requires
 from unionops.problems import Problem, RuleViolation
@@ -28,12 +29,16 @@ class TemplateOut(BaseModel):
 class PreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int | None = Field(None, ge=1, description="默认为当前版本")
+    channel: Literal["email", "sms", "webhook", "inapp"] = Field("email", description="按哪个渠道的版式预览")
+    language: Literal["zh-CN", "en"] = Field("zh-CN", description="该语言无此模板时回退为中文")
     context: dict[str, Any] = Field(default_factory=dict, description="覆盖示例数据中的字段")
 
 
 class PreviewOut(BaseModel):
     name: str
     version: int
+    channel: str
+    language: str
     subject: str
     body: str
 
@@ -68,6 +73,10 @@ def _templates(request: Request) -> TemplateRegistry:
     return request.app.state.runtime.extras["templates"]
 
 
+def _renderer(request: Request) -> ChannelRenderer:
+    return request.app.state.runtime.extras["dispatcher"].renderer
+
+
 @router.get("/templates", response_model=list[TemplateOut], tags=["templates"],
             summary="The current version of every message template")
 async def list_templates(request: Request, principal: Principal = Depends(requires("read"))):
@@ -85,11 +94,16 @@ async def preview_template(name: str, request: Request, body: PreviewIn | None =
         registry.get(name, body.version)
     except TemplateError:
         raise Problem(404, f"模板 {name} 不存在", type_="/problems/template-not-found")
+    spec = registry.get(name, body.version)
+    data = {**spec.sample, **body.context}
+    if body.channel == "webhook" and isinstance(data.get("name"), str):
+        data["name"] = mask_name(data["name"])  # as sent: a group chat is not private
     try:
-        spec, rendered = registry.preview(name, body.version, body.context)
+        rendered = _renderer(request).render(spec.name, spec.version, body.channel, data, body.language)
     except TemplateError as exc:
         raise RuleViolation(f"模板渲染失败：{exc}", field="context", kind="template-render") from None
-    return PreviewOut(name=spec.name, version=spec.version, subject=rendered.subject, body=rendered.body)
+    return PreviewOut(name=spec.name, version=spec.version, channel=body.channel, language=body.language,
+                      subject=rendered.subject, body=rendered.body)
 
 
 @router.get("/deliveries", response_model=list[DeliveryOut], tags=["deliveries"],

@@ -263,14 +263,31 @@ async def fail_unaddressable(conn: asyncpg.Connection, member_ids: list[uuid.UUI
     )
 
 
+# What the claim needs to take a delivery: the recipient's address on the delivery's channel.
+_ADDRESSABLE = """
+CASE deliveries.channel
+  WHEN 'email' THEN EXISTS (SELECT 1 FROM contacts c WHERE deliveries.recipient_kind = 'member'
+                              AND c.member_id = deliveries.recipient_id AND c.email IS NOT NULL)
+                 OR EXISTS (SELECT 1 FROM officers o WHERE deliveries.recipient_kind = 'officer'
+                              AND o.id = deliveries.recipient_id AND o.active AND o.email IS NOT NULL)
+  WHEN 'sms' THEN EXISTS (SELECT 1 FROM contacts c WHERE deliveries.recipient_kind = 'member'
+                            AND c.member_id = deliveries.recipient_id AND c.phone_enc IS NOT NULL)
+               OR EXISTS (SELECT 1 FROM officers o WHERE deliveries.recipient_kind = 'officer'
+                            AND o.id = deliveries.recipient_id AND o.active AND o.phone_enc IS NOT NULL)
+  WHEN 'webhook' THEN EXISTS (SELECT 1 FROM webhook_bots b WHERE b.id = deliveries.recipient_id AND b.enabled)
+  ELSE true
+END
+"""
+
+
 async def sweep(conn: asyncpg.Connection, *, contact_wait_seconds: float, max_attempts: int) -> int:
-    """Give up on deliveries that can no longer go out: no address within the wait, or a lease
-    that ran out on the last allowed attempt (the sender died every time)."""
+    """Give up on deliveries that can no longer go out: no address on their channel within the
+    wait (a member's contact never came or has none, an officer stood down, a bot was disabled
+    or removed), or a lease that ran out on the last allowed attempt (the sender died every time)."""
     failed = await _fail_where(
         conn,
-        "status = 'pending' AND channel = 'email' AND created_at < now() - make_interval(secs => $1)"
-        " AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.member_id = deliveries.member_id AND c.email IS NOT NULL)",
-        [contact_wait_seconds], domain.NO_ADDRESS, "等待联系方式超时",
+        f"status = 'pending' AND created_at < now() - make_interval(secs => $1) AND NOT ({_ADDRESSABLE})",
+        [contact_wait_seconds], domain.NO_ADDRESS, "等待收件地址超时（无联系方式、人员已离任或机器人已停用）",
     )
     failed += await _fail_where(
         conn,

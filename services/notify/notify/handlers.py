@@ -15,7 +15,8 @@ Who is told what (domain.py has the rules):
   ContestResultsPublished → each contestant with their rank and prize
   ContestScored           → the member
   ProposalAnswered        → the member
-  HotlineTicketOverdue    → the assignee, else the nearest unit's hotline officers"""
+  HotlineTicketOverdue    → the assignee, else the nearest unit's hotline officers
+  UnionMerged / UnionDissolved → the unit's officers stand down, its bots are disabled"""
 from __future__ import annotations
 
 from typing import Callable
@@ -38,7 +39,9 @@ from contracts.events import (
     ProposalAnswered,
     TeamRegistered,
     TeamWaitlisted,
+    UnionDissolved,
     UnionEstablished,
+    UnionMerged,
     UnionMoved,
 )
 from notify import deliveries, domain, fanout, officers
@@ -141,6 +144,23 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
     async def member_left(conn: asyncpg.Connection, event: MemberLeft, env: Envelope) -> None:
         await conn.execute("UPDATE members SET left_on = $2, updated_at = now() WHERE member_id = $1",
                            event.member_id, event.left_on)
+
+    @consumer.on(UnionMerged)
+    async def union_merged(conn: asyncpg.Connection, event: UnionMerged, env: Envelope) -> None:
+        await stand_down(conn, event.org_id)
+
+    @consumer.on(UnionDissolved)
+    async def union_dissolved(conn: asyncpg.Connection, event: UnionDissolved, env: Envelope) -> None:
+        await stand_down(conn, event.org_id)
+
+    async def stand_down(conn: asyncpg.Connection, org_id) -> None:
+        """A union merged away or dissolved has no officers and no group chat any more: its
+        posts end (the receiving or holding union's officers are its own), its bots stop.
+        Their messages already waiting fail with `no_address` at the next sweep."""
+        await conn.execute("UPDATE officers SET active = false, updated_at = now() WHERE org_id = $1 AND active",
+                           org_id)
+        await conn.execute("UPDATE webhook_bots SET enabled = false, updated_at = now()"
+                           " WHERE org_unit_id = $1 AND enabled", org_id)
 
     @consumer.on(UnionMoved)
     async def union_moved(conn: asyncpg.Connection, event: UnionMoved, env: Envelope) -> None:

@@ -1,12 +1,17 @@
 """The in-app inbox: messages written by the dispatcher for `inapp` deliveries, read through the
-API by the member themself or by staff whose subtree holds the member's unit."""
+API by the member themself or by staff whose subtree holds the member's unit; an officer's
+messages (work items, overdue tickets) by the officer, signed in with the account named as
+their `inapp_user_id` in the officers directory.
+
+`inbox_messages.member_id` holds the recipient: a member id (recipient_kind 'member') or an
+officer id ('officer')."""
 from __future__ import annotations
 
 import uuid
 
 import asyncpg
 
-_COLUMNS = "id, member_id, source_event_type, template, subject, body, created_at, read_at"
+_COLUMNS = "id, recipient_kind, member_id, source_event_type, template, subject, body, created_at, read_at"
 
 
 async def member_org_path(conn: asyncpg.Connection, member_id: uuid.UUID) -> list[uuid.UUID] | None:
@@ -19,22 +24,29 @@ async def member_org_path(conn: asyncpg.Connection, member_id: uuid.UUID) -> lis
     return path
 
 
-async def list_messages(conn: asyncpg.Connection, member_id: uuid.UUID, *, unread_only: bool = False,
-                        limit: int = 100) -> list:
+async def officer_ids(conn: asyncpg.Connection, user: str) -> list[uuid.UUID]:
+    """The directory entries of one in-app account (a person may hold posts in several units;
+    past posts included: their messages stay readable)."""
+    return [r["id"] for r in await conn.fetch("SELECT id FROM officers WHERE inapp_user_id = $1", user)]
+
+
+async def list_messages(conn: asyncpg.Connection, recipient_ids: list[uuid.UUID], *, kind: str = "member",
+                        unread_only: bool = False, limit: int = 100) -> list:
     return await conn.fetch(
-        f"SELECT {_COLUMNS} FROM inbox_messages WHERE member_id = $1 AND recipient_kind = 'member'"
-        " AND ($2 = false OR read_at IS NULL)"
-        " ORDER BY created_at DESC LIMIT $3", member_id, unread_only, limit)
+        f"SELECT {_COLUMNS} FROM inbox_messages WHERE member_id = ANY($1::uuid[]) AND recipient_kind = $2"
+        " AND ($3 = false OR read_at IS NULL)"
+        " ORDER BY created_at DESC LIMIT $4", recipient_ids, kind, unread_only, limit)
 
 
-async def unread_count(conn: asyncpg.Connection, member_id: uuid.UUID) -> int:
-    return await conn.fetchval("SELECT count(*) FROM inbox_messages WHERE member_id = $1 AND recipient_kind = 'member'"
-                               " AND read_at IS NULL",
-                               member_id)
+async def unread_count(conn: asyncpg.Connection, recipient_ids: list[uuid.UUID], *, kind: str = "member") -> int:
+    return await conn.fetchval("SELECT count(*) FROM inbox_messages WHERE member_id = ANY($1::uuid[])"
+                               " AND recipient_kind = $2 AND read_at IS NULL", recipient_ids, kind)
 
 
-async def mark_read(conn: asyncpg.Connection, member_id: uuid.UUID, message_id: uuid.UUID):
-    """Mark one of the member's messages read (idempotent: the first read time stays)."""
+async def mark_read(conn: asyncpg.Connection, recipient_ids: list[uuid.UUID], message_id: uuid.UUID, *,
+                    kind: str = "member"):
+    """Mark one of the recipient's messages read (idempotent: the first read time stays)."""
     return await conn.fetchrow(
-        f"UPDATE inbox_messages SET read_at = coalesce(read_at, now()) WHERE id = $1 AND member_id = $2 AND recipient_kind = 'member'"
-        f" RETURNING {_COLUMNS}", message_id, member_id)
+        f"UPDATE inbox_messages SET read_at = coalesce(read_at, now())"
+        f" WHERE id = $1 AND member_id = ANY($2::uuid[]) AND recipient_kind = $3 RETURNING {_COLUMNS}",
+        message_id, recipient_ids, kind)

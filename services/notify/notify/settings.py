@@ -37,8 +37,8 @@ class Settings(CommonSettings):
     retry_max_seconds: float = Field(900.0, alias="NOTIFY_RETRY_MAX_SECONDS", gt=0)
     # A claimed delivery whose sender died is sent again (same Message-ID) once its lease expires.
     send_lease_seconds: float = Field(120.0, alias="NOTIFY_SEND_LEASE_SECONDS", gt=0)
-    dispatch_batch_size: int = Field(50, alias="NOTIFY_DISPATCH_BATCH_SIZE", ge=1)
-    send_concurrency: int = Field(8, alias="NOTIFY_SEND_CONCURRENCY", ge=1)
+    dispatch_batch_size: int = Field(200, alias="NOTIFY_DISPATCH_BATCH_SIZE", ge=1)
+    send_concurrency: int = Field(16, alias="NOTIFY_SEND_CONCURRENCY", ge=1)
     poll_interval_seconds: float = Field(1.0, alias="NOTIFY_POLL_INTERVAL_SECONDS", gt=0)
     # Members per fan-out chunk: one transaction, one channels query and one INSERT … SELECT each.
     fanout_chunk_size: int = Field(2000, alias="NOTIFY_FANOUT_CHUNK_SIZE", ge=1, le=50_000)
