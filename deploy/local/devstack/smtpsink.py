@@ -409,7 +409,8 @@ def create_app(directory: Path, smtp_host: str, smtp_port: int) -> FastAPI:
     @app.get("/messages/count")
     async def count_messages(to: str | None = None, subject_contains: str | None = None) -> dict[str, int]:
         receipts = select(store.receipts, to=to, subject_contains=subject_contains)
-        return {"messages": len(fold_by_message_id(receipts)), "receipts": len(receipts)}
+        distinct = {r.get("message_id") or f"seq:{r['seq']}" for r in receipts}  # as fold_by_message_id counts
+        return {"messages": len(distinct), "receipts": len(receipts)}
 
     @app.get("/messages/{seq}")
     async def get_message(seq: int) -> dict[str, Any]:
