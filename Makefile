@@ -35,7 +35,7 @@ bench: $(VENV)/.installed
 	$(PY) -m devstack.bench_membership
 	$(PY) -m devstack.bench_welfare
 	$(PY) -m devstack.bench_competitions
-	$(PY) -m devstack.bench_notify --members 10000
+	$(PY) -m devstack.bench_notify --members 100000
 
 token: $(VENV)/.installed
 	@$(PY) -m devstack.token $(ARGS)

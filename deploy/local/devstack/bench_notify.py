@@ -1,6 +1,6 @@
 """Notify benchmark: a campaign fan-out to N members (default 100,000) through the real stack.
 
-    python -m devstack.bench_notify [--members 100000] [--chunk 2000] [--concurrency 16]
+    python -m devstack.bench_notify [--members 100000] [--chunk 2000] [--concurrency 32]
 
 Runs its own stack (PostgreSQL, broker, SMTP sink, membership, notify) on free ports in a
 temporary folder; a running `make run` is not touched. Steps:
@@ -253,7 +253,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=2000, help="NOTIFY_FANOUT_CHUNK_SIZE")
-    parser.add_argument("--concurrency", type=int, default=16, help="NOTIFY_SEND_CONCURRENCY")
+    parser.add_argument("--concurrency", type=int, default=32, help="NOTIFY_SEND_CONCURRENCY")
     parser.add_argument("--payments", type=int, default=10_000, help="AidDisbursed events of one campaign run (0: skip)")
     args = parser.parse_args()
     settings = CommonSettings()

@@ -83,8 +83,7 @@ class BotOut(BaseModel):
 def _out(row) -> dict:
     """The answer for a bot row: the URL masked, the secret only as a flag. Built explicitly
     because the Idempotency-Key store keeps (and replays) exactly this."""
-    fields = {k: row[k] for k in BotOut.model_fields if k != "url_masked"}
-    return BotOut(**fields, url_masked=bots.mask_url(row["url"])).model_dump(mode="json")
+    return BotOut(**{k: row[k] for k in BotOut.model_fields}).model_dump(mode="json")
 
 
 def _check_kinds(request: Request, kinds: list[str]) -> None:
@@ -115,7 +114,7 @@ async def create_bot(body: BotIn, request: Request, principal: Principal = Depen
         try:
             row = await bots.create(
                 conn, name=body.name, org_unit_id=body.org_unit_id, org_path=path, officer_group=body.officer_group,
-                flavour=body.flavour, url=body.url,
+                flavour=body.flavour, **bots.url_columns(runtime.vault, body.url),
                 secret_enc=runtime.vault.encrypt("webhook_secret", secret) if secret else None,
                 notice_kinds=body.notice_kinds, created_by=principal.subject)
         except asyncpg.UniqueViolationError:  # one bot per unit and officer group
@@ -153,7 +152,9 @@ async def patch_bot(bot_id: uuid.UUID, body: BotPatch, request: Request,
     fields = body.model_dump(exclude_unset=True, exclude={"secret"})
     if body.notice_kinds is not None:
         _check_kinds(request, body.notice_kinds)
-    changes: dict = {k: fields[k] for k in ("name", "flavour", "url", "notice_kinds", "enabled") if k in fields}
+    changes: dict = {k: fields[k] for k in ("name", "flavour", "notice_kinds", "enabled") if k in fields}
+    if fields.get("url") is not None:
+        changes.update(bots.url_columns(runtime.vault, fields["url"]))
     if "secret" in body.model_fields_set:
         changes["secret_enc"] = (runtime.vault.encrypt("webhook_secret", body.secret.get_secret_value())
                                  if body.secret else None)

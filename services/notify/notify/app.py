@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from contracts.events import NotificationDelivered, NotificationFailed
-from notify import api, api_bots, api_fanouts, api_inbox, api_officers, api_preferences, handlers
+from notify import api, api_bots, api_fanouts, api_inbox, api_officers, api_preferences, bots, handlers
 from notify.channels import EmailChannel, SmsChannel, WebhookChannel
 from notify.dispatcher import Dispatcher
 from notify.fanout import FanoutWorker
@@ -30,6 +30,12 @@ fanout_worker = FanoutWorker(chunk_size=settings.fanout_chunk_size, poll_interva
 handlers.subscribe(consumer, vault=lambda: app.state.runtime.vault, templates=templates)
 
 
+async def encrypt_stored_bot_urls(runtime) -> None:
+    """Start-up: robot URLs kept in plain text before migration 006 are encrypted once."""
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await bots.encrypt_stored_urls(conn, runtime.vault)
+
+
 app = create_app(
     name="notify",
     title="UnionOps notify",
@@ -41,6 +47,7 @@ app = create_app(
              api_fanouts.router],
     publishes=[NotificationDelivered, NotificationFailed],
     consumers=[consumer],
+    startup=[encrypt_stored_bot_urls],
     background=[dispatcher.run, fanout_worker.run],
 )
 app.state.runtime.extras.update(templates=templates, dispatcher=dispatcher)

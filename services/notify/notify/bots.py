@@ -5,8 +5,9 @@ to notice kinds — template names that have a group-chat variant (`<name>.v<ver
 Who gets a notice is decided set-based in `deliveries.create_for_bots`: the bots of the nearest
 unit on the member's path that has an enabled bot subscribed to the kind.
 
-The signing secret is stored encrypted with the vault (field "webhook_secret") and never read
-back here; the URL carries the robot's access token, so it is only ever shown masked."""
+The signing secret and the URL (it carries the robot's access token) are stored encrypted with
+the vault (fields "webhook_secret", "webhook_url"), decrypted only by the dispatcher for the
+call; the API shows the URL masked (`url_masked`)."""
 from __future__ import annotations
 
 import uuid
@@ -21,8 +22,8 @@ from notify.templates import TEMPLATE_DIR, TemplateRegistry
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_URL_LENGTH = 2000
 
-BOT_COLUMNS = ("id, name, org_unit_id, org_path, officer_group, flavour, url, secret_enc IS NOT NULL AS has_secret,"
-               " notice_kinds, enabled, created_at, updated_at")
+BOT_COLUMNS = ("id, name, org_unit_id, org_path, officer_group, flavour, url_masked,"
+               " secret_enc IS NOT NULL AS has_secret, notice_kinds, enabled, created_at, updated_at")
 
 
 def check_url(url: str) -> str:
@@ -64,13 +65,30 @@ def webhook_kinds(registry: TemplateRegistry, directory: Path = TEMPLATE_DIR) ->
     return [s.name for s in registry.list() if (directory / f"{s.name}.v{s.version}.webhook.j2").exists()]
 
 
+def url_columns(vault, url: str) -> dict:
+    """The stored form of a (checked) robot URL: encrypted, and masked for display."""
+    return {"url_enc": vault.encrypt("webhook_url", url), "url_masked": mask_url(url)}
+
+
 async def create(conn: asyncpg.Connection, *, name: str, org_unit_id: uuid.UUID, org_path: list[uuid.UUID],
-                 officer_group: str | None, flavour: str, url: str, secret_enc: bytes | None,
-                 notice_kinds: list[str], created_by: str):
+                 officer_group: str | None, flavour: str, url_enc: bytes, url_masked: str,
+                 secret_enc: bytes | None, notice_kinds: list[str], created_by: str):
     return await conn.fetchrow(
-        "INSERT INTO webhook_bots (id, name, org_unit_id, org_path, officer_group, flavour, url, secret_enc,"
-        f" notice_kinds, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {BOT_COLUMNS}",
-        uuid.uuid4(), name, org_unit_id, org_path, officer_group, flavour, url, secret_enc, notice_kinds, created_by)
+        "INSERT INTO webhook_bots (id, name, org_unit_id, org_path, officer_group, flavour, url_enc, url_masked,"
+        " secret_enc, notice_kinds, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        f" RETURNING {BOT_COLUMNS}",
+        uuid.uuid4(), name, org_unit_id, org_path, officer_group, flavour, url_enc, url_masked, secret_enc,
+        notice_kinds, created_by)
+
+
+async def encrypt_stored_urls(conn: asyncpg.Connection, vault) -> int:
+    """Encrypt URLs stored in plain text before migration 006 and clear them (start-up)."""
+    rows = await conn.fetch("SELECT id, url FROM webhook_bots WHERE url IS NOT NULL FOR UPDATE")
+    for r in rows:
+        cols = url_columns(vault, r["url"])
+        await conn.execute("UPDATE webhook_bots SET url_enc = $2, url_masked = $3, url = NULL WHERE id = $1",
+                           r["id"], cols["url_enc"], cols["url_masked"])
+    return len(rows)
 
 
 async def get(conn, bot_id: uuid.UUID):

@@ -36,7 +36,7 @@ _CLAIM = """
 WITH due AS (
     SELECT d.id, coalesce(c.name, o.name) AS recipient_name, coalesce(c.email, o.email) AS email,
            coalesce(c.phone_enc, o.phone_enc) AS phone_enc,
-           b.url AS bot_url, b.secret_enc AS bot_secret_enc, b.flavour AS bot_flavour, b.name AS bot_name,
+           b.url_enc AS bot_url_enc, b.secret_enc AS bot_secret_enc, b.flavour AS bot_flavour, b.name AS bot_name,
            sc.name AS subject_name, ms.language, ms.quiet_start, ms.quiet_end
     FROM deliveries d
     LEFT JOIN contacts c ON d.recipient_kind = 'member' AND c.member_id = d.recipient_id
@@ -62,8 +62,8 @@ WHERE d.id = due.id
 RETURNING d.id, d.source_event_id, d.source_event_type, d.member_id, d.recipient_kind, d.recipient_id,
           d.subject_member_id, d.org_path, d.channel, d.template, d.template_version, d.context, d.attempts,
           d.trace_headers, due.recipient_name,
-          CASE d.channel WHEN 'email' THEN due.email WHEN 'webhook' THEN due.bot_url END AS address,
-          due.phone_enc, due.bot_secret_enc, due.bot_flavour, due.bot_name, due.subject_name,
+          CASE d.channel WHEN 'email' THEN due.email END AS address,
+          due.phone_enc, due.bot_url_enc, due.bot_secret_enc, due.bot_flavour, due.bot_name, due.subject_name,
           due.language, due.quiet_start, due.quiet_end
 """
 

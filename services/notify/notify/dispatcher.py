@@ -12,7 +12,7 @@ the claim (row id + attempt number) is still the row's.
 
 Channels (issue 6): each loop claims up to a batch per channel (e-mail, SMS, webhook, in-app),
 with what the channel needs — the e-mail address, the encrypted phone (decrypted with the vault
-only for the call), the bot's URL and encrypted secret. In-app deliveries send nothing: their
+only for the call), the bot's encrypted URL (it holds the token) and secret. In-app deliveries send nothing: their
 inbox row is written in the transaction that marks them delivered. Before a send, SMS in the
 member's quiet hours (theirs or NOTIFY_QUIET_HOURS, Beijing time) and sends a provider's rate
 limit would refuse (token bucket per channel; per bot for webhooks) are handed back unsent with
@@ -308,8 +308,10 @@ class Dispatcher:
         try:
             if kind == "sms":
                 address = self.vault.decrypt("phone", bytes(row["phone_enc"]))  # only now, never logged
-            elif kind == "webhook" and row["bot_secret_enc"] is not None:
-                secret = self.vault.decrypt("webhook_secret", bytes(row["bot_secret_enc"]))
+            elif kind == "webhook":
+                address = self.vault.decrypt("webhook_url", bytes(row["bot_url_enc"]))  # holds the bot's token
+                if row["bot_secret_enc"] is not None:
+                    secret = self.vault.decrypt("webhook_secret", bytes(row["bot_secret_enc"]))
         except Exception as exc:
             return SendFailure(permanent=True, reason=domain.INVALID_ADDRESS, detail=f"cannot decrypt: {type(exc).__name__}")
         try:
