@@ -2,7 +2,6 @@
 valid credit codes, status changes and transfers over HTTP, and looks into the service's database."""
 from __future__ import annotations
 
-import asyncio
 import itertools
 import random
 import uuid
@@ -106,15 +105,3 @@ async def publish_as_hr_system(bootstrap: str, event: DomainEvent, *, event_id: 
         await producer.stop()
     return env.id
 
-
-async def eventually(check, timeout: float = 60.0, interval: float = 0.3):
-    """Poll an async check until it returns something truthy."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {getattr(check, '__name__', check)}")
-        await asyncio.sleep(interval)

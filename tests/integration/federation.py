@@ -1,19 +1,13 @@
 """Helpers for integration tests that need real members: membership runs as its own process and
 publishes UnionEstablished / MemberJoined exactly as in production; these helpers speak to it
-over HTTP and wait for other services' projections."""
+over HTTP. Starting it and waiting for other services' projections: tests.integration.stack."""
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
 import uuid
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Iterator
 
 import httpx
 
-from devstack.config import StackConfig
-from devstack.processes import ServiceProcess
 from unionops.auth import root_org_id
 from tests.city import new_resident_id, token
 from unionops.settings import CommonSettings
@@ -33,20 +27,6 @@ def resident_id(*, female: bool = False) -> str:
     return new_resident_id(female=female)
 
 
-@contextlib.contextmanager
-def running(stack_config: StackConfig, *names: str) -> Iterator[dict[str, ServiceProcess]]:
-    """Start the named services as processes, in order, and stop them all afterwards."""
-    started: list[ServiceProcess] = []
-    try:
-        for name in names:
-            # No trace receiver runs in these tests; exporting would only retry and slow shutdown.
-            started.append(ServiceProcess(stack_config, name, {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}).start())
-        yield {p.name: p for p in started}
-    finally:
-        for p in reversed(started):
-            p.stop()
-
-
 @dataclass
 class Branch:
     """district → street → grassroots: a subtree to put members in."""
@@ -57,11 +37,19 @@ class Branch:
 
 
 class Membership:
+    """The federation admin's client of membership; `with Membership(url) as membership:` closes it."""
+
     def __init__(self, base_url: str) -> None:
         self.http = httpx.Client(base_url=base_url, headers=admin_headers(), timeout=10)
 
     def close(self) -> None:
         self.http.close()
+
+    def __enter__(self) -> "Membership":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def unit(self, parent_id: uuid.UUID, name: str, level: str, kind: str) -> uuid.UUID:
         r = self.http.post("/organisations", json={"parent_id": str(parent_id), "name": name, "level": level,
@@ -82,16 +70,3 @@ class Membership:
                                               "id_number": resident_id(female=female), "is_migrant_worker": migrant})
         assert r.status_code == 201, r.text
         return uuid.UUID(r.json()["id"])
-
-
-async def eventually(probe: Callable[[], Awaitable[object]], *, timeout: float = 30.0, what: str = "condition"):
-    """Poll `probe` until it returns something truthy; the first consumer-group join on the
-    local broker takes several seconds, so the default deadline is generous."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.2)

@@ -9,9 +9,8 @@ import uuid
 import httpx
 import pytest
 
-from unionops import db as database
-
-from .federation import Membership, admin_headers, bearer, eventually, running
+from .federation import Membership, admin_headers, bearer
+from .stack import async_client_fixture, database_fixture, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -28,8 +27,7 @@ def services(infra, stack_config):
 
 @pytest.fixture(scope="module")
 def world(services):
-    membership = Membership(services["membership"].url)
-    try:
+    with Membership(services["membership"].url) as membership:
         east, west = membership.branch("成华"), membership.branch("武侯")
         yield {
             "east": east, "west": west,
@@ -39,21 +37,10 @@ def world(services):
             "manager": membership.admit(east.grassroots, "赵强"),
             "outsider": membership.admit(west.grassroots, "孙伟"),
         }
-    finally:
-        membership.close()
 
 
-@pytest.fixture
-async def db(stack_config):
-    conn = await database.connect(stack_config.dsn("competitions"))
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def http(services):
-    async with httpx.AsyncClient(base_url=services["competitions"].url, timeout=10) as client:
-        yield client
+db = database_fixture("competitions")
+http = async_client_fixture("competitions")
 
 
 @pytest.fixture

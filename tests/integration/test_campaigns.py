@@ -8,15 +8,14 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-import httpx
 import pytest
 
 from contracts.events import AidDisbursed, CampaignLaunched
 from tests.city import ROOT
-from unionops import db as database
 from welfare.ledger import sums_from_entries
 
-from .federation import Membership, admin_headers, bearer, eventually, running
+from .federation import Membership, admin_headers, bearer
+from .stack import async_client_fixture, database_fixture, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +30,7 @@ def services(infra, stack_config):
 
 @pytest.fixture(scope="module")
 def world(services):
-    membership = Membership(services["membership"].url)
-    try:
+    with Membership(services["membership"].url) as membership:
         east, west = membership.branch("成华"), membership.branch("武侯")
         people = {name: membership.admit(east.grassroots, name) for name in
                   ("张深困", "李相对", "王意外", "赵逾期", "钱退休", "孙已关", "周新档", "吴两档")}
@@ -41,21 +39,10 @@ def world(services):
                                  json={"status": "retained", "reason": "retired"})
         assert r.status_code == 201, r.text
         yield {"east": east, "west": west, "people": people}
-    finally:
-        membership.close()
 
 
-@pytest.fixture
-async def db(stack_config):
-    conn = await database.connect(stack_config.dsn("welfare"))
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def http(services):
-    async with httpx.AsyncClient(base_url=services["welfare"].url, timeout=30) as client:
-        yield client
+db = database_fixture("welfare")
+http = async_client_fixture("welfare", timeout=30)
 
 
 @pytest.fixture

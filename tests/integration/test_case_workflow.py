@@ -10,11 +10,11 @@ from datetime import date
 import httpx
 import pytest
 
-from unionops import db as database
 from unionops.auth import root_org_id
 from welfare.hardship_rules import add_months
 
-from .federation import CITY_REGION_CODE, Membership, admin_headers, bearer, eventually, resident_id, running
+from .federation import CITY_REGION_CODE, Membership, admin_headers, bearer, resident_id
+from .stack import async_client_fixture, database_fixture, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -29,25 +29,13 @@ def services(infra, stack_config):
 
 @pytest.fixture(scope="module")
 def world(services):
-    membership = Membership(services["membership"].url)
-    try:
+    with Membership(services["membership"].url) as membership:
         east, west = membership.branch("武侯"), membership.branch("成华")
         yield {"east": east, "west": west, "membership": membership}
-    finally:
-        membership.close()
 
 
-@pytest.fixture
-async def db(stack_config):
-    conn = await database.connect(stack_config.dsn("welfare"))
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def http(services):
-    async with httpx.AsyncClient(base_url=services["welfare"].url, timeout=10) as client:
-        yield client
+db = database_fixture("welfare")
+http = async_client_fixture("welfare")
 
 
 class Desk:

@@ -11,9 +11,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from unionops import db as database
-
-from .federation import Membership, admin_headers, bearer, eventually, running
+from .federation import Membership, admin_headers, bearer
+from .stack import async_client_fixture, database_fixture, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -27,8 +26,7 @@ def services(infra, stack_config):
 @pytest.fixture(scope="module")
 def park(services):
     """A park (the organiser, district level) with five member units, and a unit elsewhere."""
-    membership = Membership(services["membership"].url)
-    try:
+    with Membership(services["membership"].url) as membership:
         branch, elsewhere = membership.branch("高新园区"), membership.branch("青羊")
         world = {"park": branch.district, "street": branch.street, "units": {}, "people": {}}
 
@@ -44,21 +42,10 @@ def park(services):
         unit("M", branch.street, 0, 4)       # no woman
         unit("X", elsewhere.street, 1, 3)    # outside the park
         yield world
-    finally:
-        membership.close()
 
 
-@pytest.fixture
-async def db(stack_config):
-    conn = await database.connect(stack_config.dsn("competitions"))
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def http(services):
-    async with httpx.AsyncClient(base_url=services["competitions"].url, timeout=15) as client:
-        yield client
+db = database_fixture("competitions")
+http = async_client_fixture("competitions", timeout=15)
 
 
 @pytest.fixture

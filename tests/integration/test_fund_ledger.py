@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -23,7 +22,8 @@ from welfare.money import InsufficientFunds
 
 from tests.city import ROOT
 
-from .federation import Membership, admin_headers, bearer, eventually, running
+from .federation import Membership, admin_headers, bearer
+from .stack import async_client_fixture, database_fixture, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -306,24 +306,12 @@ def services(infra, stack_config):
 
 @pytest.fixture(scope="module")
 def tree(services):
-    membership = Membership(services["membership"].url)
-    try:
+    with Membership(services["membership"].url) as membership:
         yield {"east": membership.branch("锦江"), "west": membership.branch("青羊")}
-    finally:
-        membership.close()
 
 
-@pytest.fixture
-async def db(stack_config):
-    conn = await database.connect(stack_config.dsn("welfare"))
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def http(services):
-    async with httpx.AsyncClient(base_url=services["welfare"].url, timeout=20) as client:
-        yield client
+db = database_fixture("welfare")
+http = async_client_fixture("welfare", timeout=20)
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import pytest
 
 from devstack.processes import ServiceProcess
 from tests.city import new_resident_id
-from unionops import db as database
 from welfare.hardship_rules import add_months
 
-from .federation import Membership, admin_headers, bearer, eventually, running
+from .federation import Membership, admin_headers, bearer
+from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, started
 
 pytestmark = pytest.mark.integration
 
@@ -25,35 +25,19 @@ TODAY = date.today()
 @pytest.fixture(scope="module")
 def services(infra, stack_config):
     # The sweep (overdue flags, files of members who left) runs every second here.
-    with running(stack_config, "membership") as processes:
-        welfare = ServiceProcess(stack_config, "welfare", {"OTEL_EXPORTER_OTLP_ENDPOINT": "",
-                                                           "HARDSHIP_SWEEP_INTERVAL_SECONDS": "1"}).start()
-        try:
-            yield processes | {"welfare": welfare}
-        finally:
-            welfare.stop()
+    welfare = ServiceProcess(stack_config, "welfare", NO_TRACES | {"HARDSHIP_SWEEP_INTERVAL_SECONDS": "1"})
+    with started(ServiceProcess(stack_config, "membership", NO_TRACES), welfare) as processes:
+        yield processes
 
 
 @pytest.fixture(scope="module")
 def world(services):
-    membership = Membership(services["membership"].url)
-    try:
+    with Membership(services["membership"].url) as membership:
         yield {"east": membership.branch("锦江"), "west": membership.branch("青羊"), "membership": membership}
-    finally:
-        membership.close()
 
 
-@pytest.fixture
-async def db(stack_config):
-    conn = await database.connect(stack_config.dsn("welfare"))
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def http(services):
-    async with httpx.AsyncClient(base_url=services["welfare"].url, timeout=10) as client:
-        yield client
+db = database_fixture("welfare")
+http = async_client_fixture("welfare")
 
 
 @pytest.fixture(scope="module")

@@ -7,56 +7,37 @@ import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 
 from devstack.processes import ServiceProcess
-from unionops import db as database
 from unionops.auth import issue_token
 from welfare import hotline
 from welfare.settings import Settings
 
-from .federation import Membership, bearer, eventually
+from .federation import Membership, bearer
+from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, started
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def services(infra, stack_config):
-    quiet = {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}
-    started = []
-    try:
-        started.append(ServiceProcess(stack_config, "membership", quiet).start())
-        # The overdue check every second, so the test sees it run several times.
-        started.append(ServiceProcess(stack_config, "welfare", quiet | {"WELFARE_HOTLINE_CHECK_SECONDS": "1"}).start())
-        yield {p.name: p for p in started}
-    finally:
-        for p in reversed(started):
-            p.stop()
+    # The overdue check every second, so the test sees it run several times.
+    welfare = ServiceProcess(stack_config, "welfare", NO_TRACES | {"WELFARE_HOTLINE_CHECK_SECONDS": "1"})
+    with started(ServiceProcess(stack_config, "membership", NO_TRACES), welfare) as processes:
+        yield processes
 
 
 @pytest.fixture(scope="module")
 def world(services):
-    membership = Membership(services["membership"].url)
-    try:
+    with Membership(services["membership"].url) as membership:
         east, west = membership.branch("双流"), membership.branch("郫都")
         caller = membership.admit(east.grassroots, "杨师傅", migrant=True)
         yield {"east": east, "west": west, "caller": caller}
-    finally:
-        membership.close()
 
 
-@pytest.fixture
-async def db(stack_config):
-    conn = await database.connect(stack_config.dsn("welfare"))
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def http(services):
-    async with httpx.AsyncClient(base_url=services["welfare"].url, timeout=10) as client:
-        yield client
+db = database_fixture("welfare")
+http = async_client_fixture("welfare")
 
 
 @pytest.fixture

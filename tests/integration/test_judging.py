@@ -9,9 +9,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from unionops import db as database
-
-from .federation import Membership, bearer, eventually, running
+from .federation import Membership, bearer
+from .stack import async_client_fixture, database_fixture, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -28,29 +27,17 @@ def services(infra, stack_config):
 @pytest.fixture(scope="module")
 def world(services):
     """One district, two enterprise unions under one street; an entrant in each."""
-    membership = Membership(services["membership"].url)
-    try:
+    with Membership(services["membership"].url) as membership:
         branch = membership.branch("金牛")
         second = membership.unit(branch.street, f"金牛电力公司工会{uuid.uuid4().hex[:6]}", "grassroots",
                                  "enterprise_union")
         yield {"branch": branch, "second": second,
                "welder": membership.admit(branch.grassroots, "陈静", female=True),
                "fitter": membership.admit(second, "赵强")}
-    finally:
-        membership.close()
 
 
-@pytest.fixture
-async def db(stack_config):
-    conn = await database.connect(stack_config.dsn("competitions"))
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def http(services):
-    async with httpx.AsyncClient(base_url=services["competitions"].url, timeout=10) as client:
-        yield client
+db = database_fixture("competitions")
+http = async_client_fixture("competitions")
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from devstack.config import REPO
 from devstack.processes import ServiceProcess
 from tests.city import auth, found_district, new_resident_id
+from tests.integration.stack import started
 
 pytestmark = pytest.mark.integration
 
@@ -28,9 +29,8 @@ HEADER = ["序号", "姓名", "身份证号", "手机号", "电子邮箱", "工�
 
 @pytest.fixture(scope="module")
 def membership(infra, stack_config):
-    proc = ServiceProcess(stack_config, "membership").start()
-    yield proc
-    proc.stop()
+    with started(ServiceProcess(stack_config, "membership")) as processes:
+        yield processes["membership"]
 
 
 @pytest.fixture()

@@ -10,6 +10,7 @@ import pytest
 
 from devstack.processes import ServiceProcess
 from tests.city import admit, auth, found_district, new_resident_id
+from tests.integration.stack import started
 from tests.membership_helpers import Database, change_status, transfer
 
 pytestmark = pytest.mark.integration
@@ -17,9 +18,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def membership(infra, stack_config):
-    proc = ServiceProcess(stack_config, "membership").start()
-    yield proc
-    proc.stop()
+    with started(ServiceProcess(stack_config, "membership")) as processes:
+        yield processes["membership"]
 
 
 @pytest.fixture()

@@ -7,15 +7,15 @@ import pytest
 
 from devstack.processes import ServiceProcess
 from tests.city import ROOT, admit, auth, found_district, new_resident_id
+from tests.integration.stack import started
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def membership(infra, stack_config):
-    proc = ServiceProcess(stack_config, "membership").start()
-    yield proc
-    proc.stop()
+    with started(ServiceProcess(stack_config, "membership")) as processes:
+        yield processes["membership"]
 
 
 @pytest.fixture()

@@ -19,6 +19,8 @@ from unionops import db
 from unionops.auth import issue_token
 from unionops.pii import Vault
 
+from .stack import client_fixture, started
+
 pytestmark = pytest.mark.integration
 
 DEADLINE = 30.0
@@ -28,29 +30,20 @@ DISTRICT = uuid.uuid4()  # a unit under the root, for staff scope
 
 @pytest.fixture(scope="module")
 def stack(infra, stack_config):
-    started = []
-    try:
-        for proc in (
-            tracesink(stack_config), smtpsink(stack_config), httpsink(stack_config),
-            # Quiet hours off for the service (members set their own in the quiet-hours test);
-            # a slow SMS rate so the spreading is visible; short retries.
-            ServiceProcess(stack_config, "notify", {
-                "NOTIFY_RETRY_BASE_SECONDS": "0.3", "NOTIFY_RETRY_MAX_SECONDS": "1",
-                "NOTIFY_POLL_INTERVAL_SECONDS": "0.3", "NOTIFY_MAX_ATTEMPTS": "30",
-                "NOTIFY_QUIET_HOURS": "off", "NOTIFY_SMS_RATE_PER_SECOND": "5", "NOTIFY_SMS_BURST": "1",
-            }),
-        ):
-            started.append(proc.start())
+    with started(
+        tracesink(stack_config), smtpsink(stack_config), httpsink(stack_config),
+        # Quiet hours off for the service (members set their own in the quiet-hours test);
+        # a slow SMS rate so the spreading is visible; short retries.
+        ServiceProcess(stack_config, "notify", {
+            "NOTIFY_RETRY_BASE_SECONDS": "0.3", "NOTIFY_RETRY_MAX_SECONDS": "1",
+            "NOTIFY_POLL_INTERVAL_SECONDS": "0.3", "NOTIFY_MAX_ATTEMPTS": "30",
+            "NOTIFY_QUIET_HOURS": "off", "NOTIFY_SMS_RATE_PER_SECOND": "5", "NOTIFY_SMS_BURST": "1",
+        }),
+    ):
         yield stack_config
-    finally:
-        for proc in reversed(started):
-            proc.stop()
 
 
-@pytest.fixture(scope="module")
-def notify(stack):
-    with httpx.Client(base_url=stack.url("notify"), timeout=10) as c:
-        yield c
+notify = client_fixture(lambda stack: stack.url("notify"))
 
 
 @pytest.fixture(scope="module")
@@ -129,9 +122,10 @@ async def test_robot_webhook_is_signed_and_names_are_masked(stack, sink):
     token = uuid.uuid4().hex
     sink.post("/control/secrets", json={"token": token, "secret": "SEC-" + token})
     bot = uuid.uuid4()
-    await sql(stack, "INSERT INTO webhook_bots (id, name, org_unit_id, org_path, url, secret_enc)"
-                     " VALUES ($1, '区总工会群', $2, $3, $4, $5)", bot, DISTRICT, [ROOT, DISTRICT],
-              f"{stack.httpsink_url}/robot/send?access_token={token}", VAULT.encrypt("webhook_secret", "SEC-" + token))
+    url = f"{stack.httpsink_url}/robot/send?access_token={token}"
+    await sql(stack, "INSERT INTO webhook_bots (id, name, org_unit_id, org_path, url_enc, url_masked, secret_enc)"
+                     " VALUES ($1, '区总工会群', $2, $3, $4, $5, $6)", bot, DISTRICT, [ROOT, DISTRICT],
+              VAULT.encrypt("webhook_url", url), "masked", VAULT.encrypt("webhook_secret", "SEC-" + token))
     member = await new_member(stack, "欧阳娜娜")
     delivery_id = await queue(stack, "webhook", bot, kind="bot", subject_member_id=member)
     await settled(stack, delivery_id, "delivered")

@@ -17,6 +17,7 @@ from devstack.bench_membership import write_csv
 from devstack.bench_notify import generate_members
 from devstack.processes import ServiceProcess, smtpsink
 from tests.city import ROOT, auth, found_district
+from tests.integration.stack import NO_TRACES, started
 from tests.integration.test_notify_service import db_fetch, publish
 
 pytestmark = pytest.mark.integration
@@ -26,18 +27,11 @@ MEMBERS = 2000
 
 @pytest.fixture(scope="module")
 def stack(infra, stack_config):
-    started = []
-    try:
-        for proc in (smtpsink(stack_config), ServiceProcess(stack_config, "membership", {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}),
-                     ServiceProcess(stack_config, "notify", {"OTEL_EXPORTER_OTLP_ENDPOINT": "",
-                                                            "NOTIFY_FANOUT_CHUNK_SIZE": "300",
-                                                            "NOTIFY_DISPATCH_BATCH_SIZE": "200",
-                                                            "NOTIFY_SEND_CONCURRENCY": "16"})):
-            started.append(proc.start())
+    with started(smtpsink(stack_config), ServiceProcess(stack_config, "membership", NO_TRACES),
+                 ServiceProcess(stack_config, "notify", NO_TRACES | {"NOTIFY_FANOUT_CHUNK_SIZE": "300",
+                                                                    "NOTIFY_DISPATCH_BATCH_SIZE": "200",
+                                                                    "NOTIFY_SEND_CONCURRENCY": "16"})):
         yield stack_config
-    finally:
-        for proc in reversed(started):
-            proc.stop()
 
 
 async def test_a_campaign_reaches_every_member_of_the_subtree_once_with_progress(stack, tmp_path):
@@ -98,7 +92,7 @@ async def test_a_campaign_reaches_every_member_of_the_subtree_once_with_progress
 
     # The same event once more, after it finished: nothing new.
     before = sum(r["n"] for r in rows)
-    await publish_again(stack, launched, event_id)
+    await publish(stack, launched, event_id=event_id)  # under its id, as a relay replaying its outbox
     await asyncio.sleep(2.0)
     [after] = await db_fetch(stack, "SELECT count(*) AS n FROM deliveries WHERE source_event_id = $1", event_id)
     assert after["n"] == before
@@ -106,20 +100,3 @@ async def test_a_campaign_reaches_every_member_of_the_subtree_once_with_progress
 
 def found_district_id(district) -> str:
     return district.id
-
-
-async def publish_again(stack, event, event_id) -> None:
-    """Publish `event` under the id it had (a relay replaying its outbox after a broker restart)."""
-    from datetime import datetime, timezone
-
-    from aiokafka import AIOKafkaProducer
-    from unionops.envelope import Envelope
-
-    env = Envelope(id=event_id, type=event.event_type(), source="tests", time=datetime.now(timezone.utc),
-                   data=event.model_dump(mode="json"), subject=event.key())
-    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(event.topic, env.value(), key=event.key().encode(), headers=env.kafka_headers())
-    finally:
-        await producer.stop()

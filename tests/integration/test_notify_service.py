@@ -21,6 +21,8 @@ from tests.city import ROOT, admit, auth, found_district
 from unionops import db
 from unionops.envelope import Envelope
 
+from .stack import client_fixture, started
+
 pytestmark = pytest.mark.integration
 
 FIRST_DEADLINE = 45.0  # the first consumer-group join on the local broker takes several seconds
@@ -29,33 +31,19 @@ DEADLINE = 30.0
 
 @pytest.fixture(scope="module")
 def stack(infra, stack_config):
-    started = []
-    try:
-        for proc in (
-            tracesink(stack_config),
-            smtpsink(stack_config),
-            ServiceProcess(stack_config, "membership"),
-            # Short retry steps and polls keep the retry test fast; the rules are those of production.
-            ServiceProcess(stack_config, "notify", {"NOTIFY_RETRY_BASE_SECONDS": "0.5",
-                                                   "NOTIFY_POLL_INTERVAL_SECONDS": "0.5"}),
-        ):
-            started.append(proc.start())
+    with started(
+        tracesink(stack_config),
+        smtpsink(stack_config),
+        ServiceProcess(stack_config, "membership"),
+        # Short retry steps and polls keep the retry test fast; the rules are those of production.
+        ServiceProcess(stack_config, "notify", {"NOTIFY_RETRY_BASE_SECONDS": "0.5",
+                                               "NOTIFY_POLL_INTERVAL_SECONDS": "0.5"}),
+    ):
         yield stack_config
-    finally:
-        for proc in reversed(started):
-            proc.stop()
 
 
-@pytest.fixture(scope="module")
-def membership(stack):
-    with httpx.Client(base_url=stack.url("membership"), timeout=10) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def notify(stack):
-    with httpx.Client(base_url=stack.url("notify"), timeout=10) as c:
-        yield c
+membership = client_fixture(lambda stack: stack.url("membership"))
+notify = client_fixture(lambda stack: stack.url("notify"))
 
 
 @pytest.fixture(scope="module")
@@ -273,11 +261,13 @@ async def test_templates_are_listed_and_previewed_in_chinese(notify):
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
 
 
-async def publish(stack_config, event: DomainEvent, *, times: int = 1) -> uuid.UUID:
+async def publish(stack_config, event: DomainEvent, *, times: int = 1,
+                  event_id: uuid.UUID | None = None) -> uuid.UUID:
     """Publish one CloudEvent as another service's relay would; `times` > 1 repeats the same
-    event id, as a relay does after a lost acknowledgement."""
-    env = Envelope(id=uuid.uuid4(), type=event.event_type(), source="tests", time=datetime.now(timezone.utc),
-                   data=event.model_dump(mode="json"), subject=event.key())
+    event id, as a relay does after a lost acknowledgement; `event_id` publishes it again under
+    the id it had, as a relay does when it replays its outbox."""
+    env = Envelope(id=event_id or uuid.uuid4(), type=event.event_type(), source="tests",
+                   time=datetime.now(timezone.utc), data=event.model_dump(mode="json"), subject=event.key())
     producer = AIOKafkaProducer(bootstrap_servers=stack_config.bootstrap)
     await producer.start()
     try:

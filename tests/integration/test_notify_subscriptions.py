@@ -8,7 +8,6 @@ import time
 import uuid
 from datetime import date, datetime, timezone
 
-import httpx
 import pytest
 
 from contracts.events import (
@@ -26,6 +25,7 @@ from contracts.events import (
 )
 from devstack.processes import ServiceProcess, smtpsink
 from tests.city import ROOT, auth, found_district, token
+from tests.integration.stack import NO_TRACES, client_fixture, eventually, started
 from tests.integration.test_notify_service import admit_member, db_fetch, new_address, publish
 
 pytestmark = pytest.mark.integration
@@ -35,50 +35,20 @@ DEADLINE = 45.0  # the first consumer-group join on the local broker takes sever
 
 @pytest.fixture(scope="module")
 def stack(infra, stack_config):
-    started = []
-    try:
-        for proc in (smtpsink(stack_config), ServiceProcess(stack_config, "membership", {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}),
-                     ServiceProcess(stack_config, "notify", {"OTEL_EXPORTER_OTLP_ENDPOINT": "",
-                                                            "NOTIFY_POLL_INTERVAL_SECONDS": "0.5"})):
-            started.append(proc.start())
+    with started(smtpsink(stack_config), ServiceProcess(stack_config, "membership", NO_TRACES),
+                 ServiceProcess(stack_config, "notify", NO_TRACES | {"NOTIFY_POLL_INTERVAL_SECONDS": "0.5"})):
         yield stack_config
-    finally:
-        for proc in reversed(started):
-            proc.stop()
 
 
-@pytest.fixture(scope="module")
-def membership(stack):
-    with httpx.Client(base_url=stack.url("membership"), timeout=10) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def notify(stack):
-    with httpx.Client(base_url=stack.url("notify"), timeout=10) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def sink(stack):
-    with httpx.Client(base_url=stack.smtpsink_url, timeout=10) as c:
-        yield c
+membership = client_fixture(lambda stack: stack.url("membership"))
+notify = client_fixture(lambda stack: stack.url("notify"))
+sink = client_fixture(lambda stack: stack.smtpsink_url)
 
 
 @pytest.fixture(scope="module")
 def district(membership):
     """city → district → street → two grassroots unions (A, B)."""
     return found_district(membership, name=f"订阅测试区总工会{uuid.uuid4().hex[:4]}", unions=2)
-
-
-async def eventually(probe, what: str, timeout: float = DEADLINE):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.3)
 
 
 def add_officer(notify, org_id: str, name: str, roles: list[str], *, email: bool = True,
@@ -100,7 +70,7 @@ async def mails(sink, address: str, n: int = 1) -> list[dict]:
     async def probe():
         found = sink.get("/messages", params={"to": address}).json()["messages"]
         return found if len(found) >= n else None
-    return await eventually(probe, f"{n} mail(s) to {address}")
+    return await eventually(probe, f"{n} mail(s) to {address}", timeout=DEADLINE)
 
 
 def count_mails(sink, address: str) -> int:
@@ -116,7 +86,7 @@ async def member_path(stack, member_id: str) -> list[uuid.UUID]:
     async def probe():
         rows = await db_fetch(stack, "SELECT org_path FROM members WHERE member_id = $1::uuid", member_id)
         return rows[0]["org_path"] if rows else None
-    return await eventually(probe, "the member in notify's projection")
+    return await eventually(probe, "the member in notify's projection", timeout=DEADLINE)
 
 
 async def test_officers_are_managed_within_the_callers_subtree(notify, membership, district):
@@ -239,7 +209,7 @@ async def test_a_campaign_payment_names_the_campaign(stack, membership, sink, di
     # Campaigns and payments travel on different topics: a run pays days after the launch. A
     # payment that overtakes its launch says "工会帮扶活动" instead of the name.
     await eventually(lambda: db_fetch(stack, "SELECT 1 FROM campaigns WHERE campaign_id = $1", campaign_id),
-                     "the campaign in notify's projection")
+                     "the campaign in notify's projection", timeout=DEADLINE)
     await publish(stack, AidDisbursed(case_id=uuid.uuid4(), member_id=uuid.UUID(member_id), union_id=uuid.UUID(union),
                                       org_path=path, kind="living", amount_fen=150000, fund_id=uuid.uuid4(),
                                       campaign_id=campaign_id, ledger_entry_id=uuid.uuid4(), paid_on=date(2026, 1, 20)))
@@ -326,7 +296,7 @@ async def test_an_overdue_ticket_goes_to_its_assignee_else_the_nearest_hotline_o
         r = notify.get("/inbox", headers=mine)
         assert r.status_code == 200, r.text
         return r.json() if r.json()["messages"] else None
-    box = await eventually(in_inbox, "the work item in the officer's inbox")
+    box = await eventually(in_inbox, "the work item in the officer's inbox", timeout=DEADLINE)
     assert box["officer_ids"] == [assignee["id"]] and box["member_id"] is None and box["unread"] == 1
     [item] = box["messages"]
     assert item["recipient_kind"] == "officer" and item["subject"].startswith("【超期提醒】12351工单")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from datetime import date, datetime, timezone
 
@@ -16,13 +15,13 @@ import pytest
 from contracts.events import (
     CaseOpened,
     ContestScored,
-    DomainEvent,
     MemberContactChanged,
     MemberJoined,
     UnionEstablished,
 )
 from devstack.processes import ServiceProcess, httpsink
 from tests.city import ROOT, SETTINGS, auth
+from tests.integration.stack import NO_TRACES, client_fixture, eventually, started
 from tests.integration.test_notify_service import db_fetch, publish
 from unionops import db
 from unionops.envelope import Envelope
@@ -36,38 +35,13 @@ VAULT = Vault(SETTINGS.pii_encryption_key, SETTINGS.pii_hash_key)
 
 @pytest.fixture(scope="module")
 def stack(infra, stack_config):
-    started = []
-    try:
-        for proc in (httpsink(stack_config),
-                     ServiceProcess(stack_config, "notify", {"OTEL_EXPORTER_OTLP_ENDPOINT": "",
-                                                            "NOTIFY_POLL_INTERVAL_SECONDS": "0.5"})):
-            started.append(proc.start())
+    with started(httpsink(stack_config),
+                 ServiceProcess(stack_config, "notify", NO_TRACES | {"NOTIFY_POLL_INTERVAL_SECONDS": "0.5"})):
         yield stack_config
-    finally:
-        for proc in reversed(started):
-            proc.stop()
 
 
-@pytest.fixture(scope="module")
-def notify(stack):
-    with httpx.Client(base_url=stack.url("notify"), timeout=10) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def sink(stack):
-    with httpx.Client(base_url=stack.httpsink_url, timeout=10) as c:
-        yield c
-
-
-async def eventually(probe, what: str, timeout: float = DEADLINE):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.3)
+notify = client_fixture(lambda stack: stack.url("notify"))
+sink = client_fixture(lambda stack: stack.httpsink_url)
 
 
 class Tree:
@@ -105,7 +79,7 @@ async def trees(stack):
     async def known():
         return (await db_fetch(stack, "SELECT count(*) AS n FROM org_units WHERE org_id = ANY($1::uuid[])",
                                units))[0]["n"] == len(units)
-    await eventually(known, "the units in notify's org_units projection")
+    await eventually(known, "the units in notify's org_units projection", timeout=DEADLINE)
     return mine, other
 
 
@@ -133,21 +107,7 @@ async def received(sink, bot: dict, n: int) -> list[dict]:
     async def probe():
         found = webhooks(sink, bot)
         return found if len(found) >= n else None
-    return await eventually(probe, f"{n} webhook(s) to {bot['name']}")
-
-
-async def send_again(stack, event: DomainEvent, event_id: uuid.UUID) -> None:
-    """The same CloudEvent (same id) once more, as a relay does after a lost acknowledgement."""
-    from aiokafka import AIOKafkaProducer
-
-    env = Envelope(id=event_id, type=event.event_type(), source="tests", time=datetime.now(timezone.utc),
-                   data=event.model_dump(mode="json"), subject=event.key())
-    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(event.topic, env.value(), key=event.key().encode(), headers=env.kafka_headers())
-    finally:
-        await producer.stop()
+    return await eventually(probe, f"{n} webhook(s) to {bot['name']}", timeout=DEADLINE)
 
 
 async def join(stack, tree: Tree, union: uuid.UUID, name: str) -> tuple[uuid.UUID, uuid.UUID, MemberJoined]:
@@ -155,7 +115,7 @@ async def join(stack, tree: Tree, union: uuid.UUID, name: str) -> tuple[uuid.UUI
     member_id = uuid.uuid4()
     await publish(stack, MemberContactChanged(member_id=member_id, name=name))
     await eventually(lambda: db_fetch(stack, "SELECT 1 FROM contacts WHERE member_id = $1", member_id),
-                     "the member's contact in notify")
+                     "the member's contact in notify", timeout=DEADLINE)
     joined = MemberJoined(member_id=member_id, union_id=union, union_name="机器人测试工会", org_path=tree.path(union),
                           name=name, gender="female", birth_year=1990, joined_on=date(2025, 6, 8))
     return member_id, await publish(stack, joined, times=2), joined
@@ -272,7 +232,7 @@ async def test_a_join_reaches_the_nearest_units_subscribed_bots_once_signed_and_
         assert masked in text and name not in text and "新会员入会" in text
 
     # The same join delivered again: nothing new is created or sent.
-    await send_again(stack, event_a, joined_a)
+    await publish(stack, event_a, event_id=joined_a)  # the same CloudEvent (same id) once more
     rows = await bot_rows(stack, joined_a)
     assert {str(r["recipient_id"]) for r in rows} == {layout["a"]["id"], layout["a_officers"]["id"]}
     assert len(rows) == 2 and all(r["channel"] == "webhook" and r["member_id"] is None for r in rows)
@@ -349,7 +309,8 @@ async def test_a_merged_or_dissolved_union_stands_down_its_officers_and_bots(sta
     tree = Tree()
     for event in tree.events():
         await publish(stack, event)
-    await eventually(lambda: db_fetch(stack, "SELECT 1 FROM org_units WHERE org_id = $1", tree.b), "the tree in notify")
+    await eventually(lambda: db_fetch(stack, "SELECT 1 FROM org_units WHERE org_id = $1", tree.b), "the tree in notify",
+                     timeout=DEADLINE)
     bots = {u: add_bot(notify, sink, stack, u, f"群{i}", ["member_joined"]) for i, u in enumerate((tree.a, tree.b, tree.street))}
     officers = {}
     for i, unit in enumerate((tree.a, tree.b, tree.street)):
@@ -376,7 +337,7 @@ async def test_a_merged_or_dissolved_union_stands_down_its_officers_and_bots(sta
         rows = await db_fetch(stack, "SELECT org_id, active FROM officers WHERE org_id = ANY($1::uuid[])",
                               [tree.a, tree.b, tree.street])
         return rows if {r["org_id"]: r["active"] for r in rows} == {tree.a: False, tree.b: False, tree.street: True} else None
-    await eventually(stood_down, "the officers of the merged and the dissolved union stood down")
+    await eventually(stood_down, "the officers of the merged and the dissolved union stood down", timeout=DEADLINE)
     enabled = {r["org_unit_id"]: r["enabled"] for r in await db_fetch(
         stack, "SELECT org_unit_id, enabled FROM webhook_bots WHERE org_unit_id = ANY($1::uuid[])",
         [tree.a, tree.b, tree.street])}
@@ -386,6 +347,12 @@ async def test_a_merged_or_dissolved_union_stands_down_its_officers_and_bots(sta
     async def given_up():
         rows = await db_fetch(stack, "SELECT status, failure_reason FROM deliveries WHERE id = $1", waiting)
         return rows[0] if rows[0]["status"] == "failed" else None
-    failed = await eventually(given_up, "the waiting message to the stopped bot given up")
+    failed = await eventually(given_up, "the waiting message to the stopped bot given up", timeout=DEADLINE)
     assert failed["failure_reason"] == "no_address"
     assert webhooks(sink, bots[tree.a]) == []
+    # The URLs (they hold the robots' tokens) are kept encrypted, never in plain text.
+    stored = await db_fetch(stack, "SELECT url, url_enc FROM webhook_bots WHERE org_unit_id = ANY($1::uuid[])",
+                            [tree.a, tree.b, tree.street])
+    assert len(stored) == 3
+    assert all(r["url"] is None and r["url_enc"] is not None for r in stored)
+    assert not any(b["token"].encode() in bytes(r["url_enc"]) for r in stored for b in bots.values())

@@ -8,17 +8,16 @@ import asyncpg
 import httpx
 import pytest
 
-from devstack.processes import ServiceProcess
 from tests.city import ROOT, admit, auth, found_district
+from tests.integration.stack import running
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def membership(infra, stack_config):
-    proc = ServiceProcess(stack_config, "membership", {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}).start()
-    yield proc
-    proc.stop()
+    with running(stack_config, "membership") as processes:
+        yield processes["membership"]
 
 
 @pytest.fixture()

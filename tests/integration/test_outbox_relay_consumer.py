@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 
 from contracts.events import MemberJoined, dlq_topic
+from tests.integration.stack import eventually
 from tests.kafka_util import header, read_topic
 from unionops import db, outbox
 from unionops.consumer import IdempotentConsumer
@@ -29,17 +30,6 @@ TOPIC = MemberJoined.topic
 def joined(name: str = "张三") -> MemberJoined:
     return MemberJoined(member_id=uuid.uuid4(), union_id=uuid.uuid4(), union_name="测试工会", org_path=[uuid.uuid4()],
                         name=name, gender="male", birth_year=1990, joined_on=date.today())
-
-
-async def eventually(check, timeout: float = 40.0, interval: float = 0.2):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {check.__name__}")
-        await asyncio.sleep(interval)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +87,7 @@ async def test_relay_publishes_cloudevents_with_the_stored_trace_context(plumbin
     async def is_published():
         return await published(pool, event_id)
 
-    await eventually(is_published)
+    await eventually(is_published, timeout=40)
     records = [r for r in await read_topic(plumbing["bootstrap"], TOPIC) if header(r, "ce_id") == str(event_id)]
     assert len(records) == 1
     r = records[0]
@@ -140,7 +130,7 @@ async def test_each_event_takes_effect_once_though_delivered_twice(plumbing):
     async def is_published():
         return await published(pool, event_id)
 
-    await eventually(is_published)
+    await eventually(is_published, timeout=40)
     record = [r for r in await read_topic(plumbing["bootstrap"], TOPIC) if header(r, "ce_id") == str(event_id)][0]
     consumer = make_consumer(plumbing, f"test.once.{uuid.uuid4().hex[:6]}")
     await consumer.process([record, record])  # the same event twice in one batch
@@ -156,7 +146,7 @@ async def test_a_failing_event_goes_to_the_dlq_and_the_consumer_keeps_going(plum
     async def both_published():
         return await published(pool, bad_id) and await published(pool, good_id)
 
-    await eventually(both_published)
+    await eventually(both_published, timeout=40)
     records = [r for r in await read_topic(plumbing["bootstrap"], TOPIC) if header(r, "ce_id") in {str(bad_id), str(good_id)}]
     consumer = make_consumer(plumbing, f"test.dlq.{uuid.uuid4().hex[:6]}", fail_for={"坏消息"})
     await consumer.process(records)
@@ -187,7 +177,7 @@ async def test_a_batch_handler_takes_a_run_of_events_at_once_and_each_keeps_its_
     async def all_published():
         return all([await published(pool, i) for i in ids])
 
-    await eventually(all_published)
+    await eventually(all_published, timeout=40)
     by_id = {header(r, "ce_id"): r for r in await read_topic(plumbing["bootstrap"], TOPIC)}
     records = [by_id[str(i)] for i in ids]
     name = f"test.batch.{uuid.uuid4().hex[:6]}"
@@ -260,7 +250,7 @@ async def test_relay_replays_what_a_restarted_memory_broker_forgot(plumbing, inf
     async def before_published():
         return await published(pool, before)
 
-    await eventually(before_published)
+    await eventually(before_published, timeout=40)
     infra.stop_broker()
     infra.start_broker()  # empty: topics, records and offsets are gone
     await ensure_topics(plumbing["settings"], [TOPIC, dlq_topic(TOPIC)])
@@ -281,7 +271,7 @@ async def test_relay_replays_after_a_broker_restart_even_without_new_events(plum
     async def before_published():
         return await published(pool, before)
 
-    await eventually(before_published)
+    await eventually(before_published, timeout=40)
     infra.stop_broker()
     infra.start_broker()
     await ensure_topics(plumbing["settings"], [TOPIC, dlq_topic(TOPIC)])

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.city import admit, auth, found_district
-from tests.integration.federation import running
+from tests.integration.stack import running
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from competitions.proposals import add_months
-from unionops import db as database
 
-from .federation import Membership, bearer, eventually, running
+from .federation import Membership, bearer
+from .stack import async_client_fixture, database_fixture, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -31,28 +31,16 @@ def services(infra, stack_config):
 
 @pytest.fixture(scope="module")
 def world(services):
-    membership = Membership(services["membership"].url)
-    try:
+    with Membership(services["membership"].url) as membership:
         east, west = membership.branch("青羊"), membership.branch("锦江")
         yield {"east": east, "west": west,
                "fitter": membership.admit(east.grassroots, "刘洋"),
                "colleague": membership.admit(east.grassroots, "何敏", female=True),
                "outsider": membership.admit(west.grassroots, "孙伟")}
-    finally:
-        membership.close()
 
 
-@pytest.fixture
-async def db(stack_config):
-    conn = await database.connect(stack_config.dsn("competitions"))
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def http(services):
-    async with httpx.AsyncClient(base_url=services["competitions"].url, timeout=10) as client:
-        yield client
+db = database_fixture("competitions")
+http = async_client_fixture("competitions")
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ import pytest
 from contracts.events import EmploymentChanged
 from devstack.processes import ServiceProcess
 from tests.city import ROOT, admit, auth, found_district, new_resident_id
+from tests.integration.stack import eventually, started
 from tests.membership_helpers import (
     Database,
     change_status,
     create_unit,
-    eventually,
     new_credit_code,
     new_region_code,
     publish_as_hr_system,
@@ -29,9 +29,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def membership(infra, stack_config):
-    proc = ServiceProcess(stack_config, "membership").start()
-    yield proc
-    proc.stop()
+    with started(ServiceProcess(stack_config, "membership")) as processes:
+        yield processes["membership"]
 
 
 @pytest.fixture()
@@ -228,7 +227,7 @@ async def test_hr_employment_change_moves_the_membership(client, db, stack_confi
         union_id = await db.fetchval("SELECT union_id::text FROM members WHERE id = $1::uuid", member["id"])
         return union_id == b.union_ids[0]
 
-    await eventually(moved)
+    await eventually(moved, timeout=60)
     [t] = transferred_events(await db.events(member["id"]))
     assert t["initiated_by"] == "hr_system" and t["to_union_id"] == b.union_ids[0]
     assert number not in json.dumps(t)
@@ -272,7 +271,7 @@ async def test_hr_change_to_an_employer_without_a_union_goes_to_the_residence_un
     async def moved():
         return await db.fetchval("SELECT union_id::text FROM members WHERE id = $1::uuid", member["id"]) == holder
 
-    await eventually(moved)
+    await eventually(moved, timeout=60)
     [t] = transferred_events(await db.events(member["id"]))
     assert t["held_by_residence_union"] is True and t["initiated_by"] == "hr_system"
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
 import pytest
 
-from unionops import db as database
-
-from .federation import Membership, admin_headers, bearer, eventually, running
+from .federation import Membership, admin_headers, bearer
+from .stack import async_client_fixture, database_fixture, eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -24,26 +22,14 @@ def services(infra, stack_config):
 @pytest.fixture(scope="module")
 def world(services):
     """Two district branches and a member in the first, admitted through membership."""
-    membership = Membership(services["membership"].url)
-    try:
+    with Membership(services["membership"].url) as membership:
         east, west = membership.branch("锦江"), membership.branch("青羊")
         member = membership.admit(east.grassroots, "王秀英", female=True, migrant=True)
         yield {"east": east, "west": west, "member": member, "membership": membership}
-    finally:
-        membership.close()
 
 
-@pytest.fixture
-async def db(stack_config):
-    conn = await database.connect(stack_config.dsn("welfare"))  # decodes jsonb
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def http(services):
-    async with httpx.AsyncClient(base_url=services["welfare"].url, timeout=10) as client:
-        yield client
+db = database_fixture("welfare")
+http = async_client_fixture("welfare")
 
 
 @pytest.fixture

@@ -1,0 +1,104 @@
+"""Scaffolding shared by the integration tests: starting and stopping the stack's processes,
+fixtures for an HTTP client on one of them or a connection to a service's database, and waiting
+for something that happens asynchronously."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import AsyncIterator, Awaitable, Callable, Iterator, Protocol, TypeVar
+
+import asyncpg
+import httpx
+import pytest
+
+from devstack.config import StackConfig
+from devstack.processes import ServiceProcess
+from unionops import db as database
+
+T = TypeVar("T")
+
+# No trace receiver runs in most of these tests; exporting would only retry and slow shutdown.
+# Merge it into a ServiceProcess's extra env (`NO_TRACES | {...}`); never change it in place.
+NO_TRACES = {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}
+
+
+class Process(Protocol):
+    """What `started` needs: devstack.processes' ServiceProcess and HelperProcess (the sinks)."""
+
+    name: str
+
+    def start(self) -> object: ...
+
+    def stop(self) -> None: ...
+
+
+@contextlib.contextmanager
+def started(*processes: Process) -> Iterator[dict[str, Process]]:
+    """Start the processes in order and stop them in reverse order afterwards — also when one of
+    them fails to start (that one too: it may have spawned its process before giving up, and
+    stopping one that never ran does nothing). Yields the processes by name."""
+    with contextlib.ExitStack() as stops:
+        for process in processes:
+            stops.callback(process.stop)
+            process.start()
+        yield {p.name: p for p in processes}
+
+
+def running(stack_config: StackConfig, *names: str) -> contextlib.AbstractContextManager[dict[str, ServiceProcess]]:
+    """Start the named services as processes, in order, without tracing, and stop them all afterwards."""
+    return started(*(ServiceProcess(stack_config, name, NO_TRACES) for name in names))
+
+
+# Fixture factories: assign the result to the fixture's name in the test module, e.g.
+# `notify = client_fixture(lambda stack: stack.url("notify"))`.
+
+def client_fixture(base_url: Callable[[StackConfig], str], *, timeout: float = 10):
+    """A module-scoped fixture: an httpx.Client on `base_url(stack)`, where `stack` is the
+    module's fixture that starts the processes and yields the StackConfig."""
+
+    @pytest.fixture(scope="module")
+    def client(stack: StackConfig) -> Iterator[httpx.Client]:
+        with httpx.Client(base_url=base_url(stack), timeout=timeout) as c:
+            yield c
+
+    return client
+
+
+def async_client_fixture(service: str, *, timeout: float = 10):
+    """A fixture: an httpx.AsyncClient for each test on `services[service]`, where `services` is
+    the module's fixture that yields the processes by name (as `started` and `running` do)."""
+
+    @pytest.fixture
+    async def http(services: dict[str, ServiceProcess]) -> AsyncIterator[httpx.AsyncClient]:
+        async with httpx.AsyncClient(base_url=services[service].url, timeout=timeout) as client:
+            yield client
+
+    return http
+
+
+def database_fixture(service: str):
+    """A fixture: a connection to the service's database for each test (unionops.db.connect, so
+    jsonb comes back decoded)."""
+
+    @pytest.fixture
+    async def db(stack_config: StackConfig) -> AsyncIterator[asyncpg.Connection]:
+        conn = await database.connect(stack_config.dsn(service))
+        yield conn
+        await conn.close()
+
+    return db
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], what: str | None = None, *, timeout: float = 30.0) -> T:
+    """Await `probe()` until it returns something truthy, and return that; fail after `timeout`
+    seconds, naming `what` was awaited (the probe's name by default). The first consumer-group
+    join on the local broker takes several seconds, so the default deadline is generous."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or getattr(probe, '__name__', probe)}")
+        await asyncio.sleep(0.2)
