@@ -45,6 +45,17 @@ class Received:
 
 BatchHandler = Callable[[asyncpg.Connection, list[Received]], Awaitable[None]]
 
+
+def last_per(batch: list[Received], key: Callable[[Received], object]) -> list[Received]:
+    """The last event of each key in the batch, in batch order: what an upsert of one row per
+    key must apply when the same aggregate (a member joining, leaving, joining again) occurs more
+    than once in one batch — a single INSERT … ON CONFLICT cannot touch a row twice."""
+    last: dict[object, Received] = {}
+    for r in batch:
+        last.pop(key(r), None)
+        last[key(r)] = r
+    return list(last.values())
+
 INFRASTRUCTURE_ERRORS = (
     OSError,
     asyncio.TimeoutError,

@@ -13,3 +13,9 @@ async def rewrite_path_prefix(conn: asyncpg.Connection, table: str, column: str,
         f" WHERE {column}[1:cardinality($1::uuid[])] = $1::uuid[]",
         old, new)
     return int(status.rsplit(" ", 1)[-1])
+
+
+def pg_path(path) -> str | None:
+    """An organisation path as a PostgreSQL array literal, for `unnest($n::text[])` … `::uuid[]`
+    (a list of paths of different lengths cannot travel as one uuid[][] parameter)."""
+    return None if path is None else "{" + ",".join(str(p) for p in path) + "}"

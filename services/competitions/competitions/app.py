@@ -30,7 +30,7 @@ settings = Settings()
 # The organisation tree and the members who may enter contests, kept from membership's events.
 members = IdempotentConsumer("competitions.members")
 members.on(UnionEstablished)(handlers.project_union_established)
-members.on(MemberJoined)(handlers.project_member_joined)
+members.on_batch(MemberJoined)(handlers.project_members_joined)
 members.on(MemberTransferred)(handlers.project_member_transferred)
 members.on(MemberLeft)(handlers.project_member_left)
 members.on(MemberStatusChanged)(handlers.project_member_status_changed)

@@ -10,7 +10,6 @@ import asyncpg
 
 from competitions.judging import ScoreLine, record_scores
 from contracts.events import (
-    MemberJoined,
     MemberLeft,
     MemberStatusChanged,
     MemberTransferred,
@@ -18,8 +17,9 @@ from contracts.events import (
     UnionMoved,
 )
 from unionops.auth import Principal
+from unionops.consumer import Received, last_per
 from unionops.envelope import Envelope
-from unionops.projections import rewrite_path_prefix
+from unionops.projections import pg_path, rewrite_path_prefix
 
 
 @dataclass(frozen=True)
@@ -45,18 +45,23 @@ async def project_union_established(conn: asyncpg.Connection, event: UnionEstabl
     )
 
 
-async def project_member_joined(conn: asyncpg.Connection, event: MemberJoined, envelope: Envelope) -> None:
-    """Keep the members who may enter contests. Upsert: replays are harmless."""
+async def project_members_joined(conn: asyncpg.Connection, batch: list[Received]) -> None:
+    """Keep the members who may enter contests: one upsert for a batch of admissions, the
+    latest event of a member winning. Replays are harmless."""
+    rows = [(r.event, r.envelope.id) for r in last_per(batch, lambda r: r.event.member_id)]
     await conn.execute(
-        "INSERT INTO members (member_id, union_id, union_name, org_path, name, gender, joined_on, last_event_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        "INSERT INTO members (member_id, union_id, union_name, org_path, name, gender, joined_on, last_event_id,"
+        " is_migrant_worker)"
+        " SELECT m, u, un, p::uuid[], n, g, j, e, mig FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[],"
+        " $5::text[], $6::text[], $7::date[], $8::uuid[], $9::bool[]) AS t(m, u, un, p, n, g, j, e, mig)"
         " ON CONFLICT (member_id) DO UPDATE SET union_id = EXCLUDED.union_id, union_name = EXCLUDED.union_name,"
         " org_path = EXCLUDED.org_path, name = EXCLUDED.name, gender = EXCLUDED.gender,"
-        " joined_on = EXCLUDED.joined_on, last_event_id = EXCLUDED.last_event_id, updated_at = now()",
-        event.member_id, event.union_id, event.union_name, event.org_path, event.name, event.gender,
-        event.joined_on, envelope.id,
+        " joined_on = EXCLUDED.joined_on, last_event_id = EXCLUDED.last_event_id,"
+        " is_migrant_worker = EXCLUDED.is_migrant_worker, updated_at = now()",
+        [e.member_id for e, _ in rows], [e.union_id for e, _ in rows], [e.union_name for e, _ in rows],
+        [pg_path(e.org_path) for e, _ in rows], [e.name for e, _ in rows], [e.gender for e, _ in rows],
+        [e.joined_on for e, _ in rows], [i for _, i in rows], [e.is_migrant_worker for e, _ in rows],
     )
-    await conn.execute("UPDATE members SET is_migrant_worker = $2 WHERE member_id = $1", event.member_id, event.is_migrant_worker)
 
 
 async def project_member_transferred(conn: asyncpg.Connection, event: MemberTransferred, envelope: Envelope) -> None:

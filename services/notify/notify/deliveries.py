@@ -17,6 +17,7 @@ from contracts.events import NotificationDelivered, NotificationFailed
 from notify import domain
 from notify.templates import TemplateRegistry
 from unionops import outbox
+from unionops.projections import pg_path
 from unionops.envelope import Envelope
 from unionops.telemetry import context_from_headers, current_trace_headers, tracer
 
@@ -170,10 +171,6 @@ SELECT count(*) FROM ins
 """
 
 
-def pg_array(path) -> str | None:
-    return None if path is None else "{" + ",".join(str(p) for p in path) + "}"
-
-
 async def create(conn: asyncpg.Connection, env: Envelope, notice: domain.Notice, templates: TemplateRegistry) -> int:
     """In the consumer's transaction: one pending delivery per channel of the notice, once per
     event × member × channel. Returns how many were new."""
@@ -208,7 +205,7 @@ async def create_for_events(conn: asyncpg.Connection, items: list[tuple[Envelope
         spec = templates.current(n.template)
         for channel in (n.channels if n.channels is not None else chosen[(n.template, n.member_id)]):
             for col, value in zip(cols, (env.id, env.type, n.member_id, channel, spec.name, spec.version, n.context,
-                                         pg_array(n.org_path), n.campaign_id, headers)):
+                                         pg_path(n.org_path), n.campaign_id, headers)):
                 col.append(value)
     if not cols[0]:
         return 0
@@ -231,7 +228,7 @@ async def create_for_bots(conn: asyncpg.Connection, items: list[tuple[Envelope, 
     return await conn.fetchval(
         _CREATE_FOR_BOTS, [env.id for env, _, _ in items], [env.type for env, _, _ in items],
         [n.member_id for _, n, _ in items], [s.name for s in specs], [s.version for s in specs],
-        [n.context for _, n, _ in items], [pg_array(n.org_path) for _, n, _ in items],
+        [n.context for _, n, _ in items], [pg_path(n.org_path) for _, n, _ in items],
         [headers for _, _, headers in items])
 
 
@@ -341,7 +338,7 @@ async def mark_delivered_many(conn: asyncpg.Connection, sent: list[tuple]) -> se
             " $8::text[]) AS i(id, kind, member_id, org_path, event_type, template, subject, body)"
             " ON CONFLICT (id) DO NOTHING",
             [r["id"] for r, _ in inbox], [r["recipient_kind"] for r, _ in inbox], [r["recipient_id"] for r, _ in inbox],
-            [pg_array(r["org_path"]) for r, _ in inbox], [r["source_event_type"] for r, _ in inbox],
+            [pg_path(r["org_path"]) for r, _ in inbox], [r["source_event_type"] for r, _ in inbox],
             [r["template"] for r, _ in inbox], [m.subject for _, m in inbox], [m.body for _, m in inbox],
         )
     return settled

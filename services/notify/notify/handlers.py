@@ -46,10 +46,10 @@ from contracts.events import (
 )
 from notify import deliveries, domain, fanout, officers
 from notify.templates import TemplateRegistry
-from unionops.consumer import IdempotentConsumer, Received
+from unionops.consumer import IdempotentConsumer, Received, last_per
 from unionops.envelope import Envelope
 from unionops.pii import Vault, mask_phone
-from unionops.projections import rewrite_path_prefix
+from unionops.projections import pg_path, rewrite_path_prefix
 from unionops.telemetry import current_trace_headers
 
 # Every table holding an organisation path: all rewritten in the UnionMoved transaction.
@@ -107,9 +107,9 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
 
     @consumer.on_batch(MemberJoined)
     async def members_joined(conn: asyncpg.Connection, batch: list[Received]) -> None:
-        latest = {r.event.member_id: r.event for r in batch}  # a leave and rejoin in one batch: the last
+        latest = {r.event.member_id: r.event for r in last_per(batch, lambda r: r.event.member_id)}
         cols = [[e.member_id for e in latest.values()], [e.union_id for e in latest.values()],
-                [e.union_name for e in latest.values()], [deliveries.pg_array(e.org_path) for e in latest.values()],
+                [e.union_name for e in latest.values()], [pg_path(e.org_path) for e in latest.values()],
                 [e.joined_on for e in latest.values()]]
         await conn.execute(
             "INSERT INTO members (member_id, union_id, union_name, org_path, joined_on)"

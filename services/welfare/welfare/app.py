@@ -17,7 +17,7 @@ settings = Settings()
 
 # The members welfare may aid, kept from membership's events.
 members = IdempotentConsumer("welfare.members")
-members.on(MemberJoined)(handlers.project_member_joined)
+members.on_batch(MemberJoined)(handlers.project_members_joined)
 members.on(MemberTransferred)(handlers.project_member_transferred)
 members.on(MemberStatusChanged)(handlers.project_member_status)
 members.on(MemberLeft)(handlers.project_member_left)

@@ -9,12 +9,13 @@ from datetime import date
 import asyncpg
 from opentelemetry import trace
 
-from contracts.events import MemberJoined, MemberLeft, MemberStatusChanged, MemberTransferred, UnionMoved
+from contracts.events import MemberLeft, MemberStatusChanged, MemberTransferred, UnionMoved
 from unionops import outbox
 from unionops.auth import Principal
+from unionops.consumer import Received, last_per
 from unionops.envelope import Envelope
 from unionops.pii import Vault
-from unionops.projections import rewrite_path_prefix
+from unionops.projections import pg_path, rewrite_path_prefix
 from welfare.domain import KnownMember, open_case
 
 
@@ -29,17 +30,22 @@ class OpenCase:
 
 # ---- projections of other services' events -----------------------------------------------------
 
-async def project_member_joined(conn: asyncpg.Connection, event: MemberJoined, envelope: Envelope) -> None:
-    """Keep the member welfare may aid. An upsert, so a replayed event changes nothing."""
+async def project_members_joined(conn: asyncpg.Connection, batch: list[Received]) -> None:
+    """Keep the members welfare may aid: one upsert for a batch of admissions (an import brings
+    thousands), the latest event of a member winning. A replayed event changes nothing."""
+    rows = [(r.event, r.envelope.id) for r in last_per(batch, lambda r: r.event.member_id)]
     await conn.execute(
         "INSERT INTO members (member_id, union_id, union_name, org_path, name, gender, is_migrant_worker, joined_on,"
-        " last_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " last_event_id)"
+        " SELECT m, u, un, p::uuid[], n, g, mig, j, e FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[],"
+        " $5::text[], $6::text[], $7::bool[], $8::date[], $9::uuid[]) AS t(m, u, un, p, n, g, mig, j, e)"
         " ON CONFLICT (member_id) DO UPDATE SET union_id = EXCLUDED.union_id, union_name = EXCLUDED.union_name,"
         " org_path = EXCLUDED.org_path, name = EXCLUDED.name, gender = EXCLUDED.gender,"
         " is_migrant_worker = EXCLUDED.is_migrant_worker, joined_on = EXCLUDED.joined_on,"
         " last_event_id = EXCLUDED.last_event_id, updated_at = now()",
-        event.member_id, event.union_id, event.union_name, event.org_path, event.name, event.gender,
-        event.is_migrant_worker, event.joined_on, envelope.id,
+        [e.member_id for e, _ in rows], [e.union_id for e, _ in rows], [e.union_name for e, _ in rows],
+        [pg_path(e.org_path) for e, _ in rows], [e.name for e, _ in rows], [e.gender for e, _ in rows],
+        [e.is_migrant_worker for e, _ in rows], [e.joined_on for e, _ in rows], [i for _, i in rows],
     )
 
 
