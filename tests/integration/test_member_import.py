@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from devstack.config import REPO
 from devstack.processes import ServiceProcess
 from tests.city import auth, found_district, new_resident_id
-from tests.integration.stack import started
+from tests.integration.stack import NO_TRACES, started
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ HEADER = ["序号", "姓名", "身份证号", "手机号", "电子邮箱", "工�
 
 @pytest.fixture(scope="module")
 def membership(infra, stack_config):
-    with started(ServiceProcess(stack_config, "membership")) as processes:
+    with started(ServiceProcess(stack_config, "membership", NO_TRACES)) as processes:
         yield processes["membership"]
 
 

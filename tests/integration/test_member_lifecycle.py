@@ -10,7 +10,7 @@ import pytest
 
 from devstack.processes import ServiceProcess
 from tests.city import admit, auth, found_district, new_resident_id
-from tests.integration.stack import started
+from tests.integration.stack import NO_TRACES, started
 from tests.membership_helpers import Database, change_status, transfer
 
 pytestmark = pytest.mark.integration
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def membership(infra, stack_config):
-    with started(ServiceProcess(stack_config, "membership")) as processes:
+    with started(ServiceProcess(stack_config, "membership", NO_TRACES)) as processes:
         yield processes["membership"]
 
 

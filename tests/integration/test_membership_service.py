@@ -7,14 +7,14 @@ import pytest
 
 from devstack.processes import ServiceProcess
 from tests.city import ROOT, admit, auth, found_district, new_resident_id
-from tests.integration.stack import started
+from tests.integration.stack import NO_TRACES, started
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def membership(infra, stack_config):
-    with started(ServiceProcess(stack_config, "membership")) as processes:
+    with started(ServiceProcess(stack_config, "membership", NO_TRACES)) as processes:
         yield processes["membership"]
 
 

@@ -12,7 +12,7 @@ import pytest
 from contracts.events import EmploymentChanged
 from devstack.processes import ServiceProcess
 from tests.city import ROOT, admit, auth, found_district, new_resident_id
-from tests.integration.stack import eventually, started
+from tests.integration.stack import NO_TRACES, eventually, started
 from tests.membership_helpers import (
     Database,
     change_status,
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def membership(infra, stack_config):
-    with started(ServiceProcess(stack_config, "membership")) as processes:
+    with started(ServiceProcess(stack_config, "membership", NO_TRACES)) as processes:
         yield processes["membership"]
 
 

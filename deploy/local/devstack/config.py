@@ -102,7 +102,9 @@ class StackConfig:
             f"{service.upper()}_HTTP_PORT": str(self.service_ports[service]),
         })
         if service == "notify":
-            env.setdefault("SMS_PROVIDER_URL", self.httpsink_url)
-            env.setdefault("SMS_API_KEY", "dev-sms-key")
+            # The stack's own provider sink, whatever the developer's shell says (a real
+            # provider's URL there must not receive test messages); `extra` may still override.
+            env["SMS_PROVIDER_URL"] = self.httpsink_url
+            env["SMS_API_KEY"] = "dev-sms-key"
         env.update(extra or {})
         return env
