@@ -11,21 +11,23 @@ from devstack.processes import ServiceProcess, smtpsink, tracesink
 
 @pytest.fixture(scope="package")
 def system(infra, stack_config):
-    helpers = [tracesink(stack_config).start(), smtpsink(stack_config).start()]
-    services = {name: ServiceProcess(stack_config, name) for name in SERVICES}
-    for proc in services.values():
-        proc.start(wait=False)
-    try:
-        from devstack.processes import wait_http_ready
+    from devstack.processes import wait_http_ready
 
+    started = []  # stopped in reverse whatever happens, a failed start included
+    try:
+        for helper in (tracesink(stack_config), smtpsink(stack_config)):
+            started.append(helper)
+            helper.start()
+        services = {name: ServiceProcess(stack_config, name) for name in SERVICES}
+        for proc in services.values():  # all four start at once; then each is waited for
+            started.append(proc)
+            proc.start(wait=False)
         for proc in services.values():
             wait_http_ready(proc.url + "/health/ready", proc=proc.proc)
         yield services
     finally:
-        for proc in services.values():
+        for proc in reversed(started):
             proc.stop()
-        for h in helpers:
-            h.stop()
 
 
 @pytest.fixture()
