@@ -91,3 +91,15 @@ async def ensure_database(admin_dsn: str, name: str) -> bool:
         return False
     finally:
         await conn.close()
+
+
+async def update_row(conn: asyncpg.Connection, table: str, row_id, changes: dict, returning: str):
+    """Set the given columns of one row (by `id`), stamp `updated_at`, return `returning` of it
+    (None if there is no such row). `table`, the column names and `returning` come from code,
+    never from input; with no changes the row is read as it is."""
+    if not changes:
+        return await conn.fetchrow(f"SELECT {returning} FROM {table} WHERE id = $1", row_id)
+    cols = list(changes)
+    sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(cols))
+    return await conn.fetchrow(f"UPDATE {table} SET {sets}, updated_at = now() WHERE id = $1 RETURNING {returning}",
+                               row_id, *[changes[c] for c in cols])

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from notify.templates import TEMPLATE_DIR, TemplateRegistry
+from unionops import db
 
 # Plain http is accepted for these hosts only (the local HTTP sink, a test double on the machine).
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -105,10 +106,4 @@ async def list_in(conn, org_id: uuid.UUID, *, unit: uuid.UUID | None, notice_kin
 
 async def update(conn, bot_id: uuid.UUID, changes: dict):
     """Apply the given column changes (names from code, never from input)."""
-    if not changes:
-        return await get(conn, bot_id)
-    cols = list(changes)
-    sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(cols))
-    return await conn.fetchrow(
-        f"UPDATE webhook_bots SET {sets}, updated_at = now() WHERE id = $1 RETURNING {BOT_COLUMNS}",
-        bot_id, *[changes[c] for c in cols])
+    return await db.update_row(conn, "webhook_bots", bot_id, changes, BOT_COLUMNS)

@@ -12,6 +12,7 @@ import uuid
 import asyncpg
 
 from notify import domain
+from unionops import db
 
 OFFICER_COLUMNS = ("id, name, org_id, org_path, roles, email, phone_masked, inapp_user_id, active, created_by,"
                    " created_at, updated_at")
@@ -58,10 +59,4 @@ async def list_in(conn, org_id: uuid.UUID, *, role: str | None, unit: uuid.UUID 
 
 async def update(conn, officer_id: uuid.UUID, changes: dict):
     """Apply the given column changes (names from code, never from input)."""
-    if not changes:
-        return await get(conn, officer_id)
-    cols = list(changes)
-    sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(cols))
-    return await conn.fetchrow(
-        f"UPDATE officers SET {sets}, updated_at = now() WHERE id = $1 RETURNING {OFFICER_COLUMNS}",
-        officer_id, *[changes[c] for c in cols])
+    return await db.update_row(conn, "officers", officer_id, changes, OFFICER_COLUMNS)
