@@ -11,12 +11,12 @@ Several replicas may run it: claims skip each other's rows, and a settlement onl
 the claim (row id + attempt number) is still the row's.
 
 Channels (issue 6): each loop claims up to a batch per channel (e-mail, SMS, webhook, in-app),
-with what the channel needs — the e-mail address, the encrypted phone (decrypted with the vault
-only for the call), the bot's encrypted URL (it holds the token) and secret. In-app deliveries send nothing: their
-inbox row is written in the transaction that marks them delivered. Before a send, SMS in the
-member's quiet hours (theirs or NOTIFY_QUIET_HOURS, Beijing time) and sends a provider's rate
-limit would refuse (token bucket per channel; per bot for webhooks) are handed back unsent with
-a later next_attempt_at — postponed, their attempt not counted. Every failed delivery is also
+with what the channel needs — the e-mail address, the encrypted phone, the bot's encrypted URL
+(it holds the token) and secret, all decrypted with the vault only for the call. In-app
+deliveries send nothing: their inbox row is written in the transaction that marks them
+delivered. Before a send, SMS in the member's quiet hours (theirs or NOTIFY_QUIET_HOURS,
+Beijing time) and sends a provider's rate limit would refuse (token bucket per channel; per bot
+for webhooks) are handed back unsent with a later next_attempt_at — postponed, their attempt not counted. Every failed delivery is also
 dead-lettered to `notify.delivery.v1.dlq` from the `delivery_dlq` table (see deliveries).
 
 Each send runs in a span whose parent is the trace context stored with the delivery, and the
