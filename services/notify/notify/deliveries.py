@@ -152,6 +152,8 @@ WITH n AS (
 ), scoped AS (
     SELECT n.*, coalesce(n.org_path::uuid[], m.org_path) AS path
     FROM n LEFT JOIN members m ON m.member_id = n.member_id
+    -- Most batches (an import's admissions) concern no bot at all: then nothing is joined.
+    WHERE EXISTS (SELECT 1 FROM webhook_bots WHERE enabled AND notice_kinds && $4::text[])
 ), subscribed AS (
     SELECT s.i, b.id AS bot_id, rank() OVER (PARTITION BY s.i ORDER BY u.depth DESC) AS nearness
     FROM scoped s

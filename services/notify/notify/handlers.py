@@ -79,10 +79,9 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
     async def contacts_changed(conn: asyncpg.Connection, batch: list[Received]) -> None:
         # Events of one member come in order (keyed by member id): the latest contact wins —
         # within a batch too, so a mail waiting for an address goes out if the batch ends with one.
-        latest = {r.event.member_id: r.event for r in batch}
         v = vault()
         rows = []
-        for event in latest.values():
+        for event in (r.event for r in last_per(batch, lambda r: r.event.member_id)):
             email = (event.email or "").strip() or None
             phone = (event.phone or "").strip() or None
             rows.append((event.member_id, event.name, email, v.encrypt("phone", phone) if phone else None,
@@ -107,10 +106,9 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
 
     @consumer.on_batch(MemberJoined)
     async def members_joined(conn: asyncpg.Connection, batch: list[Received]) -> None:
-        latest = {r.event.member_id: r.event for r in last_per(batch, lambda r: r.event.member_id)}
-        cols = [[e.member_id for e in latest.values()], [e.union_id for e in latest.values()],
-                [e.union_name for e in latest.values()], [pg_path(e.org_path) for e in latest.values()],
-                [e.joined_on for e in latest.values()]]
+        latest = [r.event for r in last_per(batch, lambda r: r.event.member_id)]  # a leave and rejoin: the last
+        cols = [[e.member_id for e in latest], [e.union_id for e in latest], [e.union_name for e in latest],
+                [pg_path(e.org_path) for e in latest], [e.joined_on for e in latest]]
         await conn.execute(
             "INSERT INTO members (member_id, union_id, union_name, org_path, joined_on)"
             " SELECT m, u, n, p::uuid[], j FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::date[])"

@@ -79,11 +79,6 @@ async def channels_for(conn: asyncpg.Connection, member_ids: list[uuid.UUID],
     return out
 
 
-async def language_of(conn: asyncpg.Connection, member_id: uuid.UUID) -> str:
-    lang = await conn.fetchval("SELECT language FROM member_settings WHERE member_id = $1", member_id)
-    return lang or DEFAULT_LANGUAGE
-
-
 @dataclass(frozen=True)
 class Preferences:
     channels: dict[str, bool]        # explicit choices only
