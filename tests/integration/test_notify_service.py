@@ -97,7 +97,8 @@ async def dispatcher_idle(stack_config) -> None:
     (members admitted by earlier test modules of the session are notified too)."""
     deadline = time.monotonic() + DEADLINE
     while (await db_fetch(stack_config, "SELECT count(*) AS n FROM deliveries d JOIN contacts c USING (member_id)"
-                          " WHERE d.status IN ('pending', 'sending') AND c.email IS NOT NULL"))[0]["n"]:
+                          " WHERE d.channel = 'email' AND c.email IS NOT NULL AND (d.status = 'sending'"
+                          " OR (d.status = 'pending' AND d.next_attempt_at <= now()))"))[0]["n"]:
         assert time.monotonic() < deadline, "the dispatcher never went idle"
         await asyncio.sleep(0.3)
 
