@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from contracts.events import DomainEvent, dlq_topic
@@ -51,6 +52,23 @@ class Runtime:
     consumers: list[IdempotentConsumer] = field(default_factory=list)
     tasks: list[asyncio.Task] = field(default_factory=list)
     extras: dict = field(default_factory=dict)
+
+
+class ServiceApp(FastAPI):
+    """A FastAPI app whose every request starts from an empty trace context.
+
+    uvicorn pauses reading a socket whose request body outgrows its buffer and resumes it from
+    inside the request that drains it; the event loop then runs the connection's later reads in
+    that request's context, so every later request on the keep-alive connection would become a
+    child of the first one's span. Starting each request afresh keeps one request one trace (a
+    caller's `traceparent` is still joined: the instrumentation extracts it from the headers)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        token = otel_context.attach(otel_context.Context())
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            otel_context.detach(token)
 
 
 def create_app(
@@ -130,7 +148,7 @@ def create_app(
             if hasattr(provider, "force_flush"):
                 provider.force_flush(5000)
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan, version="1.0.0")
+    app = ServiceApp(title=title, description=description, lifespan=lifespan, version="1.0.0")
     app.state.runtime = runtime
     problems.install(app)
 
