@@ -84,26 +84,50 @@ class Authenticator:
         self.settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
 
+    def max_lifetime(self, role: str) -> int:
+        """The longest a token of `role` may live (exp − iat), in seconds."""
+        if role == "service":
+            return self.settings.jwt_service_max_lifetime_seconds
+        return self.settings.jwt_staff_max_lifetime_seconds
+
     def decode(self, token: str) -> Principal:
         unauthorized = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+        def refuse(detail: str) -> Problem:
+            return Problem(401, detail, type_="/problems/unauthenticated", headers=unauthorized)
+
+        # exp and iat are required; the skew allowance covers clocks a little apart. PyJWT also
+        # refuses an iat in the future (beyond the allowance).
+        options = {"require": ["exp", "iat"]}
+        skew = self.settings.jwt_clock_skew_seconds
         try:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
                 claims = jwt.decode(token, key, algorithms=["RS256", "ES256"], audience=self.settings.jwt_audience,
-                                    issuer=self.settings.jwt_issuer)
+                                    issuer=self.settings.jwt_issuer, leeway=skew, options=options)
             else:
-                claims = jwt.decode(token, self.settings.jwt_secret, algorithms=["HS256"],
-                                    audience=self.settings.jwt_audience, issuer=self.settings.jwt_issuer)
+                claims = jwt.decode(token, self.settings.jwt_secret, algorithms=["HS256"], leeway=skew,
+                                    audience=self.settings.jwt_audience, issuer=self.settings.jwt_issuer,
+                                    options=options)
         except jwt.ExpiredSignatureError:
-            raise Problem(401, "令牌已过期", type_="/problems/unauthenticated", headers=unauthorized)
+            raise refuse("令牌已过期")
+        except jwt.MissingRequiredClaimError as exc:
+            raise refuse(f"令牌缺少 {exc.claim} 声明")
+        except jwt.ImmatureSignatureError:
+            raise refuse("令牌签发时间晚于当前时间")
         except jwt.PyJWTError:
-            raise Problem(401, "令牌无效", type_="/problems/unauthenticated", headers=unauthorized)
+            raise refuse("令牌无效")
         try:
             role, org = claims["role"], uuid.UUID(claims["org"])
-        except (KeyError, ValueError):
-            raise Problem(401, "令牌缺少角色或组织范围", type_="/problems/unauthenticated", headers=unauthorized)
+        except (KeyError, ValueError, TypeError, AttributeError):
+            raise refuse("令牌缺少角色或组织范围")
         if role not in ROLES:
-            raise Problem(403, f"未知角色 {role}", type_="/problems/forbidden-role")
+            raise Problem(403, "未知角色", type_="/problems/forbidden-role")
+        issued, expires = claims["iat"], claims["exp"]
+        if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in (issued, expires)):
+            raise refuse("令牌时间声明无效")
+        if expires - issued > self.max_lifetime(role):
+            raise refuse("令牌有效期超过该角色允许的最长期限")
         return Principal(subject=str(claims.get("sub", "")), name=str(claims.get("name", "")), role=role, org_id=org)
 
 

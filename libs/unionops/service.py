@@ -111,6 +111,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         setup_logging(name, settings.log_level)
+        settings.refuse_development_secrets()
         setup_tracing(name, settings.otel_exporter_otlp_endpoint)
         await db.migrate(database_url, migrations)
         runtime.pool = await db.create_pool(database_url, max_size=10)

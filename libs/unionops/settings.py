@@ -4,6 +4,18 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Values published in this repository (defaults, .env.example): fine on a developer's machine,
+# a disaster anywhere else. Outside development mode a service refuses to start with them.
+DEVELOPMENT_SECRETS = {
+    "jwt_secret": "dev-only-change-me-unionops-jwt-secret",
+    "pii_encryption_key": "ZGV2LW9ubHktcGlpLWVuY3J5cHRpb24ta2V5LTMyYiE=",
+    "pii_hash_key": "ZGV2LW9ubHktcGlpLWhhc2gta2V5LWZvci1sb29rdXA=",
+}
+
+
+class InsecureConfiguration(RuntimeError):
+    """A service was asked to start outside development mode with a published or empty secret."""
+
 
 class CommonSettings(BaseSettings):
     """Connections and policies that are the same for every service.
@@ -23,14 +35,24 @@ class CommonSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = Field("http://127.0.0.1:4318", alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 
-    jwt_secret: str = Field("dev-only-change-me-unionops-jwt-secret", alias="JWT_SECRET")
+    # The local stack and the tests set this; production never does. Only in development mode
+    # may a service start with the development secrets published here.
+    development_mode: bool = Field(False, alias="UNIONOPS_DEVELOPMENT_MODE")
+
+    jwt_secret: str = Field(DEVELOPMENT_SECRETS["jwt_secret"], alias="JWT_SECRET")
     jwt_issuer: str = Field("unionops", alias="JWT_ISSUER")
     jwt_audience: str = Field("unionops", alias="JWT_AUDIENCE")
     jwt_jwks_url: str | None = Field(None, alias="JWT_JWKS_URL")
+    # Tokens must carry `exp` and `iat`; one lived longer than its role allows is refused.
+    # Staff (and members) sign in for a working day; machine clients may be given longer.
+    jwt_staff_max_lifetime_seconds: int = Field(12 * 3600, alias="JWT_STAFF_MAX_LIFETIME_SECONDS", ge=60, le=7 * 86400)
+    jwt_service_max_lifetime_seconds: int = Field(24 * 3600, alias="JWT_SERVICE_MAX_LIFETIME_SECONDS", ge=60,
+                                                  le=90 * 86400)
+    jwt_clock_skew_seconds: int = Field(60, alias="JWT_CLOCK_SKEW_SECONDS", ge=0, le=300)
 
     # 32-byte keys, base64. The defaults are for local development only.
-    pii_encryption_key: str = Field("ZGV2LW9ubHktcGlpLWVuY3J5cHRpb24ta2V5LTMyYiE=", alias="PII_ENCRYPTION_KEY")
-    pii_hash_key: str = Field("ZGV2LW9ubHktcGlpLWhhc2gta2V5LWZvci1sb29rdXA=", alias="PII_HASH_KEY")
+    pii_encryption_key: str = Field(DEVELOPMENT_SECRETS["pii_encryption_key"], alias="PII_ENCRYPTION_KEY")
+    pii_hash_key: str = Field(DEVELOPMENT_SECRETS["pii_hash_key"], alias="PII_HASH_KEY")
 
     outbox_retention_days: int = Field(7, alias="OUTBOX_RETENTION_DAYS", ge=1)
     outbox_batch_size: int = Field(500, alias="OUTBOX_BATCH_SIZE", ge=1)
@@ -42,3 +64,20 @@ class CommonSettings(BaseSettings):
     # The city whose federation this deployment serves; its root unit's id derives from the code.
     city_region_code: str = Field("510100", alias="CITY_REGION_CODE", pattern=r"^\d{6}$")
     city_name: str = Field("示例市总工会", alias="CITY_NAME")
+
+    def refuse_development_secrets(self) -> None:
+        """Raise InsecureConfiguration outside development mode when a secret is empty or one of
+        the published development values (JWT_SECRET only matters while no JWKS is configured)."""
+        if self.development_mode:
+            return
+        bad = []
+        for name, published in DEVELOPMENT_SECRETS.items():
+            if name == "jwt_secret" and self.jwt_jwks_url:
+                continue
+            value = (getattr(self, name) or "").strip()
+            if not value or value == published:
+                bad.append(self.model_fields[name].alias or name.upper())
+        if bad:
+            raise InsecureConfiguration(
+                f"refusing to start: {', '.join(bad)} empty or the published development value; set real "
+                "secrets, or UNIONOPS_DEVELOPMENT_MODE=true on a developer's machine")

@@ -94,6 +94,8 @@ class StackConfig:
         env.update({
             "PYTHONPATH": self.pythonpath(service),
             "PYTHONUNBUFFERED": "1",
+            # The local stack runs on the development secrets published in this repository.
+            "UNIONOPS_DEVELOPMENT_MODE": "true",
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "OTEL_EXPORTER_OTLP_ENDPOINT": self.tracesink_url,
             "SMTP_HOST": "127.0.0.1",
