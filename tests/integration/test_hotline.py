@@ -71,6 +71,16 @@ async def test_a_tickets_deadline_comes_from_its_category(http, world, caller, d
     assert "工资".encode() not in bytes(stored)
 
 
+async def test_auditors_read_a_ticket_without_what_the_caller_said(http, world, caller):
+    t = await open_ticket(http, world, caller)
+    desk = await http.get(f"/hotline/tickets/{t['id']}", headers=hotline_desk(world))
+    assert desk.status_code == 200 and desk.json()["summary"] == "工资被拖欠三个月，家中老人住院"
+    audit = await http.get(f"/hotline/tickets/{t['id']}", headers=bearer("auditor", world["east"].district))
+    assert audit.status_code == 200
+    assert audit.json()["summary"] is None and "住院" not in audit.text
+    assert audit.json()["category"] == desk.json()["category"] and audit.json()["due_at"] == desk.json()["due_at"]
+
+
 async def test_a_ticket_is_assigned_resolved_and_rated_once(http, world, caller):
     t = await open_ticket(http, world, caller, "difficult")
     street = bearer("staff", world["east"].street, "街道-承办科")

@@ -76,9 +76,9 @@ async def test_opening_a_case_stages_case_opened_without_the_summary(known_membe
     assert event["payload"]["kind"] == "medical" and event["payload"]["source"] == "visit"
     assert "summary" not in event["payload"] and "住院" not in str(event["payload"])
 
-    detail = await http.get(f"/cases/{case_id}", headers=bearer("auditor", world["east"].district))
+    detail = await http.get(f"/cases/{case_id}", headers=bearer("staff", world["east"].district))
     assert detail.status_code == 200
-    assert detail.json()["summary"] == "丈夫住院，家庭月收入不足两千元"
+    assert detail.json()["summary"] == "丈夫住院，家庭月收入不足两千元" and detail.json()["notes_visible"] == "all"
 
     listed = await http.get(f"/members/{known_member}/cases", headers=admin_headers())
     assert listed.status_code == 200
@@ -118,6 +118,24 @@ async def test_without_a_token_the_answer_is_401(known_member, http):
 async def test_an_auditor_may_read_but_not_open_cases(known_member, world, http):
     r = await http.post("/cases", json=case_body(known_member), headers=bearer("auditor", world["east"].district))
     assert r.status_code == 403
+
+
+async def test_auditors_read_cases_masked_as_they_read_hardship_files(known_member, world, http):
+    r = await http.post("/cases", json=case_body(known_member), headers=bearer("staff", world["east"].street, "社工甲"))
+    assert r.status_code == 201, r.text
+    case_id = r.json()["id"]
+    step = await http.post(f"/cases/{case_id}/assess", headers=bearer("staff", world["east"].district, "核查员"),
+                           json={"proposed_amount_fen": 50_000, "findings": "妻子患病，长期服药"})
+    assert step.status_code == 200, step.text
+    staff = (await http.get(f"/cases/{case_id}", headers=bearer("staff", world["east"].district))).json()
+    audit = await http.get(f"/cases/{case_id}", headers=bearer("auditor", world["east"].district))
+    assert audit.status_code == 200
+    seen = audit.json()
+    assert seen["notes_visible"] == "none" and seen["summary"] is None and seen["findings"] is None
+    assert "住院" not in audit.text and "患病" not in audit.text
+    assert seen["member_name"] != staff["member_name"] and "*" in seen["member_name"]
+    assert seen["proposed_amount_fen"] == staff["proposed_amount_fen"] == 50_000
+    assert (seen["status"], seen["assessed_by"]) == (staff["status"], staff["assessed_by"])
 
 
 async def test_a_replayed_idempotency_key_opens_one_case(known_member, world, http, db):

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from unionops import idempotency
-from unionops.auth import Principal, requires
+from unionops.auth import ROLES, Principal, requires
 from unionops.clock import local_today
-from unionops.pii import InvalidResidentId, parse_resident_id
+from unionops.pii import InvalidResidentId, mask_name, parse_resident_id
 from unionops.problems import Problem
 from unionops.bodies import Body
 from welfare import cases, golden_autumn, handlers
@@ -88,9 +88,10 @@ class NoticePeriodOut(BaseModel):
 
 
 class CaseDetailOut(CaseOut):
-    summary: str
+    summary: str | None = Field(None, description="案情摘要；审计人员不可见（null）")
+    notes_visible: Literal["all", "none"] = Field(description="all：可见案情与核查情况；none：审计视图，已隐去")
     proposed_amount_fen: int | None = None
-    findings: str | None = None
+    findings: str | None = Field(None, description="核查情况；审计人员不可见（null）")
     assessed_by: str | None = None
     assessed_on: date | None = None
     district_reviewed_by: str | None = None
@@ -161,9 +162,16 @@ async def case_detail(conn, case_id: uuid.UUID, principal: Principal, vault) -> 
     # Out of scope answers like absent: a case's existence is itself sensitive.
     if row is None or not principal.covers(row["org_path"]):
         raise Problem(404, "帮扶案件不存在或不在您的管辖范围内")
-    detail = dict(row) | {"summary": vault.decrypt("case_summary", row["summary_enc"])}
-    if row["findings_enc"] is not None:
-        detail["findings"] = vault.decrypt("case_findings", row["findings_enc"])
+    # Auditors read a case as they read a hardship file: the workflow, amounts and dates, the
+    # member's name masked, none of the health or family circumstances in the summary and findings.
+    full = "write" in ROLES.get(principal.role, ())
+    detail = dict(row) | {"notes_visible": "all" if full else "none"}
+    if full:
+        detail["summary"] = vault.decrypt("case_summary", row["summary_enc"])
+        if row["findings_enc"] is not None:
+            detail["findings"] = vault.decrypt("case_findings", row["findings_enc"])
+    else:
+        detail["member_name"] = mask_name(row["member_name"] or "")
     if row["kind"] == "education":
         detail["student"] = await golden_autumn.student_of(conn, case_id, vault)
         notice = await golden_autumn.notice_of_case(conn, case_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
 from unionops import idempotency
-from unionops.auth import Principal, current_principal, requires
+from unionops.auth import ROLES, Principal, current_principal, requires
 from welfare import hotline
 from unionops.bodies import Body
 from unionops.clock import local_today
@@ -74,8 +74,8 @@ class TicketOut(BaseModel):
 
 
 class TicketDetailOut(TicketOut):
-    summary: str
-    resolution: str | None
+    summary: str | None = Field(None, description="来电内容；审计人员不可见（null）")
+    resolution: str | None = Field(None, description="办理结果；审计人员不可见（null）")
 
 
 class TicketCaseOut(CaseOut):
@@ -118,7 +118,10 @@ async def get_ticket(ticket_id: uuid.UUID, request: Request, principal: Principa
     runtime = request.app.state.runtime
     async with runtime.pool.acquire() as conn, conn.transaction():
         await hotline.load_ticket(conn, ticket_id, principal)
-        return await hotline.ticket_view(conn, ticket_id, runtime.vault)
+        # What the caller told the hotline is for those who handle it; auditors read the ticket
+        # without it, as they read cases and hardship files.
+        handles = "write" in ROLES.get(principal.role, ())
+        return await hotline.ticket_view(conn, ticket_id, runtime.vault if handles else None)
 
 
 @router.post("/tickets/{ticket_id}/assign", response_model=TicketOut, summary="Assign to an officer (分派)")
