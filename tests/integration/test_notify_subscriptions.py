@@ -16,6 +16,7 @@ from contracts.events import (
     CaseApproved,
     CaseAssessed,
     ContestResultsPublished,
+    ContestScored,
     HotlineTicketOverdue,
     MemberTransferred,
     Placing,
@@ -262,6 +263,35 @@ async def test_contest_notices_reach_every_team_member_once(stack, membership, s
                ((people["队长甲"], 3), (people["队员丙"], 3), (people["队员乙"], 4), (people["候补丁"], 4)))
     rows = [r for r in await deliveries_of(stack, results_id) if r["channel"] == "email"]
     assert sorted(str(r["member_id"]) for r in rows) == sorted(ids.values())
+
+
+async def test_before_publication_a_contestant_hears_only_that_scoring_is_under_way(stack, membership, sink,
+                                                                                  district):
+    address = new_address()
+    member = uuid.UUID(admit_member(membership, district.union_ids[0], "选手戊", email=address))
+    path = await member_path(stack, str(member))
+    contest, entry = uuid.uuid4(), uuid.uuid4()
+    # Three judges × four criteria: twelve scores of one entry, one of them delivered twice.
+    scores = [ContestScored(contest_id=contest, contest_name="2025年焊工技能比赛", entry_id=entry, member_id=member,
+                            judge_id=f"judge-{j}", criterion=c, score_centipoints=8000 + 37 * j + 3 * i,
+                            max_centipoints=10000, scored_at=datetime(2025, 6, 21, 6, 30, tzinfo=timezone.utc))
+              for j in range(3) for i, c in enumerate(("实操", "理论", "安全", "工时"))]
+    for n, score in enumerate(scores):
+        await publish(stack, score, times=2 if n == 0 else 1)
+    [scoring] = [m for m in await mails(sink, address, 2) if "欢迎" not in m["subject"]]
+    assert scoring["subject"] == "2025年焊工技能比赛：评分进行中"
+    assert not any(str(s.score_centipoints // 100) in scoring["text"] for s in scores)
+    assert "judge" not in scoring["text"] and "实操" not in scoring["text"]
+
+    results = ContestResultsPublished(
+        contest_id=contest, contest_name="2025年焊工技能比赛", org_path=path, revision=1,
+        published_at=datetime(2025, 7, 10, 2, 0, tzinfo=timezone.utc),
+        placings=[Placing(rank=2, entry_id=entry, member_ids=[member], final_score_centipoints=8421, prize="second")])
+    await publish(stack, results)
+    result = next(m for m in await mails(sink, address, 3) if "成绩公布" in m["subject"])
+    assert "第2名，最终得分84.21分，荣获二等奖" in result["text"]
+    await asyncio.sleep(1.0)
+    assert count_mails(sink, address) == 3  # welcome, scoring under way (once), the result
 
 
 def subjects_union(subjects: list[str]) -> str:

@@ -23,7 +23,7 @@ router = APIRouter(tags=["webhook bots"])
 Flavour = Literal["dingtalk", "wecom"]
 NoticeKind = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 URL_DESCRIPTION = "机器人地址：完整的 https 地址（含 access_token / key）；仅本机地址可用 http"
-KINDS_DESCRIPTION = "订阅的通知类型（模板名，须有群机器人模板），如 member_joined、case_opened、contest_scored；默认不订阅"
+KINDS_DESCRIPTION = "订阅的通知类型（模板名，须有群机器人模板），如 member_joined、case_opened；默认不订阅"
 
 
 class _BotFields(Body):

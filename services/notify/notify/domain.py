@@ -157,18 +157,23 @@ def case_opened(event: CaseOpened, union_name: str | None) -> Notice:
     )
 
 
+# Every score of one entry makes one notice: its deliveries are keyed by this id instead of the
+# score's event id, so the second judge's score (or criterion) adds nothing.
+_SCORING_NOTICE = uuid.UUID("2b0c9e52-7a1d-4f4e-9c1e-5d3f0a6b8e21")
+
+
+def scoring_notice_id(entry_id: uuid.UUID) -> uuid.UUID:
+    """The source id of the one "scoring under way" notice of an entry."""
+    return uuid.uuid5(_SCORING_NOTICE, str(entry_id))
+
+
 def score_recorded(event: ContestScored, org_path: list[uuid.UUID] | None) -> Notice:
-    # The judge stays anonymous to the contestant: judge_id is not part of the context.
+    """Until results are published a contestant hears only that scoring is under way: no judge,
+    no criterion, no score (a judge's raw score is not a result, and judges stay anonymous)."""
     return Notice(
         member_id=event.member_id,
         template="contest_scored",
-        context={
-            "contest_name": event.contest_name,
-            "criterion": event.criterion,
-            "score_centipoints": event.score_centipoints,
-            "max_centipoints": event.max_centipoints,
-            "scored_at": event.scored_at.isoformat(),
-        },
+        context={"contest_name": event.contest_name},
         org_path=org_path,
     )
 

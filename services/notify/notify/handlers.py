@@ -5,7 +5,7 @@ is the dispatcher's job, creating a campaign's deliveries the fan-out worker's.
 
 Who is told what (domain.py has the rules):
   MemberJoined            → the member (welcome)
-  MemberJoined / CaseOpened / ContestScored → also the subscribed group-chat bots of the nearest
+  MemberJoined / CaseOpened → also the subscribed group-chat bots of the nearest
                             unit on the member's path that has one (deliveries.create_for_bots)
   MemberTransferred       → the member; the organisation officers of both unions
   CaseOpened / CaseApproved / AidDisbursed → the member (a campaign payment names its campaign)
@@ -13,12 +13,14 @@ Who is told what (domain.py has the rules):
   CampaignLaunched        → every member of the campaign unit's subtree (fan-out)
   TeamRegistered / TeamWaitlisted → every team member (accepted, moved up, waiting)
   ContestResultsPublished → each contestant with their rank and prize
-  ContestScored           → the member
+  ContestScored           → the member, once per entry: scoring is under way (no scores before
+                            the results are published)
   ProposalAnswered        → the member
   HotlineTicketOverdue    → the assignee, else the nearest unit's hotline officers
   UnionMerged / UnionDissolved → the unit's officers stand down, its bots are disabled"""
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import asyncpg
@@ -206,8 +208,11 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
 
     @consumer.on(ContestScored)
     async def contest_scored(conn: asyncpg.Connection, event: ContestScored, env: Envelope) -> None:
-        # No org path on the event: the member's comes from the members projection.
-        await tell_member(conn, env, domain.score_recorded(event, None))
+        # One notice per entry, whatever the number of judges and criteria: keyed by the entry.
+        # No org path on the event: the member's comes from the members projection. No bots.
+        once = dataclasses.replace(env, id=domain.scoring_notice_id(event.entry_id))
+        await deliveries.create_for_events(conn, [(once, domain.score_recorded(event, None),
+                                                   current_trace_headers())], templates)
 
     @consumer.on(TeamRegistered)
     async def team_registered(conn: asyncpg.Connection, event: TeamRegistered, env: Envelope) -> None:

@@ -92,6 +92,13 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
         sample={"name": "王五", "contest_name": "2025年职工技能比赛", "criterion": "实操", "score_centipoints": 8750,
                 "max_centipoints": 10000, "scored_at": "2025-06-21T06:30:00+00:00"},
     ),
+    # v2: before results are published a contestant hears only that scoring is under way — once
+    # per entry, never a judge's raw score (v1 sent one mail per judge and criterion, with it).
+    # No group-chat variant: scores are not news for a union's chat.
+    TemplateSpec(
+        "contest_scored", 2, "ContestScored", "竞赛评分进行中通知（不含分数）",
+        sample={"name": "王五", "contest_name": "2025年职工技能比赛"},
+    ),
     TemplateSpec(
         "member_transferred", 1, "MemberTransferred", "会员关系转移确认（致会员）",
         sample={"name": "张三", "from_union_name": "示例机械厂工会", "to_union_name": "示例科技有限公司工会",

@@ -48,7 +48,8 @@ def test_the_access_token_is_masked_but_the_endpoint_stays_recognisable():
 
 def test_only_templates_with_a_group_chat_variant_can_be_subscribed():
     kinds = webhook_kinds(TemplateRegistry())
-    assert {"member_joined", "case_opened", "contest_scored"} <= set(kinds)
+    assert {"member_joined", "case_opened"} <= set(kinds)
+    assert "contest_scored" not in kinds  # a judge's score is never posted to a group chat
     assert "case_approved" not in kinds  # e-mail and SMS only
 
 

@@ -53,13 +53,21 @@ def test_a_case_opened_notice_names_the_kind_of_aid_in_chinese():
     assert notice.context["case_ref"] == str(event.case_id)[:8].upper()
 
 
-def test_a_score_notice_keeps_the_judge_anonymous():
-    event = ContestScored(contest_id=uuid.uuid4(), contest_name="技能比赛", entry_id=uuid.uuid4(),
-                          member_id=uuid.uuid4(), judge_id="judge-7", criterion="实操", score_centipoints=8750,
-                          max_centipoints=10000, scored_at=datetime(2025, 6, 21, 6, 30, tzinfo=timezone.utc))
-    notice = domain.score_recorded(event, None)
-    assert "judge-7" not in str(notice.context)
-    assert notice.org_path is None
+def test_before_publication_a_contestant_hears_only_that_scoring_is_under_way(registry):
+    entry = uuid.uuid4()
+    scores = [ContestScored(contest_id=uuid.uuid4(), contest_name="技能比赛", entry_id=entry, member_id=uuid.uuid4(),
+                            judge_id=f"judge-{j}", criterion=c, score_centipoints=8750 + j, max_centipoints=10000,
+                            scored_at=datetime(2025, 6, 21, 6, 30, tzinfo=timezone.utc))
+              for j in range(3) for c in ("实操", "理论")]
+    notices = [domain.score_recorded(s, None) for s in scores]
+    assert all(n.context == {"contest_name": "技能比赛"} and n.org_path is None for n in notices)
+    # One notice per entry: every judge's and criterion's score shares its source id.
+    assert {domain.scoring_notice_id(s.entry_id) for s in scores} == {domain.scoring_notice_id(entry)}
+    assert domain.scoring_notice_id(entry) != domain.scoring_notice_id(uuid.uuid4())
+    spec = registry.current("contest_scored")
+    rendered = registry.render(spec.name, spec.version, {"name": "王五"} | notices[0].context)
+    assert "评分" in rendered.subject and not any(ch.isdigit() for ch in rendered.subject + rendered.body)
+    assert "judge" not in rendered.body and "实操" not in rendered.body
 
 
 # ---- templates -------------------------------------------------------------------------------
