@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := libs:deploy/local:services/membership:services/welfare:services/competitions:services/notify
 
-.PHONY: run test unit bench token traces trace mail seed contracts check-contracts clean help
+.PHONY: run test test-at unit bench token traces trace mail seed contracts check-contracts clean help
 
 help:
 	@echo "make run    — start the whole system locally (Ctrl-C stops it)"
@@ -26,6 +26,12 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m contracts.generate --check
 	$(PY) -m pytest -q
+
+# The whole suite with every process's clock reading TIME (UTC) at the start, e.g. 16:30 or
+# 23:50 (00:30 and 07:50 Beijing): needs Debian's faketime package.
+test-at: $(VENV)/.installed
+	@test -n "$(TIME)" || { echo "usage: make test-at TIME=HH:MM (UTC)"; exit 2; }
+	$(PY) -m devstack.shifted_clock --at $(TIME) -- $(MAKE) --no-print-directory test
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest -q -m "not integration"
