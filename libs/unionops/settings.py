@@ -31,6 +31,11 @@ class CommonSettings(BaseSettings):
     # 32-byte keys, base64. The defaults are for local development only.
     pii_encryption_key: str = Field("ZGV2LW9ubHktcGlpLWVuY3J5cHRpb24ta2V5LTMyYiE=", alias="PII_ENCRYPTION_KEY")
     pii_hash_key: str = Field("ZGV2LW9ubHktcGlpLWhhc2gta2V5LWZvci1sb29rdXA=", alias="PII_HASH_KEY")
+    # Key rings (``id:base64key,...``, the first is current; older ids still decrypt). Development
+    # defaults only. PII_CONTACT_KEYS: the KEKs that wrap each member's data key — membership and
+    # notify alone hold them. PII_HR_KEYS: what the HR systems seal ID numbers under for membership.
+    pii_contact_keys: str = Field("dev1:ZGV2LW9ubHktY29udGFjdC1rZWstMzItYnl0ZXMtazE=", alias="PII_CONTACT_KEYS")
+    pii_hr_keys: str = Field("dev1:ZGV2LW9ubHktaHItaWQtbnVtYmVyLWtleS0zMmItazE=", alias="PII_HR_KEYS")
 
     outbox_retention_days: int = Field(7, alias="OUTBOX_RETENTION_DAYS", ge=1)
     outbox_batch_size: int = Field(500, alias="OUTBOX_BATCH_SIZE", ge=1)
