@@ -10,11 +10,13 @@ from datetime import date, timedelta
 import httpx
 
 from unionops.auth import issue_token, root_org_id
-from unionops.pii import check_character
+from contracts.events import MemberContactChanged
+from unionops.pii import DataKey, KeyRing, b64, check_character, unb64
 from unionops.settings import CommonSettings
 
 SETTINGS = CommonSettings()
 ROOT = root_org_id(SETTINGS.city_region_code)
+CONTACT_KEYS = KeyRing.from_config(SETTINGS.pii_contact_keys)
 _rng = random.Random()
 _seq = itertools.count(1)
 
@@ -71,3 +73,20 @@ def admit(client: httpx.Client, union_id: str, *, name: str = "王小明", email
     if email:
         body["email"] = email
     return client.post("/members", json=body, headers=headers or auth())
+
+
+def contact_changed(member_id: uuid.UUID, name: str, *, email: str | None = None,
+                    phone: str | None = None) -> MemberContactChanged:
+    """A MemberContactChanged as membership sends it: sealed under a data key of the member's."""
+    dek = DataKey.generate(str(member_id))
+    return MemberContactChanged(
+        member_id=member_id, name=name, data_key=b64(CONTACT_KEYS.wrap(dek)), data_key_id=dek.key_id,
+        email_sealed=b64(dek.seal("email", email)) if email else None,
+        phone_sealed=b64(dek.seal("phone", phone)) if phone else None)
+
+
+def open_contact(payload: dict) -> dict:
+    """What notify reads from a MemberContactChanged payload (for tests about what it carries)."""
+    dek = CONTACT_KEYS.unwrap(payload["member_id"], unb64(payload["data_key"]))
+    return {f: dek.open(f, unb64(payload[f"{f}_sealed"])) if payload.get(f"{f}_sealed") else None
+            for f in ("email", "phone")}

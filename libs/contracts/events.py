@@ -4,8 +4,9 @@ Each event is a fact in the past tense. Its topic is per aggregate and major ver
 is the aggregate id, so one aggregate's events stay in order. Within a major version a change
 may only add optional fields (checked by `python -m contracts.generate --check`).
 
-Personal data rule: no resident ID number and no phone number in any event except on the
-restricted contact topic that notify alone consumes."""
+Personal data rule: no resident ID number, phone or e-mail in clear in any event. Contact
+details travel sealed on the restricted contact topic that notify alone consumes; ID numbers only
+sealed, from the HR systems to membership."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -139,16 +140,38 @@ class MemberProfileChanged(DomainEvent):
 
 
 class MemberContactChanged(DomainEvent):
-    """Restricted: how to reach a member. Consumed by notify only."""
+    """Restricted: how to reach a member. Consumed by notify only.
 
-    topic: ClassVar[str] = "membership.member-contact.v1"
+    v2: e-mail and phone are sealed (AES-256-GCM, `unionops.pii`) under the member's own data key,
+    which travels wrapped under a key-encryption key that membership and notify alone hold
+    (PII_CONTACT_KEYS); key ids are inside each value. v1 carried them in clear and is retired.
+    The topic is compacted by member id in production: a member's latest record is all notify needs,
+    and after MemberPersonalDataErased it is the only one left."""
+
+    topic: ClassVar[str] = "membership.member-contact.v2"
     key_field: ClassVar[str] = "member_id"
     restricted: ClassVar[bool] = True
 
     member_id: UUID
     name: str
-    email: str | None = None
-    phone: str | None = None
+    data_key: str = Field(description="the member's data key wrapped under a contact KEK, base64 (key id inside)")
+    data_key_id: str = Field(description="id of the member's data key that sealed the fields")
+    email_sealed: str | None = Field(None, description="e-mail sealed under the member's data key, base64")
+    phone_sealed: str | None = Field(None, description="phone sealed under the member's data key, base64")
+
+
+class MemberPersonalDataErased(DomainEvent):
+    """Restricted: the member's data key was destroyed (erasure under PIPL); every copy of their
+    contact details, wherever it went, is unreadable from now on. Consumers drop their copy of the key
+    and whatever they kept of the member's personal data."""
+
+    topic: ClassVar[str] = "membership.member-contact.v2"
+    key_field: ClassVar[str] = "member_id"
+    restricted: ClassVar[bool] = True
+
+    member_id: UUID
+    data_key_id: str | None = None
+    erased_at: datetime
 
 
 class UnionMerged(DomainEvent):
@@ -218,14 +241,16 @@ class CoverageSummaryPublished(DomainEvent):
 
 class EmploymentChanged(DomainEvent):
     """Restricted, published by HR / social-insurance systems, consumed by membership: a worker
-    changed employer. The resident ID number identifies the person; it never leaves membership."""
+    changed employer. The resident ID number identifies the person; it travels sealed
+    (`unionops.pii.KeyRing.seal`, AAD "id_number" + change id) under a key the HR systems share with
+    membership alone (PII_HR_KEYS), and never leaves membership. v1 carried it in clear: retired."""
 
-    topic: ClassVar[str] = "hr.employment.v1"
+    topic: ClassVar[str] = "hr.employment.v2"
     key_field: ClassVar[str] = "change_id"
     restricted: ClassVar[bool] = True
 
     change_id: UUID
-    id_number: str
+    id_number_sealed: str = Field(description="the resident ID number sealed under an HR key, base64")
     name: str
     new_employer_name: str
     new_employer_credit_code: str | None = Field(None, description="统一社会信用代码")
@@ -673,6 +698,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         MemberLeft,
         MemberProfileChanged,
         MemberContactChanged,
+        MemberPersonalDataErased,
         EmploymentChanged,
         CaseOpened,
         CaseAssessed,

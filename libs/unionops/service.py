@@ -93,7 +93,7 @@ def create_app(
         settings=settings,
         database_url=database_url,
         authenticator=Authenticator(settings),
-        vault=Vault(settings.pii_encryption_key, settings.pii_hash_key),
+        vault=Vault.from_settings(settings),
         consumers=list(consumers),
     )
     setup_metrics(name)  # before the FastAPI instrumentation takes its meter

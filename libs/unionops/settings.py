@@ -10,6 +10,8 @@ DEVELOPMENT_SECRETS = {
     "jwt_secret": "dev-only-change-me-unionops-jwt-secret",
     "pii_encryption_key": "ZGV2LW9ubHktcGlpLWVuY3J5cHRpb24ta2V5LTMyYiE=",
     "pii_hash_key": "ZGV2LW9ubHktcGlpLWhhc2gta2V5LWZvci1sb29rdXA=",
+    "pii_contact_keys": "dev1:ZGV2LW9ubHktY29udGFjdC1rZWstMzItYnl0ZXMtazE=",
+    "pii_hr_keys": "dev1:ZGV2LW9ubHktaHItaWQtbnVtYmVyLWtleS0zMmItazE=",
 }
 
 
@@ -53,6 +55,11 @@ class CommonSettings(BaseSettings):
     # 32-byte keys, base64. The defaults are for local development only.
     pii_encryption_key: str = Field(DEVELOPMENT_SECRETS["pii_encryption_key"], alias="PII_ENCRYPTION_KEY")
     pii_hash_key: str = Field(DEVELOPMENT_SECRETS["pii_hash_key"], alias="PII_HASH_KEY")
+    # Key rings (``id:base64key,...``, the first is current; older ids still decrypt). Development
+    # defaults only. PII_CONTACT_KEYS: the KEKs that wrap each member's data key — membership and
+    # notify alone hold them. PII_HR_KEYS: what the HR systems seal ID numbers under for membership.
+    pii_contact_keys: str = Field(DEVELOPMENT_SECRETS["pii_contact_keys"], alias="PII_CONTACT_KEYS")
+    pii_hr_keys: str = Field(DEVELOPMENT_SECRETS["pii_hr_keys"], alias="PII_HR_KEYS")
 
     outbox_retention_days: int = Field(7, alias="OUTBOX_RETENTION_DAYS", ge=1)
     outbox_batch_size: int = Field(500, alias="OUTBOX_BATCH_SIZE", ge=1)
@@ -75,7 +82,9 @@ class CommonSettings(BaseSettings):
             if name == "jwt_secret" and self.jwt_jwks_url:
                 continue
             value = (getattr(self, name) or "").strip()
-            if not value or value == published:
+            # A key ring may not keep a published key, not even as an older one.
+            published_keys = {k.rpartition(":")[2] for k in published.split(",")}
+            if not value or value == published or published_keys & {k.rpartition(":")[2] for k in value.split(",")}:
                 bad.append(self.model_fields[name].alias or name.upper())
         if bad:
             raise InsecureConfiguration(

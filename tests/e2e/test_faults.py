@@ -94,8 +94,8 @@ async def test_notify_killed_mid_stream_delivers_every_welcome_exactly_once(syst
 
     async def statuses() -> dict[str, int]:
         rows = await query(stack_config.dsn("notify"),
-                           "SELECT d.status, count(*) AS n FROM deliveries d JOIN contacts c USING (member_id)"
-                           " WHERE c.email = ANY($1::text[]) AND d.channel = 'email' GROUP BY d.status", emails)
+                           "SELECT d.status, count(*) AS n FROM deliveries d JOIN members m USING (member_id)"
+                           " WHERE m.union_id = $1::uuid AND d.channel = 'email' GROUP BY d.status", union)
         return {r["status"]: r["n"] for r in rows}
 
     deadline = time.monotonic() + 150
@@ -108,8 +108,8 @@ async def test_notify_killed_mid_stream_delivers_every_welcome_exactly_once(syst
     published = await query(stack_config.dsn("notify"),
                             "SELECT count(*) AS n, count(DISTINCT payload->>'notification_id') AS d FROM outbox"
                             " WHERE event_type = 'NotificationDelivered' AND payload->>'notification_id' IN"
-                            " (SELECT d.id::text FROM deliveries d JOIN contacts c USING (member_id)"
-                            "  WHERE c.email = ANY($1::text[]) AND d.channel = 'email')", emails)
+                            " (SELECT d.id::text FROM deliveries d JOIN members m USING (member_id)"
+                            "  WHERE m.union_id = $1::uuid AND d.channel = 'email')", union)
     assert published[0]["n"] == published[0]["d"] == 200
 
 

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 
 from devstack.config import REPO
 from devstack.processes import ServiceProcess
-from tests.city import auth, found_district, new_resident_id
+from tests.city import auth, found_district, new_resident_id, open_contact
 from tests.integration.stack import NO_TRACES, started
 
 pytestmark = pytest.mark.integration
@@ -134,7 +134,10 @@ async def test_imported_members_reach_the_broker_without_id_numbers_or_phones(cl
         for p in people:
             assert p["身份证号"] not in e["payload"] and p["手机号"] not in e["payload"] and "@" not in e["payload"]
     contact = [e for e in events if e["event_type"] == "MemberContactChanged"]
-    assert {e["topic"] for e in contact} == {"membership.member-contact.v1"} and len(contact) == 4
+    assert {e["topic"] for e in contact} == {"membership.member-contact.v2"} and len(contact) == 4
+    for e in contact:  # sealed: only notify's key ring opens them
+        assert "@" not in e["payload"] and not any(p["手机号"] in e["payload"] for p in people)
+    assert {open_contact(json.loads(e["payload"]))["phone"] for e in contact} == {p["手机号"] for p in people}
     # each member's MemberJoined comes before its contact event, as single admission stages them
     assert [e["event_type"] for e in events if e["key"] == ids[0]] == ["MemberJoined", "MemberContactChanged"]
 

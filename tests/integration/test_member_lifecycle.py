@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from devstack.processes import ServiceProcess
-from tests.city import admit, auth, found_district, new_resident_id
+from tests.city import admit, auth, found_district, new_resident_id, open_contact
 from tests.integration.stack import NO_TRACES, started
 from tests.membership_helpers import Database, change_status, transfer
 
@@ -68,8 +68,9 @@ async def test_profile_changes_are_audited_with_contact_data_masked(client, db):
     payload = json.loads(changed[0][2])
     assert sorted(payload["changed_fields"]) == ["education", "is_migrant_worker", "occupation"]
     assert "13900139000" not in changed[0][2] and "fang.liu" not in changed[0][2]
-    assert contact[-1][0] == "membership.member-contact.v1"
-    assert json.loads(contact[-1][2])["phone"] == "13900139000"
+    assert contact[-1][0] == "membership.member-contact.v2"
+    assert "13900139000" not in contact[-1][2] and "fang.liu" not in contact[-1][2]
+    assert open_contact(json.loads(contact[-1][2]))["phone"] == "13900139000"  # what notify reads
 
 
 async def test_honours_are_recorded_in_the_member_file(client, db):

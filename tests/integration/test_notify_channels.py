@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
+from notify import contacts
 from devstack.processes import ServiceProcess, httpsink, smtpsink, tracesink
 from tests.city import ROOT, SETTINGS, auth
 from unionops import db
@@ -24,7 +25,7 @@ from .stack import client_fixture, started
 pytestmark = pytest.mark.integration
 
 DEADLINE = 30.0
-VAULT = Vault(SETTINGS.pii_encryption_key, SETTINGS.pii_hash_key)
+VAULT = Vault.from_settings(SETTINGS)
 DISTRICT = uuid.uuid4()  # a unit under the root, for staff scope
 
 
@@ -67,8 +68,11 @@ def new_phone() -> str:
 
 async def new_member(stack, name: str = "张三丰", *, phone: str | None = None, email: str | None = None) -> uuid.UUID:
     member_id = uuid.uuid4()
-    await sql(stack, "INSERT INTO contacts (member_id, name, email, phone_enc, phone_masked) VALUES ($1, $2, $3, $4, $5)",
-              member_id, name, email, VAULT.encrypt("phone", phone) if phone else None, "139****0000" if phone else None)
+    conn = await db.connect(stack.dsn("notify"))
+    try:  # as MemberContactChanged leaves it: sealed under the member's data key
+        await contacts.put(conn, VAULT.contact_keys, member_id, name, email, phone)
+    finally:
+        await conn.close()
     await sql(stack, "INSERT INTO members (member_id, union_id, union_name, org_path, joined_on)"
                      " VALUES ($1, $2, '示例公司工会', $3, current_date)", member_id, DISTRICT, [ROOT, DISTRICT])
     return member_id

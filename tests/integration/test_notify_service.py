@@ -17,9 +17,11 @@ from aiokafka import AIOKafkaProducer
 
 from contracts.events import CaseOpened, ContestScored, DomainEvent
 from devstack.processes import ServiceProcess, smtpsink, tracesink
-from tests.city import ROOT, admit, auth, found_district
+from notify import contacts
+from tests.city import ROOT, SETTINGS, admit, auth, found_district
 from unionops import db
 from unionops.envelope import Envelope
+from unionops.pii import Vault
 
 from .stack import client_fixture, started
 
@@ -97,7 +99,7 @@ async def dispatcher_idle(stack_config) -> None:
     (members admitted by earlier test modules of the session are notified too)."""
     deadline = time.monotonic() + DEADLINE
     while (await db_fetch(stack_config, "SELECT count(*) AS n FROM deliveries d JOIN contacts c USING (member_id)"
-                          " WHERE d.channel = 'email' AND c.email IS NOT NULL AND (d.status = 'sending'"
+                          " WHERE d.channel = 'email' AND c.email_sealed IS NOT NULL AND (d.status = 'sending'"
                           " OR (d.status = 'pending' AND d.next_attempt_at <= now()))"))[0]["n"]:
         assert time.monotonic() < deadline, "the dispatcher never went idle"
         await asyncio.sleep(0.3)
@@ -164,7 +166,8 @@ async def test_a_new_member_gets_exactly_one_welcome_mail(stack, membership, not
     assert address not in str(spans) and "13912345678" not in str(spans)
 
     [contact] = await db_fetch(stack, "SELECT * FROM contacts WHERE member_id = $1::uuid", member_id)
-    assert contact["phone_masked"] == "139****5678" and b"13912345678" not in bytes(contact["phone_enc"])
+    assert contact["phone_masked"] == "139****5678" and b"13912345678" not in bytes(contact["phone_sealed"])
+    assert contact["email"] is None and contact["phone_enc"] is None and address.encode() not in contact["email_sealed"]
 
     # Staff see the delivery within their subtree only.
     listed = notify.get("/deliveries", params={"member_id": member_id}, headers=auth("auditor"))
@@ -346,7 +349,7 @@ async def test_a_send_interrupted_after_the_server_accepted_it_is_resent_with_th
     conn = await db.connect(stack.dsn("notify"))
     try:
         async with conn.transaction():
-            await conn.execute("INSERT INTO contacts (member_id, name, email) VALUES ($1, '周杰', $2)", member_id, address)
+            await contacts.put(conn, Vault.from_settings(SETTINGS).contact_keys, member_id, "周杰", address, None)
             await conn.execute(
                 "INSERT INTO deliveries (id, source_event_id, source_event_type, member_id, channel, template,"
                 " template_version, context, status, attempts, lease_expires_at) VALUES ($1, $2, 'MemberJoined', $3,"

@@ -16,12 +16,11 @@ import pytest
 from contracts.events import (
     CaseOpened,
     ContestScored,
-    MemberContactChanged,
     MemberJoined,
     UnionEstablished,
 )
 from devstack.processes import ServiceProcess, httpsink
-from tests.city import ROOT, SETTINGS, auth
+from tests.city import ROOT, SETTINGS, auth, contact_changed
 from tests.integration.stack import NO_TRACES, client_fixture, eventually, started
 from tests.integration.test_notify_service import db_fetch, publish
 from unionops import db
@@ -114,7 +113,7 @@ async def received(sink, bot: dict, n: int) -> list[dict]:
 async def join(stack, tree: Tree, union: uuid.UUID, name: str) -> tuple[uuid.UUID, uuid.UUID, MemberJoined]:
     """A member of `union` whose contact (no e-mail: in-app only) notify knows before the join."""
     member_id = uuid.uuid4()
-    await publish(stack, MemberContactChanged(member_id=member_id, name=name))
+    await publish(stack, contact_changed(member_id, name))
     await eventually(lambda: db_fetch(stack, "SELECT 1 FROM contacts WHERE member_id = $1", member_id),
                      "the member's contact in notify", timeout=DEADLINE)
     joined = MemberJoined(member_id=member_id, union_id=union, union_name="机器人测试工会", org_path=tree.path(union),

@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from contracts.events import EmploymentChanged
+from unionops.pii import KeyRing, b64
+from unionops.settings import CommonSettings
 from devstack.processes import ServiceProcess
 from tests.city import ROOT, admit, auth, found_district, new_resident_id
 from tests.integration.stack import NO_TRACES, eventually, started
@@ -209,7 +211,10 @@ async def test_transfer_replays_with_the_same_idempotency_key(client, db):
 
 def employment_changed(number: str, *, credit_code: str | None, region: str, name: str = "黄磊",
                        employer: str = "丙科技有限公司") -> EmploymentChanged:
-    return EmploymentChanged(change_id=uuid.uuid4(), id_number=number, name=name, new_employer_name=employer,
+    change_id = uuid.uuid4()
+    # As the HR system does: the ID number sealed under the key it shares with membership.
+    sealed = b64(KeyRing.from_config(CommonSettings().pii_hr_keys).seal_field("id_number", str(change_id), number))
+    return EmploymentChanged(change_id=change_id, id_number_sealed=sealed, name=name, new_employer_name=employer,
                              new_employer_credit_code=credit_code, residence_region_code=region,
                              effective_on=date.today(), hr_system="payroll-test")
 

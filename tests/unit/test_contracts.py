@@ -3,7 +3,7 @@ import uuid
 from datetime import date
 
 from contracts import generate
-from contracts.events import EVENT_TYPES, TOPICS, MemberContactChanged, MemberJoined
+from contracts.events import EVENT_TYPES, TOPICS, EmploymentChanged, MemberContactChanged, MemberJoined
 
 
 def test_committed_schemas_match_the_models():
@@ -26,15 +26,22 @@ def test_only_optional_fields_may_be_added_within_a_major_version():
     assert "field 'union_name' removed" in generate.incompatibilities(old, removed)
 
 
-def test_no_event_outside_the_restricted_topics_carries_id_numbers_or_phones():
+def test_no_event_carries_an_id_number_phone_or_email_in_clear():
     restricted = {name for name, cls in EVENT_TYPES.items() if cls.restricted}
-    # contact details for notify; the HR systems' employment changes, read by membership alone
-    assert restricted == {"MemberContactChanged", "EmploymentChanged"}
+    # contact details (sealed) and their erasure for notify; HR's employment changes, for membership
+    assert restricted == {"MemberContactChanged", "MemberPersonalDataErased", "EmploymentChanged"}
     for name, cls in EVENT_TYPES.items():
-        if not cls.restricted:
-            assert not {"id_number", "phone", "email"} & set(cls.model_fields), name
-    assert "id_number" not in MemberContactChanged.model_fields
-    assert MemberContactChanged.topic.startswith("membership.member-contact")
+        assert not {"id_number", "phone", "email"} & set(cls.model_fields), name
+    assert {"email_sealed", "phone_sealed", "data_key", "data_key_id"} <= set(MemberContactChanged.model_fields)
+    assert MemberContactChanged.topic == "membership.member-contact.v2"
+    assert EmploymentChanged.topic == "hr.employment.v2" and "id_number_sealed" in EmploymentChanged.model_fields
+
+
+def test_a_new_major_version_may_change_field_types():
+    """Sealing the contact fields changed their meaning: refused within v1, the honest way is v2."""
+    assert not (generate.ROOT / "broker" / "membership.member-contact.v1.json").exists()
+    assert not (generate.ROOT / "broker" / "hr.employment.v1.json").exists()
+    assert generate.main(["--check"]) == 0
 
 
 def test_every_topic_is_per_aggregate_and_major_version():

@@ -4,6 +4,7 @@ from pathlib import Path
 from contracts.events import (
     CoverageSummaryPublished,
     MemberContactChanged,
+    MemberPersonalDataErased,
     MemberJoined,
     MemberLeft,
     MemberProfileChanged,
@@ -14,7 +15,8 @@ from contracts.events import (
     UnionMerged,
     UnionMoved,
 )
-from membership import api_coverage, api_members, api_organisations, coverage, hr, organisations
+from membership import api_coverage, api_members, api_organisations, contacts, coverage, hr, organisations
+from membership import api_personal_data
 from membership import api_imports
 from membership.settings import Settings
 from unionops.pii import Vault
@@ -28,6 +30,12 @@ async def ensure_city_root(runtime: Runtime) -> None:
         await organisations.ensure_city_root(conn, settings.city_region_code, settings.city_name)
 
 
+async def seal_stored_emails(runtime: Runtime) -> None:
+    """Start-up: e-mail addresses kept in plain text before migration 005 are encrypted once."""
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await contacts.seal_stored_emails(conn, runtime.vault)
+
+
 async def coverage_summaries(runtime: Runtime) -> None:
     await coverage.run_periodically(lambda: runtime.pool, settings.coverage_summary_interval_seconds)
 
@@ -39,11 +47,12 @@ app = create_app(
     settings=settings,
     database_url=settings.database_url,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api_organisations.router, api_members.router, api_coverage.router, api_imports.router],
+    routers=[api_organisations.router, api_members.router, api_coverage.router, api_imports.router,
+             api_personal_data.router],
     publishes=[UnionEstablished, UnionMerged, UnionDissolved, UnionMoved, CoverageSummaryPublished, MemberJoined,
-               MemberContactChanged, MemberTransferred, MemberStatusChanged, MemberLeft, MemberProfileChanged],
+               MemberContactChanged, MemberPersonalDataErased, MemberTransferred, MemberStatusChanged, MemberLeft, MemberProfileChanged],
     # HR systems' EmploymentChanged moves memberships with employment (membership.hr).
-    consumers=[hr.employment_consumer(Vault(settings.pii_encryption_key, settings.pii_hash_key))],
-    startup=[ensure_city_root],
+    consumers=[hr.employment_consumer(Vault.from_settings(settings))],
+    startup=[ensure_city_root, seal_stored_emails],
     background=[coverage_summaries],
 )

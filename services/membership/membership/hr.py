@@ -1,8 +1,9 @@
-"""Employment changes from HR / social-insurance systems (`hr.employment.v1` EmploymentChanged):
+"""Employment changes from HR / social-insurance systems (`hr.employment.v2` EmploymentChanged):
 membership follows the job. Consumer group `membership.hr`, exactly once in effect (inbox).
 
-The person is found by the keyed hash of the resident ID number, as at admission; the number
-itself is never logged or stored from here. Outcomes:
+The person is found by the keyed hash of the resident ID number, as at admission. The number comes
+sealed under an HR key (PII_HR_KEYS, shared with the HR systems alone), is opened only to compute
+that hash, and is never logged or stored from here. Outcomes:
 - not a member (or a former member): ignored, with a log line naming only the change id;
 - the new employer's union (by credit code) or else the residence-area holder is another union:
   transferred, `initiated_by = hr_system`;
@@ -23,7 +24,7 @@ from membership.transfers import apply_transfer, resolve_target
 from unionops.clock import local_today
 from unionops.consumer import IdempotentConsumer
 from unionops.envelope import Envelope
-from unionops.pii import Vault
+from unionops.pii import Vault, unb64
 from unionops.problems import RuleViolation
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,8 @@ async def apply_employment_change(conn: asyncpg.Connection, event: EmploymentCha
                                   vault: Vault) -> str:
     """Apply one change inside the consumer's transaction; returns the outcome (for logs and tests)."""
     facts = {"change_id": str(event.change_id), "hr_system": event.hr_system, "event_id": str(env.id)}
-    id_hash = vault.lookup_hash("id_number", event.id_number.strip().upper())
+    number = vault.hr_keys.open_field("id_number", str(event.change_id), unb64(event.id_number_sealed))
+    id_hash = vault.lookup_hash("id_number", number.strip().upper())
     member = await conn.fetchrow(MEMBER_QUERY + " WHERE m.id_number_hash = $1 FOR UPDATE OF m", id_hash)
     if member is None or member["status"] == "left":
         log.info("employment change of a person who is not a member: ignored",

@@ -42,6 +42,7 @@ from opentelemetry import trace
 from pydantic import ValidationError
 
 from contracts.events import MemberContactChanged, MemberJoined
+from membership import contacts
 from membership.api_members import MemberIn
 from membership.domain import EDUCATION, check_admitting_unit, check_readmission, rejoin_gap_days
 from membership.members import mask_union
@@ -49,7 +50,7 @@ from membership.organisations import load_unit
 from unionops import idempotency
 from unionops.auth import Principal
 from unionops.clock import local_today
-from unionops.pii import InvalidResidentId, Vault, mask_phone, normalise_phone, parse_resident_id
+from unionops.pii import DataKey, InvalidResidentId, Vault, mask_phone, normalise_phone, parse_resident_id
 from unionops.problems import Problem, RuleViolation
 from unionops.telemetry import current_trace_headers
 
@@ -618,7 +619,10 @@ CREATE TEMP TABLE import_rows (
     id_enc        bytea,
     phone_enc     bytea,
     phone_masked  text,
-    email         text,
+    email_enc     bytea,
+    email_masked  text,
+    dek_id        text,            -- the member's data key (kept, or new), wrapped
+    dek_wrapped   bytea,
     employer      text,
     occupation    text,
     education     text,
@@ -631,7 +635,7 @@ CREATE TEMP TABLE import_rows (
 ) ON COMMIT DROP
 """
 _COLUMNS = ("row_no", "id_hash", "id_masked", "outcome", "member_id", "union_id", "name", "gender", "birth_date",
-            "id_enc", "phone_enc", "phone_masked", "email", "employer", "occupation", "education", "is_migrant",
+            "id_enc", "phone_enc", "phone_masked", "email_enc", "email_masked", "dek_id", "dek_wrapped", "employer", "occupation", "education", "is_migrant",
             "joined_on", "file_detail", "joined_event", "contact_event")
 
 # Once every row is loaded: later copies of a person in the same sheet.
@@ -642,16 +646,17 @@ WHERE r.row_no = d.row_no AND d.row_no <> d.first_row
 """
 _INSERT_MEMBERS = """
 INSERT INTO members (id, union_id, name, gender, birth_date, id_number_enc, id_number_hash, id_number_masked,
-                     phone_enc, phone_masked, email, employer, occupation, education, is_migrant_worker, joined_on,
-                     created_by)
-SELECT member_id, union_id, name, gender, birth_date, id_enc, id_hash, id_masked, phone_enc, phone_masked, email,
+                     phone_enc, phone_masked, email_enc, email_masked, employer, occupation, education,
+                     is_migrant_worker, joined_on, created_by)
+SELECT member_id, union_id, name, gender, birth_date, id_enc, id_hash, id_masked, phone_enc, phone_masked, email_enc,
+       email_masked,
        employer, occupation, education, is_migrant, joined_on, $1
 FROM import_rows WHERE outcome = 'new' ORDER BY row_no
 """
 # Re-joining after having left: the same member record, as single admission does it.
 _REJOIN_MEMBERS = """
 UPDATE members m SET union_id = r.union_id, name = r.name, phone_enc = r.phone_enc, phone_masked = r.phone_masked,
-    email = r.email, employer = r.employer, employer_credit_code = NULL, occupation = coalesce(r.occupation, m.occupation),
+    email_enc = r.email_enc, email_masked = r.email_masked, employer = r.employer, employer_credit_code = NULL, occupation = coalesce(r.occupation, m.occupation),
     education = coalesce(r.education, m.education), is_migrant_worker = r.is_migrant, joined_on = r.joined_on,
     status = 'active', status_reason = NULL, status_changed_on = r.joined_on, left_on = NULL, updated_at = now()
 FROM import_rows r WHERE r.outcome = 'rejoin' AND m.id = r.member_id
@@ -856,8 +861,9 @@ async def _load(conn, sheet: Sheet, actor: Principal, vault: Vault, report: Impo
         candidates = [c for _, c, _, _ in validated if c is not None]
         await units.resolve(conn, {ref for _, _, _, ref in validated if ref})
         existing = await _memberships(conn, [c.id_hash for c in candidates])
+        keys = await contacts.live_keys(conn, vault.contact_keys, [m.member_id for m in existing.values()])
         records = await asyncio.to_thread(_records, validated, header, units, existing, default_unit, vault, report,
-                                          max_errors)
+                                          max_errors, keys)
         if records:
             await conn.copy_records_to_table("import_rows", records=records, columns=_COLUMNS)
         report.rows += len(chunk)
@@ -887,7 +893,7 @@ def _validate_chunk(chunk, header: Header, vault: Vault, today: date, has_defaul
 
 
 def _records(validated, header: Header, units: UnitCache, existing: dict[str, Membership], default_unit: Unit | None,
-             vault: Vault, report: ImportReport, max_errors: int) -> list[tuple]:
+             vault: Vault, report: ImportReport, max_errors: int, keys: dict[uuid.UUID, DataKey]) -> list[tuple]:
     """Rows for the temporary table, with what admitting each would do. Every row with a valid ID
     number is loaded, valid or not, so that duplicates within the sheet are reported too."""
     records = []
@@ -916,11 +922,11 @@ def _records(validated, header: Header, units: UnitCache, existing: dict[str, Me
             continue
         if errors or not candidate.values or outcome == "invalid":
             records.append((candidate.row, candidate.id_hash, candidate.id_masked, "invalid", None,
-                            unit.id if unit else None) + (None,) * 15)
+                            unit.id if unit else None) + (None,) * 18)
             continue
         if outcome == "unchanged":
             records.append((candidate.row, candidate.id_hash, candidate.id_masked, "unchanged",
-                            existing[candidate.id_hash].member_id, unit.id) + (None,) * 15)
+                            existing[candidate.id_hash].member_id, unit.id) + (None,) * 18)
             continue
         v = candidate.values
         previous = existing.get(candidate.id_hash)
@@ -938,12 +944,15 @@ def _records(validated, header: Header, units: UnitCache, existing: dict[str, Me
         ).model_dump_json()
         phone = v["phone"]
         # As single admission: contact details when there are some; always on re-joining.
-        contact = MemberContactChanged(member_id=member_id, name=v["name"], email=v["email"], phone=phone
-                                       ).model_dump_json() if (phone or v["email"] or outcome == "rejoin") else None
+        dek = keys.get(member_id) or DataKey.generate(str(member_id))
+        contact = contacts.contact_event(vault.contact_keys, dek, member_id, v["name"], v["email"], phone
+                                         ).model_dump_json() if (phone or v["email"] or outcome == "rejoin") else None
         records.append((
             candidate.row, candidate.id_hash, candidate.id_masked, outcome, member_id, unit.id, v["name"],
             candidate.gender, candidate.birth_date, vault.encrypt("id_number", candidate.id_number),
-            vault.encrypt("phone", phone) if phone else None, mask_phone(phone) if phone else None, v["email"],
+            vault.encrypt("phone", phone) if phone else None, mask_phone(phone) if phone else None,
+            *contacts.email_columns(vault, v["email"]), dek.key_id if contact else None,
+            vault.contact_keys.wrap(dek) if contact else None,
             v["employer"], v["occupation"], v["education"], v["is_migrant_worker"], v["joined_on"], json.dumps(detail, ensure_ascii=False), joined,
             contact,
         ))
@@ -976,6 +985,9 @@ async def _write(conn, report: ImportReport, actor: Principal) -> None:
     await conn.execute(_INSERT_MEMBERS, actor.subject)
     await conn.execute(_REJOIN_MEMBERS)
     await conn.execute(_INSERT_FILE_ENTRIES, actor.subject, str(report.import_id))
+    await conn.execute(contacts.STORE_KEYS.format(
+        select="SELECT member_id, dek_id, dek_wrapped FROM import_rows"
+               " WHERE outcome IN ('new', 'rejoin') AND dek_wrapped IS NOT NULL ORDER BY row_no"))
     await conn.execute(_INSERT_OUTBOX, current_trace_headers(), MemberJoined.topic, MemberJoined.event_type(),
                        MemberContactChanged.topic, MemberContactChanged.event_type())
 
@@ -1020,7 +1032,7 @@ def _cli() -> None:
         settings = Settings()
         actor = Principal(subject=as_subject, name=as_subject, role="federation_admin",
                           org_id=org or root_org_id(settings.city_region_code))
-        vault = Vault(settings.pii_encryption_key, settings.pii_hash_key)
+        vault = Vault.from_settings(settings)
 
         async def run() -> tuple[int, dict]:
             await db.migrate(settings.database_url, Path(__file__).parent / "migrations")

@@ -11,7 +11,7 @@ from datetime import date
 import asyncpg
 from opentelemetry import trace
 
-from contracts.events import MemberContactChanged, MemberJoined, MemberLeft, MemberProfileChanged, MemberStatusChanged
+from contracts.events import MemberJoined, MemberLeft, MemberProfileChanged, MemberStatusChanged
 from membership.domain import (
     CONTACT_FIELDS,
     HONOURS,
@@ -23,6 +23,7 @@ from membership.domain import (
     profile_changes,
     rejoin_gap_days,
 )
+from membership.contacts import contact_events, email_columns
 from membership.organisations import load_unit
 from unionops import outbox
 from unionops.auth import Principal
@@ -64,7 +65,7 @@ def mask_union(name: str | None) -> str:
 
 MEMBER_QUERY = (
     "SELECT m.id, m.union_id, o.name AS union_name, o.path, m.name, m.gender, m.birth_date, m.id_number_masked,"
-    " m.phone_enc, m.phone_masked, m.email, m.employer, m.employer_credit_code, m.occupation, m.education,"
+    " m.phone_enc, m.phone_masked, m.email_enc, m.email_masked, m.employer, m.employer_credit_code, m.occupation, m.education,"
     " m.is_migrant_worker, m.honours, m.status, m.status_reason, m.status_changed_on, m.left_on, m.joined_on"
     " FROM members m JOIN org_units o ON o.id = m.union_id"
 )
@@ -85,7 +86,7 @@ def member_view(row, **extra) -> dict:
     return {
         "id": row["id"], "union_id": row["union_id"], "union_name": row["union_name"], "name": row["name"],
         "gender": row["gender"], "birth_date": row["birth_date"], "id_number_masked": row["id_number_masked"],
-        "phone_masked": row["phone_masked"], "email": row["email"], "employer": row["employer"],
+        "phone_masked": row["phone_masked"], "email": row["email_masked"], "employer": row["employer"],
         "occupation": row["occupation"], "education": row["education"],
         "is_migrant_worker": row["is_migrant_worker"],
         "honours": [{"code": h, "label": HONOURS.get(h, h)} for h in row["honours"]],
@@ -153,11 +154,11 @@ async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Princi
         async with conn.transaction():  # a savepoint: the duplicate check below must still run
             await conn.execute(
                 "INSERT INTO members (id, union_id, name, gender, birth_date, id_number_enc, id_number_hash,"
-                " id_number_masked, phone_enc, phone_masked, email, employer, is_migrant_worker, joined_on, created_by)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
+                " id_number_masked, phone_enc, phone_masked, email_enc, email_masked, employer, is_migrant_worker,"
+                " joined_on, created_by) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
                 member_id, unit["id"], cmd.name, rid.gender, rid.birth_date, vault.encrypt("id_number", rid.number),
                 id_hash, rid.masked, vault.encrypt("phone", phone) if phone else None,
-                mask_phone(phone) if phone else None, cmd.email, cmd.employer, cmd.is_migrant_worker, cmd.joined_on,
+                mask_phone(phone) if phone else None, *email_columns(vault, cmd.email), cmd.employer, cmd.is_migrant_worker, cmd.joined_on,
                 actor.subject,
             )
     except asyncpg.UniqueViolationError:  # admitted concurrently by someone else
@@ -175,7 +176,7 @@ async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Princi
         joined_on=cmd.joined_on,
     )]
     if phone or cmd.email:
-        events.append(MemberContactChanged(member_id=member_id, name=cmd.name, email=cmd.email, phone=phone))
+        events += await contact_events(conn, vault.contact_keys, [(member_id, cmd.name, cmd.email, phone)])
     await outbox.record_many(conn, events)
     trace.get_current_span().set_attribute("member.id", str(member_id))
     return member_view(await load_member(conn, member_id), rejoined_after_days=None)
@@ -197,11 +198,13 @@ async def _rejoin(conn, existing, cmd: AdmitMember, unit, rid, phone, actor: Pri
     gap = rejoin_gap_days(existing["left_on"], cmd.joined_on)
     member_id = existing["id"]
     await conn.execute(
-        "UPDATE members SET union_id = $2, name = $3, phone_enc = $4, phone_masked = $5, email = $6, employer = $7,"
-        " employer_credit_code = NULL, is_migrant_worker = $8, joined_on = $9, status = 'active', status_reason = NULL,"
-        " status_changed_on = $9, left_on = NULL, updated_at = now() WHERE id = $1",
+        "UPDATE members SET union_id = $2, name = $3, phone_enc = $4, phone_masked = $5, email_enc = $6,"
+        " email_masked = $7, employer = $8, employer_credit_code = NULL, is_migrant_worker = $9, joined_on = $10,"
+        " status = 'active', status_reason = NULL, status_changed_on = $10, left_on = NULL, updated_at = now()"
+        " WHERE id = $1",
         member_id, unit["id"], cmd.name, vault.encrypt("phone", phone) if phone else None,
-        mask_phone(phone) if phone else None, cmd.email, cmd.employer, cmd.is_migrant_worker, cmd.joined_on,
+        mask_phone(phone) if phone else None, *email_columns(vault, cmd.email), cmd.employer, cmd.is_migrant_worker,
+        cmd.joined_on,
     )
     await add_file_entry(conn, member_id, "rejoined", unit["id"], {
         "union_name": unit["name"], "joined_on": cmd.joined_on.isoformat(), "left_on": existing["left_on"].isoformat(),
@@ -211,7 +214,7 @@ async def _rejoin(conn, existing, cmd: AdmitMember, unit, rid, phone, actor: Pri
         member_id=member_id, union_id=unit["id"], union_name=unit["name"], org_path=unit["path"], name=cmd.name,
         gender=rid.gender, birth_year=rid.birth_date.year, is_migrant_worker=cmd.is_migrant_worker,
         joined_on=cmd.joined_on, rejoined_after_days=gap,
-    ), MemberContactChanged(member_id=member_id, name=cmd.name, email=cmd.email, phone=phone)]
+    ), *await contact_events(conn, vault.contact_keys, [(member_id, cmd.name, cmd.email, phone)])]
     await outbox.record_many(conn, events)
     trace.get_current_span().set_attribute("member.id", str(member_id))
     return member_view(await load_member(conn, member_id), rejoined_after_days=gap)
@@ -249,10 +252,10 @@ async def update_profile(conn: asyncpg.Connection, member_id: uuid.UUID, request
 
 
 def current_profile(row, vault: Vault) -> dict:
-    """The editable profile of a member row, phone decrypted (to compare and re-store, never shown)."""
+    """The editable profile of a member row, phone and e-mail decrypted (to compare and re-store, never shown)."""
     return {
         "name": row["name"], "phone": vault.decrypt("phone", row["phone_enc"]) if row["phone_enc"] else None,
-        "email": row["email"], "employer": row["employer"], "occupation": row["occupation"],
+        "email": vault.decrypt("email", row["email_enc"]) if row["email_enc"] else None, "employer": row["employer"], "occupation": row["occupation"],
         "education": row["education"], "is_migrant_worker": row["is_migrant_worker"], "honours": list(row["honours"]),
     }
 
@@ -275,10 +278,11 @@ async def apply_profile_changes(conn: asyncpg.Connection, row, current: dict, ch
     new = current | {f: v for f, (_, v) in changes.items()}
     phone = new["phone"]
     await conn.execute(
-        "UPDATE members SET name = $2, phone_enc = $3, phone_masked = $4, email = $5, employer = $6, occupation = $7,"
-        " education = $8, is_migrant_worker = $9, honours = $10, updated_at = now() WHERE id = $1",
+        "UPDATE members SET name = $2, phone_enc = $3, phone_masked = $4, email_enc = $5, email_masked = $6,"
+        " employer = $7, occupation = $8, education = $9, is_migrant_worker = $10, honours = $11, updated_at = now()"
+        " WHERE id = $1",
         row["id"], new["name"], vault.encrypt("phone", phone) if phone else None, mask_phone(phone) if phone else None,
-        new["email"], new["employer"], new["occupation"], new["education"], new["is_migrant_worker"],
+        *email_columns(vault, new["email"]), new["employer"], new["occupation"], new["education"], new["is_migrant_worker"],
         sorted(set(new["honours"] or ()), key=list(HONOURS).index),
     )
     plain = {f: c for f, c in changes.items() if f != "honours"}
@@ -300,7 +304,7 @@ async def apply_profile_changes(conn: asyncpg.Connection, row, current: dict, ch
                                            **{f: new[f] for f in public}))
     if changes.keys() & {"name", *CONTACT_FIELDS}:
         # notify keeps the whole contact (latest wins), so the event carries all of it.
-        events.append(MemberContactChanged(member_id=row["id"], name=new["name"], email=new["email"], phone=phone))
+        events += await contact_events(conn, vault.contact_keys, [(row["id"], new["name"], new["email"], phone)])
     await outbox.record_many(conn, events)
     trace.get_current_span().set_attribute("member.id", str(row["id"]))
 

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from contracts.events import NotificationDelivered, NotificationFailed
-from notify import api, api_bots, api_fanouts, api_inbox, api_officers, api_preferences, bots, handlers
+from notify import api, api_bots, api_fanouts, api_inbox, api_officers, api_preferences, bots, contacts, handlers
 from notify.channels import EmailChannel, SmsChannel, WebhookChannel
 from notify.dispatcher import Dispatcher
 from notify.fanout import FanoutWorker
@@ -34,6 +34,8 @@ async def encrypt_stored_bot_urls(runtime) -> None:
     """Start-up: robot URLs kept in plain text before migration 006 are encrypted once."""
     async with runtime.pool.acquire() as conn, conn.transaction():
         await bots.encrypt_stored_urls(conn, runtime.vault)
+        # Contacts kept before migration 007 (clear e-mail) are sealed under a member data key.
+        await contacts.seal_stored(conn, runtime.vault)
 
 
 app = create_app(

@@ -30,26 +30,30 @@ DLQ_TOPIC = "notify.delivery.v1.dlq"
 _ADDRESSES = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|(?<!\d)1[3-9]\d{9}(?!\d)")
 
 # Claims due deliveries of one channel that have what the channel needs: e-mail an address, SMS
-# an (encrypted) phone number — of the member (contacts) or officer (officers) who receives it —
+# a phone number — of the member (contacts, sealed under their data key, which must still exist) or
+# officer (officers, phone under the vault) who receives it —
 # a webhook an enabled bot (recipient_id is the bot), in-app nothing. `sending` rows whose lease ran out are due again: their sender died,
 # perhaps after the provider accepted (same idempotency key, the delivery id).
 _CLAIM = """
 WITH due AS (
-    SELECT d.id, coalesce(c.name, o.name) AS recipient_name, coalesce(c.email, o.email) AS email,
-           coalesce(c.phone_enc, o.phone_enc) AS phone_enc,
+    SELECT d.id, coalesce(c.name, o.name) AS recipient_name, o.email AS officer_email, c.email_sealed,
+           o.phone_enc, c.phone_sealed, mk.wrapped_key AS member_key,
            b.url_enc AS bot_url_enc, b.secret_enc AS bot_secret_enc, b.flavour AS bot_flavour, b.name AS bot_name,
            sc.name AS subject_name, ms.language, ms.quiet_start, ms.quiet_end
     FROM deliveries d
     LEFT JOIN contacts c ON d.recipient_kind = 'member' AND c.member_id = d.recipient_id
     LEFT JOIN officers o ON d.recipient_kind = 'officer' AND o.id = d.recipient_id AND o.active
     LEFT JOIN webhook_bots b ON d.channel = 'webhook' AND b.id = d.recipient_id
+    LEFT JOIN member_keys mk ON d.recipient_kind = 'member' AND mk.member_id = d.recipient_id
     LEFT JOIN contacts sc ON sc.member_id = d.subject_member_id
     LEFT JOIN member_settings ms ON d.recipient_kind = 'member' AND ms.member_id = d.recipient_id
     WHERE ((d.status = 'pending' AND d.next_attempt_at <= now())
            OR (d.status = 'sending' AND d.lease_expires_at <= now() AND d.attempts < $3))
       AND d.channel = $4
-      AND CASE d.channel WHEN 'email' THEN coalesce(c.email, o.email) IS NOT NULL
-                         WHEN 'sms' THEN coalesce(c.phone_enc, o.phone_enc) IS NOT NULL
+      AND CASE d.channel WHEN 'email' THEN (c.email_sealed IS NOT NULL AND mk.wrapped_key IS NOT NULL)
+                                           OR o.email IS NOT NULL
+                         WHEN 'sms' THEN (c.phone_sealed IS NOT NULL AND mk.wrapped_key IS NOT NULL)
+                                         OR o.phone_enc IS NOT NULL
                          WHEN 'webhook' THEN coalesce(b.enabled, false)
                          ELSE true END
     ORDER BY d.next_attempt_at
@@ -63,8 +67,8 @@ WHERE d.id = due.id
 RETURNING d.id, d.source_event_id, d.source_event_type, d.member_id, d.recipient_kind, d.recipient_id,
           d.subject_member_id, d.org_path, d.channel, d.template, d.template_version, d.context, d.attempts,
           d.trace_headers, due.recipient_name,
-          CASE d.channel WHEN 'email' THEN due.email END AS address,
-          due.phone_enc, due.bot_url_enc, due.bot_secret_enc, due.bot_flavour, due.bot_name, due.subject_name,
+          CASE d.channel WHEN 'email' THEN due.officer_email END AS officer_email, due.email_sealed,
+          due.phone_enc, due.phone_sealed, due.member_key, due.bot_url_enc, due.bot_secret_enc, due.bot_flavour, due.bot_name, due.subject_name,
           due.language, due.quiet_start, due.quiet_end
 """
 
@@ -123,7 +127,7 @@ WITH n AS (
 )
 SELECT (SELECT count(*) FROM ins) AS created,
        ARRAY(SELECT DISTINCT i.member_id FROM ins i JOIN contacts c ON c.member_id = i.member_id
-             WHERE i.channel = 'email' AND c.email IS NULL) AS unaddressable
+             WHERE i.channel = 'email' AND c.email_sealed IS NULL) AS unaddressable
 """
 
 _CREATE_FOR_OFFICERS = """
@@ -257,7 +261,7 @@ async def fail_unaddressable(conn: asyncpg.Connection, member_ids: list[uuid.UUI
     return await _fail_where(
         conn,
         "status = 'pending' AND channel = 'email' AND member_id = ANY($1::uuid[])"
-        " AND EXISTS (SELECT 1 FROM contacts c WHERE c.member_id = deliveries.member_id AND c.email IS NULL)",
+        " AND EXISTS (SELECT 1 FROM contacts c WHERE c.member_id = deliveries.member_id AND c.email_sealed IS NULL)",
         [list(member_ids)], domain.NO_ADDRESS, "联系方式中没有电子邮箱",
     )
 
@@ -266,11 +270,11 @@ async def fail_unaddressable(conn: asyncpg.Connection, member_ids: list[uuid.UUI
 _ADDRESSABLE = """
 CASE deliveries.channel
   WHEN 'email' THEN EXISTS (SELECT 1 FROM contacts c WHERE deliveries.recipient_kind = 'member'
-                              AND c.member_id = deliveries.recipient_id AND c.email IS NOT NULL)
+                              AND c.member_id = deliveries.recipient_id AND c.email_sealed IS NOT NULL)
                  OR EXISTS (SELECT 1 FROM officers o WHERE deliveries.recipient_kind = 'officer'
                               AND o.id = deliveries.recipient_id AND o.active AND o.email IS NOT NULL)
   WHEN 'sms' THEN EXISTS (SELECT 1 FROM contacts c WHERE deliveries.recipient_kind = 'member'
-                            AND c.member_id = deliveries.recipient_id AND c.phone_enc IS NOT NULL)
+                            AND c.member_id = deliveries.recipient_id AND c.phone_sealed IS NOT NULL)
                OR EXISTS (SELECT 1 FROM officers o WHERE deliveries.recipient_kind = 'officer'
                             AND o.id = deliveries.recipient_id AND o.active AND o.phone_enc IS NOT NULL)
   WHEN 'webhook' THEN EXISTS (SELECT 1 FROM webhook_bots b WHERE b.id = deliveries.recipient_id AND b.enabled)

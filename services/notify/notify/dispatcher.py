@@ -11,7 +11,7 @@ Several replicas may run it: claims skip each other's rows, and a settlement onl
 the claim (row id + attempt number) is still the row's.
 
 Channels (issue 6): each loop claims up to a batch per channel (e-mail, SMS, webhook, in-app),
-with what the channel needs — the e-mail address, the encrypted phone, the bot's encrypted URL
+with what the channel needs — the sealed e-mail address or phone with the member's data key, the bot's encrypted URL
 (it holds the token) and secret, all decrypted with the vault only for the call. In-app
 deliveries send nothing: their inbox row is written in the transaction that marks them
 delivered. Before a send, SMS in the member's quiet hours (theirs or NOTIFY_QUIET_HOURS,
@@ -34,7 +34,7 @@ import asyncpg
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from notify import deliveries, domain
+from notify import contacts, deliveries, domain
 from notify.channels import Channel, ChannelRenderer, OutgoingMessage, SendFailure, mask_name
 from notify.preferences import QuietHours
 from notify.ratelimit import RateLimits
@@ -304,10 +304,17 @@ class Dispatcher:
         if kind == "inapp":
             self._inbox[(row["id"], row["attempts"])] = rendered
             return None
-        address, secret = row["address"], None
+        address, secret = row["officer_email"], None
         try:
-            if kind == "sms":
-                address = self.vault.decrypt("phone", bytes(row["phone_enc"]))  # only now, never logged
+            # Addresses are opened only now, and never logged: a member's under their data key.
+            if kind == "email" and row["member_key"] is not None and row["email_sealed"] is not None:
+                address = contacts.open_contact(self.vault.contact_keys, row["recipient_id"], row["member_key"],
+                                                "email", row["email_sealed"])
+            elif kind == "sms" and row["member_key"] is not None and row["phone_sealed"] is not None:
+                address = contacts.open_contact(self.vault.contact_keys, row["recipient_id"], row["member_key"],
+                                                "phone", row["phone_sealed"])
+            elif kind == "sms":
+                address = self.vault.decrypt("phone", bytes(row["phone_enc"]))
             elif kind == "webhook":
                 address = self.vault.decrypt("webhook_url", bytes(row["bot_url_enc"]))  # holds the bot's token
                 if row["bot_secret_enc"] is not None:

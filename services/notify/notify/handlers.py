@@ -37,6 +37,7 @@ from contracts.events import (
     MemberContactChanged,
     MemberJoined,
     MemberLeft,
+    MemberPersonalDataErased,
     MemberTransferred,
     ProposalAnswered,
     TeamRegistered,
@@ -46,11 +47,11 @@ from contracts.events import (
     UnionMerged,
     UnionMoved,
 )
-from notify import deliveries, domain, fanout, officers
+from notify import contacts, deliveries, domain, fanout, officers
 from notify.templates import TemplateRegistry
 from unionops.consumer import IdempotentConsumer, Received, last_per
 from unionops.envelope import Envelope
-from unionops.pii import Vault, mask_phone
+from unionops.pii import Vault
 from unionops.projections import pg_path, rewrite_path_prefix
 from unionops.telemetry import current_trace_headers
 
@@ -81,22 +82,20 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
     async def contacts_changed(conn: asyncpg.Connection, batch: list[Received]) -> None:
         # Events of one member come in order (keyed by member id): the latest contact wins —
         # within a batch too, so a mail waiting for an address goes out if the batch ends with one.
-        v = vault()
-        rows = []
-        for event in (r.event for r in last_per(batch, lambda r: r.event.member_id)):
-            email = (event.email or "").strip() or None
-            phone = (event.phone or "").strip() or None
-            rows.append((event.member_id, event.name, email, v.encrypt("phone", phone) if phone else None,
-                         mask_phone(phone) if phone else None))
-        await conn.execute(
-            "INSERT INTO contacts (member_id, name, email, phone_enc, phone_masked)"
-            " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[])"
-            " ON CONFLICT (member_id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email,"
-            " phone_enc = EXCLUDED.phone_enc, phone_masked = EXCLUDED.phone_masked, updated_at = now()",
-            *map(list, zip(*rows)))
+        # Kept sealed under the member's data key; opened only when a message is sent.
+        latest = [r.event for r in last_per(batch, lambda r: r.event.member_id)]
+        rows = contacts.rows_from_events(vault().contact_keys, latest)
+        await contacts.store(conn, rows)
         no_email = [r[0] for r in rows if r[2] is None]
         if no_email:
             await deliveries.fail_unaddressable(conn, no_email)
+
+    @consumer.on(MemberPersonalDataErased)
+    async def personal_data_erased(conn: asyncpg.Connection, event: MemberPersonalDataErased, env: Envelope) -> None:
+        # The member's data key goes: every sealed copy of their contact, here or on the topic, is
+        # unreadable. Mails still waiting for them fail (no address).
+        await contacts.erase(conn, event)
+        await deliveries.fail_unaddressable(conn, [event.member_id])
 
     @consumer.on(UnionEstablished)
     async def union_established(conn: asyncpg.Connection, event: UnionEstablished, env: Envelope) -> None:

@@ -58,8 +58,8 @@ async def channels_for(conn: asyncpg.Connection, member_ids: list[uuid.UUID],
     rows = await conn.fetch(
         """
         SELECT m.id AS member_id,
-               c.member_id IS NULL OR c.email IS NOT NULL AS has_email,
-               c.phone_enc IS NOT NULL AS has_phone,
+               c.member_id IS NULL OR c.email_sealed IS NOT NULL AS has_email,
+               c.phone_sealed IS NOT NULL AS has_phone,
                p.prefs
         FROM unnest($1::uuid[]) AS m(id)
         LEFT JOIN contacts c ON c.member_id = m.id
