@@ -6,12 +6,13 @@ straight into welfare's `hardship_files` table (the hardship API's own tests cov
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from contracts.events import AidDisbursed, CampaignLaunched
 from tests.city import ROOT
+from unionops.clock import local_today
 from welfare.ledger import sums_from_entries
 
 from .federation import Membership, admin_headers, bearer
@@ -19,7 +20,7 @@ from .stack import async_client_fixture, database_fixture, eventually, running
 
 pytestmark = pytest.mark.integration
 
-TODAY = date.today()
+TODAY = local_today()
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from unionops.auth import root_org_id
+from unionops.clock import local_today
 from unionops.pii import mask_name
 
 from .federation import CITY_REGION_CODE, Membership, admin_headers, bearer, resident_id
@@ -50,7 +51,7 @@ async def fund(world, http, db) -> str:
     b = world["branch"]
     await eventually(lambda: db.fetchval("SELECT 1 FROM org_units WHERE org_id = $1", b.district),
                      what="the district to reach welfare's tree")
-    tag, year = uuid.uuid4().hex[:6], date.today().year
+    tag, year = uuid.uuid4().hex[:6], local_today().year
     root = (await http.post("/funds", headers=admin_headers(),
                             json={"org_id": str(ROOT), "name": f"金秋助学资金{tag}", "year": year})).json()["id"]
     assert (await http.post(f"/funds/{root}/budget", headers=admin_headers(), json={"amount_fen": 5_000_000})).status_code == 201

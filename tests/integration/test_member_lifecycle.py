@@ -3,12 +3,13 @@ changes audited, active → retained → left, re-joining with the gap kept, and
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from devstack.processes import ServiceProcess
+from unionops.clock import local_today
 from tests.city import admit, auth, found_district, new_resident_id
 from tests.integration.stack import NO_TRACES, started
 from tests.membership_helpers import Database, change_status, transfer
@@ -136,7 +137,7 @@ async def test_left_is_final_except_by_rejoining(client, db):
     district = found_district(client, unions=2)
     member = admit(client, district.union_ids[0]).json()
     r = change_status(client, member["id"], "left", "resigned")
-    assert r.status_code == 201 and r.json()["status"] == "left" and r.json()["left_on"] == date.today().isoformat()
+    assert r.status_code == 201 and r.json()["status"] == "left" and r.json()["left_on"] == local_today().isoformat()
     left = [json.loads(p) for _, t, p in await db.events(member["id"]) if t == "MemberLeft"]
     assert left and left[0]["reason"] == "resigned"
     before = await db.counts()
@@ -159,8 +160,8 @@ async def test_administrative_departure_needs_a_federation_administrator(client)
 async def test_rejoining_keeps_the_gap_visible(client, db):
     district = found_district(client, unions=2)
     number = new_resident_id()
-    joined_on = date.today() - timedelta(days=400)
-    left_on = date.today() - timedelta(days=100)
+    joined_on = local_today() - timedelta(days=400)
+    left_on = local_today() - timedelta(days=100)
     first = client.post("/members", headers=auth(), json={"union_id": district.union_ids[0], "name": "周强",
                                                           "id_number": number, "joined_on": joined_on.isoformat()})
     assert first.status_code == 201

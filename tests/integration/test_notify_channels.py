@@ -17,6 +17,7 @@ from devstack.processes import ServiceProcess, httpsink, smtpsink, tracesink
 from tests.city import ROOT, SETTINGS, auth
 from unionops import db
 from unionops.auth import issue_token
+from unionops.clock import local_today
 from unionops.pii import Vault
 
 from .stack import client_fixture, started
@@ -70,7 +71,7 @@ async def new_member(stack, name: str = "张三丰", *, phone: str | None = None
     await sql(stack, "INSERT INTO contacts (member_id, name, email, phone_enc, phone_masked) VALUES ($1, $2, $3, $4, $5)",
               member_id, name, email, VAULT.encrypt("phone", phone) if phone else None, "139****0000" if phone else None)
     await sql(stack, "INSERT INTO members (member_id, union_id, union_name, org_path, joined_on)"
-                     " VALUES ($1, $2, '示例公司工会', $3, current_date)", member_id, DISTRICT, [ROOT, DISTRICT])
+                     " VALUES ($1, $2, '示例公司工会', $3, $4)", member_id, DISTRICT, [ROOT, DISTRICT], local_today())
     return member_id
 
 

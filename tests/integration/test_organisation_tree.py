@@ -10,6 +10,7 @@ import pytest
 
 from tests.city import ROOT, admit, auth, found_district
 from tests.integration.stack import running
+from unionops.clock import local_today
 
 pytestmark = pytest.mark.integration
 
@@ -141,7 +142,7 @@ async def test_coverage_counts_unions_members_and_non_public_employers(client):
     employer(client, d.street_id, "覆盖率甲有限公司", union_id=d.union_ids[0], has_collective_contract=True)
     employer(client, d.street_id, "覆盖率乙有限公司")
     employer(client, d.street_id, "覆盖率国企", ownership="state_owned")
-    year = __import__("datetime").date.today().year
+    year = local_today().year
     # targets come from above: the district may not set its own
     assert client.put(f"/organisations/{d.id}/targets/{year}", headers=auth("staff", d.id),
                       json={"unions_target": 50}).status_code == 403
@@ -152,7 +153,7 @@ async def test_coverage_counts_unions_members_and_non_public_employers(client):
     assert c["members"] == {"total": 3, "target": 100}
     assert c["non_public_employers"] == {"total": 2, "covered": 1, "coverage_rate": 0.5}
     assert c["collective_contract_employers"] == 1
-    this_month = c["months"][__import__("datetime").date.today().month - 1]
+    this_month = c["months"][local_today().month - 1]
     assert this_month["joins"] == 3
 
 

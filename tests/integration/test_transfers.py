@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
 
 import httpx
 import pytest
 
 from contracts.events import EmploymentChanged
 from devstack.processes import ServiceProcess
+from unionops.clock import local_today
 from tests.city import ROOT, admit, auth, found_district, new_resident_id
 from tests.integration.stack import NO_TRACES, eventually, started
 from tests.membership_helpers import (
@@ -211,7 +211,7 @@ def employment_changed(number: str, *, credit_code: str | None, region: str, nam
                        employer: str = "丙科技有限公司") -> EmploymentChanged:
     return EmploymentChanged(change_id=uuid.uuid4(), id_number=number, name=name, new_employer_name=employer,
                              new_employer_credit_code=credit_code, residence_region_code=region,
-                             effective_on=date.today(), hr_system="payroll-test")
+                             effective_on=local_today(), hr_system="payroll-test")
 
 
 async def test_hr_employment_change_moves_the_membership(client, db, stack_config):
