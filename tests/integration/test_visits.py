@@ -3,7 +3,7 @@ encrypted at rest and shown only to staff with write permission."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -95,6 +95,20 @@ async def test_a_visit_to_an_unknown_member_or_in_the_future_is_refused(member, 
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.visited_on"
     assert (await http.post("/visits", json=visit(member, kind="wedding"), headers=admin_headers())).status_code == 422
     assert (await http.post("/visits", json=visit(member, visitors=[]), headers=admin_headers())).status_code == 422
+
+
+async def test_a_visit_is_backdated_at_most_the_configured_days_and_shows_who_entered_it_when(member, http, db):
+    before = await db.fetchval("SELECT count(*) FROM visits")
+    r = await http.post("/visits", json=visit(member, visited_on=str(local_today() - timedelta(days=181))),
+                        headers=admin_headers())
+    assert r.status_code == 422 and r.json()["type"] == "/problems/backdated-too-far"
+    assert r.json()["errors"][0]["field"] == "body.visited_on" and "走访日期" in r.json()["errors"][0]["message"]
+    assert await db.fetchval("SELECT count(*) FROM visits") == before
+    r = await http.post("/visits", json=visit(member, visited_on=str(local_today() - timedelta(days=180))),
+                        headers=admin_headers())
+    assert r.status_code == 201, r.text
+    entered = datetime.fromisoformat(r.json()["recorded_at"])
+    assert r.json()["recorded_by"] == "city-admin" and datetime.now(timezone.utc) - entered < timedelta(minutes=5)
 
 
 async def test_a_replayed_idempotency_key_records_one_visit(member, http, db):

@@ -33,6 +33,10 @@ class Settings(CommonSettings):
     welfare_local_working_days: list[date] = Field(default_factory=list, alias="WELFARE_LOCAL_WORKING_DAYS")
     welfare_calendar_years_in_settings: list[int] = Field(default_factory=list,
                                                           alias="WELFARE_CALENDAR_YEARS_IN_SETTINGS")
+    # Back-dating: how many days before today staff may date a payment (a campaign run) or a visit
+    # they enter late; later than today is always refused, and every back-dated entry says so.
+    payment_backdate_max_days: int = Field(90, alias="WELFARE_PAYMENT_BACKDATE_MAX_DAYS", ge=0)
+    visit_backdate_max_days: int = Field(180, alias="WELFARE_VISIT_BACKDATE_MAX_DAYS", ge=0)
     # 金秋助学: the grant per school level, integer fen (JSON object; levels missing here fall
     # back to the defaults in welfare.golden_autumn.DEFAULT_TIERS_FEN).
     golden_autumn_tiers_fen: dict[str, int] = Field(default_factory=dict, alias="WELFARE_GOLDEN_AUTUMN_TIERS_FEN")
