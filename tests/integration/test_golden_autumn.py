@@ -9,12 +9,13 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
+from devstack.processes import ServiceProcess
 from unionops.auth import root_org_id
 from unionops.clock import local_today
 from unionops.pii import mask_name
 
 from .federation import CITY_REGION_CODE, Membership, admin_headers, bearer, resident_id
-from .stack import async_client_fixture, database_fixture, eventually, running
+from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, next_year_typed_in, started
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +25,8 @@ SENIOR_HIGH_FEN = 200_000   # welfare.golden_autumn.DEFAULT_TIERS_FEN
 
 @pytest.fixture(scope="module")
 def services(infra, stack_config):
-    with running(stack_config, "membership", "welfare") as processes:
+    with started(ServiceProcess(stack_config, "membership", NO_TRACES),
+                 ServiceProcess(stack_config, "welfare", NO_TRACES | next_year_typed_in())) as processes:
         yield processes
 
 
