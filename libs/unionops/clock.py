@@ -3,7 +3,7 @@ Beijing days: a member admitted at 07:00 on 1 January (23:00 UTC on 31 December)
 new year. Every "today" of business rules comes from here, never from `date.today()`."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -23,3 +23,15 @@ def local_now(tz: str = FEDERATION_TIMEZONE) -> datetime:
 def local_today(tz: str = FEDERATION_TIMEZONE) -> date:
     """Today where the federation is."""
     return local_now(tz).date()
+
+
+def local_time(moment: datetime, tz: str = FEDERATION_TIMEZONE) -> datetime:
+    """An aware instant shown on the federation's wall clock (a naive one is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(_zone(tz))
+
+
+def day_start(day: date, tz: str = FEDERATION_TIMEZONE) -> datetime:
+    """The instant the federation's `day` begins (00:00 Beijing is 16:00 UTC the day before)."""
+    return datetime.combine(day, time.min, tzinfo=_zone(tz))

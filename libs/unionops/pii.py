@@ -12,6 +12,8 @@ from datetime import date
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from unionops.clock import local_today
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 # Province-level prefixes of the administrative-region code (GB/T 2260).
@@ -56,7 +58,7 @@ def parse_resident_id(raw: str, *, today: date | None = None) -> ResidentId:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidResidentId("身份证号出生日期无效") from None
-    if born.year < 1900 or born > (today or date.today()):
+    if born.year < 1900 or born > (today or local_today()):
         raise InvalidResidentId("身份证号出生日期无效")
     if check_character(number[:17]) != number[17]:
         raise InvalidResidentId("身份证号校验码错误")

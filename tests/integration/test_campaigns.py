@@ -6,12 +6,13 @@ straight into welfare's `hardship_files` table (the hardship API's own tests cov
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from contracts.events import AidDisbursed, CampaignLaunched
 from tests.city import ROOT
+from unionops.clock import local_today
 from welfare.ledger import sums_from_entries
 
 from .federation import Membership, admin_headers, bearer
@@ -19,7 +20,7 @@ from .stack import async_client_fixture, database_fixture, eventually, running
 
 pytestmark = pytest.mark.integration
 
-TODAY = date.today()
+TODAY = local_today()
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,8 @@ def world(services):
     with Membership(services["membership"].url) as membership:
         east, west = membership.branch("成华"), membership.branch("武侯")
         people = {name: membership.admit(east.grassroots, name) for name in
-                  ("张深困", "李相对", "王意外", "赵逾期", "钱退休", "孙已关", "周新档", "吴两档")}
+                  ("张深困", "李相对", "王意外", "赵逾期", "钱退休", "孙已关", "周新档", "吴两档",
+                                "冯补录", "陈未来")}
         people["郑外区"] = membership.admit(west.grassroots, "郑外区")
         r = membership.http.post(f"/members/{people['钱退休']}/status-changes",
                                  json={"status": "retained", "reason": "retired"})
@@ -270,3 +272,43 @@ async def test_staff_of_another_district_cannot_run_or_see_the_campaign(ready, h
     assert (await http.post(f"/campaigns/{c['id']}/runs", json={}, headers=outsider)).status_code == 404
     r = await http.post("/campaigns", json=campaign_body(ready["east"].district, fund), headers=outsider)
     assert r.status_code in (403, 404)
+
+
+async def test_a_campaign_run_dated_in_the_future_pays_nothing_and_tells_no_one(ready, http, db):
+    p = ready["people"]
+    await close_open_files(db, p)
+    await add_file(db, p["陈未来"], "deep")
+    fund = await funded(http, ready, 20_000_000)
+    c = await launch(http, ready, fund)
+    r = await http.post(f"/campaigns/{c['id']}/runs", json={"run_on": str(TODAY + timedelta(days=1))},
+                        headers=bearer("staff", ready["east"].district, "区总出纳"))
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"] == "/problems/dated-in-the-future"
+    assert r.json()["errors"][0]["field"] == "body.run_on" and "发放日期" in r.json()["errors"][0]["message"]
+    assert await db.fetchval("SELECT count(*) FROM campaign_runs WHERE campaign_id = $1", uuid.UUID(c["id"])) == 0
+    assert await db.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'AidDisbursed'"
+                             " AND payload->>'campaign_id' = $1", c["id"]) == 0
+    f = (await http.get(f"/funds/{fund}", headers=admin_headers())).json()["balance"]
+    assert f["disbursed"]["fen"] == 0
+
+
+async def test_a_backdated_campaign_run_is_bounded_and_its_ledger_entries_say_who_backdated_it(ready, http, db):
+    p = ready["people"]
+    await close_open_files(db, p)
+    await add_file(db, p["冯补录"], "deep", opened_on=TODAY - timedelta(days=300))
+    fund = await funded(http, ready, 20_000_000)
+    c = await launch(http, ready, fund, starts_on=str(TODAY - timedelta(days=200)))
+    cashier = bearer("staff", ready["east"].district, "区总出纳")
+    r = await http.post(f"/campaigns/{c['id']}/runs", json={"run_on": str(TODAY - timedelta(days=91))}, headers=cashier)
+    assert r.status_code == 422 and r.json()["type"] == "/problems/backdated-too-far"
+    assert r.json()["errors"][0]["field"] == "body.run_on" and "90天" in r.json()["errors"][0]["message"]
+    assert await db.fetchval("SELECT count(*) FROM campaign_runs WHERE campaign_id = $1", uuid.UUID(c["id"])) == 0
+
+    r = await http.post(f"/campaigns/{c['id']}/runs", json={"run_on": str(TODAY - timedelta(days=10))}, headers=cashier)
+    assert r.status_code == 201, r.text
+    entries = await db.fetch("SELECT e.reason, e.actor FROM ledger_entries e JOIN campaign_payments p"
+                             " ON p.ledger_entry_id = e.id WHERE p.campaign_id = $1", uuid.UUID(c["id"]))
+    assert entries and all("补录10天" in e["reason"] and "区总出纳" in e["reason"] for e in entries)
+    paid_on = await db.fetchval("SELECT payload->>'paid_on' FROM outbox WHERE event_type = 'AidDisbursed'"
+                                " AND payload->>'campaign_id' = $1", c["id"])
+    assert paid_on == str(TODAY - timedelta(days=10))

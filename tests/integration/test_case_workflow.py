@@ -5,12 +5,12 @@ period, and one event per step staged in the outbox of the same transaction."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import httpx
 import pytest
 
 from unionops.auth import root_org_id
+from unionops.clock import local_today
 from welfare.hardship_rules import add_months
 
 from .federation import CITY_REGION_CODE, Membership, admin_headers, bearer, resident_id
@@ -71,7 +71,7 @@ class Desk:
         b = self.world["east"]
         await eventually(lambda: self.db.fetchval("SELECT 1 FROM org_units WHERE org_id = $1", b.street),
                          what="the street union to reach welfare's tree")
-        year, tag = date.today().year, uuid.uuid4().hex[:6]
+        year, tag = local_today().year, uuid.uuid4().hex[:6]
         root = await self.http.post("/funds", headers=admin_headers(),
                                     json={"org_id": str(ROOT), "name": f"市级帮扶资金{tag}", "year": year})
         assert root.status_code == 201, root.text

@@ -8,26 +8,34 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import time
 import uuid
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from devstack.processes import ServiceProcess
 from unionops import db as database
+from unionops.clock import local_today
+from welfare import funds as welfare_funds
 from welfare import ledger
 from welfare.money import InsufficientFunds
 
 from tests.city import ROOT
 
 from .federation import Membership, admin_headers, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, started
 
 pytestmark = pytest.mark.integration
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "welfare" / "welfare" / "migrations"
+SERVER_ZONE = "America/New_York"
+# 07:30 on 1 January 2026 in Beijing: still New Year's Eve in UTC (23:30) and in New York (18:30)
+NEW_YEAR_MORNING = datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc)
 
 
 # ---- the ledger functions, in a database of their own ---------------------------------------------
@@ -55,6 +63,18 @@ async def new_fund(conn, parent: uuid.UUID | None = None, name: str = "专项帮
                        " VALUES ($1, $2, $3, $4, 2026, $5, 'test')", fund_id, org, [org], name, parent)
     await conn.execute("INSERT INTO fund_balances (fund_id) VALUES ($1)", fund_id)
     return fund_id
+
+
+async def book_budget_at(conn, fund_id: uuid.UUID, amount_fen: int, at: datetime) -> uuid.UUID:
+    """A budget credit booked at a given instant (the ledger's own functions book at now())."""
+    entry_id = uuid.uuid4()
+    async with conn.transaction():
+        await conn.execute("INSERT INTO ledger_entries (id, fund_id, kind, amount_fen, approver, actor, reason, created_at)"
+                           " VALUES ($1, $2, 'allocation_in', $3, '市总', '市总', '预算注资', $4)",
+                           entry_id, fund_id, amount_fen, at)
+        await conn.execute("UPDATE fund_balances SET allocated_fen = allocated_fen + $2, available_fen = available_fen"
+                           " + $2 WHERE fund_id = $1", fund_id, amount_fen)
+    return entry_id
 
 
 async def balance(conn, fund_id) -> dict:
@@ -240,6 +260,35 @@ operations = st.lists(st.one_of(
 PARENT = {1: 0, 2: 0, 3: 1}
 
 
+@pytest.fixture
+def utc_server(monkeypatch):
+    """This test process, as if the server ran in UTC."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def test_the_audit_report_cuts_days_months_and_years_in_beijing_on_a_utc_server(pool, utc_server):
+    async with pool.acquire() as conn:
+        fund_id = await new_fund(conn)
+        entry = await book_budget_at(conn, fund_id, 10_000, NEW_YEAR_MORNING)
+        fund = await conn.fetchrow("SELECT * FROM funds WHERE id = $1", fund_id)
+
+        async def report(start: str, end: str) -> dict:
+            return await welfare_funds.audit_report(conn, fund, date.fromisoformat(start), date.fromisoformat(end))
+
+        for start, end in (("2026-01-01", "2026-01-01"), ("2026-01-01", "2026-01-31"), ("2026-01-01", "2026-12-31")):
+            got = await report(start, end)
+            assert [m["id"] for m in got["movements"]] == [entry], (start, end)
+            assert got["opening_balance"]["allocated"]["fen"] == 0 and got["closing_balance"]["allocated"]["fen"] == 10_000
+            assert got["movements"][0]["created_at"].isoformat() == "2026-01-01T07:30:00+08:00"
+        for start, end in (("2025-12-31", "2025-12-31"), ("2025-12-01", "2025-12-31"), ("2025-01-01", "2025-12-31")):
+            got = await report(start, end)
+            assert got["movement_count"] == 0 and got["closing_balance"]["allocated"]["fen"] == 0, (start, end)
+
+
 async def run_operations(dsn: str, ops) -> None:
     conn = await database.connect(dsn)
     try:
@@ -300,7 +349,9 @@ def test_no_sequence_of_movements_loses_a_fen_in_the_database(ledger_dsn, ops):
 
 @pytest.fixture(scope="module")
 def services(infra, stack_config):
-    with running(stack_config, "membership", "welfare") as processes:
+    # welfare runs in a server zone that is neither UTC nor Beijing: its days must still be Beijing's
+    with started(ServiceProcess(stack_config, "membership", NO_TRACES),
+                 ServiceProcess(stack_config, "welfare", NO_TRACES | {"TZ": SERVER_ZONE})) as processes:
         yield processes
 
 
@@ -412,7 +463,7 @@ async def test_the_audit_report_traces_every_movement_to_its_case_campaign_and_a
         commitment = await ledger.commit(db, uuid.UUID(district), 300_000, case_id=case_id, approver="王主席",
                                          actor="李社工")
         paid = await ledger.disburse(db, commitment, 250_000, actor="张出纳")
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     r = await http.get(f"/funds/{district}/audit", params={"from": today, "to": today},
                        headers=bearer("auditor", units["east"].district, "经审委员"))
     assert r.status_code == 200, r.text
@@ -439,3 +490,23 @@ async def test_the_audit_report_traces_every_movement_to_its_case_campaign_and_a
     r = await http.get(f"/funds/{district}/audit", params={"from": "2000-01-01", "to": "2000-01-31"},
                        headers=admin_headers())
     assert r.json()["movement_count"] == 0 and r.json()["closing_balance"]["allocated"]["fen"] == 0
+
+
+async def test_the_audit_report_puts_a_new_year_morning_booking_in_the_new_year_whatever_the_server_zone(units, http, db):
+    city, _, _ = await fund_tree(http, units)
+    entry = await book_budget_at(db, uuid.UUID(city), 10_000, NEW_YEAR_MORNING)
+
+    async def report(start: str, end: str, format: str = "json") -> httpx.Response:
+        r = await http.get(f"/funds/{city}/audit", params={"from": start, "to": end, "format": format},
+                           headers=admin_headers())
+        assert r.status_code == 200, r.text
+        return r
+
+    for start, end in (("2026-01-01", "2026-01-01"), ("2026-01-01", "2026-12-31")):
+        moved = {m["id"]: m for m in (await report(start, end)).json()["movements"]}
+        assert moved[str(entry)]["created_at"] == "2026-01-01T07:30:00+08:00"
+    for start, end in (("2025-12-31", "2025-12-31"), ("2025-01-01", "2025-12-31")):
+        got = (await report(start, end)).json()
+        assert got["movement_count"] == 0 and got["closing_balance"]["allocated"]["fen"] == 0
+    rows = list(csv.reader(io.StringIO((await report("2026-01-01", "2026-01-01", "csv")).text.lstrip("\ufeff"))))
+    assert [row[1] for row in rows[1:] if row and row[-1] == str(entry)] == ["2026-01-01T07:30:00+08:00"]

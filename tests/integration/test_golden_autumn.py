@@ -9,11 +9,13 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
+from devstack.processes import ServiceProcess
 from unionops.auth import root_org_id
+from unionops.clock import local_today
 from unionops.pii import mask_name
 
 from .federation import CITY_REGION_CODE, Membership, admin_headers, bearer, resident_id
-from .stack import async_client_fixture, database_fixture, eventually, running
+from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, next_year_typed_in, started
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +25,8 @@ SENIOR_HIGH_FEN = 200_000   # welfare.golden_autumn.DEFAULT_TIERS_FEN
 
 @pytest.fixture(scope="module")
 def services(infra, stack_config):
-    with running(stack_config, "membership", "welfare") as processes:
+    with started(ServiceProcess(stack_config, "membership", NO_TRACES),
+                 ServiceProcess(stack_config, "welfare", NO_TRACES | next_year_typed_in())) as processes:
         yield processes
 
 
@@ -50,7 +53,7 @@ async def fund(world, http, db) -> str:
     b = world["branch"]
     await eventually(lambda: db.fetchval("SELECT 1 FROM org_units WHERE org_id = $1", b.district),
                      what="the district to reach welfare's tree")
-    tag, year = uuid.uuid4().hex[:6], date.today().year
+    tag, year = uuid.uuid4().hex[:6], local_today().year
     root = (await http.post("/funds", headers=admin_headers(),
                             json={"org_id": str(ROOT), "name": f"金秋助学资金{tag}", "year": year})).json()["id"]
     assert (await http.post(f"/funds/{root}/budget", headers=admin_headers(), json={"amount_fen": 5_000_000})).status_code == 201

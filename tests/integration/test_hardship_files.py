@@ -4,12 +4,13 @@ years), scope, the field-level reading rule, and events without health, income o
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from devstack.processes import ServiceProcess
+from unionops.clock import local_today
 from tests.city import new_resident_id
 from welfare.hardship_rules import add_months
 
@@ -19,7 +20,7 @@ from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually
 pytestmark = pytest.mark.integration
 
 MINIMUM = 100_000  # 低保: ¥1,000 a person a month
-TODAY = date.today()
+TODAY = local_today()
 
 
 @pytest.fixture(scope="module")

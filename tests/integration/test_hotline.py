@@ -15,7 +15,7 @@ from welfare import hotline
 from welfare.settings import Settings
 
 from .federation import Membership, bearer
-from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, started
+from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, next_year_typed_in, started
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +23,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def services(infra, stack_config):
     # The overdue check every second, so the test sees it run several times.
-    welfare = ServiceProcess(stack_config, "welfare", NO_TRACES | {"WELFARE_HOTLINE_CHECK_SECONDS": "1"})
+    welfare = ServiceProcess(stack_config, "welfare", NO_TRACES | next_year_typed_in()
+                             | {"WELFARE_HOTLINE_CHECK_SECONDS": "1"})
     with started(ServiceProcess(stack_config, "membership", NO_TRACES), welfare) as processes:
         yield processes
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import httpx
@@ -21,6 +22,8 @@ from devstack.config import REPO
 from devstack.processes import ServiceProcess
 from tests.city import auth, found_district, new_resident_id, open_contact
 from tests.integration.stack import NO_TRACES, started
+from unionops.clock import local_today
+from unionops.pii import check_character
 
 pytestmark = pytest.mark.integration
 
@@ -213,6 +216,28 @@ async def test_row_errors_name_the_row_and_the_field(client, stack_config):
     assert all(e["column"] for e in problem["errors"])  # the header as the office wrote it
     assert (problem["rows"], problem["error_count"], problem["errors_by_field"]) == (
         10, 8, {"email": 1, "id_number": 3, "phone": 1, "union": 3})
+
+
+async def test_an_imported_join_date_is_not_in_the_future_nor_before_the_sixteenth_birthday(client, stack_config):
+    district = found_district(client)
+    union = district.union_ids[0]
+    young, old = "510104" + "20000301" + "123", "510104" + "19600101" + "124"
+    sheet = [
+        person(union, 1),                                                            # row 2: fine
+        person(union, 2, 入会日期="9999-12-31"),                                      # row 3: far future
+        person(union, 3, 入会日期=(local_today() + timedelta(days=1)).isoformat()),   # row 4: tomorrow
+        person(union, 4, 身份证号=young + check_character(young), 入会日期="2015-09-01"),  # row 5: aged 15
+        person(union, 5, 身份证号=old + check_character(old), 入会日期="1980-01-01"),     # row 6: a historic date
+    ]
+    before = await counts(stack_config)
+    r = upload(client, xlsx(sheet))
+    assert r.status_code == 422, r.text
+    found = {(e["row"], e["field"]): e["message"] for e in r.json()["errors"]}
+    assert set(found) == {(3, "joined_on"), (4, "joined_on"), (5, "joined_on")}
+    assert "不能晚于今天" in found[(3, "joined_on")] and "不能晚于今天" in found[(4, "joined_on")]
+    assert "16周岁" in found[(5, "joined_on")] and "2016-03-01" in found[(5, "joined_on")]
+    after = await counts(stack_config)
+    assert after["members"] == before["members"] and after["outbox"] == before["outbox"]
 
 
 async def test_a_person_already_in_another_union_is_refused(client, stack_config):

@@ -12,6 +12,8 @@ from devstack.processes import ServiceProcess
 from tests.city import admit, auth, found_district, new_resident_id, open_contact
 from tests.integration.stack import NO_TRACES, started
 from tests.membership_helpers import Database, change_status, transfer
+from unionops.clock import local_today
+from unionops.pii import check_character
 
 pytestmark = pytest.mark.integration
 
@@ -137,7 +139,7 @@ async def test_left_is_final_except_by_rejoining(client, db):
     district = found_district(client, unions=2)
     member = admit(client, district.union_ids[0]).json()
     r = change_status(client, member["id"], "left", "resigned")
-    assert r.status_code == 201 and r.json()["status"] == "left" and r.json()["left_on"] == date.today().isoformat()
+    assert r.status_code == 201 and r.json()["status"] == "left" and r.json()["left_on"] == local_today().isoformat()
     left = [json.loads(p) for _, t, p in await db.events(member["id"]) if t == "MemberLeft"]
     assert left and left[0]["reason"] == "resigned"
     before = await db.counts()
@@ -160,8 +162,8 @@ async def test_administrative_departure_needs_a_federation_administrator(client)
 async def test_rejoining_keeps_the_gap_visible(client, db):
     district = found_district(client, unions=2)
     number = new_resident_id()
-    joined_on = date.today() - timedelta(days=400)
-    left_on = date.today() - timedelta(days=100)
+    joined_on = local_today() - timedelta(days=400)
+    left_on = local_today() - timedelta(days=100)
     first = client.post("/members", headers=auth(), json={"union_id": district.union_ids[0], "name": "周强",
                                                           "id_number": number, "joined_on": joined_on.isoformat()})
     assert first.status_code == 201
@@ -212,3 +214,75 @@ async def test_district_cannot_change_another_districts_member(client, db):
     assert client.patch(f"/members/{member['id']}", headers=auth("auditor", a.id),
                         json={"occupation": "焊工"}).status_code == 403
     assert await db.counts() == before
+
+
+# ---- dates that happened: never in the future, back-dated within bounds and audited -------------
+
+def resident_id_born(born: date) -> str:
+    first17 = f"510104{born:%Y%m%d}123"
+    return first17 + check_character(first17)
+
+
+async def test_an_admission_dated_in_the_future_is_refused_and_writes_nothing(client, db):
+    district = found_district(client)
+    before = await db.counts()
+    for joined_on in ("9999-12-31", (local_today() + timedelta(days=1)).isoformat()):
+        r = admit(client, district.union_ids[0], joined_on=joined_on)
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["type"] == "/problems/dated-in-the-future"
+        assert r.json()["errors"][0]["field"] == "body.joined_on" and "入会日期" in r.json()["errors"][0]["message"]
+    assert await db.counts() == before
+
+
+async def test_an_admission_is_not_dated_before_the_sixteenth_birthday_nor_before_1925(client, db):
+    district = found_district(client)
+    number = resident_id_born(date(1990, 6, 15))
+    before = await db.counts()
+    r = admit(client, district.union_ids[0], id_number=number, joined_on="2006-06-14")
+    assert r.status_code == 422 and "16周岁" in r.json()["errors"][0]["message"]
+    r = admit(client, district.union_ids[0], id_number=resident_id_born(date(1908, 3, 1)), joined_on="1924-12-31")
+    assert r.status_code == 422 and "1925-05-01" in r.json()["errors"][0]["message"]
+    assert await db.counts() == before
+    r = admit(client, district.union_ids[0], id_number=number, joined_on="2006-06-15")  # a historic date is fine
+    assert r.status_code == 201, r.text
+    joined = file_of(client, r.json()["id"])[0]
+    assert joined["detail"]["backdated_days"] == (local_today() - date(2006, 6, 15)).days
+    assert joined["detail"]["backdated_by"] == joined["actor"]
+
+
+async def test_a_status_change_is_never_in_the_future_and_backdated_at_most_the_configured_days(client, db):
+    district = found_district(client)
+    member = client.post("/members", headers=auth(), json={
+        "union_id": district.union_ids[0], "name": "郑补录", "id_number": new_resident_id(),
+        "joined_on": (local_today() - timedelta(days=1000)).isoformat()}).json()
+    before = await db.counts()
+    for days, refusal in ((-1, "/problems/dated-in-the-future"), (181, "/problems/backdated-too-far")):
+        r = change_status(client, member["id"], "left", "resigned",
+                          effective_on=(local_today() - timedelta(days=days)).isoformat())
+        assert r.status_code == 422 and r.json()["type"] == refusal
+        assert r.json()["errors"][0]["field"] == "body.effective_on"
+    assert await db.counts() == before
+    r = change_status(client, member["id"], "retained", "unemployed", headers=auth("staff", district.id),
+                      effective_on=(local_today() - timedelta(days=30)).isoformat())
+    assert r.status_code == 201, r.text
+    entry = file_of(client, member["id"])[-1]
+    assert entry["detail"]["backdated_days"] == 30 and entry["detail"]["backdated_by"] == entry["actor"]
+
+
+async def test_a_transfer_is_never_effective_in_the_future_and_backdated_at_most_the_configured_days(client, db):
+    district = found_district(client, unions=2)
+    member = client.post("/members", headers=auth(), json={
+        "union_id": district.union_ids[0], "name": "钱转移", "id_number": new_resident_id(),
+        "joined_on": (local_today() - timedelta(days=1000)).isoformat()}).json()
+    before = await db.counts()
+    for days, refusal in ((-1, "/problems/dated-in-the-future"), (181, "/problems/backdated-too-far")):
+        r = transfer(client, member["id"], to_union_id=district.union_ids[1],
+                     effective_on=(local_today() - timedelta(days=days)).isoformat())
+        assert r.status_code == 422 and r.json()["type"] == refusal, r.text
+        assert r.json()["errors"][0]["field"] == "body.effective_on"
+    assert await db.counts() == before
+    r = transfer(client, member["id"], to_union_id=district.union_ids[1],
+                 effective_on=(local_today() - timedelta(days=7)).isoformat())
+    assert r.status_code == 201, r.text
+    entry = [e for e in file_of(client, member["id"]) if e["kind"] == "transferred"][-1]
+    assert entry["detail"]["backdated_days"] == 7 and entry["detail"]["backdated_by"] == entry["actor"]

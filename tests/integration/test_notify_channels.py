@@ -18,6 +18,7 @@ from devstack.processes import ServiceProcess, httpsink, smtpsink, tracesink
 from tests.city import ROOT, SETTINGS, auth
 from unionops import db
 from unionops.auth import issue_token
+from unionops.clock import local_today
 from unionops.pii import Vault
 
 from .stack import client_fixture, started
@@ -74,7 +75,7 @@ async def new_member(stack, name: str = "张三丰", *, phone: str | None = None
     finally:
         await conn.close()
     await sql(stack, "INSERT INTO members (member_id, union_id, union_name, org_path, joined_on)"
-                     " VALUES ($1, $2, '示例公司工会', $3, current_date)", member_id, DISTRICT, [ROOT, DISTRICT])
+                     " VALUES ($1, $2, '示例公司工会', $3, $4)", member_id, DISTRICT, [ROOT, DISTRICT], local_today())
     return member_id
 
 

@@ -3,6 +3,7 @@ dissolving and moving units, employers to cover, targets and coverage figures.""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import asyncpg
 import httpx
@@ -10,6 +11,7 @@ import pytest
 
 from tests.city import ROOT, admit, auth, found_district
 from tests.integration.stack import running
+from unionops.clock import local_today
 
 pytestmark = pytest.mark.integration
 
@@ -141,7 +143,7 @@ async def test_coverage_counts_unions_members_and_non_public_employers(client):
     employer(client, d.street_id, "覆盖率甲有限公司", union_id=d.union_ids[0], has_collective_contract=True)
     employer(client, d.street_id, "覆盖率乙有限公司")
     employer(client, d.street_id, "覆盖率国企", ownership="state_owned")
-    year = __import__("datetime").date.today().year
+    year = local_today().year
     # targets come from above: the district may not set its own
     assert client.put(f"/organisations/{d.id}/targets/{year}", headers=auth("staff", d.id),
                       json={"unions_target": 50}).status_code == 403
@@ -152,7 +154,7 @@ async def test_coverage_counts_unions_members_and_non_public_employers(client):
     assert c["members"] == {"total": 3, "target": 100}
     assert c["non_public_employers"] == {"total": 2, "covered": 1, "coverage_rate": 0.5}
     assert c["collective_contract_employers"] == 1
-    this_month = c["months"][__import__("datetime").date.today().month - 1]
+    this_month = c["months"][local_today().month - 1]
     assert this_month["joins"] == 3
 
 
@@ -171,3 +173,27 @@ async def test_coverage_summaries_are_published_for_dashboards(client, stack_con
                        " AND key = $1 ORDER BY id DESC LIMIT 1", d.id)
     summary = rows[0]["payload"]
     assert summary["members_total"] == 1 and summary["unions_total"] == 1 and summary["level"] == "district"
+
+
+async def test_a_merger_dissolution_move_or_founding_dated_in_the_future_changes_nothing(client, stack_config):
+    d, other = found_district(client, unions=2), found_district(client)
+    member = admit(client, d.union_ids[0]).json()["id"]
+    tomorrow, too_early = str(local_today() + timedelta(days=1)), str(local_today() - timedelta(days=181))
+    keys = [*d.union_ids, d.street_id, member]
+    counts = ("SELECT (SELECT count(*) FROM outbox WHERE key = ANY($1::text[])) AS events,"
+              " (SELECT count(*) FROM member_transfers WHERE member_id = $2::uuid) AS transfers")
+    before = await fetch(stack_config, counts, keys, member)
+    for path, body, field in (
+            (f"/organisations/{d.union_ids[0]}/merge", {"into_org_id": d.union_ids[1]}, "merged_on"),
+            (f"/organisations/{d.union_ids[0]}/dissolve", {"reason": "企业关闭"}, "dissolved_on"),
+            (f"/organisations/{d.street_id}/move", {"new_parent_id": other.id}, "moved_on")):
+        for day, refusal in ((tomorrow, "/problems/dated-in-the-future"), (too_early, "/problems/backdated-too-far")):
+            r = client.post(path, headers=auth(), json=body | {field: day})
+            assert r.status_code == 422 and r.json()["type"] == refusal, (path, r.text)
+            assert r.json()["errors"][0]["field"] == f"body.{field}"
+    r = client.post("/organisations", headers=auth(), json={
+        "parent_id": d.street_id, "name": "未来公司工会", "level": "grassroots", "kind": "enterprise_union",
+        "region_code": "510104", "established_on": tomorrow})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.established_on"
+    assert await fetch(stack_config, counts, keys, member) == before
+    assert client.get(f"/members/{member}", headers=auth()).json()["union_id"] == d.union_ids[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -15,6 +14,7 @@ from contracts.events import MemberJoined, dlq_topic
 from tests.integration.stack import eventually
 from tests.kafka_util import header, read_topic
 from unionops import db, outbox
+from unionops.clock import local_today
 from unionops.consumer import IdempotentConsumer
 from unionops.kafka import broker_is_new, ensure_topics
 from unionops.relay import OutboxRelay
@@ -29,7 +29,7 @@ TOPIC = MemberJoined.topic
 
 def joined(name: str = "张三") -> MemberJoined:
     return MemberJoined(member_id=uuid.uuid4(), union_id=uuid.uuid4(), union_name="测试工会", org_path=[uuid.uuid4()],
-                        name=name, gender="male", birth_year=1990, joined_on=date.today())
+                        name=name, gender="male", birth_year=1990, joined_on=local_today())
 
 
 @pytest.fixture(scope="module")

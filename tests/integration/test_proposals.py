@@ -5,13 +5,13 @@ are listed; every step is recorded with who and when."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import httpx
 import pytest
 
 from competitions.proposals import add_months
+from unionops.clock import local_today
 
 from .federation import Membership, bearer
 from .stack import async_client_fixture, database_fixture, eventually, running
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 def today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return local_today()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
 
 import httpx
 import pytest
@@ -13,6 +12,7 @@ from contracts.events import EmploymentChanged
 from unionops.pii import KeyRing, b64
 from unionops.settings import CommonSettings
 from devstack.processes import ServiceProcess
+from unionops.clock import local_today
 from tests.city import ROOT, admit, auth, found_district, new_resident_id
 from tests.integration.stack import NO_TRACES, eventually, started
 from tests.membership_helpers import (
@@ -216,7 +216,7 @@ def employment_changed(number: str, *, credit_code: str | None, region: str, nam
     sealed = b64(KeyRing.from_config(CommonSettings().pii_hr_keys).seal_field("id_number", str(change_id), number))
     return EmploymentChanged(change_id=change_id, id_number_sealed=sealed, name=name, new_employer_name=employer,
                              new_employer_credit_code=credit_code, residence_region_code=region,
-                             effective_on=date.today(), hr_system="payroll-test")
+                             effective_on=local_today(), hr_system="payroll-test")
 
 
 async def test_hr_employment_change_moves_the_membership(client, db, stack_config):

@@ -3,9 +3,11 @@ encrypted at rest and shown only to staff with write permission."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
+
+from unionops.clock import local_today
 
 from .federation import Membership, admin_headers, bearer
 from .stack import async_client_fixture, database_fixture, eventually, running
@@ -38,7 +40,7 @@ async def member(world, db):
 
 
 def visit(member_id, **overrides) -> dict:
-    return {"member_id": str(member_id), "kind": "sick_or_hospitalised", "visited_on": str(date.today()),
+    return {"member_id": str(member_id), "kind": "sick_or_hospitalised", "visited_on": str(local_today()),
             "visitors": ["张主席", "社工小李"], "notes": "术后恢复中，家中老人无人照料", "gift_fen": 50_000} | overrides
 
 
@@ -59,7 +61,7 @@ async def test_a_visit_is_recorded_against_the_member_with_notes_encrypted(membe
 
 async def test_visits_are_listed_newest_first(member, http):
     for days, kind in ((40, "bereaved"), (5, "family_change")):
-        r = await http.post("/visits", json=visit(member, kind=kind, visited_on=str(date.today() - timedelta(days=days)),
+        r = await http.post("/visits", json=visit(member, kind=kind, visited_on=str(local_today() - timedelta(days=days)),
                                                   gift_fen=None), headers=admin_headers())
         assert r.status_code == 201, r.text
     dates = [x["visited_on"] for x in (await http.get(f"/members/{member}/visits", headers=admin_headers())).json()]
@@ -88,11 +90,25 @@ async def test_staff_record_and_see_visits_only_within_their_subtree(member, wor
 async def test_a_visit_to_an_unknown_member_or_in_the_future_is_refused(member, http):
     r = await http.post("/visits", json=visit(uuid.uuid4()), headers=admin_headers())
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.member_id"
-    r = await http.post("/visits", json=visit(member, visited_on=str(date.today() + timedelta(days=1))),
+    r = await http.post("/visits", json=visit(member, visited_on=str(local_today() + timedelta(days=1))),
                         headers=admin_headers())
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.visited_on"
     assert (await http.post("/visits", json=visit(member, kind="wedding"), headers=admin_headers())).status_code == 422
     assert (await http.post("/visits", json=visit(member, visitors=[]), headers=admin_headers())).status_code == 422
+
+
+async def test_a_visit_is_backdated_at_most_the_configured_days_and_shows_who_entered_it_when(member, http, db):
+    before = await db.fetchval("SELECT count(*) FROM visits")
+    r = await http.post("/visits", json=visit(member, visited_on=str(local_today() - timedelta(days=181))),
+                        headers=admin_headers())
+    assert r.status_code == 422 and r.json()["type"] == "/problems/backdated-too-far"
+    assert r.json()["errors"][0]["field"] == "body.visited_on" and "走访日期" in r.json()["errors"][0]["message"]
+    assert await db.fetchval("SELECT count(*) FROM visits") == before
+    r = await http.post("/visits", json=visit(member, visited_on=str(local_today() - timedelta(days=180))),
+                        headers=admin_headers())
+    assert r.status_code == 201, r.text
+    entered = datetime.fromisoformat(r.json()["recorded_at"])
+    assert r.json()["recorded_by"] == "city-admin" and datetime.now(timezone.utc) - entered < timedelta(minutes=5)
 
 
 async def test_a_replayed_idempotency_key_records_one_visit(member, http, db):

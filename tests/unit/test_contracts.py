@@ -1,9 +1,9 @@
 import json
 import uuid
-from datetime import date
 
 from contracts import generate
 from contracts.events import EVENT_TYPES, TOPICS, EmploymentChanged, MemberContactChanged, MemberJoined
+from unionops.clock import local_today
 
 
 def test_committed_schemas_match_the_models():
@@ -52,5 +52,5 @@ def test_every_topic_is_per_aggregate_and_major_version():
 def test_event_key_is_the_aggregate_id():
     mid = uuid.uuid4()
     e = MemberJoined(member_id=mid, union_id=uuid.uuid4(), union_name="工会", org_path=[], name="张三",
-                     gender="male", birth_year=1990, joined_on=date.today())
+                     gender="male", birth_year=1990, joined_on=local_today())
     assert e.key() == str(mid)

@@ -118,14 +118,20 @@ def test_outside_development_mode_published_or_empty_secrets_refuse_to_start():
     from unionops.settings import DEVELOPMENT_SECRETS, InsecureConfiguration
 
     CommonSettings(UNIONOPS_DEVELOPMENT_MODE=True).refuse_development_secrets()  # a developer's machine
-    with pytest.raises(InsecureConfiguration, match="JWT_SECRET.*PII_ENCRYPTION_KEY.*PII_HASH_KEY"):
+    with pytest.raises(InsecureConfiguration,
+                       match="JWT_SECRET.*PII_ENCRYPTION_KEY.*PII_HASH_KEY.*PII_CONTACT_KEYS.*PII_HR_KEYS"):
         CommonSettings(UNIONOPS_DEVELOPMENT_MODE=False).refuse_development_secrets()
-    real = {"JWT_SECRET": "s" * 40, "PII_ENCRYPTION_KEY": "a" * 44, "PII_HASH_KEY": "b" * 44}
+    real = {"JWT_SECRET": "s" * 40, "PII_ENCRYPTION_KEY": "a" * 44, "PII_HASH_KEY": "b" * 44,
+            "PII_CONTACT_KEYS": "k2:" + "c" * 44, "PII_HR_KEYS": "h2:" + "d" * 44}
     CommonSettings(UNIONOPS_DEVELOPMENT_MODE=False, **real).refuse_development_secrets()
     for name in real:
         for value in ("", "  ", DEVELOPMENT_SECRETS[name.lower()]):
             with pytest.raises(InsecureConfiguration, match=name):
                 CommonSettings(UNIONOPS_DEVELOPMENT_MODE=False, **(real | {name: value})).refuse_development_secrets()
+    # A ring that still holds a published key, even as an older one, is refused too.
+    with pytest.raises(InsecureConfiguration, match="PII_CONTACT_KEYS"):
+        CommonSettings(UNIONOPS_DEVELOPMENT_MODE=False, **(real | {
+            "PII_CONTACT_KEYS": "k2:" + "c" * 44 + "," + DEVELOPMENT_SECRETS["pii_contact_keys"]})).refuse_development_secrets()
     # With an identity provider's JWKS, JWT_SECRET is not used.
     CommonSettings(UNIONOPS_DEVELOPMENT_MODE=False, JWT_JWKS_URL="https://idp.example/jwks",
                    **(real | {"JWT_SECRET": ""})).refuse_development_secrets()

@@ -33,6 +33,7 @@ import httpx
 from devstack.config import StackConfig
 from devstack.processes import Infrastructure, ServiceProcess
 from unionops.auth import issue_token, root_org_id
+from unionops.clock import local_today
 from unionops.settings import CommonSettings
 
 UNIONS = 10
@@ -51,7 +52,7 @@ WITH d AS (
 ), m AS (
     INSERT INTO members (member_id, union_id, union_name, org_path, name, gender, joined_on, last_event_id)
     SELECT gen_random_uuid(), u.org_id, u.name, u.org_path || u.org_id, '选手' || g,
-           CASE WHEN g % 2 = 0 THEN 'female' ELSE 'male' END, current_date, gen_random_uuid()
+           CASE WHEN g % 2 = 0 THEN 'female' ELSE 'male' END, $6::date, gen_random_uuid()
       FROM generate_series(1, $5) g JOIN (SELECT *, row_number() OVER () - 1 AS k FROM u) u ON u.k = g % $3
     RETURNING member_id, union_id, union_name, org_path, name, gender
 )
@@ -73,7 +74,7 @@ async def bench(cfg: StackConfig, url: str, entries_n: int, judges_n: int, concu
     district, contest = uuid.uuid4(), uuid.uuid4()
     db = await asyncpg.connect(cfg.dsn("competitions"))
     try:
-        await db.execute(_SEED, district, root, UNIONS, contest, entries_n)
+        await db.execute(_SEED, district, root, UNIONS, contest, entries_n, local_today())
         entries = [r["id"] for r in await db.fetch("SELECT id FROM contest_entries WHERE contest_id = $1", contest)]
         headers = {"Authorization": "Bearer " + issue_token(settings, subject="bench", role="staff", org_id=district)}
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)

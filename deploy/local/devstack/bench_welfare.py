@@ -31,9 +31,10 @@ from devstack.bench_membership import generate_people, setup_unions, write_csv
 from devstack.config import StackConfig
 from devstack.processes import Infrastructure, ServiceProcess, tracesink
 from unionops.auth import issue_token, root_org_id
+from unionops.clock import local_today
 from unionops.settings import CommonSettings
 
-TODAY = date.today()
+TODAY = local_today()
 
 _FILES = """
 INSERT INTO hardship_files (id, member_id, union_id, union_name, org_path, file_kind, level, status, opened_on,

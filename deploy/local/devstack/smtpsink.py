@@ -42,6 +42,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 from fastapi import FastAPI, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from unionops.clock import local_time
 from unionops.problems import Problem, install as install_problems
 
 log = logging.getLogger("devstack.smtpsink")
@@ -501,9 +502,9 @@ def _list(argv: list[str]) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
-    print(f"{result['count']} {'receipts' if args.all else 'messages'}, newest first")
+    print(f"{result['count']} {'receipts' if args.all else 'messages'}, newest first (times in Beijing)")
     for m in result["messages"]:
-        when = datetime.fromisoformat(m["received_at"]).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        when = local_time(datetime.fromisoformat(m["received_at"])).strftime("%Y-%m-%d %H:%M:%S")
         times = f"  x{m['receipts']}" if m.get("receipts", 1) > 1 else ""
         print(f"#{m['seq']:<5} {when}  {', '.join(m['rcpt_tos'])}  {m.get('subject') or '(no subject)'}{times}")
         print(f"       {m.get('message_id') or '(no Message-ID)'}")

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from unionops.clock import local_time
+
 DEFAULT_URL = "http://127.0.0.1:4318"
 
 
@@ -32,14 +34,14 @@ def _fail(response: httpx.Response) -> int:
 def _when(iso: str | None) -> str:
     if not iso:
         return "?"
-    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return local_time(datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 def print_traces(traces: list[dict[str, Any]]) -> None:
     if not traces:
         print("no traces found")
         return
-    print(f"{'start':23}  {'duration':>11}  {'spans':>5}  {'trace id':32}  root / services")
+    print(f"{'start (Beijing)':23}  {'duration':>11}  {'spans':>5}  {'trace id':32}  root / services")
     for t in traces:
         duration = f"{t['duration_ms']:.2f} ms" if t["duration_ms"] is not None else "?"
         error = "  [ERROR]" if t.get("has_error") else ""

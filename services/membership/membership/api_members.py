@@ -144,8 +144,10 @@ async def change_status(member_id: uuid.UUID, body: StatusChangeIn, request: Req
                         principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
     cmd = members.ChangeStatus(member_id=member_id, status=body.status, reason=body.reason,
                                effective_on=body.effective_on or local_today())
+    max_days = request.app.state.runtime.settings.status_backdate_max_days
     return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
-                                    lambda conn: members.change_status(conn, cmd, principal))
+                                    lambda conn: members.change_status(conn, cmd, principal,
+                                                                       max_backdate_days=max_days))
 
 
 @router.post("/members/{member_id}/transfers", status_code=201, tags=["members"],
@@ -157,8 +159,10 @@ async def transfer_member(member_id: uuid.UUID, body: TransferIn, request: Reque
         member_id=member_id, to_union_id=body.to_union_id, new_employer=body.new_employer,
         new_employer_credit_code=body.new_employer_credit_code, residence_region_code=body.residence_region_code,
         effective_on=body.effective_on or local_today())
+    max_days = request.app.state.runtime.settings.status_backdate_max_days
     return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
-                                    lambda conn: transfers.transfer_member(conn, cmd, principal))
+                                    lambda conn: transfers.transfer_member(conn, cmd, principal,
+                                                                           max_backdate_days=max_days))
 
 
 @router.get("/members/{member_id}/file", tags=["members"],

@@ -12,6 +12,7 @@ from membership import organisations
 from unionops.bodies import Body
 from unionops import idempotency
 from unionops.auth import Principal, requires
+from unionops.backdating import check_dated
 from unionops.clock import local_today
 from unionops.problems import Problem
 
@@ -50,6 +51,7 @@ async def create_organisation(body: OrganisationIn, request: Request,
         parent_id=body.parent_id, name=body.name, level=body.level, kind=body.kind, region_code=body.region_code,
         established_on=body.established_on or local_today(), employer_ids=tuple(body.employer_ids),
     )
+    check_dated(cmd.established_on, local_today(), field="established_on", what="建会日期")
     return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
                                     lambda conn: organisations.establish_union(conn, cmd, principal))
 
@@ -91,6 +93,16 @@ class MoveIn(Body):
     moved_on: date | None = None
 
 
+def _happened_on(request: Request, day: date | None, field: str, what: str) -> date:
+    """The day a merger, dissolution or move took effect: its members' transfers and status
+    changes carry it, so it is bounded like a status change (today when omitted)."""
+    today = local_today()
+    day = day or today
+    check_dated(day, today, field=field, what=what,
+                max_backdate_days=request.app.state.runtime.settings.status_backdate_max_days)
+    return day
+
+
 async def _in_transaction(request: Request, command):
     async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
         return await command(conn)
@@ -99,23 +111,26 @@ async def _in_transaction(request: Request, command):
 @router.post("/organisations/{org_id}/merge", tags=["organisations"],
              summary="Merge a grassroots union into another; its members follow (合并)")
 async def merge(org_id: uuid.UUID, body: MergeIn, request: Request, principal: Principal = Depends(requires("write"))):
+    on = _happened_on(request, body.merged_on, "merged_on", "合并日期")
     return await _in_transaction(request, lambda conn: organisations.merge_union(
-        conn, org_id, body.into_org_id, principal, body.merged_on or local_today()))
+        conn, org_id, body.into_org_id, principal, on))
 
 
 @router.post("/organisations/{org_id}/dissolve", tags=["organisations"],
              summary="Dissolve a unit; the parent holds its members' memberships (撤销, 会籍保留)")
 async def dissolve(org_id: uuid.UUID, body: DissolveIn, request: Request,
                    principal: Principal = Depends(requires("write"))):
+    on = _happened_on(request, body.dissolved_on, "dissolved_on", "撤销日期")
     return await _in_transaction(request, lambda conn: organisations.dissolve_union(
-        conn, org_id, principal, body.dissolved_on or local_today(), body.reason))
+        conn, org_id, principal, on, body.reason))
 
 
 @router.post("/organisations/{org_id}/move", tags=["organisations"],
              summary="Move a unit and its subtree under another parent; history is kept")
 async def move(org_id: uuid.UUID, body: MoveIn, request: Request, principal: Principal = Depends(requires("write"))):
+    on = _happened_on(request, body.moved_on, "moved_on", "调整日期")
     return await _in_transaction(request, lambda conn: organisations.move_unit(
-        conn, org_id, body.new_parent_id, principal, body.moved_on or local_today()))
+        conn, org_id, body.new_parent_id, principal, on))
 
 
 @router.get("/organisations/{org_id}/history", tags=["organisations"])

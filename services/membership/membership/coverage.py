@@ -12,6 +12,7 @@ import asyncpg
 
 from contracts.events import CoverageSummaryPublished
 from unionops import outbox
+from unionops.clock import local_today
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ async def figures(conn: asyncpg.Connection, org_id: uuid.UUID, year: int) -> dic
 async def publish_summaries(pool: asyncpg.Pool, today: date | None = None) -> int:
     """Stage one CoverageSummaryPublished per district-level unit and for the city, for the
     current month. Only one replica does it per run (transaction-level advisory lock)."""
-    today = today or datetime.now(timezone.utc).date()
+    today = today or local_today()
     async with pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('membership.coverage-summary'))"):
             return 0

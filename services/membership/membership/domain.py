@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+from unionops.backdating import check_dated
 from unionops.problems import RuleViolation
 
 Level = Literal["city", "district", "street", "grassroots"]
@@ -146,6 +147,30 @@ def check_status_change(current: str, target: str, reason: str, *, by_admin: boo
         raise RuleViolation("该原因只能由总工会管理员设置", field="reason", status=403, kind="admin-only-reason")
 
 
+# A join date is a day that happened: not in the future, not before the ACFTU was founded
+# (1 May 1925), and not before the person could work (16, the legal minimum working age). A
+# historic date is legitimate (rosters of existing members are imported with their real dates).
+EARLIEST_JOINED_ON = date(1925, 5, 1)
+MIN_JOINING_AGE = 16
+
+
+def sixteenth_birthday(birth_date: date) -> date:
+    try:
+        return birth_date.replace(year=birth_date.year + MIN_JOINING_AGE)
+    except ValueError:  # born on 29 February
+        return date(birth_date.year + MIN_JOINING_AGE, 3, 1)
+
+
+def check_joined_on(joined_on: date, birth_date: date | None, today: date) -> int:
+    """Returns how many days the admission is back-dated (birth date unknown: not checked)."""
+    backdated = check_dated(joined_on, today, field="joined_on", what="入会日期", earliest=EARLIEST_JOINED_ON,
+                            earliest_why="（中华全国总工会成立之日）")
+    if birth_date is not None and joined_on < (adult := sixteenth_birthday(birth_date)):
+        raise RuleViolation(f"入会日期不能早于本人年满{MIN_JOINING_AGE}周岁之日（{adult.isoformat()}）",
+                            field="joined_on", kind="dated-too-early")
+    return backdated
+
+
 def check_readmission(status: str) -> None:
     """One membership per person: only someone who has left may be admitted again."""
     if status in ("active", "retained"):
@@ -215,8 +240,7 @@ def check_transfer(*, status: str, from_union_id, to_union_id, to_level: str, he
         raise RuleViolation("会员已在该工会，无需转移", field="to_union_id", kind="same-union")
     if to_level != "grassroots" and not (held_by_residence_union and to_level == "street"):
         raise RuleViolation("会员关系只能转入基层工会", field="to_union_id")
-    if effective_on > today:
-        raise RuleViolation("转移生效日期不能晚于今天", field="effective_on")
+    check_dated(effective_on, today, field="effective_on", what="转移生效日期")
     if effective_on < joined_on:
         raise RuleViolation(f"转移生效日期不能早于入会日期（{joined_on.isoformat()}）", field="effective_on")
     return "active"

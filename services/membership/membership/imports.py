@@ -44,7 +44,7 @@ from pydantic import ValidationError
 from contracts.events import MemberContactChanged, MemberJoined
 from membership import contacts
 from membership.api_members import MemberIn
-from membership.domain import EDUCATION, check_admitting_unit, check_readmission, rejoin_gap_days
+from membership.domain import EDUCATION, check_admitting_unit, check_joined_on, check_readmission, rejoin_gap_days
 from membership.members import mask_union
 from membership.organisations import load_unit
 from unionops import idempotency
@@ -423,6 +423,11 @@ def validate_row(row_no: int, raw: dict[str, Any], header: Header, vault: Vault,
             joined_on = parse_date(raw.get("joined_on"))
         except ValueError as exc:
             fail("joined_on", str(exc))
+        else:
+            try:  # the single admission's rule: no future date, none before 1925 or the 16th birthday
+                check_joined_on(joined_on, rid.birth_date if rid else None, today)
+            except RuleViolation as exc:
+                fail("joined_on", exc.message)
 
     # The body limits of single admission (name length, e-mail pattern, employer length).
     body = {"union_id": uuid.UUID(int=0), "name": _text(raw.get("name")), "id_number": id_text or "-",

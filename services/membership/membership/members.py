@@ -16,6 +16,7 @@ from membership.domain import (
     CONTACT_FIELDS,
     HONOURS,
     check_admitting_unit,
+    check_joined_on,
     check_profile_editable,
     check_readmission,
     check_status_change,
@@ -27,6 +28,7 @@ from membership.contacts import contact_events, email_columns
 from membership.organisations import load_unit
 from unionops import outbox
 from unionops.auth import Principal
+from unionops.backdating import backdating, check_dated
 from unionops.clock import local_today
 from unionops.pii import InvalidResidentId, Vault, mask_email, mask_phone, normalise_phone, parse_resident_id
 from unionops.problems import Problem, RuleViolation
@@ -129,13 +131,18 @@ async def member_file(conn: asyncpg.Connection, member_id: uuid.UUID, actor: Pri
 
 # ---- admission and re-joining -----------------------------------------------------------------------
 
-async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Principal, vault: Vault) -> dict:
+async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Principal, vault: Vault, *,
+                       today: date | None = None) -> dict:
     """Real-name admission (入会): one person, one membership, in a grassroots union. A person who
-    has left is admitted again on the same member record, and the file shows the gap."""
+    has left is admitted again on the same member record, and the file shows the gap. The join
+    date is checked by `domain.check_joined_on`; a back-dated one is noted in the file entry."""
+    today = today or local_today()
     try:
-        rid = parse_resident_id(cmd.id_number)
+        rid = parse_resident_id(cmd.id_number, today=today)
     except InvalidResidentId as exc:
         raise RuleViolation(str(exc), field="id_number") from None
+    check_joined_on(cmd.joined_on, rid.birth_date, today)
+    late = backdating(cmd.joined_on, today, actor.subject)
     phone = _phone(cmd.phone)
     unit = await load_unit(conn, cmd.union_id, field="union_id")
     actor.require_scope(unit["path"])
@@ -147,7 +154,7 @@ async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Princi
         " JOIN org_units o ON o.id = m.union_id WHERE m.id_number_hash = $1 FOR UPDATE OF m", id_hash)
     if existing is not None:
         _refuse_second_membership(existing, rid.masked)
-        return await _rejoin(conn, existing, cmd, unit, rid, phone, actor, vault)
+        return await _rejoin(conn, existing, cmd, unit, rid, phone, actor, vault, late)
 
     member_id = uuid.uuid4()
     try:
@@ -168,7 +175,7 @@ async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Princi
         _refuse_second_membership(existing, rid.masked)
         raise
     await add_file_entry(conn, member_id, "joined", unit["id"], {"union_name": unit["name"],
-                                                                  "joined_on": cmd.joined_on.isoformat()},
+                                                                  "joined_on": cmd.joined_on.isoformat(), **late},
                          actor.subject)
     events = [MemberJoined(
         member_id=member_id, union_id=unit["id"], union_name=unit["name"], org_path=unit["path"], name=cmd.name,
@@ -194,7 +201,8 @@ def _refuse_second_membership(existing, masked_id: str) -> None:
                       errors=[{"field": "body.id_number", "message": message}], member_id=str(existing["id"])) from None
 
 
-async def _rejoin(conn, existing, cmd: AdmitMember, unit, rid, phone, actor: Principal, vault: Vault) -> dict:
+async def _rejoin(conn, existing, cmd: AdmitMember, unit, rid, phone, actor: Principal, vault: Vault,
+                  late: dict) -> dict:
     gap = rejoin_gap_days(existing["left_on"], cmd.joined_on)
     member_id = existing["id"]
     await conn.execute(
@@ -209,6 +217,7 @@ async def _rejoin(conn, existing, cmd: AdmitMember, unit, rid, phone, actor: Pri
     await add_file_entry(conn, member_id, "rejoined", unit["id"], {
         "union_name": unit["name"], "joined_on": cmd.joined_on.isoformat(), "left_on": existing["left_on"].isoformat(),
         "gap_days": gap, "previous_union_id": str(existing["union_id"]), "previous_union_name": existing["union_name"],
+        **late,
     }, actor.subject)
     events = [MemberJoined(
         member_id=member_id, union_id=unit["id"], union_name=unit["name"], org_path=unit["path"], name=cmd.name,
@@ -311,12 +320,15 @@ async def apply_profile_changes(conn: asyncpg.Connection, row, current: dict, ch
 
 # ---- status -----------------------------------------------------------------------------------------
 
-async def change_status(conn: asyncpg.Connection, cmd: ChangeStatus, actor: Principal) -> dict:
-    """active ↔ retained (会籍保留), or → left (退会, final). Rules in `domain.check_status_change`."""
+async def change_status(conn: asyncpg.Connection, cmd: ChangeStatus, actor: Principal, *,
+                        max_backdate_days: int | None = None, today: date | None = None) -> dict:
+    """active ↔ retained (会籍保留), or → left (退会, final). Rules in `domain.check_status_change`.
+    The change takes effect today or on a day at most `max_backdate_days` before; a back-dated
+    change says who back-dated it and by how much in the member file."""
+    today = today or local_today()
     row = await load_member(conn, cmd.member_id, actor, for_update=True)
     check_status_change(row["status"], cmd.status, cmd.reason, by_admin=actor.role == "federation_admin")
-    if cmd.effective_on > local_today():
-        raise RuleViolation("生效日期不能晚于今天", field="effective_on")
+    check_dated(cmd.effective_on, today, field="effective_on", what="生效日期", max_backdate_days=max_backdate_days)
     if cmd.effective_on < row["joined_on"]:
         raise RuleViolation(f"生效日期不能早于入会日期（{row['joined_on'].isoformat()}）", field="effective_on")
     left = cmd.status == "left"
@@ -328,7 +340,7 @@ async def change_status(conn: asyncpg.Connection, cmd: ChangeStatus, actor: Prin
     )
     await add_file_entry(conn, row["id"], "left" if left else "status_changed", row["union_id"], {
         "from_status": row["status"], "to_status": cmd.status, "reason": cmd.reason,
-        "effective_on": cmd.effective_on.isoformat(),
+        "effective_on": cmd.effective_on.isoformat(), **backdating(cmd.effective_on, today, actor.subject),
     }, actor.subject)
     if left:
         event = MemberLeft(member_id=row["id"], union_id=row["union_id"], org_path=row["path"], reason=cmd.reason,

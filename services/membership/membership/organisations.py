@@ -38,18 +38,18 @@ class EstablishUnion:
 
 async def ensure_city_root(conn: asyncpg.Connection, region_code: str, name: str) -> bool:
     """The root of the tree exists from the first start; its id derives from the region code."""
-    root = root_org_id(region_code)
+    root, established_on = root_org_id(region_code), local_today()
     async with conn.transaction():
         inserted = await conn.fetchval(
             "INSERT INTO org_units (id, parent_id, path, level, kind, name, region_code, established_on, created_by)"
-            " VALUES ($1, NULL, ARRAY[$1]::uuid[], 'city', 'federation', $2, $3, current_date, 'system')"
+            " VALUES ($1, NULL, ARRAY[$1]::uuid[], 'city', 'federation', $2, $3, $4, 'system')"
             " ON CONFLICT (id) DO NOTHING RETURNING 1",
-            root, name, region_code,
+            root, name, region_code, established_on,
         )
         if inserted:
             await outbox.record(conn, UnionEstablished(
                 org_id=root, parent_id=None, org_path=[root], name=name, level="city", kind="federation",
-                region_code=region_code, established_on=local_today(),
+                region_code=region_code, established_on=established_on,
             ))
     return bool(inserted)
 

@@ -6,4 +6,8 @@ from unionops.settings import CommonSettings
 class Settings(CommonSettings):
     database_url: str = Field("postgresql://postgres@127.0.0.1:55432/membership", alias="MEMBERSHIP_DATABASE_URL")
     http_port: int = Field(8001, alias="MEMBERSHIP_HTTP_PORT")
+    # How many days before today staff may date a status change (会籍保留, 退会, reactivation) or a
+    # transfer they enter late; later than today is always refused, a back-dated one is noted in
+    # the member file (who, by how many days).
+    status_backdate_max_days: int = Field(180, alias="MEMBERSHIP_STATUS_BACKDATE_MAX_DAYS", ge=0)
     coverage_summary_interval_seconds: float = Field(3600.0, alias="COVERAGE_SUMMARY_INTERVAL_SECONDS", gt=0)

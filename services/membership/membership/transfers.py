@@ -17,6 +17,7 @@ from membership.domain import check_transfer, choose_residence_holder, normalise
 from membership.members import add_file_entry, load_member, member_view
 from unionops import outbox
 from unionops.auth import Principal
+from unionops.backdating import backdating, check_dated
 from unionops.clock import local_today
 from unionops.problems import Problem, RuleViolation
 
@@ -71,8 +72,10 @@ async def resolve_target(conn: asyncpg.Connection, *, to_union_id: uuid.UUID | N
     return Target(next(c for c in candidates if c["id"] == holder["id"]), True)
 
 
-async def transfer_member(conn: asyncpg.Connection, cmd: TransferMember, actor: Principal) -> dict:
-    """A transfer requested over HTTP by staff of either end (or above both)."""
+async def transfer_member(conn: asyncpg.Connection, cmd: TransferMember, actor: Principal, *,
+                          max_backdate_days: int | None = None) -> dict:
+    """A transfer requested over HTTP by staff of either end (or above both), effective today or
+    at most `max_backdate_days` before."""
     member = await load_member(conn, cmd.member_id, for_update=True)
     credit_code = normalise_credit_code(cmd.new_employer_credit_code, field="new_employer_credit_code") \
         if cmd.new_employer_credit_code else None
@@ -82,6 +85,8 @@ async def transfer_member(conn: asyncpg.Connection, cmd: TransferMember, actor: 
     if initiated_by is None:
         # Neither end is the caller's: the member is as invisible as for a read.
         raise Problem(404, "会员不存在或不在您的管辖范围内", type_="/problems/not-found")
+    check_dated(cmd.effective_on, local_today(), field="effective_on", what="转移生效日期",
+                max_backdate_days=max_backdate_days)
     return await apply_transfer(
         conn, member, target, initiated_by=initiated_by, actor_name=actor.subject, new_employer=cmd.new_employer,
         credit_code=credit_code, residence_region_code=cmd.residence_region_code, effective_on=cmd.effective_on,
@@ -116,6 +121,7 @@ async def apply_transfer(conn: asyncpg.Connection, member, target: Target, *, in
         "from_union_name": member["union_name"], "to_union_id": str(to["id"]), "to_union_name": to["name"],
         "initiated_by": initiated_by, "reason": "employment_change", "new_employer": new_employer,
         "held_by_residence_union": target.held_by_residence_union, "effective_on": effective_on.isoformat(),
+        **backdating(effective_on, today, actor_name),
     }
     await add_file_entry(conn, member["id"], "transferred", to["id"], detail, actor_name,
                          union_ids=[member["union_id"], to["id"]])

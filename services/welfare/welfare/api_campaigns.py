@@ -129,9 +129,12 @@ async def get_campaign(campaign_id: uuid.UUID, request: Request, principal: Prin
              summary="Pay every eligible hardship file of the campaign's subtree at once (AidDisbursed each)")
 async def run(campaign_id: uuid.UUID, request: Request, body: RunIn | None = None,
               principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
-    run_on = (body.run_on if body else None) or local_today()
+    s = request.app.state.runtime.settings
+    today = local_today(s.welfare_timezone)
+    run_on = (body.run_on if body else None) or today
     return await idempotency.create(request, principal, idempotency_key, {"run_on": str(run_on)},
-                                    lambda conn: campaigns.run(conn, campaign_id, principal, run_on=run_on))
+                                    lambda conn: campaigns.run(conn, campaign_id, principal, run_on=run_on, today=today,
+                                                               max_backdate_days=s.payment_backdate_max_days))
 
 
 @router.post("/campaigns/{campaign_id}/close", response_model=CampaignOut,

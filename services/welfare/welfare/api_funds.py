@@ -153,7 +153,8 @@ async def audit(fund_id: uuid.UUID, request: Request, from_: date = Query(alias=
                 format: Literal["json", "csv"] = "json", principal: Principal = Depends(requires("read"))):
     async with request.app.state.runtime.pool.acquire() as conn:
         fund = await funds.load_fund(conn, fund_id, principal)
-        report = await funds.audit_report(conn, fund, from_, to)
+        report = await funds.audit_report(conn, fund, from_, to,
+                                          request.app.state.runtime.settings.welfare_timezone)
     if format == "json":
         return report
     out = io.StringIO()

@@ -17,7 +17,6 @@ from unionops.clock import local_today
 from unionops.problems import Problem
 from welfare import golden_autumn
 from unionops.bodies import Body
-from welfare.working_days import WorkingCalendar
 
 router = APIRouter(prefix="/golden-autumn", tags=["golden-autumn"])
 
@@ -58,7 +57,7 @@ async def post_notice(body: NoticeIn, request: Request, principal: Principal = D
                       idempotency_key: str | None = Header(None)):
     runtime = request.app.state.runtime
     s = runtime.settings
-    calendar = WorkingCalendar.of(s.welfare_holidays, s.welfare_working_weekends)
+    calendar = s.working_calendar()
     today = local_today(s.welfare_timezone)
     return await idempotency.create(
         request, principal, idempotency_key, body.model_dump(mode="json"),

@@ -14,7 +14,6 @@ from welfare import hotline
 from unionops.bodies import Body
 from unionops.clock import local_today
 from welfare.api import CaseKind, CaseOut
-from welfare.working_days import WorkingCalendar
 
 router = APIRouter(prefix="/hotline", tags=["hotline"])
 
@@ -99,7 +98,7 @@ async def open_ticket(body: TicketIn, request: Request, principal: Principal = D
     cmd = hotline.OpenTicket(org_id=body.org_id, member_id=body.member_id, category=body.category,
                              summary=body.summary)
     payload = body.model_dump(mode="json") | {"summary": runtime.vault.lookup_hash("hotline_summary", body.summary)}
-    calendar = WorkingCalendar.of(s.welfare_holidays, s.welfare_working_weekends)
+    calendar = s.working_calendar()
     return await idempotency.create(request, principal, idempotency_key, payload, lambda conn: hotline.open_ticket(
         conn, cmd, principal, runtime.vault, now=_now(), deadlines=s.hotline_deadline_working_days,
         calendar=calendar, tz=s.welfare_timezone))

@@ -51,14 +51,16 @@ class VisitDetailOut(VisitOut):
 @router.post("/visits", status_code=201, response_model=VisitOut, summary="Record a visit to a member (走访慰问)")
 async def record_visit(body: VisitIn, request: Request, principal: Principal = Depends(requires("write")),
                        idempotency_key: str | None = Header(None)):
-    vault = request.app.state.runtime.vault
+    vault, s = request.app.state.runtime.vault, request.app.state.runtime.settings
     notes_hash = vault.lookup_hash("visit_notes", body.notes)  # the key table never keeps the words
     payload = json.loads(body.model_dump_json()) | {"notes": notes_hash}
     return await idempotency.create(
         request, principal, idempotency_key, payload,
         lambda conn: visits.record_visit(conn, member_id=body.member_id, kind=body.kind, visited_on=body.visited_on,
                                          visitors=body.visitors, notes=body.notes,
-                                         gift_fen=body.gift_fen, actor=principal, vault=vault, today=local_today()))
+                                         gift_fen=body.gift_fen, actor=principal, vault=vault,
+                                         today=local_today(s.welfare_timezone),
+                                         max_backdate_days=s.visit_backdate_max_days))
 
 
 @router.get("/members/{member_id}/visits", response_model=list[VisitDetailOut],

@@ -28,6 +28,7 @@ from opentelemetry import trace
 from contracts.events import CampaignLaunched
 from unionops import outbox
 from unionops.auth import Principal
+from unionops.backdating import backdating, check_dated
 from unionops.problems import Problem, RuleViolation
 from unionops.telemetry import current_trace_headers
 from welfare import ledger
@@ -204,8 +205,9 @@ SELECT file_id, member_id, union_id, org_path, level, priority, opened_on,
 """
 
 _INSERT_ENTRIES = """
-INSERT INTO ledger_entries (id, fund_id, kind, amount_fen, commitment_id, case_id, campaign_id, approver, actor)
-SELECT entry_id, $1, 'disbursement', amount, $2, payment_id, $3, $4, $5
+INSERT INTO ledger_entries (id, fund_id, kind, amount_fen, commitment_id, case_id, campaign_id, approver, actor,
+                            reason)
+SELECT entry_id, $1, 'disbursement', amount, $2, payment_id, $3, $4, $5, $6
   FROM campaign_plan WHERE reason IS NULL ORDER BY priority, opened_on, file_id
 """
 
@@ -234,12 +236,19 @@ SELECT gen_random_uuid(), 'welfare.case.v1', payment_id::text, 'AidDisbursed', p
 """
 
 
-async def run(conn: asyncpg.Connection, campaign_id: uuid.UUID, actor: Principal, *, run_on: date,
-              report_limit: int = 1000) -> dict:
+async def run(conn: asyncpg.Connection, campaign_id: uuid.UUID, actor: Principal, *, run_on: date, today: date,
+              max_backdate_days: int, report_limit: int = 1000) -> dict:
     """Pay every eligible file of the campaign's subtree at once (see the module's rules). Runs in
-    the caller's transaction; two runs of one campaign serialise on the campaign row."""
+    the caller's transaction; two runs of one campaign serialise on the campaign row. The payment
+    date is today or, for a payment entered late, at most `max_backdate_days` before: members are
+    told the money was paid on it. A back-dated run says so in every ledger entry it books (the
+    run row keeps who ran it and when)."""
     c = await load_campaign(conn, campaign_id, actor, lock=True)
     actor.require_scope(c["org_path"])
+    check_dated(run_on, today, field="run_on", what="发放日期", max_backdate_days=max_backdate_days)
+    late = backdating(run_on, today, actor.subject)
+    entry_reason = (f"补录发放：发放日期{run_on.isoformat()}，{today.isoformat()}由{actor.subject}补录"
+                    f"（补录{late['backdated_days']}天）") if late else None
     if c["status"] != "open":
         raise RuleViolation("帮扶活动已结束，不能再发放", status=409, kind="campaign-closed")
     if not c["starts_on"] <= run_on <= c["ends_on"]:
@@ -266,7 +275,7 @@ async def run(conn: asyncpg.Connection, campaign_id: uuid.UUID, actor: Principal
             raise RuleViolation("活动预算不足", status=409, kind="insufficient-funds")
         await ledger.apply_delta(conn, c["fund_id"], EFFECTS["disbursement"] * paid_fen)
         await conn.execute(_INSERT_ENTRIES, c["fund_id"], c["commitment_id"], campaign_id, c["launched_by"],
-                           actor.subject)
+                           actor.subject, entry_reason)
         await conn.execute(_INSERT_PAYMENTS, campaign_id, c["kind"], c["year"], run_id, run_on)
         await conn.execute(_INSERT_EVENTS, case_kind, c["fund_id"], campaign_id, run_on, current_trace_headers())
     await conn.execute(_INSERT_SKIPS, run_id)

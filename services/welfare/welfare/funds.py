@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import asyncpg
 from opentelemetry import trace
@@ -13,7 +13,7 @@ from opentelemetry import trace
 from contracts.events import FundAllocated, UnionEstablished
 from unionops import outbox
 from unionops.auth import Principal
-from unionops.clock import local_today
+from unionops.clock import FEDERATION_TIMEZONE, day_start, local_time, local_today
 from unionops.envelope import Envelope
 from unionops.problems import Problem, RuleViolation
 from welfare import ledger
@@ -151,17 +151,16 @@ async def ledger_page(conn: asyncpg.Connection, fund_id: uuid.UUID, *, after_seq
     return [entry_view(r) for r in rows]
 
 
-def _day_start(d: date) -> datetime:
-    return datetime.combine(d, time.min).astimezone()  # midnight where the service runs (the city's time)
-
-
-async def audit_report(conn: asyncpg.Connection, fund: asyncpg.Record, start: date, end: date) -> dict:
+async def audit_report(conn: asyncpg.Connection, fund: asyncpg.Record, start: date, end: date,
+                       tz: str = FEDERATION_TIMEZONE) -> dict:
     """Every movement of the fund from `start` to `end` (inclusive) with its case, campaign and
     approver; totals per kind; the balance at the opening and at the close of the period, both
-    recomputed from the ledger (not read from the balance row)."""
+    recomputed from the ledger (not read from the balance row). Days are the federation's (`tz`),
+    whatever zone the server runs in: 07:30 Beijing on 1 January belongs to the new year; the
+    movements' times are shown in that zone too."""
     if end < start:
         raise RuleViolation("结束日期不能早于开始日期", field="to", kind="period")
-    t0, t1 = _day_start(start), _day_start(end + timedelta(days=1))
+    t0, t1 = day_start(start, tz), day_start(end + timedelta(days=1), tz)
     async with conn.transaction(isolation="repeatable_read", readonly=True):  # one snapshot for every figure
         opening = (await ledger.sums_from_entries(conn, [fund["id"]], t0)).get(fund["id"])
         closing = (await ledger.sums_from_entries(conn, [fund["id"]], t1)).get(fund["id"])
@@ -181,7 +180,7 @@ async def audit_report(conn: asyncpg.Connection, fund: asyncpg.Record, start: da
         "opening_balance": figures(opening), "closing_balance": figures(closing),
         "totals": {k: money(v) for k, v in totals.items()},
         "movement_count": len(rows),
-        "movements": [entry_view(r) for r in rows],
+        "movements": [entry_view(r) | {"created_at": local_time(r["created_at"], tz)} for r in rows],
     }
 
 

@@ -1,25 +1,9 @@
-from datetime import date, timedelta
+from datetime import date
 
 from pydantic import Field
 
 from unionops.settings import CommonSettings
-
-
-def _dates(*isos: str) -> tuple[date, ...]:
-    return tuple(date.fromisoformat(d) for d in isos)
-
-
-def _span(first: str, last: str) -> tuple[date, ...]:
-    start, end = date.fromisoformat(first), date.fromisoformat(last)
-    return tuple(start + timedelta(days=i) for i in range((end - start).days + 1))
-
-
-# 国务院办公厅关于2026年部分节假日安排的通知.
-_HOLIDAYS_2026 = (
-    _span("2026-01-01", "2026-01-03") + _span("2026-02-15", "2026-02-23") + _span("2026-04-04", "2026-04-06")
-    + _span("2026-05-01", "2026-05-05") + _span("2026-06-19", "2026-06-21") + _span("2026-09-25", "2026-09-27")
-    + _span("2026-10-01", "2026-10-07"))
-_WORKING_WEEKENDS_2026 = _dates("2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10")
+from welfare.working_days import WorkingCalendar
 
 
 class Settings(CommonSettings):
@@ -40,11 +24,19 @@ class Settings(CommonSettings):
     # ---- case workflow, 金秋助学, 12351 hotline (welfare.cases, golden_autumn, hotline) ----
     # The federation's time zone: "today" and deadlines are Beijing days.
     welfare_timezone: str = Field("Asia/Shanghai", alias="WELFARE_TIMEZONE")
-    # Public holidays (法定节假日) and weekend days moved into the working week (调休上班), as
-    # JSON lists of dates. Defaults: the State Council's 2026 arrangement; set each year's.
-    welfare_holidays: list[date] = Field(default_factory=lambda: list(_HOLIDAYS_2026), alias="WELFARE_HOLIDAYS")
-    welfare_working_weekends: list[date] = Field(default_factory=lambda: list(_WORKING_WEEKENDS_2026),
-                                                 alias="WELFARE_WORKING_WEEKENDS")
+    # Working days: the State Council's holidays (法定节假日) and 调休 working days come from the
+    # chinese-calendar package (bump it when the next year's notice is out, every November). A
+    # city adds its own rest days and working days (JSON lists of dates); a year the package does
+    # not know yet may be typed in whole: list it in WELFARE_CALENDAR_YEARS_IN_SETTINGS and put
+    # its holidays and 调休 working days in the two lists. Any other unknown year is refused (422).
+    welfare_local_holidays: list[date] = Field(default_factory=list, alias="WELFARE_LOCAL_HOLIDAYS")
+    welfare_local_working_days: list[date] = Field(default_factory=list, alias="WELFARE_LOCAL_WORKING_DAYS")
+    welfare_calendar_years_in_settings: list[int] = Field(default_factory=list,
+                                                          alias="WELFARE_CALENDAR_YEARS_IN_SETTINGS")
+    # Back-dating: how many days before today staff may date a payment (a campaign run) or a visit
+    # they enter late; later than today is always refused, and every back-dated entry says so.
+    payment_backdate_max_days: int = Field(90, alias="WELFARE_PAYMENT_BACKDATE_MAX_DAYS", ge=0)
+    visit_backdate_max_days: int = Field(180, alias="WELFARE_VISIT_BACKDATE_MAX_DAYS", ge=0)
     # 金秋助学: the grant per school level, integer fen (JSON object; levels missing here fall
     # back to the defaults in welfare.golden_autumn.DEFAULT_TIERS_FEN).
     golden_autumn_tiers_fen: dict[str, int] = Field(default_factory=dict, alias="WELFARE_GOLDEN_AUTUMN_TIERS_FEN")
@@ -57,3 +49,6 @@ class Settings(CommonSettings):
         alias="WELFARE_HOTLINE_DEADLINE_WORKING_DAYS")
     hotline_check_seconds: float = Field(60, alias="WELFARE_HOTLINE_CHECK_SECONDS", gt=0)
 
+    def working_calendar(self) -> WorkingCalendar:
+        return WorkingCalendar.official(self.welfare_local_holidays, self.welfare_local_working_days,
+                                        self.welfare_calendar_years_in_settings)

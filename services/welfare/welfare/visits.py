@@ -10,6 +10,7 @@ import asyncpg
 from opentelemetry import trace
 
 from unionops.auth import ROLES, Principal
+from unionops.backdating import check_dated
 from unionops.pii import Vault
 from unionops.problems import Problem, RuleViolation
 
@@ -38,14 +39,14 @@ async def _member_in_scope(conn: asyncpg.Connection, member_id: uuid.UUID, actor
 
 async def record_visit(conn: asyncpg.Connection, *, member_id: uuid.UUID, kind: str, visited_on: date,
                        visitors: list[str], notes: str, gift_fen: int | None, actor: Principal, vault: Vault,
-                       today: date) -> dict:
+                       today: date, max_backdate_days: int | None = None) -> dict:
     """Record a visit to a member of the caller's subtree. Returns no notes (the Idempotency-Key
-    table keeps this body)."""
+    table keeps this body). A visit is entered on the day or up to `max_backdate_days` later; the
+    row keeps who entered it and when (recorded_by, recorded_at) beside the day of the visit."""
     member = await _member_in_scope(conn, member_id, actor, writing=True)
     if kind not in VISIT_KINDS:
         raise RuleViolation(f"走访类型须为 {'、'.join(VISIT_KINDS)} 之一", field="kind")
-    if visited_on > today:
-        raise RuleViolation("走访日期不能晚于今天", field="visited_on")
+    check_dated(visited_on, today, field="visited_on", what="走访日期", max_backdate_days=max_backdate_days)
     visit_id = uuid.uuid4()
     row = await conn.fetchrow(
         "INSERT INTO visits (id, member_id, union_id, kind, visited_on, visitors, notes_enc, gift_fen, recorded_by)"
