@@ -225,6 +225,20 @@ async def test_a_person_already_in_another_union_is_refused(client, stack_config
     assert "一人只能有一个会籍" in error["message"] and number not in r.text
 
 
+async def test_an_import_duplicate_tells_an_out_of_scope_importer_nothing(client, stack_config):
+    a, b = found_district(client), found_district(client)
+    number = new_resident_id()
+    member = client.post("/members", headers=auth(), json={"union_id": b.union_ids[0], "name": "周八",
+                                                           "id_number": number}).json()
+    r = upload(client, xlsx([person(a.union_ids[0], 1, 姓名="周八", 身份证号=number)]), headers=auth("staff", a.id))
+    assert r.status_code == 422
+    (error,) = r.json()["errors"]
+    assert (error["row"], error["field"]) == (2, "id_number") and "其他工会" in error["message"]
+    union_name = client.get(f"/organisations/{b.union_ids[0]}", headers=auth()).json()["name"]
+    for secret in (member["id"], b.union_ids[0], number, union_name, union_name[:2] + "*"):
+        assert secret not in r.text
+
+
 async def test_reimporting_the_same_sheet_changes_nothing(client, stack_config):
     district = found_district(client)
     people = [person(district.union_ids[0], n) for n in range(1, 8)]

@@ -9,12 +9,14 @@ from contracts.events import (
     MemberProfileChanged,
     MemberStatusChanged,
     MemberTransferred,
+    TransferRequestClosed,
+    TransferRequested,
     UnionDissolved,
     UnionEstablished,
     UnionMerged,
     UnionMoved,
 )
-from membership import api_coverage, api_members, api_organisations, coverage, hr, organisations
+from membership import api_coverage, api_members, api_organisations, coverage, hr, organisations, transfer_requests
 from membership import api_imports
 from membership.settings import Settings
 from unionops.pii import Vault
@@ -32,6 +34,10 @@ async def coverage_summaries(runtime: Runtime) -> None:
     await coverage.run_periodically(lambda: runtime.pool, settings.coverage_summary_interval_seconds)
 
 
+async def transfer_request_expiry(runtime: Runtime) -> None:
+    await transfer_requests.run_periodically(lambda: runtime.pool, settings.transfer_request_sweep_interval_seconds)
+
+
 app = create_app(
     name="membership",
     title="UnionOps membership",
@@ -41,9 +47,10 @@ app = create_app(
     migrations=Path(__file__).parent / "migrations",
     routers=[api_organisations.router, api_members.router, api_coverage.router, api_imports.router],
     publishes=[UnionEstablished, UnionMerged, UnionDissolved, UnionMoved, CoverageSummaryPublished, MemberJoined,
-               MemberContactChanged, MemberTransferred, MemberStatusChanged, MemberLeft, MemberProfileChanged],
+               MemberContactChanged, MemberTransferred, MemberStatusChanged, MemberLeft, MemberProfileChanged,
+               TransferRequested, TransferRequestClosed],
     # HR systems' EmploymentChanged moves memberships with employment (membership.hr).
     consumers=[hr.employment_consumer(Vault(settings.pii_encryption_key, settings.pii_hash_key))],
     startup=[ensure_city_root],
-    background=[coverage_summaries],
+    background=[coverage_summaries, transfer_request_expiry],
 )

@@ -7,3 +7,7 @@ class Settings(CommonSettings):
     database_url: str = Field("postgresql://postgres@127.0.0.1:55432/membership", alias="MEMBERSHIP_DATABASE_URL")
     http_port: int = Field(8001, alias="MEMBERSHIP_HTTP_PORT")
     coverage_summary_interval_seconds: float = Field(3600.0, alias="COVERAGE_SUMMARY_INTERVAL_SECONDS", gt=0)
+    # A receiving union's transfer request not confirmed within this many days expires.
+    transfer_request_expiry_days: int = Field(30, alias="TRANSFER_REQUEST_EXPIRY_DAYS", ge=1, le=365)
+    transfer_request_sweep_interval_seconds: float = Field(3600.0, alias="TRANSFER_REQUEST_SWEEP_INTERVAL_SECONDS",
+                                                           gt=0)

@@ -213,6 +213,14 @@ def test_a_member_of_another_union_is_refused_with_that_union_masked():
     assert "成都市机床厂工会" not in refused.message and "5101**********1234" in refused.message
 
 
+def test_a_duplicate_outside_the_importers_subtree_names_only_the_office_to_ask():
+    existing = Membership(uuid.uuid4(), "retained", uuid.uuid4(), "成都市机床厂工会", None, ask_office="成都市总工会")
+    refused = judge_membership(existing, UNION, "5101**********1234", TODAY)
+    assert refused.field == "id_number" and "成都市总工会" in refused.message
+    assert "机床" not in refused.message and "会籍保留" not in refused.message
+    assert str(existing.member_id) not in refused.message and str(existing.union_id) not in refused.message
+
+
 def test_a_retained_member_is_not_unchanged_even_in_the_same_union():
     existing = Membership(uuid.uuid4(), "retained", UNION, "机械厂工会", None)
     assert "会籍保留" in judge_membership(existing, UNION, "5101**********1234", TODAY).message
