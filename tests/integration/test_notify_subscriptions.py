@@ -102,9 +102,12 @@ async def test_officers_are_managed_within_the_callers_subtree(notify, membershi
     assert officer["id"] not in {o["id"] for o in notify.get("/officers", headers=outsider).json()}
     assert notify.get(f"/officers/{officer['id']}", headers=outsider).status_code == 404
     assert notify.patch(f"/officers/{officer['id']}", json={"active": False}, headers=outsider).status_code == 404
+    # A unit outside one's subtree answers like an unknown one.
     r = notify.post("/officers", json={"name": "越权", "org_id": district.union_ids[0], "roles": ["chair"]},
                     headers=outsider)
-    assert r.status_code == 403
+    unknown = notify.post("/officers", json={"name": "越权", "org_id": str(uuid.uuid4()), "roles": ["chair"]},
+                          headers=outsider)
+    assert r.status_code == unknown.status_code == 422 and r.json()["detail"] == unknown.json()["detail"]
     assert notify.post("/officers", json={"name": "无名", "org_id": str(uuid.uuid4()), "roles": ["chair"]},
                        headers=auth()).status_code == 422
     assert notify.post("/officers", json={"name": "错角色", "org_id": district.id, "roles": ["king"]},
