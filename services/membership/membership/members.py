@@ -29,6 +29,7 @@ from unionops.auth import Principal
 from unionops.clock import local_today
 from unionops.pii import InvalidResidentId, Vault, mask_email, mask_phone, normalise_phone, parse_resident_id
 from unionops.problems import Problem, RuleViolation
+from unionops.projections import common_ancestor
 
 NOT_FOUND = "会员不存在或不在您的管辖范围内"
 
@@ -185,12 +186,7 @@ async def common_office(conn: asyncpg.Connection, actor: Principal, path) -> str
     """The name of the lowest unit above both the caller's unit and the unit at `path`: the office
     to ask about someone registered outside the caller's subtree. It is one of the caller's own
     ancestors, so naming it tells nothing about the other subtree."""
-    own = await conn.fetchval("SELECT path FROM org_units WHERE id = $1", actor.org_id) or []
-    common = None
-    for mine, theirs in zip(own, path):
-        if mine != theirs:
-            break
-        common = mine
+    common = common_ancestor(await conn.fetchval("SELECT path FROM org_units WHERE id = $1", actor.org_id), path)
     name = await conn.fetchval("SELECT name FROM org_units WHERE id = $1", common) if common else None
     return name or "上级工会"
 
