@@ -500,11 +500,9 @@ def judge_unit(ref: str, found: list[Unit], actor: Principal) -> Unit | str:
     except ValueError:
         key = _name_key(ref)
         found = [u for u in found if _name_key(u.name) == key]
-    if not found:
-        return f"组织不存在：{ref}"
     in_scope = [u for u in found if actor.covers(u.path)]
-    if not in_scope:
-        return "该组织已合并或撤销" if all(u.status != "active" for u in found) else "该组织不在您的管辖范围内"
+    if not in_scope:  # outside the caller's subtree: exactly as unknown, whatever its status
+        return f"组织不存在：{ref}"
     grassroots = [u for u in in_scope if u.level == "grassroots"]
     if not grassroots:
         try:
@@ -554,8 +552,7 @@ class UnitCache:
 
 async def load_default_union(conn: asyncpg.Connection, union_id: uuid.UUID, actor: Principal) -> Unit:
     """The union given for the whole import, checked as single admission checks its union_id."""
-    row = await load_unit(conn, union_id, field="union_id")
-    actor.require_scope(row["path"])
+    row = await load_unit(conn, union_id, field="union_id", actor=actor)
     check_admitting_unit(row["level"])
     return Unit(row["id"], row["name"], row["level"], list(row["path"]), row["status"])
 

@@ -137,8 +137,7 @@ async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Princi
     except InvalidResidentId as exc:
         raise RuleViolation(str(exc), field="id_number") from None
     phone = _phone(cmd.phone)
-    unit = await load_unit(conn, cmd.union_id, field="union_id")
-    actor.require_scope(unit["path"])
+    unit = await load_unit(conn, cmd.union_id, field="union_id", actor=actor)
     check_admitting_unit(unit["level"])
 
     id_hash = vault.lookup_hash("id_number", rid.number)

@@ -191,7 +191,8 @@ def test_the_union_is_found_by_id_or_by_name_within_the_callers_subtree():
 def test_union_must_exist_be_grassroots_open_and_in_scope():
     assert judge_unit("不存在工会", UNITS, staff()) == "组织不存在：不存在工会"
     assert judge_unit("东街道工会", UNITS, staff()) == "会员只能加入基层工会"
-    assert judge_unit(str(UNION), UNITS, staff(OTHER_DISTRICT)) == "该组织不在您的管辖范围内"
+    # outside the caller's subtree: exactly as unknown
+    assert judge_unit(str(UNION), UNITS, staff(OTHER_DISTRICT)) == f"组织不存在：{UNION}"
     closed = [Unit(UNION, "机械厂工会", "grassroots", [CITY, DISTRICT, STREET, UNION], "dissolved")]
     assert judge_unit(str(UNION), closed, staff()) == "该组织已合并或撤销"
 
