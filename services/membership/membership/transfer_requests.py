@@ -94,12 +94,16 @@ async def _record_request(conn, cmd: RequestTransfer, unit, rid, id_hash: bytes,
     if member is not None and member["union_id"] == unit["id"]:
         member = None  # already here: nothing to ask of anyone (and the caller sees her anyway)
     request_id, expires_on = uuid.uuid4(), today + timedelta(days=expiry_days)
-    await conn.execute(
+    inserted = await conn.fetchval(
         "INSERT INTO transfer_requests (id, id_number_hash, id_number_masked, member_id, from_union_id, to_union_id,"
         " new_employer, new_employer_credit_code, requested_by, requested_by_org_id, expires_on)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        " ON CONFLICT (to_union_id, id_number_hash) WHERE status = 'pending' DO NOTHING RETURNING id",
         request_id, id_hash, rid.masked, member["id"] if member else None, member["union_id"] if member else None,
         unit["id"], cmd.new_employer, credit_code, actor.subject, actor.org_id, expires_on)
+    if inserted is None:  # the same union asked at the same moment: one request, theirs
+        return await conn.fetchval("SELECT id FROM transfer_requests WHERE to_union_id = $1 AND id_number_hash = $2"
+                                   " AND status = 'pending'", unit["id"], id_hash)
     if member is not None:
         asker_org = await conn.fetchval("SELECT name FROM org_units WHERE id = $1", actor.org_id)
         # Only the member's current union on the entry: the asker must not gain the file.
