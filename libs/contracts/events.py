@@ -89,9 +89,47 @@ class MemberTransferred(DomainEvent):
     from_org_path: list[UUID]
     to_org_path: list[UUID]
     reason: Literal["employment_change", "union_merged", "union_dissolved", "correction"]
-    initiated_by: Literal["from_union", "to_union", "hr_system", "federation"]
+    initiated_by: Literal["from_union", "to_union", "hr_system", "federation", "member"]
     held_by_residence_union: bool = False
     effective_on: date
+    # Set when the move confirms a receiving union's request (TransferRequested).
+    request_id: UUID | None = None
+
+
+class TransferRequested(DomainEvent):
+    """Staff of a receiving union asked for a member of another subtree (by ID number); nothing
+    moves until the member or the sending union confirms. Published only when the person is a
+    member: the asker's answer is the same either way, and only the member and the sending side
+    are told."""
+
+    topic: ClassVar[str] = "membership.member.v1"
+    key_field: ClassVar[str] = "member_id"
+
+    request_id: UUID
+    member_id: UUID
+    from_union_id: UUID
+    from_org_path: list[UUID]
+    to_union_id: UUID
+    to_union_name: str
+    to_org_path: list[UUID]
+    new_employer: str
+    expires_on: date
+
+
+class TransferRequestClosed(DomainEvent):
+    """A transfer request ended without a move: declined by the member, or expired unanswered.
+    (A confirmed request ends in MemberTransferred with its `request_id`.)"""
+
+    topic: ClassVar[str] = "membership.member.v1"
+    key_field: ClassVar[str] = "member_id"
+
+    request_id: UUID
+    member_id: UUID
+    from_org_path: list[UUID]
+    to_union_id: UUID
+    to_union_name: str
+    outcome: Literal["declined", "expired"]
+    closed_on: date
 
 
 class MemberStatusChanged(DomainEvent):
@@ -694,6 +732,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         CoverageSummaryPublished,
         MemberJoined,
         MemberTransferred,
+        TransferRequested,
+        TransferRequestClosed,
         MemberStatusChanged,
         MemberLeft,
         MemberProfileChanged,

@@ -15,6 +15,18 @@ async def rewrite_path_prefix(conn: asyncpg.Connection, table: str, column: str,
     return int(status.rsplit(" ", 1)[-1])
 
 
+def common_ancestor(path_a, path_b):
+    """The lowest unit on both paths (root first), or None. Between a caller's unit and a unit
+    outside their subtree it is one of the caller's own ancestors: naming it ("ask the office
+    above both") tells nothing about the other subtree."""
+    common = None
+    for a, b in zip(path_a or (), path_b or ()):
+        if str(a) != str(b):
+            break
+        common = a
+    return common
+
+
 def pg_path(path) -> str | None:
     """An organisation path as a PostgreSQL array literal, for `unnest($n::text[])` … `::uuid[]`
     (a list of paths of different lengths cannot travel as one uuid[][] parameter)."""

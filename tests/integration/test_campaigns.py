@@ -271,7 +271,9 @@ async def test_staff_of_another_district_cannot_run_or_see_the_campaign(ready, h
     assert (await http.get(f"/campaigns/{c['id']}", headers=outsider)).status_code == 404
     assert (await http.post(f"/campaigns/{c['id']}/runs", json={}, headers=outsider)).status_code == 404
     r = await http.post("/campaigns", json=campaign_body(ready["east"].district, fund), headers=outsider)
-    assert r.status_code in (403, 404)
+    unknown = await http.post("/campaigns", json=campaign_body(uuid.uuid4(), fund), headers=outsider)
+    assert r.status_code == unknown.status_code == 422 and r.json()["detail"] == unknown.json()["detail"]
+
 
 
 async def test_a_campaign_run_dated_in_the_future_pays_nothing_and_tells_no_one(ready, http, db):

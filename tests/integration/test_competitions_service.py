@@ -119,7 +119,8 @@ async def test_a_contest_is_created_for_a_known_unit_of_the_callers_subtree(sync
     foreign = await http.post("/contests", json={"name": "安康杯", "kind": "safety",
                                                  "org_id": str(synced["east"].district)},
                               headers=bearer("staff", synced["west"].district))
-    assert foreign.status_code == 403
+    assert foreign.status_code == 422  # another subtree's unit: exactly as unknown
+    assert foreign.json()["detail"] == unknown.json()["detail"]
 
 
 async def test_without_a_token_the_answer_is_401(synced, http):

@@ -186,7 +186,7 @@ async def test_every_refusal_names_the_rule_broken_and_changes_nothing(synced, h
     assert outside.status_code == 422 and outside.json()["type"] == "/problems/out-of-subtree"
     assert outside.json()["errors"][0]["field"] == "body.union_id"
     foreign_unit = await register(http, synced, contest, "A", headers=unit_staff(synced, "B"))
-    assert foreign_unit.status_code == 403
+    assert foreign_unit.status_code == 422 and foreign_unit.json()["type"] == "/problems/unknown-unit"  # as unknown
 
     assert await db.fetchval("SELECT count(*) FROM contest_teams WHERE contest_id = $1", uuid.UUID(contest["id"])) == 0
     assert await db.fetchval("SELECT count(*) FROM contest_entries WHERE contest_id = $1",

@@ -130,7 +130,7 @@ async def test_level_is_relative_below_twice_the_minimum_and_accident_for_a_cost
     assert accident.status_code == 201 and accident.json()["level"] == "accident"
 
 
-async def test_one_file_per_household(world, standard, http, db):
+async def test_one_file_per_household_and_an_out_of_scope_caller_learns_only_whom_to_ask(world, standard, http, db):
     husband_id = new_resident_id()
     first = await admitted(world, db, name="王秀英", female=True)
     r = await open_file(http, first, people=(person("self", "王秀英"), person("spouse", "李建国", husband_id)))
@@ -143,9 +143,11 @@ async def test_one_file_per_household(world, standard, http, db):
         "member_id": str(husband), **household(person("self", "李建国", husband_id), person("child", "李小明"))})
     assert dup.status_code == 409, dup.text
     problem = dup.json()
-    assert problem["existing_union_id"] == str(world["east"].grassroots)
-    assert problem["existing_union_name"].startswith("锦江机械厂工会")
-    assert "existing_file_id" not in problem  # west staff may not learn the file of another subtree
+    # West staff learn neither the union nor the file of another subtree, only whom to ask.
+    assert not {"existing_union_id", "existing_union_name", "existing_file_id"} & set(problem)
+    for secret in (str(world["east"].grassroots), str(world["east"].district), "锦江", r.json()["id"], "王秀英"):
+        assert secret not in dup.text
+    assert "其他工会" in problem["detail"] and "请联系" in problem["detail"]
     masked = husband_id[:4] + "*" * 10 + husband_id[-4:]
     assert masked in problem["detail"] and husband_id not in dup.text
     assert problem["errors"][0]["field"] == "body.household.0.id_number"
@@ -153,6 +155,11 @@ async def test_one_file_per_household(world, standard, http, db):
 
     again = await open_file(http, first)  # the same member, another household on paper
     assert again.status_code == 409
+    # Staff over both files may be told more.
+    inside = await http.post("/hardship-files", headers=admin_headers(), json={
+        "member_id": str(husband), **household(person("self", "李建国", husband_id), person("child", "李小明"))})
+    assert inside.status_code == 409 and inside.json()["existing_union_id"] == str(world["east"].grassroots)
+    assert inside.json()["existing_file_id"] == r.json()["id"]
 
 
 
@@ -173,6 +180,30 @@ async def test_minimum_living_standard_is_set_by_a_federation_admin_or_the_distr
     assert (await http.put(later, json={"monthly_fen": 95_000}, headers=admin_headers())).status_code == 200
     listed = await http.get(f"/minimum-living-standards/{world['west'].district}", headers=admin_headers())
     assert [s["monthly_fen"] for s in listed.json()] == [95_000]  # the 403s changed nothing
+
+
+async def test_a_districts_minimum_living_standard_is_readable_only_within_scope(world, standard, http):
+    east = world["east"].district
+    unknown = await http.get(f"/minimum-living-standards/{uuid.uuid4()}", headers=bearer("staff", world["west"].district))
+    theirs = await http.get(f"/minimum-living-standards/{east}", headers=bearer("staff", world["west"].district))
+    assert theirs.status_code == unknown.status_code == 404
+    assert theirs.json()["detail"] == unknown.json()["detail"] and str(MINIMUM) not in theirs.text
+    assert (await http.get(f"/minimum-living-standards/{east}", headers=bearer("auditor", east))).status_code == 200
+    # A street's staff read the standard of their own district, which applies to them.
+    below = await http.get(f"/minimum-living-standards/{east}", headers=bearer("staff", world["east"].street))
+    assert below.status_code == 200 and below.json()[0]["monthly_fen"] == MINIMUM
+    # Setting one outside one's subtree answers like an unknown unit.
+    put = await http.put(f"/minimum-living-standards/{east}/{TODAY}", json={"monthly_fen": 1},
+                         headers=bearer("staff", world["west"].district))
+    assert put.status_code == 404 and put.json()["detail"] == unknown.json()["detail"]
+
+
+async def test_a_minimum_living_standard_for_a_unit_that_does_not_exist_is_refused(world, http, db):
+    nowhere = uuid.uuid4()
+    r = await http.put(f"/minimum-living-standards/{nowhere}/{TODAY}", json={"monthly_fen": 90_000},
+                       headers=admin_headers())
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert await db.fetchval("SELECT count(*) FROM minimum_living_standards WHERE org_id = $1", nowhere) == 0
 
 
 async def test_migrant_worker_is_eligible_only_after_twelve_months_of_membership(world, standard, http, db):
@@ -197,7 +228,9 @@ async def test_model_worker_file_is_its_own_kind(world, standard, http, db):
 async def test_staff_see_and_change_files_only_within_their_subtree(world, standard, http, db):
     member = await admitted(world, db)
     outsider = bearer("staff", world["west"].district)
-    assert (await open_file(http, member, outsider)).status_code == 403
+    theirs, unknown = await open_file(http, member, outsider), await open_file(http, uuid.uuid4(), outsider)
+    assert theirs.status_code == unknown.status_code == 422  # exactly as an unknown member
+    assert theirs.json()["detail"] == unknown.json()["detail"]
     f = (await open_file(http, member)).json()
     assert (await http.get(f"/hardship-files/{f['id']}", headers=outsider)).status_code == 404
     assert (await http.post(f"/hardship-files/{f['id']}/reviews", json=household(),

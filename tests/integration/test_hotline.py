@@ -157,7 +157,9 @@ async def test_tickets_stay_in_the_responsible_subtree(http, world, caller):
     assert t["id"] not in [x["id"] for x in (await http.get("/hotline/tickets", headers=outsider)).json()]
     r = await http.post("/hotline/tickets", headers=outsider,
                         json={"member_id": str(caller), "category": "general", "summary": "咨询"})
-    assert r.status_code == 403
+    unknown = await http.post("/hotline/tickets", headers=outsider,
+                              json={"member_id": str(uuid.uuid4()), "category": "general", "summary": "咨询"})
+    assert r.status_code == unknown.status_code == 422 and r.json()["detail"] == unknown.json()["detail"]
     r = await http.post("/hotline/tickets", headers=outsider, json={"category": "general", "summary": "咨询"})
     assert r.status_code == 422   # neither a unit nor a caller
     assert (await http.post("/hotline/tickets", json={"org_id": str(world["east"].street), "category": "general",

@@ -192,7 +192,7 @@ async def test_row_errors_name_the_row_and_the_field(client, stack_config):
         person(union, 4, 电子邮箱="no-at-sign"),                        # row 5: e-mail
         person("不存在的工会", 5),                                       # row 6: no such union
         person(district.street_id, 6),                                # row 7: not a grassroots union
-        person(other.union_ids[0], 7),                                # row 8: outside the caller's subtree
+        person(other.union_ids[0], 7),                                # row 8: outside the subtree: as unknown
         person(union, 8, 身份证号=twin),                                 # row 9: first of a twin
         person(union, 9, 身份证号=twin),                                 # row 10: duplicate within the sheet
         person(union, 10, 姓名="周八", 身份证号=elsewhere),               # row 11: a member of ANOTHER union
@@ -207,7 +207,7 @@ async def test_row_errors_name_the_row_and_the_field(client, stack_config):
         (5, "email"): "格式不正确",
         (6, "union"): "组织不存在：不存在的工会",
         (7, "union"): "会员只能加入基层工会",
-        (8, "union"): "该组织不在您的管辖范围内",
+        (8, "union"): f"组织不存在：{other.union_ids[0]}",
         (10, "id_number"): found[(10, "id_number")],
         (11, "id_number"): found[(11, "id_number")],
     }
@@ -251,6 +251,20 @@ async def test_a_person_already_in_another_union_is_refused(client, stack_config
     (error,) = r.json()["errors"]
     assert (error["row"], error["field"]) == (2, "id_number")
     assert "一人只能有一个会籍" in error["message"] and number not in r.text
+
+
+async def test_an_import_duplicate_tells_an_out_of_scope_importer_nothing(client, stack_config):
+    a, b = found_district(client), found_district(client)
+    number = new_resident_id()
+    member = client.post("/members", headers=auth(), json={"union_id": b.union_ids[0], "name": "周八",
+                                                           "id_number": number}).json()
+    r = upload(client, xlsx([person(a.union_ids[0], 1, 姓名="周八", 身份证号=number)]), headers=auth("staff", a.id))
+    assert r.status_code == 422
+    (error,) = r.json()["errors"]
+    assert (error["row"], error["field"]) == (2, "id_number") and "其他工会" in error["message"]
+    union_name = client.get(f"/organisations/{b.union_ids[0]}", headers=auth()).json()["name"]
+    for secret in (member["id"], b.union_ids[0], number, union_name, union_name[:2] + "*"):
+        assert secret not in r.text
 
 
 async def test_reimporting_the_same_sheet_changes_nothing(client, stack_config):
@@ -297,7 +311,10 @@ async def test_the_default_union_is_checked_like_single_admission(client):
     data = csv_file([person("", 1)])
     assert upload(client, data, union_id=district.street_id).status_code == 422
     assert upload(client, data, union_id=uuid.uuid4()).json()["errors"][0]["field"] == "body.union_id"
-    assert upload(client, data, headers=auth("staff", district.id), union_id=other.union_ids[0]).status_code == 403
+    theirs = upload(client, data, headers=auth("staff", district.id), union_id=other.union_ids[0])
+    unknown = upload(client, data, headers=auth("staff", district.id), union_id=uuid.uuid4())
+    assert theirs.status_code == unknown.status_code == 422  # outside the subtree: exactly as unknown
+    assert theirs.json()["detail"] == unknown.json()["detail"]
 
 
 async def test_importing_needs_a_token_and_write_permission(client, stack_config):

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from devstack.processes import ServiceProcess
-from tests.city import admit, auth, found_district, new_resident_id, open_contact
+from tests.city import ROOT, admit, auth, found_district, new_resident_id, open_contact
 from tests.integration.stack import NO_TRACES, started
 from tests.membership_helpers import Database, change_status, transfer
 from unionops.clock import local_today
@@ -201,6 +201,33 @@ async def test_one_membership_per_person_holds_for_retained_members(client, db):
 
 
 # ---- scope --------------------------------------------------------------------------------------
+
+async def test_duplicate_admission_tells_an_out_of_scope_caller_nothing(client, db):
+    """Staff of another subtree learn only that the person is registered elsewhere and whom to
+    ask: the office above both (here the city federation, their own ancestor)."""
+    a, b = found_district(client), found_district(client)
+    number = new_resident_id()
+    member = client.post("/members", headers=auth(), json={"union_id": b.union_ids[0], "name": "郑洁",
+                                                           "id_number": number}).json()
+    assert change_status(client, member["id"], "retained", "retired").status_code == 201
+    before = await db.counts()
+    r = client.post("/members", headers=auth("staff", a.union_ids[0]),
+                    json={"union_id": a.union_ids[0], "name": "郑洁", "id_number": number})
+    assert r.status_code == 409 and r.json()["type"] == "/problems/already-a-member"
+    assert "member_id" not in r.json()
+    b_names = [u["name"] for u in (client.get(f"/organisations/{x}", headers=auth()).json()
+                                   for x in (b.id, b.street_id, b.union_ids[0]))]
+    for secret in (member["id"], b.id, b.street_id, b.union_ids[0], number, "会籍保留", *b_names,
+                   *(n[:2] + "*" for n in b_names)):
+        assert secret not in r.text
+    root_name = client.get(f"/organisations/{ROOT}", headers=auth()).json()["name"]
+    assert root_name in r.json()["detail"] and "其他工会" in r.json()["detail"]
+    assert await db.counts() == before
+    # Within the caller's subtree the refusal may say more, as before.
+    inside = client.post("/members", headers=auth("staff", b.id),
+                         json={"union_id": b.union_ids[0], "name": "郑洁", "id_number": number})
+    assert inside.status_code == 409 and inside.json()["member_id"] == member["id"]
+
 
 async def test_district_cannot_change_another_districts_member(client, db):
     a, b = found_district(client), found_district(client)

@@ -181,9 +181,20 @@ async def test_opt_outs_are_honoured_and_only_the_member_or_staff_in_scope_may_s
     assert notify.put(f"/members/{member}/preferences", json={"channels": {"sms": True}},
                       headers=auth("staff", DISTRICT)).status_code == 200
     assert notify.put(f"/members/{member}/preferences", json={},
-                      headers=auth("staff", uuid.uuid4())).status_code == 403
+                      headers=auth("staff", uuid.uuid4())).status_code == 404
     assert notify.put(f"/members/{member}/preferences", json={"quiet_hours": "late"},
                       headers=member_token(member)).status_code == 422
+
+
+async def test_inbox_and_preferences_of_an_out_of_scope_member_answer_like_an_unknown_member(stack, notify):
+    member = await new_member(stack, "赵五")
+    outsider = auth("federation_admin", uuid.uuid4())  # every permission, another subtree
+    for method, path, body in (("GET", "inbox", None), ("GET", "preferences", None), ("PUT", "preferences", {})):
+        theirs = notify.request(method, f"/members/{member}/{path}", json=body, headers=outsider)
+        unknown = notify.request(method, f"/members/{uuid.uuid4()}/{path}", json=body, headers=outsider)
+        assert theirs.status_code == unknown.status_code == 404, (path, theirs.text)
+        assert {k: v for k, v in theirs.json().items() if k != "instance"} == \
+            {k: v for k, v in unknown.json().items() if k != "instance"}
 
 
 async def test_inbox_is_readable_by_the_member_and_staff_in_scope_only(stack, notify):
@@ -199,7 +210,7 @@ async def test_inbox_is_readable_by_the_member_and_staff_in_scope_only(stack, no
     assert notify.get("/inbox", headers=member_token(uuid.uuid4())).json()["messages"] == []
     assert notify.post(f"/inbox/{delivery_id}/read", headers=member_token(uuid.uuid4())).status_code == 404
     assert notify.get(f"/members/{member}/inbox", headers=auth("auditor", DISTRICT)).status_code == 200
-    assert notify.get(f"/members/{member}/inbox", headers=auth("staff", uuid.uuid4())).status_code == 403
+    assert notify.get(f"/members/{member}/inbox", headers=auth("staff", uuid.uuid4())).status_code == 404
     assert notify.get(f"/members/{member}/inbox", headers=member_token(uuid.uuid4())).status_code == 403
     assert notify.get("/inbox").status_code == 401
 

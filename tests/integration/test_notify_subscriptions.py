@@ -25,7 +25,7 @@ from contracts.events import (
     TeamWaitlisted,
 )
 from devstack.processes import ServiceProcess, smtpsink
-from tests.city import ROOT, auth, found_district, token
+from tests.city import ROOT, auth, found_district, new_resident_id, token
 from tests.integration.stack import NO_TRACES, client_fixture, eventually, started
 from tests.integration.test_notify_service import admit_member, db_fetch, new_address, publish
 
@@ -103,9 +103,12 @@ async def test_officers_are_managed_within_the_callers_subtree(notify, membershi
     assert officer["id"] not in {o["id"] for o in notify.get("/officers", headers=outsider).json()}
     assert notify.get(f"/officers/{officer['id']}", headers=outsider).status_code == 404
     assert notify.patch(f"/officers/{officer['id']}", json={"active": False}, headers=outsider).status_code == 404
+    # A unit outside one's subtree answers like an unknown one.
     r = notify.post("/officers", json={"name": "越权", "org_id": district.union_ids[0], "roles": ["chair"]},
                     headers=outsider)
-    assert r.status_code == 403
+    unknown = notify.post("/officers", json={"name": "越权", "org_id": str(uuid.uuid4()), "roles": ["chair"]},
+                          headers=outsider)
+    assert r.status_code == unknown.status_code == 422 and r.json()["detail"] == unknown.json()["detail"]
     assert notify.post("/officers", json={"name": "无名", "org_id": str(uuid.uuid4()), "roles": ["chair"]},
                        headers=auth()).status_code == 422
     assert notify.post("/officers", json={"name": "错角色", "org_id": district.id, "roles": ["king"]},
@@ -159,6 +162,39 @@ async def test_a_transfer_is_confirmed_to_the_member_and_to_both_unions_officers
     listed = notify.get("/deliveries", params={"source_event_id": str(event_id), "recipient_kind": "officer"},
                         headers=auth("auditor"))
     assert {d["recipient_id"] for d in listed.json()} == {officer_a["id"], officer_b["id"]}
+
+
+async def test_a_transfer_request_is_told_to_the_member_and_the_sending_union_but_not_back_to_the_asker(
+        stack, membership, notify, sink, district):
+    """The receiving side asks; the member and the sending union's organisation officer hear of it
+    (a work item), and again when the member declines. The asking union hears nothing back: what
+    it sees is the same as for a request about nobody."""
+    a = district.union_ids[0]
+    sending = add_officer(notify, a, "甲厂组织委员（接转）", ["organisation_officer"],
+                          inapp=f"staff-{uuid.uuid4().hex[:6]}")
+    asker = found_district(membership)
+    asking = add_officer(notify, asker.union_ids[0], "申请方组织委员", ["organisation_officer"])
+    address, number = new_address(), new_resident_id()
+    r = membership.post("/members", headers=auth(), json={"union_id": a, "name": "接转测试", "id_number": number,
+                                                           "email": address})
+    assert r.status_code == 201, r.text
+    member_id = r.json()["id"]
+    await member_path(stack, member_id)
+    asked = membership.post("/transfer-requests", headers=auth("staff", asker.id), json={
+        "id_number": number, "to_union_id": asker.union_ids[0], "new_employer": "新单位有限公司"})
+    assert asked.status_code == 202, asked.text
+
+    [to_member] = [m for m in await mails(sink, address, 2) if "申请转入您的会员关系" in m["subject"]]
+    assert "接转测试同志" in to_member["text"] and "谢绝" in to_member["text"]
+    [work] = await mails(sink, sending["email"])
+    assert work["subject"] == "【待办】会员关系转入申请：接转测试" and "不得阻拦" in work["text"]
+    declined = membership.post(f"/transfer-requests/{asked.json()['id']}/declination",
+                               headers={"Authorization": f"Bearer {token('member', ROOT, subject=member_id)}"})
+    assert declined.status_code == 200, declined.text
+    subjects = [m["subject"] for m in await mails(sink, sending["email"], 2)]
+    assert any("被会员谢绝" in s for s in subjects), subjects
+    await asyncio.sleep(1.5)
+    assert count_mails(sink, asking["email"]) == 0
 
 
 async def test_an_assessed_case_is_a_work_item_for_the_approver_above_the_case_union(stack, membership, notify,

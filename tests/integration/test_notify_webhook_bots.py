@@ -177,7 +177,11 @@ async def test_bots_are_managed_within_the_callers_subtree_and_the_secret_never_
     assert bot["id"] not in {b["id"] for b in call("GET", "/webhook-bots", headers=outsider).json()}
     assert call("GET", f"/webhook-bots/{bot['id']}", headers=outsider).status_code == 404
     assert call("PATCH", f"/webhook-bots/{bot['id']}", json={"enabled": False}, headers=outsider).status_code == 404
-    assert call("POST", "/webhook-bots", json=body | {"officer_group": "越权"}, headers=outsider).status_code == 403
+    # Adding a bot to a unit outside one's subtree answers like an unknown unit.
+    theirs = call("POST", "/webhook-bots", json=body | {"officer_group": "越权"}, headers=outsider)
+    unknown = call("POST", "/webhook-bots", json=body | {"officer_group": "越权", "org_unit_id": str(uuid.uuid4())},
+                   headers=outsider)
+    assert theirs.status_code == unknown.status_code == 422 and theirs.json()["detail"] == unknown.json()["detail"]
     assert call("POST", "/webhook-bots", json=body, headers=auth("auditor", other.district)).status_code == 403
     assert call("GET", "/webhook-bots").status_code == 401
 

@@ -3,6 +3,7 @@ dissolving and moving units, employers to cover, targets and coverage figures.""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
 import asyncpg
@@ -116,13 +117,22 @@ async def test_a_unit_cannot_move_under_its_own_subtree_or_skip_a_level(client):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.level"
 
 
-async def test_a_district_cannot_merge_or_move_another_districts_units(client):
+async def test_a_district_cannot_merge_or_move_another_districts_units_and_learns_nothing_of_them(client):
     a, b = found_district(client), found_district(client)
     r = client.post(f"/organisations/{b.union_ids[0]}/merge", headers=auth("staff", a.id),
                     json={"into_org_id": a.union_ids[0]})
-    assert r.status_code == 403
+    unknown = client.post(f"/organisations/{uuid.uuid4()}/merge", headers=auth("staff", a.id),
+                          json={"into_org_id": a.union_ids[0]})
+    assert r.status_code == unknown.status_code == 422 and r.json()["detail"] == unknown.json()["detail"]
     r = client.post(f"/organisations/{b.street_id}/move", headers=auth("staff", a.id), json={"new_parent_id": a.id})
-    assert r.status_code == 403
+    unknown = client.post(f"/organisations/{uuid.uuid4()}/move", headers=auth("staff", a.id),
+                          json={"new_parent_id": a.id})
+    assert r.status_code == unknown.status_code == 422 and r.json()["detail"] == unknown.json()["detail"]
+    # Founding a unit under another district's street, likewise.
+    r = client.post("/organisations", headers=auth("staff", a.id), json={
+        "parent_id": b.street_id, "name": "越权工会", "level": "grassroots", "kind": "enterprise_union",
+        "region_code": "510104"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.parent_id"
 
 
 async def test_employers_without_a_union_are_the_founding_targets(client):

@@ -102,7 +102,9 @@ async def test_major_proposals_have_three_months(synced, http):
     assert r.status_code == 201, r.text
     assert r.json()["answer_due_on"] == add_months(today(), 3).isoformat() and r.json()["submitted_via"] == "staff"
     outside = await propose(http, union_staff(synced), member_id=synced["outsider"])
-    assert outside.status_code == 403
+    nobody = await propose(http, union_staff(synced), member_id=uuid.uuid4())
+    assert outside.status_code == nobody.status_code == 422  # outside the subtree: exactly as unknown
+    assert outside.json()["detail"] == nobody.json()["detail"]
 
 
 async def test_overdue_proposals_are_listed_and_a_late_answer_is_flagged(synced, http, db):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -13,8 +14,9 @@ from unionops.pii import KeyRing, b64
 from unionops.settings import CommonSettings
 from devstack.processes import ServiceProcess
 from unionops.clock import local_today
-from tests.city import ROOT, admit, auth, found_district, new_resident_id
+from tests.city import ROOT, admit, auth, found_district, new_resident_id, token
 from tests.integration.stack import NO_TRACES, eventually, started
+from unionops.clock import local_today
 from tests.membership_helpers import (
     Database,
     change_status,
@@ -75,13 +77,26 @@ async def test_transfer_cannot_be_refused(client, db):
     assert entry["detail"]["from_union_id"] == a.union_ids[0] and entry["detail"]["new_employer"] == "乙公司"
 
 
-async def test_receiving_district_can_transfer_a_member_into_its_own_union(client, db):
+async def test_receiving_staff_cannot_move_a_member_by_knowing_her_id_number(client, db):
+    """Seen on main: district A posted a district-B member's ID number, the 409 carried her id,
+    and with it A moved her into A's union. Now the 409 names nothing of B's, and the move
+    answers exactly like an unknown member."""
     a, b = found_district(client), found_district(client)
-    member = admit(client, a.union_ids[0]).json()
-    r = transfer(client, member["id"], headers=auth("staff", b.id), to_union_id=b.union_ids[0])
-    assert r.status_code == 201, r.text
-    assert r.json()["initiated_by"] == "to_union"
-    assert transferred_events(await db.events(member["id"]))[0]["initiated_by"] == "to_union"
+    number = new_resident_id()
+    member = client.post("/members", headers=auth(), json={"union_id": b.union_ids[0], "name": "周敏",
+                                                           "id_number": number}).json()
+    duplicate = client.post("/members", headers=auth("staff", a.id),
+                            json={"union_id": a.union_ids[0], "name": "周敏", "id_number": number})
+    assert duplicate.status_code == 409
+    assert member["id"] not in duplicate.text and b.union_ids[0] not in duplicate.text
+    before = await db.counts()
+    r = transfer(client, member["id"], headers=auth("staff", a.id), to_union_id=a.union_ids[0])
+    unknown = transfer(client, str(uuid.uuid4()), headers=auth("staff", a.id), to_union_id=a.union_ids[0])
+    assert r.status_code == unknown.status_code == 404
+    assert {k: v for k, v in r.json().items() if k != "instance"} == \
+        {k: v for k, v in unknown.json().items() if k != "instance"}
+    assert await db.counts() == before
+    assert client.get(f"/members/{member['id']}", headers=auth()).json()["union_id"] == b.union_ids[0]
 
 
 async def test_a_federation_above_both_unions_initiates_as_federation(client):
@@ -292,3 +307,158 @@ async def test_hr_change_with_no_union_to_hold_the_membership_is_flagged_in_the_
     entries = client.get(f"/members/{member['id']}/file", headers=auth("staff", district.id)).json()["entries"]
     assert entries[-1]["kind"] == "transfer_unresolved" and entries[-1]["union_id"] == district.union_ids[0]
     assert client.get(f"/members/{member['id']}", headers=auth()).json()["union_id"] == district.union_ids[0]
+
+
+# ---- the receiving side asks (transfer requests) ------------------------------------------------------
+
+def member_auth(member_id: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token('member', ROOT, subject=member_id)}"}
+
+
+def ask(client: httpx.Client, district, number: str, **extra) -> httpx.Response:
+    return client.post("/transfer-requests", headers=auth("staff", district.id), json={
+        "id_number": number, "to_union_id": district.union_ids[0], "new_employer": "甲新单位有限公司", **extra})
+
+
+def without_ids(body: dict) -> dict:
+    """An answer with what differs between any two requests (ids, times, the masked number) left out."""
+    return {k: v for k, v in body.items() if k not in ("id", "requested_at", "id_number_masked")}
+
+
+def member_in(client, union_id: str) -> tuple[dict, str]:
+    number = new_resident_id()
+    r = client.post("/members", headers=auth(), json={"union_id": union_id, "name": "吴芳", "id_number": number})
+    assert r.status_code == 201, r.text
+    return r.json(), number
+
+
+async def test_asking_for_a_transfer_answers_the_same_whether_or_not_the_person_is_a_member(client, db):
+    a, b = found_district(client), found_district(client)
+    member, number = member_in(client, b.union_ids[0])
+    events_before = len(await db.events(member["id"]))
+    known, unknown = ask(client, a, number), ask(client, a, new_resident_id())
+    assert known.status_code == unknown.status_code == 202, known.text
+    assert without_ids(known.json()) == without_ids(unknown.json())
+    assert known.json()["status"] == "pending" and known.json()["to_union_id"] == a.union_ids[0]
+    for text in (known.text, unknown.text):
+        assert member["id"] not in text and b.union_ids[0] not in text and "吴芳" not in text and number not in text
+    assert set(known.json()) == set(unknown.json())
+    # Asking again answers with the same request, in both cases.
+    assert ask(client, a, number).json()["id"] == known.json()["id"]
+    # Nothing moved; only the member and the sending side hear of it.
+    assert client.get(f"/members/{member['id']}", headers=auth()).json()["union_id"] == b.union_ids[0]
+    assert [t for _, t, _ in await db.events(member["id"])][events_before:] == ["TransferRequested"]
+    assert await db.fetchval("SELECT count(*) FROM transfer_requests WHERE id_number_masked = $1",
+                             known.json()["id_number_masked"]) == 1
+    listed = client.get("/transfer-requests", headers=auth("staff", a.id)).json()
+    mine = [r for r in listed if r["id"] == known.json()["id"]][0]
+    assert "member_id" not in mine and "requested_by_org_name" not in mine
+    # A district may ask only into its own union.
+    r = client.post("/transfer-requests", headers=auth("staff", a.id), json={
+        "id_number": number, "to_union_id": b.union_ids[0], "new_employer": "甲新单位有限公司"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.to_union_id"
+
+
+async def test_a_transfer_request_takes_effect_when_the_member_confirms(client, db):
+    a, b = found_district(client), found_district(client)
+    member, number = member_in(client, b.union_ids[0])
+    request_id = ask(client, a, number).json()["id"]
+    # The member sees who asks.
+    [seen] = client.get("/transfer-requests", headers=member_auth(member["id"])).json()
+    assert seen["id"] == request_id and seen["to_union_id"] == a.union_ids[0] and seen["requested_by_org_name"]
+    r = client.post(f"/transfer-requests/{request_id}/confirmation", headers=member_auth(member["id"]))
+    assert r.status_code == 201, r.text
+    assert r.json()["member"]["union_id"] == a.union_ids[0] and r.json()["initiated_by"] == "to_union"
+    [event] = transferred_events(await db.events(member["id"]))
+    assert event["request_id"] == request_id and event["to_union_id"] == a.union_ids[0]
+    entries = client.get(f"/members/{member['id']}/file", headers=auth()).json()["entries"]
+    asked, moved = [e for e in entries if e["kind"] == "transfer_requested"][0], entries[-1]
+    assert asked["detail"]["to_union_id"] == a.union_ids[0] and asked["actor"] == "test-admin"
+    assert moved["kind"] == "transferred" and moved["detail"]["request_id"] == request_id
+    assert moved["detail"]["requested_by"] == "test-admin" and moved["detail"]["confirmed_as"] == "member"
+    assert moved["detail"]["confirmed_by"] == member["id"]
+    listed = client.get("/transfer-requests", headers=auth("staff", a.id)).json()
+    assert [x["status"] for x in listed if x["id"] == request_id] == ["confirmed"]
+    again = client.post(f"/transfer-requests/{request_id}/confirmation", headers=member_auth(member["id"]))
+    assert again.status_code == 409
+
+
+async def test_the_sending_side_confirms_a_transfer_request_but_cannot_decline_it(client, db):
+    a, b = found_district(client), found_district(client)
+    member, number = member_in(client, b.union_ids[0])
+    request_id = ask(client, a, number).json()["id"]
+    [seen] = [x for x in client.get("/transfer-requests?side=sending", headers=auth("staff", b.id)).json()
+              if x["id"] == request_id]
+    assert seen["member_id"] == member["id"] and seen["status"] == "pending"
+    refused = client.post(f"/transfer-requests/{request_id}/declination", headers=auth("staff", b.id))
+    assert refused.status_code == 403
+    r = client.post(f"/transfer-requests/{request_id}/confirmation", headers=auth("staff", b.id))
+    assert r.status_code == 201, r.text
+    assert client.get(f"/members/{member['id']}", headers=auth()).json()["union_id"] == a.union_ids[0]
+    entry = client.get(f"/members/{member['id']}/file", headers=auth()).json()["entries"][-1]
+    assert entry["detail"]["confirmed_as"] == "from_union"
+
+
+async def test_the_asker_cannot_confirm_and_an_outsider_cannot_see_a_transfer_request(client, db):
+    a, b, c = found_district(client), found_district(client), found_district(client)
+    member, number = member_in(client, b.union_ids[0])
+    request_id = ask(client, a, number).json()["id"]
+    unknown = client.post(f"/transfer-requests/{uuid.uuid4()}/confirmation", headers=auth("staff", a.id))
+    assert unknown.status_code == 404
+    for who in (auth("staff", a.id), auth("staff", c.id), member_auth(str(uuid.uuid4()))):
+        for act in ("confirmation", "declination"):
+            r = client.post(f"/transfer-requests/{request_id}/{act}", headers=who)
+            assert r.status_code == 404 and r.json()["detail"] == unknown.json()["detail"]
+    assert all(x["id"] != request_id for x in
+               client.get("/transfer-requests?side=sending", headers=auth("staff", c.id)).json())
+    assert all(x["id"] != request_id for x in
+               client.get("/transfer-requests?side=sending", headers=auth("staff", a.id)).json())
+    assert client.get(f"/members/{member['id']}", headers=auth()).json()["union_id"] == b.union_ids[0]
+    # Asking gives the asker no way into her file either.
+    assert client.get(f"/members/{member['id']}/file", headers=auth("staff", a.id)).status_code == 404
+
+
+async def test_a_member_declines_and_the_asker_sees_it_as_a_request_about_nobody(client, db):
+    a, b = found_district(client), found_district(client)
+    member, number = member_in(client, b.union_ids[0])
+    request_id = ask(client, a, number).json()["id"]
+    r = client.post(f"/transfer-requests/{request_id}/declination", headers=member_auth(member["id"]))
+    assert r.status_code == 200 and r.json()["status"] == "declined"
+    listed = client.get("/transfer-requests", headers=auth("staff", a.id)).json()
+    assert [x["status"] for x in listed if x["id"] == request_id] == ["pending"]
+    assert ask(client, a, number).json()["id"] == request_id  # asking again: the same, as for nobody
+    assert client.get(f"/members/{member['id']}", headers=auth()).json()["union_id"] == b.union_ids[0]
+    closed = [json.loads(p) for _, t, p in await db.events(member["id"]) if t == "TransferRequestClosed"]
+    assert [e["outcome"] for e in closed] == ["declined"]
+    kinds = [e["kind"] for e in client.get(f"/members/{member['id']}/file", headers=auth()).json()["entries"]]
+    assert kinds[-1] == "transfer_request_declined"
+
+
+async def test_an_unanswered_transfer_request_expires_and_is_recorded_and_told(client, db):
+    a, b = found_district(client), found_district(client)
+    member, number = member_in(client, b.union_ids[0])
+    asked = ask(client, a, number).json()
+    nobody = ask(client, a, new_resident_id()).json()
+    assert date.fromisoformat(asked["expires_on"]) == local_today() + timedelta(days=30)
+    await db.fetch("UPDATE transfer_requests SET expires_on = $2 WHERE id = ANY($1::uuid[]) RETURNING id",
+                   [asked["id"], nobody["id"]], local_today() - timedelta(days=1))
+    listed = {x["id"]: x["status"] for x in client.get("/transfer-requests", headers=auth("staff", a.id)).json()}
+    assert listed[asked["id"]] == listed[nobody["id"]] == "expired"
+    r = client.post(f"/transfer-requests/{asked['id']}/confirmation", headers=member_auth(member["id"]))
+    assert r.status_code == 409 and client.get(f"/members/{member['id']}", headers=auth()).json()["union_id"] \
+        == b.union_ids[0]
+    closed = [json.loads(p) for _, t, p in await db.events(member["id"]) if t == "TransferRequestClosed"]
+    assert [e["outcome"] for e in closed] == ["expired"]
+    entry = client.get(f"/members/{member['id']}/file", headers=auth()).json()["entries"][-1]
+    assert entry["kind"] == "transfer_request_expired" and entry["detail"]["request_id"] == asked["id"]
+
+
+async def test_a_member_moves_themself(client, db):
+    a, b = found_district(client), found_district(client)
+    member, _ = member_in(client, b.union_ids[0])
+    r = transfer(client, member["id"], headers=member_auth(member["id"]), to_union_id=a.union_ids[0])
+    assert r.status_code == 201, r.text
+    assert r.json()["initiated_by"] == "member" and r.json()["member"]["union_id"] == a.union_ids[0]
+    other, _ = member_in(client, b.union_ids[0])
+    assert transfer(client, other["id"], headers=member_auth(member["id"]),
+                    to_union_id=a.union_ids[0]).status_code == 404

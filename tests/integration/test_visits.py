@@ -79,7 +79,10 @@ async def test_auditor_sees_visits_but_not_their_notes(member, world, http):
 async def test_staff_record_and_see_visits_only_within_their_subtree(member, world, http, db):
     outsider = bearer("staff", world["west"].district)
     before = await db.fetchval("SELECT count(*) FROM visits")
-    assert (await http.post("/visits", json=visit(member), headers=outsider)).status_code == 403
+    theirs = await http.post("/visits", json=visit(member), headers=outsider)
+    unknown = await http.post("/visits", json=visit(uuid.uuid4()), headers=outsider)
+    assert theirs.status_code == unknown.status_code == 422  # exactly as an unknown member
+    assert theirs.json()["detail"] == unknown.json()["detail"]
     assert await db.fetchval("SELECT count(*) FROM visits") == before
     assert (await http.get(f"/members/{member}/visits", headers=outsider)).status_code == 404
     assert (await http.get(f"/members/{member}/visits")).status_code == 401

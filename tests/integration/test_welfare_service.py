@@ -100,7 +100,9 @@ async def test_staff_of_another_district_may_not_open_or_see_the_case(known_memb
     outsider = bearer("staff", world["west"].district)
     before = await counts(db)
     r = await http.post("/cases", json=case_body(known_member), headers=outsider)
-    assert r.status_code == 403
+    unknown = await http.post("/cases", json=case_body(uuid.uuid4()), headers=outsider)
+    assert r.status_code == unknown.status_code == 422  # exactly as an unknown member
+    assert r.json()["detail"] == unknown.json()["detail"]
     assert await counts(db) == before
 
     r = await http.post("/cases", json=case_body(known_member, kind="legal"), headers=admin_headers())

@@ -205,9 +205,11 @@ def quotas_for(award: str, configured: Mapping[str, Mapping[str, Mapping[str, in
 
 # ---- commands and reads (inside the caller's transaction) ------------------------------------------
 
-async def unit_row(conn: asyncpg.Connection, org_id: uuid.UUID, *, field: str) -> asyncpg.Record:
+async def unit_row(conn: asyncpg.Connection, org_id: uuid.UUID, *, field: str,
+                   actor: Principal | None = None) -> asyncpg.Record:
+    """The unit; with `actor`, one outside the caller's subtree is refused exactly as unknown."""
     row = await conn.fetchrow("SELECT org_id, org_path, name FROM org_units WHERE org_id = $1", org_id)
-    if row is None:
+    if row is None or (actor is not None and not actor.covers(row["org_path"])):
         raise RuleViolation(UNKNOWN_UNIT, field=field, kind="unknown-unit")
     return row
 
@@ -252,8 +254,7 @@ async def create_checklist(conn: asyncpg.Connection, cmd: CreateChecklist, actor
     if any(i.max_centipoints <= 0 for i in items):
         raise RuleViolation("检查项目满分须大于0", field="items")
     check_checklist(items, full_marks_points=settings.ankang_full_marks_points)
-    unit = await unit_row(conn, cmd.org_id, field="org_id")
-    actor.require_scope(unit["org_path"])
+    unit = await unit_row(conn, cmd.org_id, field="org_id", actor=actor)
     checklist_id = uuid.uuid4()
     inserted = await conn.fetchval(
         "INSERT INTO ankang_checklists (id, org_id, year, threshold_centipoints, created_by)"
@@ -414,8 +415,7 @@ async def create_batch(conn: asyncpg.Connection, org_id: uuid.UUID, award: str, 
     actor.require("write")
     if award not in AWARDS:
         raise RuleViolation(f"奖项须为 {'、'.join(t for t, _ in AWARDS.values())} 之一", field="award")
-    unit = await unit_row(conn, org_id, field="org_id")
-    actor.require_scope(unit["org_path"])
+    unit = await unit_row(conn, org_id, field="org_id", actor=actor)
     batch_id = uuid.uuid4()
     inserted = await conn.fetchval(
         "INSERT INTO nomination_batches (id, org_id, award, year, created_by) VALUES ($1, $2, $3, $4, $5)"
@@ -472,9 +472,10 @@ async def add_nominee(conn: asyncpg.Connection, batch_id: uuid.UUID, cmd: Nomina
         unit = await unit_row(conn, cmd.union_id, field="union_id")
         path, union_id, name = unit["org_path"], unit["org_id"], cmd.team_name or unit["name"]
         gender, migrant, unit_head = None, False, False
-    if b["org_id"] not in path:
-        raise RuleViolation("推荐对象不在推荐单位的下属范围内", field="member_id" if individual else "union_id",
-                            kind="not-eligible")
+    if b["org_id"] not in path:  # outside the nominating unit's subtree: exactly as unknown
+        if individual:
+            raise RuleViolation(UNKNOWN_MEMBER, field="member_id", kind="unknown-member")
+        raise RuleViolation(UNKNOWN_UNIT, field="union_id", kind="unknown-unit")
     nominee_id = uuid.uuid4()
     try:
         async with conn.transaction():

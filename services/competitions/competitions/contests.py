@@ -11,7 +11,8 @@ import asyncpg
 from opentelemetry import trace
 
 from competitions.domain import (
-    UNKNOWN_UNIT, TeamRules, check_contest_kind, check_events, check_transition, check_window,
+    UNKNOWN_UNIT, TeamRules, check_contest_kind, check_events, check_transition, check_window, may_see_contest,
+    organises,
 )
 from contracts.events import ContestCreated, RegistrationOpened
 from unionops import outbox
@@ -62,6 +63,9 @@ def rules_of(contest: asyncpg.Record) -> TeamRules:
                      max_teams_per_unit=contest["max_teams_per_unit"])
 
 
+CONTEST_NOT_FOUND = "竞赛不存在或不在您的管辖范围内"
+
+
 async def load_contest(conn: asyncpg.Connection, contest_id: uuid.UUID, *, for_update: bool = False) -> asyncpg.Record:
     """The contest; `for_update` locks its row, which serialises every registration, withdrawal
     and status change of that contest (two units racing for the last place)."""
@@ -71,8 +75,19 @@ async def load_contest(conn: asyncpg.Connection, contest_id: uuid.UUID, *, for_u
         f"SELECT {CONTEST_COLUMNS} FROM contests c LEFT JOIN org_units o ON o.org_id = c.org_id WHERE c.id = $1",
         contest_id)
     if row is None:
-        raise Problem(404, "竞赛不存在或不在您的管辖范围内")
+        raise Problem(404, CONTEST_NOT_FOUND)
     return row
+
+
+async def require_organiser(conn: asyncpg.Connection, contest, actor: Principal) -> None:
+    """Only the organisers manage a contest. Units below the organiser see the contest (their
+    members may enter), so to them it is a 403; to anyone else it does not exist (404)."""
+    if organises(actor, contest["org_path"]):
+        return
+    own = await conn.fetchval("SELECT org_path FROM org_units WHERE org_id = $1", actor.org_id)
+    if may_see_contest(actor, contest["org_id"], contest["org_path"], own):
+        raise Problem(403, "仅主办单位可管理本竞赛", type_="/problems/out-of-scope")
+    raise Problem(404, CONTEST_NOT_FOUND)
 
 
 async def contest_events(conn: asyncpg.Connection | asyncpg.Pool, contest_id: uuid.UUID) -> list[dict]:
@@ -102,9 +117,8 @@ async def create_contest(conn: asyncpg.Connection, cmd: CreateContest, actor: Pr
     if rules.max_team_size is not None and rules.max_team_size < rules.min_team_size:
         raise RuleViolation("每队人数上限不能小于下限", field="max_team_size")
     unit = await conn.fetchrow("SELECT org_id, org_path, name FROM org_units WHERE org_id = $1", cmd.org_id)
-    if unit is None:
+    if unit is None or not actor.covers(unit["org_path"]):  # out of scope: exactly as unknown
         raise RuleViolation(UNKNOWN_UNIT, field="org_id", kind="unknown-unit")
-    actor.require_scope(unit["org_path"])
     if cmd.host_org_id is not None and not await conn.fetchval("SELECT 1 FROM org_units WHERE org_id = $1",
                                                                cmd.host_org_id):
         raise RuleViolation(UNKNOWN_UNIT, field="host_org_id", kind="unknown-unit")
@@ -136,7 +150,7 @@ async def set_status(conn: asyncpg.Connection, contest_id: uuid.UUID, status: st
     stages RegistrationOpened. Locks the contest row, so it never interleaves with a registration.
     Judging and publication call this too (status "judging", "published")."""
     contest = await load_contest(conn, contest_id, for_update=True)
-    actor.require_scope(contest["org_path"])
+    await require_organiser(conn, contest, actor)
     check_transition(contest["status"], status)
     if status == "open":
         check_window(contest["opens_at"], contest["closes_at"])

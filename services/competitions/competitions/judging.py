@@ -16,7 +16,7 @@ from typing import Sequence
 
 import asyncpg
 
-from competitions.contests import load_contest
+from competitions.contests import load_contest, require_organiser
 from competitions.domain import UNKNOWN_UNIT, format_points, judge_score, to_centipoints
 from competitions.scoring import Criterion, check_criteria, check_prize_rule
 from contracts.events import ContestScored
@@ -231,6 +231,9 @@ async def record_scores(conn: asyncpg.Connection, contest_id: uuid.UUID, judge_i
     statements, checks every line in memory, writes the scores with one INSERT and stages one
     ContestScored per score."""
     contest = await load_contest(conn, contest_id)
+    judges = await judges_by_event(conn, contest_id)
+    # Who scores comes first: to anyone else the contest's state is none of their business.
+    judge_id = await _who_judges(conn, contest, judges, judge_id, actor)
     if contest["status"] == "published":
         raise RuleViolation("成绩已公布，改分须走更正程序", field="score", status=409, kind="results-published")
     if contest["status"] not in SCORING_STATUSES:
@@ -240,9 +243,7 @@ async def record_scores(conn: asyncpg.Connection, contest_id: uuid.UUID, judge_i
     entries = {r["id"]: r for r in await conn.fetch(
         "SELECT id, member_id, union_id, event_id FROM contest_entries WHERE contest_id = $1 AND id = ANY($2::uuid[])",
         contest_id, list({ln.entry_id for ln in lines}))}
-    judges = await judges_by_event(conn, contest_id)
     criteria = await criteria_by_event(conn, contest_id)
-    judge_id = _who_judges(contest, judges, judge_id, actor)
 
     rows, seen = [], set()
     for i, ln in enumerate(lines):
@@ -297,7 +298,8 @@ async def record_scores(conn: asyncpg.Connection, contest_id: uuid.UUID, judge_i
             for sid, e, c, s in rows]
 
 
-def _who_judges(contest, judges: dict, judge_id: str | None, actor: Principal) -> str:
+async def _who_judges(conn: asyncpg.Connection, contest, judges: dict, judge_id: str | None,
+                      actor: Principal) -> str:
     """The judge in person (their token's `sub` is an assignment's subject) or the organisers'
     staff recording a named judge's sheet."""
     own = {j["judge_id"] for by_id in judges.values() for j in by_id.values()
@@ -307,7 +309,7 @@ def _who_judges(contest, judges: dict, judge_id: str | None, actor: Principal) -
         if judge_id is not None and judge_id != mine:
             raise Problem(403, "评委只能以本人身份评分", type_="/problems/not-this-judge")
         return mine
-    actor.require_scope(contest["org_path"])
+    await require_organiser(conn, contest, actor)
     if judge_id is None:
         raise RuleViolation("录分须注明评委编号", field="judge_id", kind="unknown-judge")
     return judge_id
@@ -338,7 +340,7 @@ async def record_time(conn: asyncpg.Connection, contest_id: uuid.UUID, competito
 
 async def _organised(conn, contest_id: uuid.UUID, actor: Principal) -> asyncpg.Record:
     contest = await load_contest(conn, contest_id)
-    actor.require_scope(contest["org_path"])
+    await require_organiser(conn, contest, actor)
     return contest
 
 

@@ -129,12 +129,11 @@ async def submit(conn: asyncpg.Connection, cmd: SubmitProposal, actor: Principal
     member = await conn.fetchrow(
         "SELECT m.member_id, m.union_id, m.name, o.org_path FROM members m LEFT JOIN org_units o"
         " ON o.org_id = m.union_id WHERE m.member_id = $1", member_id)
-    if member is None:
+    # Staff outside the member's subtree: exactly as for an unknown member.
+    if member is None or (not by_member and member["org_path"] is not None and not actor.covers(member["org_path"])):
         raise RuleViolation(UNKNOWN_MEMBER, field="member_id", kind="unknown-member")
     if member["org_path"] is None:
         raise RuleViolation(UNKNOWN_UNIT, field="member_id", kind="unknown-unit")
-    if not by_member:
-        actor.require_scope(member["org_path"])
     submitted_on = cmd.submitted_on or today
     check_submitted_on(submitted_on, today, by_member=by_member, backdate_days=settings.proposal_backdate_days)
     due = answer_due_on(submitted_on, major=cmd.major, months=settings.proposal_answer_months,

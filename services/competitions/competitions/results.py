@@ -159,7 +159,7 @@ async def publish(conn: asyncpg.Connection, contest_id: uuid.UUID, actor: Princi
                   defaults: JudgingDefaults) -> dict:
     """公布成绩: every score present, then closed/judging → published and revision 1."""
     contest = await contests.load_contest(conn, contest_id, for_update=True)
-    actor.require_scope(contest["org_path"])
+    await contests.require_organiser(conn, contest, actor)
     if contest["status"] == "published":
         raise RuleViolation("成绩已公布；更正请走更正程序", status=409, kind="results-published")
     s = await standings(conn, contest, defaults)
@@ -176,7 +176,7 @@ async def correct_score(conn: asyncpg.Connection, contest_id: uuid.UUID, score_i
     """更正: an organiser changes one recorded score, saying why; old and new value, who and when
     are kept. After publication the results are recomputed and re-published as revision + 1."""
     contest = await contests.load_contest(conn, contest_id, for_update=True)  # one correction at a time
-    actor.require_scope(contest["org_path"])
+    await contests.require_organiser(conn, contest, actor)
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation("更正须说明原因", field="reason", kind="correction-reason")

@@ -96,9 +96,8 @@ async def register_team(conn: asyncpg.Connection, cmd: RegisterTeam, actor: Prin
     if not contest["team_based"]:
         raise RuleViolation("本竞赛为个人报名，不接受队伍报名", kind="not-team-based")
     unit = await conn.fetchrow("SELECT org_id, org_path, name FROM org_units WHERE org_id = $1", cmd.union_id)
-    if unit is None:
+    if unit is None or not actor.covers(unit["org_path"]):  # out of scope: exactly as unknown
         raise RuleViolation(UNKNOWN_UNIT, field="union_id", kind="unknown-unit")
-    actor.require_scope(unit["org_path"])
     check_registration_open(contest["status"], contest["opens_at"], contest["closes_at"], _now())
     check_unit_in_contest(contest["org_id"], unit["org_path"])
     rules = rules_of(contest)
@@ -171,9 +170,8 @@ async def withdraw_team(conn: asyncpg.Connection, contest_id: uuid.UUID, team_id
     contest = await load_contest(conn, contest_id, for_update=True)
     team = await conn.fetchrow("SELECT id, union_id, org_path, status, member_ids FROM contest_teams"
                                " WHERE id = $1 AND contest_id = $2", team_id, contest_id)
-    if team is None:
+    if team is None or not actor.covers(team["org_path"]):  # out of scope: exactly as unknown
         raise Problem(404, "本竞赛无此参赛队伍")
-    actor.require_scope(team["org_path"])
     if contest["status"] not in ("open", "closed"):
         raise RuleViolation("评审开始后不能退赛", status=409, kind="withdrawal-closed")
     if team["status"] == "withdrawn":
@@ -215,9 +213,8 @@ async def register_contestant(conn: asyncpg.Connection, cmd: RegisterContestant,
     member = await conn.fetchrow(
         "SELECT member_id, union_id, union_name, org_path, name, gender, status FROM members WHERE member_id = $1",
         cmd.member_id)
-    if member is None:
+    if member is None or not actor.covers(member["org_path"]):  # out of scope: exactly as unknown
         raise RuleViolation(UNKNOWN_MEMBER, field="member_id", kind="unknown-member")
-    actor.require_scope(member["org_path"])
     if contest["team_based"]:
         raise RuleViolation("本竞赛以单位组队报名，请提交队伍报名", kind="team-based-contest")
     check_registration_open(contest["status"], contest["opens_at"], contest["closes_at"], _now())

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from membership import members, transfers
+from membership import members, transfer_requests, transfers
 from membership.bodies import EMAIL_PATTERN
 from unionops.bodies import Body
 from membership.domain import EDUCATION, HONOURS
 from unionops import idempotency
-from unionops.auth import Principal, requires
+from unionops.auth import Principal, current_principal, requires
 from unionops.clock import local_today
 
 router = APIRouter()
@@ -151,9 +151,12 @@ async def change_status(member_id: uuid.UUID, body: StatusChangeIn, request: Req
 
 
 @router.post("/members/{member_id}/transfers", status_code=201, tags=["members"],
-             summary="Transfer the membership with employment (会员关系转移); the receiving union cannot refuse")
+             summary="Transfer the membership with employment (会员关系转移); the receiving union cannot refuse",
+             description="By staff over the member's current union (the sending side) or by the member themself"
+                         " (token role `member`). Staff of the receiving side only get the 404 of an unknown"
+                         " member: they ask instead (POST /transfer-requests).")
 async def transfer_member(member_id: uuid.UUID, body: TransferIn, request: Request,
-                          principal: Principal = Depends(requires("write")),
+                          principal: Principal = Depends(current_principal),
                           idempotency_key: str | None = Header(None)):
     cmd = transfers.TransferMember(
         member_id=member_id, to_union_id=body.to_union_id, new_employer=body.new_employer,
@@ -170,3 +173,73 @@ async def transfer_member(member_id: uuid.UUID, body: TransferIn, request: Reque
 async def member_file(member_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
     async with request.app.state.runtime.pool.acquire() as conn:
         return await members.member_file(conn, member_id, principal)
+
+
+# ---- transfer requests (the receiving side asks) ------------------------------------------------------
+
+class TransferRequestIn(Body):
+    id_number: str = Field(min_length=1, max_length=32, description="被申请人的18位居民身份证号")
+    to_union_id: uuid.UUID = Field(description="the asking (receiving) grassroots union, in the caller's subtree")
+    new_employer: str = Field(min_length=2, max_length=200)
+    new_employer_credit_code: str | None = Field(None, max_length=18, description="统一社会信用代码")
+
+
+class TransferRequestOut(BaseModel):
+    """To the asker only what it knew already; to the member and the sending side also who asks
+    and what became of it."""
+
+    id: uuid.UUID
+    status: Literal["pending", "confirmed", "declined", "expired"]
+    id_number_masked: str
+    to_union_id: uuid.UUID
+    to_union_name: str
+    new_employer: str
+    requested_by: str
+    requested_at: datetime
+    expires_on: date
+    member_id: uuid.UUID | None = None
+    requested_by_org_name: str | None = None
+    decided_by: str | None = None
+    decided_as: str | None = None
+    decided_at: datetime | None = None
+
+
+@router.post("/transfer-requests", status_code=202, response_model=TransferRequestOut,
+             response_model_exclude_none=True, tags=["transfer requests"],
+             summary="Ask for a worker's membership to be transferred into one's own union (接转申请)",
+             description="The same answer (202, `pending`) whether or not the person is a member anywhere: it takes"
+                         " effect when the member or their union confirms, and expires otherwise.")
+async def request_transfer(body: TransferRequestIn, request: Request, principal: Principal = Depends(requires("write"))):
+    runtime = request.app.state.runtime
+    cmd = transfer_requests.RequestTransfer(id_number=body.id_number, to_union_id=body.to_union_id,
+                                            new_employer=body.new_employer,
+                                            new_employer_credit_code=body.new_employer_credit_code)
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        return await transfer_requests.request_transfer(
+            conn, cmd, principal, runtime.vault, expiry_days=runtime.settings.transfer_request_expiry_days)
+
+
+@router.get("/transfer-requests", response_model=list[TransferRequestOut], response_model_exclude_none=True,
+            tags=["transfer requests"],
+            summary="Transfer requests: those one's unions made (side=receiving) or those about one's members"
+                    " (side=sending); a member token: those about oneself")
+async def list_transfer_requests(request: Request, side: Literal["receiving", "sending"] = "receiving",
+                                 principal: Principal = Depends(current_principal)):
+    async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
+        return await transfer_requests.list_requests(conn, principal, side)
+
+
+@router.post("/transfer-requests/{request_id}/confirmation", status_code=201, tags=["transfer requests"],
+             summary="Confirm a transfer request (the member, or staff over the member's union): the move is made")
+async def confirm_transfer_request(request_id: uuid.UUID, request: Request,
+                                   principal: Principal = Depends(current_principal)):
+    async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
+        return await transfer_requests.confirm_request(conn, request_id, principal)
+
+
+@router.post("/transfer-requests/{request_id}/declination", response_model=TransferRequestOut,
+             tags=["transfer requests"], summary="Decline a transfer request (the member only)")
+async def decline_transfer_request(request_id: uuid.UUID, request: Request,
+                                   principal: Principal = Depends(current_principal)):
+    async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
+        return await transfer_requests.decline_request(conn, request_id, principal)

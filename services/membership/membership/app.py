@@ -10,12 +10,14 @@ from contracts.events import (
     MemberProfileChanged,
     MemberStatusChanged,
     MemberTransferred,
+    TransferRequestClosed,
+    TransferRequested,
     UnionDissolved,
     UnionEstablished,
     UnionMerged,
     UnionMoved,
 )
-from membership import api_coverage, api_members, api_organisations, contacts, coverage, hr, organisations
+from membership import api_coverage, api_members, api_organisations, contacts, coverage, hr, organisations, transfer_requests
 from membership import api_personal_data
 from membership import api_imports
 from membership.settings import Settings
@@ -40,6 +42,10 @@ async def coverage_summaries(runtime: Runtime) -> None:
     await coverage.run_periodically(lambda: runtime.pool, settings.coverage_summary_interval_seconds)
 
 
+async def transfer_request_expiry(runtime: Runtime) -> None:
+    await transfer_requests.run_periodically(lambda: runtime.pool, settings.transfer_request_sweep_interval_seconds)
+
+
 app = create_app(
     name="membership",
     title="UnionOps membership",
@@ -50,9 +56,10 @@ app = create_app(
     routers=[api_organisations.router, api_members.router, api_coverage.router, api_imports.router,
              api_personal_data.router],
     publishes=[UnionEstablished, UnionMerged, UnionDissolved, UnionMoved, CoverageSummaryPublished, MemberJoined,
-               MemberContactChanged, MemberPersonalDataErased, MemberTransferred, MemberStatusChanged, MemberLeft, MemberProfileChanged],
+               MemberContactChanged, MemberPersonalDataErased, MemberTransferred, MemberStatusChanged, MemberLeft,
+               MemberProfileChanged, TransferRequested, TransferRequestClosed],
     # HR systems' EmploymentChanged moves memberships with employment (membership.hr).
     consumers=[hr.employment_consumer(Vault.from_settings(settings))],
     startup=[ensure_city_root, seal_stored_emails],
-    background=[coverage_summaries],
+    background=[coverage_summaries, transfer_request_expiry],
 )

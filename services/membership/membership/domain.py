@@ -217,16 +217,15 @@ def choose_residence_holder(candidates: list[dict]) -> dict | None:
     return min(ranked, key=lambda rc: (rc[0], rc[1]["established_on"], rc[1]["name"], str(rc[1]["id"])))[1]
 
 
-def transfer_initiator(covers_from: bool, covers_to: bool) -> str | None:
-    """Who starts a transfer: staff over the member's current union, over the receiving union,
-    or over both (a federation above the two). Neither: the caller may not touch this member."""
-    if covers_from and covers_to:
-        return "federation"
-    if covers_from:
-        return "from_union"
-    if covers_to:
-        return "to_union"
-    return None
+def transfer_initiator(by_member: bool, covers_from: bool, covers_to: bool) -> str:
+    """Who makes a transfer: the member themself, staff over the member's current union, or
+    over both ends (a federation above the two). Staff over the receiving union only may not
+    move anyone (they ask: a transfer request, which the member or the sending side confirms)."""
+    if by_member:
+        return "member"
+    if not covers_from:
+        raise ValueError("only the sending side or the member moves a member")
+    return "federation" if covers_to else "from_union"
 
 
 def check_transfer(*, status: str, from_union_id, to_union_id, to_level: str, held_by_residence_union: bool,

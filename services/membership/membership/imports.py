@@ -45,7 +45,7 @@ from contracts.events import MemberContactChanged, MemberJoined
 from membership import contacts
 from membership.api_members import MemberIn
 from membership.domain import EDUCATION, check_admitting_unit, check_joined_on, check_readmission, rejoin_gap_days
-from membership.members import mask_union
+from membership.members import common_office, elsewhere_message, mask_union
 from membership.organisations import load_unit
 from unionops import idempotency
 from unionops.auth import Principal
@@ -506,11 +506,9 @@ def judge_unit(ref: str, found: list[Unit], actor: Principal) -> Unit | str:
     except ValueError:
         key = _name_key(ref)
         found = [u for u in found if _name_key(u.name) == key]
-    if not found:
-        return f"组织不存在：{ref}"
     in_scope = [u for u in found if actor.covers(u.path)]
-    if not in_scope:
-        return "该组织已合并或撤销" if all(u.status != "active" for u in found) else "该组织不在您的管辖范围内"
+    if not in_scope:  # outside the caller's subtree: exactly as unknown, whatever its status
+        return f"组织不存在：{ref}"
     grassroots = [u for u in in_scope if u.level == "grassroots"]
     if not grassroots:
         try:
@@ -560,8 +558,7 @@ class UnitCache:
 
 async def load_default_union(conn: asyncpg.Connection, union_id: uuid.UUID, actor: Principal) -> Unit:
     """The union given for the whole import, checked as single admission checks its union_id."""
-    row = await load_unit(conn, union_id, field="union_id")
-    actor.require_scope(row["path"])
+    row = await load_unit(conn, union_id, field="union_id", actor=actor)
     check_admitting_unit(row["level"])
     return Unit(row["id"], row["name"], row["level"], list(row["path"]), row["status"])
 
@@ -575,6 +572,9 @@ class Membership:
     union_id: uuid.UUID
     union_name: str
     left_on: date | None
+    # Set when the member is outside the importer's subtree: the office to ask (see
+    # members.common_office); the refusal then names nothing of the other subtree.
+    ask_office: str | None = None
 
 
 def judge_membership(existing: Membership | None, union_id: uuid.UUID | None, masked_id: str,
@@ -589,6 +589,8 @@ def judge_membership(existing: Membership | None, union_id: uuid.UUID | None, ma
     try:
         check_readmission(existing.status)
     except RuleViolation:
+        if existing.ask_office is not None:
+            return RowError(0, "id_number", COLUMNS["id_number"][0], elsewhere_message(masked_id, existing.ask_office))
         hint = "；该会员现为会籍保留状态" if existing.status == "retained" else ""
         return RowError(0, "id_number", COLUMNS["id_number"][0],
                         f"该身份证号（{masked_id}）已是{mask_union(existing.union_name)}会员，一人只能有一个会籍{hint}。"
@@ -599,13 +601,22 @@ def judge_membership(existing: Membership | None, union_id: uuid.UUID | None, ma
         return RowError(0, "joined_on", COLUMNS["joined_on"][0], exc.message)
 
 
-async def _memberships(conn: asyncpg.Connection, hashes: list[str]) -> dict[str, Membership]:
+async def _memberships(conn: asyncpg.Connection, hashes: list[str], actor: Principal) -> dict[str, Membership]:
     """Existing members among a chunk's persons, locked like single admission locks them."""
     rows = await conn.fetch(
-        "SELECT m.id, m.id_number_hash, m.status, m.union_id, m.left_on, o.name AS union_name FROM members m"
+        "SELECT m.id, m.id_number_hash, m.status, m.union_id, m.left_on, o.name AS union_name, o.path FROM members m"
         " JOIN org_units o ON o.id = m.union_id WHERE m.id_number_hash = ANY($1::text[]) FOR UPDATE OF m", hashes)
-    return {r["id_number_hash"]: Membership(r["id"], r["status"], r["union_id"], r["union_name"], r["left_on"])
-            for r in rows}
+    offices: dict[uuid.UUID, str] = {}  # per union: one look-up for all its members in the chunk
+    found = {}
+    for r in rows:
+        office = None
+        if r["status"] != "left" and not actor.covers(r["path"]):
+            if r["union_id"] not in offices:
+                offices[r["union_id"]] = await common_office(conn, actor, r["path"])
+            office = offices[r["union_id"]]
+        found[r["id_number_hash"]] = Membership(r["id"], r["status"], r["union_id"], r["union_name"], r["left_on"],
+                                                office)
+    return found
 
 
 # ---- the import ---------------------------------------------------------------------------------
@@ -865,7 +876,7 @@ async def _load(conn, sheet: Sheet, actor: Principal, vault: Vault, report: Impo
         validated = await asyncio.to_thread(_validate_chunk, chunk, header, vault, today, default_unit is not None)
         candidates = [c for _, c, _, _ in validated if c is not None]
         await units.resolve(conn, {ref for _, _, _, ref in validated if ref})
-        existing = await _memberships(conn, [c.id_hash for c in candidates])
+        existing = await _memberships(conn, [c.id_hash for c in candidates], actor)
         keys = await contacts.live_keys(conn, vault.contact_keys, [m.member_id for m in existing.values()])
         records = await asyncio.to_thread(_records, validated, header, units, existing, default_unit, vault, report,
                                           max_errors, keys)

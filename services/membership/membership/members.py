@@ -32,6 +32,7 @@ from unionops.backdating import backdating, check_dated
 from unionops.clock import local_today
 from unionops.pii import InvalidResidentId, Vault, mask_email, mask_phone, normalise_phone, parse_resident_id
 from unionops.problems import Problem, RuleViolation
+from unionops.projections import common_ancestor
 
 NOT_FOUND = "会员不存在或不在您的管辖范围内"
 
@@ -144,16 +145,15 @@ async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Princi
     check_joined_on(cmd.joined_on, rid.birth_date, today)
     late = backdating(cmd.joined_on, today, actor.subject)
     phone = _phone(cmd.phone)
-    unit = await load_unit(conn, cmd.union_id, field="union_id")
-    actor.require_scope(unit["path"])
+    unit = await load_unit(conn, cmd.union_id, field="union_id", actor=actor)
     check_admitting_unit(unit["level"])
 
     id_hash = vault.lookup_hash("id_number", rid.number)
     existing = await conn.fetchrow(
-        "SELECT m.id, m.status, m.left_on, m.union_id, o.name AS union_name FROM members m"
+        "SELECT m.id, m.status, m.left_on, m.union_id, o.name AS union_name, o.path FROM members m"
         " JOIN org_units o ON o.id = m.union_id WHERE m.id_number_hash = $1 FOR UPDATE OF m", id_hash)
     if existing is not None:
-        _refuse_second_membership(existing, rid.masked)
+        await _refuse_second_membership(conn, existing, rid.masked, actor)
         return await _rejoin(conn, existing, cmd, unit, rid, phone, actor, vault, late)
 
     member_id = uuid.uuid4()
@@ -170,9 +170,9 @@ async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Princi
             )
     except asyncpg.UniqueViolationError:  # admitted concurrently by someone else
         existing = await conn.fetchrow(
-            "SELECT m.id, m.status, o.name AS union_name FROM members m JOIN org_units o ON o.id = m.union_id"
+            "SELECT m.id, m.status, o.name AS union_name, o.path FROM members m JOIN org_units o ON o.id = m.union_id"
             " WHERE m.id_number_hash = $1", id_hash)
-        _refuse_second_membership(existing, rid.masked)
+        await _refuse_second_membership(conn, existing, rid.masked, actor)
         raise
     await add_file_entry(conn, member_id, "joined", unit["id"], {"union_name": unit["name"],
                                                                   "joined_on": cmd.joined_on.isoformat(), **late},
@@ -189,16 +189,36 @@ async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Princi
     return member_view(await load_member(conn, member_id), rejoined_after_days=None)
 
 
-def _refuse_second_membership(existing, masked_id: str) -> None:
+async def common_office(conn: asyncpg.Connection, actor: Principal, path) -> str:
+    """The name of the lowest unit above both the caller's unit and the unit at `path`: the office
+    to ask about someone registered outside the caller's subtree. It is one of the caller's own
+    ancestors, so naming it tells nothing about the other subtree."""
+    common = common_ancestor(await conn.fetchval("SELECT path FROM org_units WHERE id = $1", actor.org_id), path)
+    name = await conn.fetchval("SELECT name FROM org_units WHERE id = $1", common) if common else None
+    return name or "上级工会"
+
+
+def elsewhere_message(masked_id: str, office: str) -> str:
+    """The duplicate refusal for a caller outside the member's subtree: no union, no id, no status."""
+    return (f"该身份证号（{masked_id}）已在其他工会登记为会员，一人只能有一个会籍。"
+            f"如已更换工作单位，请联系{office}，或向其工会提出会员关系转移申请（/transfer-requests）")
+
+
+async def _refuse_second_membership(conn: asyncpg.Connection, existing, masked_id: str, actor: Principal) -> None:
     try:
         check_readmission(existing["status"])
     except RuleViolation as exc:
-        hint = "；该会员现为会籍保留状态" if existing["status"] == "retained" else ""
-        message = (f"该身份证号（{masked_id}）已是{mask_union(existing['union_name'])}会员，一人只能有一个会籍{hint}。"
-                   "如已更换工作单位，请办理会员关系转移")
-        # The member id lets the receiving union start the transfer (POST /members/{id}/transfers).
+        extra = {}
+        if actor.covers(existing["path"]):
+            # In the caller's own subtree: the union and the member id (to transfer her) may be told.
+            hint = "；该会员现为会籍保留状态" if existing["status"] == "retained" else ""
+            message = (f"该身份证号（{masked_id}）已是{mask_union(existing['union_name'])}会员，一人只能有一个会籍"
+                       f"{hint}。如已更换工作单位，请办理会员关系转移")
+            extra["member_id"] = str(existing["id"])
+        else:
+            message = elsewhere_message(masked_id, await common_office(conn, actor, existing["path"]))
         raise Problem(409, message, type_=f"/problems/{exc.kind}",
-                      errors=[{"field": "body.id_number", "message": message}], member_id=str(existing["id"])) from None
+                      errors=[{"field": "body.id_number", "message": message}], **extra) from None
 
 
 async def _rejoin(conn, existing, cmd: AdmitMember, unit, rid, phone, actor: Principal, vault: Vault,

@@ -55,10 +55,12 @@ async def ensure_city_root(conn: asyncpg.Connection, region_code: str, name: str
 
 
 async def load_unit(conn: asyncpg.Connection, org_id: uuid.UUID, *, field: str,
-                    allow_closed: bool = False) -> asyncpg.Record:
-    """A unit by id; merged or dissolved units are refused unless `allow_closed`."""
+                    allow_closed: bool = False, actor: Principal | None = None) -> asyncpg.Record:
+    """A unit by id; merged or dissolved units are refused unless `allow_closed`. With `actor`,
+    a unit outside the caller's subtree is refused exactly like an unknown one (before its
+    status is looked at: that too is something an outsider does not learn)."""
     unit = await conn.fetchrow("SELECT id, path, level, kind, name, status FROM org_units WHERE id = $1", org_id)
-    if unit is None:
+    if unit is None or (actor is not None and not actor.covers(unit["path"])):
         raise RuleViolation("组织不存在", field=field)
     if unit["status"] != "active" and not allow_closed:
         raise RuleViolation("该组织已合并或撤销", field=field, status=409, kind="unit-closed")
@@ -66,8 +68,7 @@ async def load_unit(conn: asyncpg.Connection, org_id: uuid.UUID, *, field: str,
 
 
 async def establish_union(conn: asyncpg.Connection, cmd: EstablishUnion, actor: Principal) -> dict:
-    parent = await load_unit(conn, cmd.parent_id, field="parent_id")
-    actor.require_scope(parent["path"])
+    parent = await load_unit(conn, cmd.parent_id, field="parent_id", actor=actor)
     check_child_unit(parent["level"], cmd.level, cmd.kind)
     org_id = uuid.uuid4()
     path = [*parent["path"], org_id]
@@ -100,10 +101,12 @@ async def establish_union(conn: asyncpg.Connection, cmd: EstablishUnion, actor: 
 
 
 
-async def _active_unit(conn: asyncpg.Connection, org_id: uuid.UUID, *, field: str) -> asyncpg.Record:
+async def _active_unit(conn: asyncpg.Connection, org_id: uuid.UUID, *, field: str,
+                       actor: Principal) -> asyncpg.Record:
+    """An open unit of the caller's subtree, locked; outside it answers like an unknown one."""
     unit = await conn.fetchrow(
         "SELECT id, parent_id, path, level, kind, name, status FROM org_units WHERE id = $1 FOR UPDATE", org_id)
-    if unit is None:
+    if unit is None or not actor.covers(unit["path"]):
         raise RuleViolation("组织不存在", field=field)
     if unit["status"] != "active":
         raise RuleViolation("该组织已合并或撤销", field=field, status=409, kind="unit-closed")
@@ -143,10 +146,8 @@ async def merge_union(conn: asyncpg.Connection, org_id: uuid.UUID, into_id: uuid
     """Merge one grassroots union into another: members, employers and history follow."""
     if org_id == into_id:
         raise RuleViolation("不能与自身合并", field="into_org_id")
-    source = await _active_unit(conn, org_id, field="org_id")
-    target = await _active_unit(conn, into_id, field="into_org_id")
-    actor.require_scope(source["path"])
-    actor.require_scope(target["path"])
+    source = await _active_unit(conn, org_id, field="org_id", actor=actor)
+    target = await _active_unit(conn, into_id, field="into_org_id", actor=actor)
     if source["level"] != "grassroots" or target["level"] != "grassroots":
         raise RuleViolation("只有基层工会之间可以合并", field="into_org_id")
     detail = {"from_union_id": str(org_id), "from_union_name": source["name"], "reason": "union_merged"}
@@ -169,8 +170,7 @@ async def merge_union(conn: asyncpg.Connection, org_id: uuid.UUID, into_id: uuid
 
 async def dissolve_union(conn: asyncpg.Connection, org_id: uuid.UUID, actor: Principal, on: date, reason: str) -> dict:
     """Dissolve a unit: its members' memberships are held by the parent union (会籍保留)."""
-    unit = await _active_unit(conn, org_id, field="org_id")
-    actor.require_scope(unit["path"])
+    unit = await _active_unit(conn, org_id, field="org_id", actor=actor)
     if unit["level"] == "city":
         raise RuleViolation("市总工会不能撤销", field="org_id")
     if await conn.fetchval("SELECT 1 FROM org_units WHERE parent_id = $1 AND status = 'active' LIMIT 1", org_id):
@@ -203,10 +203,8 @@ async def dissolve_union(conn: asyncpg.Connection, org_id: uuid.UUID, actor: Pri
 async def move_unit(conn: asyncpg.Connection, org_id: uuid.UUID, new_parent_id: uuid.UUID, actor: Principal,
                     on: date) -> dict:
     """Move a unit with its subtree under another parent of the right level; paths follow."""
-    unit = await _active_unit(conn, org_id, field="org_id")
-    parent = await _active_unit(conn, new_parent_id, field="new_parent_id")
-    actor.require_scope(unit["path"])
-    actor.require_scope(parent["path"])
+    unit = await _active_unit(conn, org_id, field="org_id", actor=actor)
+    parent = await _active_unit(conn, new_parent_id, field="new_parent_id", actor=actor)
     if unit["level"] == "city":
         raise RuleViolation("市总工会不能移动", field="org_id")
     if org_id in parent["path"]:
@@ -241,11 +239,9 @@ class RegisterEmployer:
 
 async def register_employer(conn: asyncpg.Connection, cmd: RegisterEmployer, actor: Principal) -> dict:
     credit_code = normalise_credit_code(cmd.credit_code) if cmd.credit_code else None
-    unit = await load_unit(conn, cmd.org_id, field="org_id")
-    actor.require_scope(unit["path"])
+    unit = await load_unit(conn, cmd.org_id, field="org_id", actor=actor)
     if cmd.union_id is not None:
-        union = await load_unit(conn, cmd.union_id, field="union_id")
-        actor.require_scope(union["path"])
+        union = await load_unit(conn, cmd.union_id, field="union_id", actor=actor)
         if union["level"] != "grassroots":
             raise RuleViolation("覆盖企业的须为基层工会", field="union_id")
     employer_id = uuid.uuid4()
@@ -266,8 +262,7 @@ async def register_employer(conn: asyncpg.Connection, cmd: RegisterEmployer, act
 async def set_targets(conn: asyncpg.Connection, org_id: uuid.UUID, year: int, unions_target: int | None,
                       members_target: int | None, actor: Principal) -> dict:
     """Targets are set from above: a unit's superiors, never the unit itself."""
-    unit = await load_unit(conn, org_id, field="org_id")
-    actor.require_scope(unit["path"])
+    unit = await load_unit(conn, org_id, field="org_id", actor=actor)
     if actor.org_id == org_id and unit["level"] != "city":
         raise RuleViolation("目标须由上级组织下达", field="org_id", status=403, kind="targets-from-above")
     await conn.execute(

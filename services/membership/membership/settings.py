@@ -11,3 +11,7 @@ class Settings(CommonSettings):
     # the member file (who, by how many days).
     status_backdate_max_days: int = Field(180, alias="MEMBERSHIP_STATUS_BACKDATE_MAX_DAYS", ge=0)
     coverage_summary_interval_seconds: float = Field(3600.0, alias="COVERAGE_SUMMARY_INTERVAL_SECONDS", gt=0)
+    # A receiving union's transfer request not confirmed within this many days expires.
+    transfer_request_expiry_days: int = Field(30, alias="TRANSFER_REQUEST_EXPIRY_DAYS", ge=1, le=365)
+    transfer_request_sweep_interval_seconds: float = Field(3600.0, alias="TRANSFER_REQUEST_SWEEP_INTERVAL_SECONDS",
+                                                           gt=0)

@@ -1,8 +1,12 @@
-"""Transfers (会员关系随劳动关系转移): membership follows employment. Started by staff of the
-member's current union, of the receiving union, or of a federation above both — or by an HR
-system's EmploymentChanged (membership.hr). The receiving union cannot refuse: there is no accept
-step. Where the new employer has no union, the union of the residence area holds the membership
-(rule in `domain.choose_residence_holder`)."""
+"""Transfers (会员关系随劳动关系转移): membership follows employment. A member is moved by the
+SENDING side — staff whose subtree covers the member's current union (a federation above both
+ends included) —, by the member themself, or by an HR system's EmploymentChanged (membership.hr).
+The receiving union cannot refuse: there is no accept step. Where the new employer has no union,
+the union of the residence area holds the membership (rule in `domain.choose_residence_holder`).
+
+Staff of the receiving side only may ASK (membership.transfer_requests): knowing a member id or
+an ID number is never enough to move someone out of another subtree, so to such a caller
+`POST /members/{id}/transfers` answers exactly like an unknown member."""
 from __future__ import annotations
 
 import uuid
@@ -14,7 +18,7 @@ from opentelemetry import trace
 
 from contracts.events import MemberStatusChanged, MemberTransferred
 from membership.domain import check_transfer, choose_residence_holder, normalise_credit_code, transfer_initiator
-from membership.members import add_file_entry, load_member, member_view
+from membership.members import NOT_FOUND, add_file_entry, load_member, member_view
 from unionops import outbox
 from unionops.auth import Principal
 from unionops.backdating import backdating, check_dated
@@ -74,17 +78,20 @@ async def resolve_target(conn: asyncpg.Connection, *, to_union_id: uuid.UUID | N
 
 async def transfer_member(conn: asyncpg.Connection, cmd: TransferMember, actor: Principal, *,
                           max_backdate_days: int | None = None) -> dict:
-    """A transfer requested over HTTP by staff of either end (or above both), effective today or
-    at most `max_backdate_days` before."""
+    """A transfer made over HTTP by the sending side or by the member themself, effective today or
+    at most `max_backdate_days` before. Anyone else — the receiving side included — gets the 404
+    of an unknown member, before any other check, so the answer tells them nothing about her."""
     member = await load_member(conn, cmd.member_id, for_update=True)
+    by_member = actor.is_member(member["id"])
+    if not by_member and not actor.covers(member["path"]):
+        raise Problem(404, NOT_FOUND, type_="/problems/not-found")
+    if not by_member:
+        actor.require("write")
     credit_code = normalise_credit_code(cmd.new_employer_credit_code, field="new_employer_credit_code") \
         if cmd.new_employer_credit_code else None
     target = await resolve_target(conn, to_union_id=cmd.to_union_id, credit_code=credit_code,
                                   residence_region_code=cmd.residence_region_code)
-    initiated_by = transfer_initiator(actor.covers(member["path"]), actor.covers(target.unit["path"]))
-    if initiated_by is None:
-        # Neither end is the caller's: the member is as invisible as for a read.
-        raise Problem(404, "会员不存在或不在您的管辖范围内", type_="/problems/not-found")
+    initiated_by = transfer_initiator(by_member, actor.covers(member["path"]), actor.covers(target.unit["path"]))
     check_dated(cmd.effective_on, local_today(), field="effective_on", what="转移生效日期",
                 max_backdate_days=max_backdate_days)
     return await apply_transfer(
@@ -95,9 +102,12 @@ async def transfer_member(conn: asyncpg.Connection, cmd: TransferMember, actor: 
 
 async def apply_transfer(conn: asyncpg.Connection, member, target: Target, *, initiated_by: str, actor_name: str,
                          new_employer: str | None, credit_code: str | None, residence_region_code: str | None,
-                         effective_on: date, today: date, source_event_id: uuid.UUID | None = None) -> dict:
+                         effective_on: date, today: date, source_event_id: uuid.UUID | None = None,
+                         request: dict | None = None) -> dict:
     """Move the (locked) member to `target`: transfer row, member file, MemberTransferred — and a
-    retained member becomes active again (MemberStatusChanged), since they work again."""
+    retained member becomes active again (MemberStatusChanged), since they work again.
+    `request`: the confirmed transfer request's facts (id, who asked, who confirmed), kept in
+    the member file entry."""
     to = target.unit
     status_after = check_transfer(
         status=member["status"], from_union_id=member["union_id"], to_union_id=to["id"], to_level=to["level"],
@@ -107,9 +117,11 @@ async def apply_transfer(conn: asyncpg.Connection, member, target: Target, *, in
     await conn.execute(
         "INSERT INTO member_transfers (id, member_id, from_union_id, to_union_id, reason, initiated_by,"
         " held_by_residence_union, new_employer, new_employer_credit_code, residence_region_code, effective_on,"
-        " source_event_id, actor) VALUES ($1, $2, $3, $4, 'employment_change', $5, $6, $7, $8, $9, $10, $11, $12)",
+        " source_event_id, actor, request_id)"
+        " VALUES ($1, $2, $3, $4, 'employment_change', $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         transfer_id, member["id"], member["union_id"], to["id"], initiated_by, target.held_by_residence_union,
-        new_employer, credit_code, residence_region_code, effective_on, source_event_id, actor_name)
+        new_employer, credit_code, residence_region_code, effective_on, source_event_id, actor_name,
+        request["request_id"] if request else None)
     await conn.execute(
         "UPDATE members SET union_id = $2, employer = $3, employer_credit_code = $4, status = $5,"
         " status_reason = CASE WHEN $5 = status THEN status_reason ELSE NULL END,"
@@ -122,6 +134,7 @@ async def apply_transfer(conn: asyncpg.Connection, member, target: Target, *, in
         "initiated_by": initiated_by, "reason": "employment_change", "new_employer": new_employer,
         "held_by_residence_union": target.held_by_residence_union, "effective_on": effective_on.isoformat(),
         **backdating(effective_on, today, actor_name),
+        **(request or {}),
     }
     await add_file_entry(conn, member["id"], "transferred", to["id"], detail, actor_name,
                          union_ids=[member["union_id"], to["id"]])
@@ -129,6 +142,7 @@ async def apply_transfer(conn: asyncpg.Connection, member, target: Target, *, in
         member_id=member["id"], from_union_id=member["union_id"], to_union_id=to["id"], to_union_name=to["name"],
         from_org_path=member["path"], to_org_path=to["path"], reason="employment_change", initiated_by=initiated_by,
         held_by_residence_union=target.held_by_residence_union, effective_on=effective_on,
+        request_id=uuid.UUID(request["request_id"]) if request else None,
     )]
     if status_after != member["status"]:
         await add_file_entry(conn, member["id"], "status_changed", to["id"], {

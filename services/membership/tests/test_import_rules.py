@@ -191,7 +191,8 @@ def test_the_union_is_found_by_id_or_by_name_within_the_callers_subtree():
 def test_union_must_exist_be_grassroots_open_and_in_scope():
     assert judge_unit("不存在工会", UNITS, staff()) == "组织不存在：不存在工会"
     assert judge_unit("东街道工会", UNITS, staff()) == "会员只能加入基层工会"
-    assert judge_unit(str(UNION), UNITS, staff(OTHER_DISTRICT)) == "该组织不在您的管辖范围内"
+    # outside the caller's subtree: exactly as unknown
+    assert judge_unit(str(UNION), UNITS, staff(OTHER_DISTRICT)) == f"组织不存在：{UNION}"
     closed = [Unit(UNION, "机械厂工会", "grassroots", [CITY, DISTRICT, STREET, UNION], "dissolved")]
     assert judge_unit(str(UNION), closed, staff()) == "该组织已合并或撤销"
 
@@ -211,6 +212,14 @@ def test_a_member_of_another_union_is_refused_with_that_union_masked():
     refused = judge_membership(existing, UNION, "5101**********1234", TODAY)
     assert refused.field == "id_number" and "一人只能有一个会籍" in refused.message
     assert "成都市机床厂工会" not in refused.message and "5101**********1234" in refused.message
+
+
+def test_a_duplicate_outside_the_importers_subtree_names_only_the_office_to_ask():
+    existing = Membership(uuid.uuid4(), "retained", uuid.uuid4(), "成都市机床厂工会", None, ask_office="成都市总工会")
+    refused = judge_membership(existing, UNION, "5101**********1234", TODAY)
+    assert refused.field == "id_number" and "成都市总工会" in refused.message
+    assert "机床" not in refused.message and "会籍保留" not in refused.message
+    assert str(existing.member_id) not in refused.message and str(existing.union_id) not in refused.message
 
 
 def test_a_retained_member_is_not_unchanged_even_in_the_same_union():

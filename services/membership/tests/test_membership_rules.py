@@ -156,11 +156,12 @@ def test_transfer_dates_lie_between_joining_and_today():
         transfer(effective_on=date(2019, 12, 31))
 
 
-def test_either_union_can_start_a_transfer_and_a_federation_above_both():
-    assert transfer_initiator(True, False) == "from_union"
-    assert transfer_initiator(False, True) == "to_union"
-    assert transfer_initiator(True, True) == "federation"
-    assert transfer_initiator(False, False) is None
+def test_the_sending_side_the_member_or_a_federation_above_both_moves_a_member():
+    assert transfer_initiator(False, True, False) == "from_union"
+    assert transfer_initiator(False, True, True) == "federation"
+    assert transfer_initiator(True, False, False) == "member"
+    with pytest.raises(ValueError):  # the receiving side only asks
+        transfer_initiator(False, False, True)
 
 
 def test_residence_area_union_holds_the_membership_when_the_employer_has_none():

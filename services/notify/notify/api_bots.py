@@ -108,9 +108,8 @@ async def create_bot(body: BotIn, request: Request, principal: Principal = Depen
 
     async def command(conn):
         path = await conn.fetchval("SELECT org_path FROM org_units WHERE org_id = $1", body.org_unit_id)
-        if path is None:
+        if path is None or not principal.covers(path):  # out of scope: exactly as unknown
             raise RuleViolation("组织不存在或尚未同步到通知服务", field="org_unit_id", kind="unknown-org")
-        principal.require_scope(path)
         try:
             row = await bots.create(
                 conn, name=body.name, org_unit_id=body.org_unit_id, org_path=path, officer_group=body.officer_group,

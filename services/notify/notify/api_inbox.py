@@ -93,7 +93,6 @@ async def member_inbox(member_id: uuid.UUID, request: Request, unread_only: bool
         principal.require("read")
         async with _pool(request).acquire() as conn:
             path = await inbox.member_org_path(conn, member_id)
-        if path is None:
-            raise Problem(404, "未找到该会员", type_="/problems/member-not-found")
-        principal.require_scope(path)
+        if path is None or not principal.covers(path):
+            raise inbox.member_not_found()  # out of scope: exactly as unknown
     return await _read(request, "member", [member_id], unread_only, limit)

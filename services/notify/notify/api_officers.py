@@ -76,9 +76,8 @@ async def create_officer(body: OfficerIn, request: Request, principal: Principal
 
     async def command(conn):
         path = await conn.fetchval("SELECT org_path FROM org_units WHERE org_id = $1", body.org_id)
-        if path is None:
+        if path is None or not principal.covers(path):  # out of scope: exactly as unknown
             raise RuleViolation("组织不存在或尚未同步到通知服务", field="org_id", kind="unknown-org")
-        principal.require_scope(path)
         try:
             row = await officers.create(
                 conn, name=body.name, org_id=body.org_id, org_path=path, roles=_roles(body.roles),

@@ -51,9 +51,8 @@ async def _authorise(request: Request, principal: Principal, member_id: uuid.UUI
     principal.require(permission)
     async with request.app.state.runtime.pool.acquire() as conn:
         path = await inbox.member_org_path(conn, member_id)
-    if path is None:
-        raise Problem(404, "未找到该会员", type_="/problems/member-not-found")
-    principal.require_scope(path)
+    if path is None or not principal.covers(path):
+        raise inbox.member_not_found()  # out of scope: exactly as unknown
 
 
 async def _out(conn, member_id: uuid.UUID) -> PreferencesOut:

@@ -20,6 +20,8 @@ from contracts.events import (
     ProposalAnswered,
     TeamRegistered,
     TeamWaitlisted,
+    TransferRequestClosed,
+    TransferRequested,
 )
 
 Status = Literal["pending", "sending", "delivered", "failed"]
@@ -205,6 +207,49 @@ def transfer_officer_notices(event: MemberTransferred, from_union_name: str | No
                       {**context, "direction": direction}, list(path), subject_member_id=event.member_id)
         for direction, path in (("out", event.from_org_path), ("in", event.to_org_path))
     ]
+
+
+def transfer_requested(event: TransferRequested) -> Notice:
+    """The member hears who asks for her membership; she may confirm or decline."""
+    return Notice(
+        member_id=event.member_id, template="transfer_requested",
+        context={"to_union_name": event.to_union_name, "new_employer": event.new_employer,
+                 "expires_on": event.expires_on.isoformat(), "request_ref": case_ref(event.request_id)},
+        org_path=list(event.from_org_path),
+    )
+
+
+def transfer_request_officer_notice(event: TransferRequested) -> OfficerNotice:
+    """A work item to the sending union's organisation officers: confirm (they may not refuse),
+    or leave the choice to the member before the request expires."""
+    return OfficerNotice(
+        ORGANISATION_OFFICER, list(event.from_org_path), "transfer_requested_officer",
+        {"to_union_name": event.to_union_name, "new_employer": event.new_employer,
+         "expires_on": event.expires_on.isoformat(), "request_ref": case_ref(event.request_id)},
+        list(event.from_org_path), subject_member_id=event.member_id,
+    )
+
+
+def transfer_request_closed(event: TransferRequestClosed) -> Notice | None:
+    """An expired request is told to the member; one she declined herself is not told back."""
+    if event.outcome != "expired":
+        return None
+    return Notice(
+        member_id=event.member_id, template="transfer_request_closed",
+        context={"to_union_name": event.to_union_name, "outcome": event.outcome,
+                 "closed_on": event.closed_on.isoformat(), "request_ref": case_ref(event.request_id)},
+        org_path=list(event.from_org_path),
+    )
+
+
+def transfer_request_closed_officer_notice(event: TransferRequestClosed) -> OfficerNotice:
+    """The sending union's organisation officers: the work item is done (declined or expired)."""
+    return OfficerNotice(
+        ORGANISATION_OFFICER, list(event.from_org_path), "transfer_request_closed_officer",
+        {"to_union_name": event.to_union_name, "outcome": event.outcome, "closed_on": event.closed_on.isoformat(),
+         "request_ref": case_ref(event.request_id)},
+        list(event.from_org_path), subject_member_id=event.member_id,
+    )
 
 
 def case_awaiting_approval(event: CaseAssessed, union_name: str | None) -> OfficerNotice:

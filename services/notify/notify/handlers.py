@@ -8,6 +8,8 @@ Who is told what (domain.py has the rules):
   MemberJoined / CaseOpened → also the subscribed group-chat bots of the nearest
                             unit on the member's path that has one (deliveries.create_for_bots)
   MemberTransferred       → the member; the organisation officers of both unions
+  TransferRequested       → the member; work item to the sending union's organisation officers
+  TransferRequestClosed   → the sending union's organisation officers; an expiry also the member
   CaseOpened / CaseApproved / AidDisbursed → the member (a campaign payment names its campaign)
   CaseAssessed            → work item to the approvers of the nearest unit above the case's union
   CampaignLaunched        → every member of the campaign unit's subtree (fan-out)
@@ -42,6 +44,8 @@ from contracts.events import (
     ProposalAnswered,
     TeamRegistered,
     TeamWaitlisted,
+    TransferRequestClosed,
+    TransferRequested,
     UnionDissolved,
     UnionEstablished,
     UnionMerged,
@@ -138,6 +142,18 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
         await deliveries.create(conn, env, domain.transfer_confirmed(event, from_name), templates)
         for notice in domain.transfer_officer_notices(event, from_name):
             await tell_officers(conn, env, notice)
+
+    @consumer.on(TransferRequested)
+    async def transfer_requested(conn: asyncpg.Connection, event: TransferRequested, env: Envelope) -> None:
+        await deliveries.create(conn, env, domain.transfer_requested(event), templates)
+        await tell_officers(conn, env, domain.transfer_request_officer_notice(event))
+
+    @consumer.on(TransferRequestClosed)
+    async def transfer_request_closed(conn: asyncpg.Connection, event: TransferRequestClosed, env: Envelope) -> None:
+        notice = domain.transfer_request_closed(event)
+        if notice is not None:
+            await deliveries.create(conn, env, notice, templates)
+        await tell_officers(conn, env, domain.transfer_request_closed_officer_notice(event))
 
     @consumer.on(MemberLeft)
     async def member_left(conn: asyncpg.Connection, event: MemberLeft, env: Envelope) -> None:

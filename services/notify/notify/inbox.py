@@ -11,7 +11,14 @@ import uuid
 
 import asyncpg
 
+from unionops.problems import Problem
+
 _COLUMNS = "id, recipient_kind, member_id, source_event_type, template, subject, body, created_at, read_at"
+
+
+def member_not_found() -> Problem:
+    """One answer for a member who is unknown and one outside the caller's subtree."""
+    return Problem(404, "会员不存在或不在您的管辖范围内", type_="/problems/member-not-found")
 
 
 async def member_org_path(conn: asyncpg.Connection, member_id: uuid.UUID) -> list[uuid.UUID] | None:

@@ -111,6 +111,27 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
                 "direction": "in"},
     ),
     TemplateSpec(
+        "transfer_requested", 1, "TransferRequested", "会员关系转入申请（致会员，请确认或谢绝）",
+        sample={"name": "张三", "to_union_name": "示例科技有限公司工会", "new_employer": "示例科技有限公司",
+                "expires_on": "2025-07-31", "request_ref": "3F2A9C1B"},
+    ),
+    TemplateSpec(
+        "transfer_requested_officer", 1, "TransferRequested", "会员关系转入申请（致转出工会组织委员，工作事项）",
+        sample={"name": "刘组织", "member_name": "张三", "to_union_name": "示例科技有限公司工会",
+                "new_employer": "示例科技有限公司", "expires_on": "2025-07-31", "request_ref": "3F2A9C1B"},
+    ),
+    TemplateSpec(
+        "transfer_request_closed", 1, "TransferRequestClosed", "会员关系转入申请已过期（致会员）",
+        sample={"name": "张三", "to_union_name": "示例科技有限公司工会", "outcome": "expired",
+                "closed_on": "2025-08-01", "request_ref": "3F2A9C1B"},
+    ),
+    TemplateSpec(
+        "transfer_request_closed_officer", 1, "TransferRequestClosed",
+        "会员关系转入申请已谢绝或过期（致转出工会组织委员）",
+        sample={"name": "刘组织", "member_name": "张三", "to_union_name": "示例科技有限公司工会",
+                "outcome": "declined", "closed_on": "2025-08-01", "request_ref": "3F2A9C1B"},
+    ),
+    TemplateSpec(
         "case_awaiting_approval", 1, "CaseAssessed", "待审批帮扶案件（致审批人，工作事项）",
         sample={"name": "陈审批", "member_name": "李四", "case_ref": "3F2A9C1B", "proposed_amount_fen": 200000,
                 "assessed_on": "2025-08-20", "union_name": "示例科技有限公司工会"},

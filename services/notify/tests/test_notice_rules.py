@@ -10,6 +10,8 @@ from contracts.events import (
     AidDisbursed,
     CampaignLaunched,
     CaseAssessed,
+    TransferRequestClosed,
+    TransferRequested,
     ContestResultsPublished,
     HotlineTicketOverdue,
     MemberTransferred,
@@ -80,6 +82,28 @@ def test_a_transfer_is_confirmed_to_the_member_and_to_both_unions_organisation_o
     assert (out.role, out.search_path, out.context["direction"]) == ("organisation_officer", PATH, "out")
     assert (into.search_path, into.context["direction"]) == ([CITY, DISTRICT, OTHER], "in")
     assert out.subject_member_id == event.member_id
+
+
+def test_a_transfer_request_is_told_to_the_member_and_is_a_work_item_of_the_sending_unions_officers():
+    event = TransferRequested(request_id=uuid.uuid4(), member_id=uuid.uuid4(), from_union_id=UNION,
+                              from_org_path=PATH, to_union_id=OTHER, to_union_name="新单位工会",
+                              to_org_path=[CITY, DISTRICT, OTHER], new_employer="新单位", expires_on=date(2025, 7, 31))
+    member = domain.transfer_requested(event)
+    assert (member.member_id, member.template, member.org_path) == (event.member_id, "transfer_requested", PATH)
+    work = domain.transfer_request_officer_notice(event)
+    assert (work.role, work.search_path, work.template) == ("organisation_officer", PATH, "transfer_requested_officer")
+    assert work.subject_member_id == event.member_id
+
+
+def test_an_expired_transfer_request_is_told_to_the_member_a_declined_one_only_to_the_officers():
+    def closed(outcome):
+        return TransferRequestClosed(request_id=uuid.uuid4(), member_id=uuid.uuid4(), from_org_path=PATH,
+                                     to_union_id=OTHER, to_union_name="新单位工会", outcome=outcome,
+                                     closed_on=date(2025, 8, 1))
+    assert domain.transfer_request_closed(closed("expired")).template == "transfer_request_closed"
+    assert domain.transfer_request_closed(closed("declined")) is None
+    officers = domain.transfer_request_closed_officer_notice(closed("declined"))
+    assert (officers.search_path, officers.context["outcome"]) == (PATH, "declined")
 
 
 def test_the_moves_of_a_merge_do_not_flood_the_officers():

@@ -145,11 +145,13 @@ async def set_standard(org_id: uuid.UUID, effective_from: date, body: StandardIn
 
 
 @router.get("/minimum-living-standards/{org_id}", response_model=list[StandardOut],
-            summary="A unit's minimum living standards, newest first (public figures)")
+            summary="A unit's minimum living standards, newest first: for staff over the unit or below it")
 async def standards(org_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    rows = await request.app.state.runtime.pool.fetch(
-        "SELECT org_id, effective_from, monthly_fen, set_by FROM minimum_living_standards WHERE org_id = $1"
-        " ORDER BY effective_from DESC", org_id)
+    async with request.app.state.runtime.pool.acquire() as conn:
+        await hardship.readable_unit(conn, org_id, principal, own_chain=True)
+        rows = await conn.fetch(
+            "SELECT org_id, effective_from, monthly_fen, set_by FROM minimum_living_standards WHERE org_id = $1"
+            " ORDER BY effective_from DESC", org_id)
     return [dict(r) for r in rows]
 
 

@@ -75,9 +75,8 @@ async def launch(conn: asyncpg.Connection, cmd: LaunchCampaign, actor: Principal
     if defaults is None:
         raise RuleViolation("未知的帮扶活动类型", field="kind", kind="unknown-campaign-kind")
     unit = await conn.fetchrow("SELECT org_id, org_path FROM org_units WHERE org_id = $1", cmd.org_id)
-    if unit is None:
+    if unit is None or not actor.covers(unit["org_path"]):  # out of scope: exactly as unknown
         raise RuleViolation(UNKNOWN_UNIT, field="org_id", kind="unknown-unit")
-    actor.require_scope(unit["org_path"])
     fund = await load_fund(conn, cmd.fund_id, actor)
     if fund["org_id"] not in unit["org_path"]:
         raise RuleViolation("活动资金须来自本单位或其上级单位的专项资金", field="fund_id", kind="fund-outside-scope")

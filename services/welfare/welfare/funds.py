@@ -59,9 +59,8 @@ async def create_fund(conn: asyncpg.Connection, cmd: CreateFund, actor: Principa
     federation's to create; a child fund's unit lies in its parent fund's unit's subtree, and both
     are for the same year."""
     unit = await conn.fetchrow("SELECT org_id, org_path, name FROM org_units WHERE org_id = $1", cmd.org_id)
-    if unit is None:
+    if unit is None or not actor.covers(unit["org_path"]):  # out of scope: exactly as unknown
         raise RuleViolation(UNKNOWN_UNIT, field="org_id", kind="unknown-unit")
-    actor.require_scope(unit["org_path"])
     if cmd.parent_fund_id is None:
         actor.require("admin")
     else:

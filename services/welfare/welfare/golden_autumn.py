@@ -162,11 +162,11 @@ async def post_notice(conn: asyncpg.Connection, *, org_id: uuid.UUID, title: str
         " WHERE c.kind = 'education' AND c.status = 'approved' AND $1 = ANY(c.org_path)"
         "   AND NOT EXISTS (SELECT 1 FROM golden_autumn_notice_entries e WHERE e.case_id = c.id)"
         " ORDER BY c.approved_on, c.id FOR UPDATE OF c", org_id)
-    if not rows:
+    # The unit's path, read off a case below it: staff post only for their own subtree, and a
+    # unit outside it answers like one with nothing to post.
+    path = list(rows[0]["org_path"]) if rows else []
+    if not rows or not actor.covers(path[: path.index(org_id) + 1]):
         raise RuleViolation("该单位没有待公示的已审批金秋助学案件", field="org_id", kind="nothing-to-post")
-    # The unit's path, read off a case below it: staff post only for their own subtree.
-    path = list(rows[0]["org_path"])
-    actor.require_scope(path[: path.index(org_id) + 1])
     ends_on, payable_from = notice_period(today, calendar, working_days)
     notice_id = uuid.uuid4()
     await conn.execute(

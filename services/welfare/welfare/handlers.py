@@ -91,8 +91,9 @@ async def load_member(conn: asyncpg.Connection, member_id: uuid.UUID) -> KnownMe
 async def open_assistance_case(conn: asyncpg.Connection, cmd: OpenCase, actor: Principal, vault: Vault) -> dict:
     """Open a case (立案) for a member of the caller's subtree; CaseOpened carries no summary."""
     member = await load_member(conn, cmd.member_id)
+    if member is not None and not actor.covers(member.org_path):
+        member = None  # out of scope: refused exactly as an unknown member, before any other rule
     case = open_case(member, kind=cmd.kind, source=cmd.source, opened_by=actor.subject, today=cmd.today)
-    actor.require_scope(case.org_path)
     await conn.execute(
         "INSERT INTO assistance_cases (id, member_id, union_id, org_path, kind, source, status, summary_enc,"
         " opened_on, opened_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

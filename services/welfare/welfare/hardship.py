@@ -36,6 +36,7 @@ from unionops import outbox
 from unionops.auth import ROLES, Principal
 from unionops.clock import local_today
 from unionops.pii import Vault, mask_name, mask_resident_id
+from unionops.projections import common_ancestor
 from unionops.problems import Problem, RuleViolation
 from welfare import hardship_rules as rules
 
@@ -96,11 +97,30 @@ async def minimum_living_standard(conn: asyncpg.Connection, org_path: list[uuid.
 
 # ---- commands -----------------------------------------------------------------------------------
 
+UNKNOWN_UNIT = "组织不存在或不在您的管辖范围内"
+
+
+async def readable_unit(conn: asyncpg.Connection, org_id: uuid.UUID, actor: Principal, *, own_chain: bool) -> list:
+    """The unit's path, if the caller covers it — or, with `own_chain`, if it lies on the caller's
+    own path (the district's 低保 applies to its streets' staff too); else 404 as for no unit."""
+    path = await conn.fetchval("SELECT org_path FROM org_units WHERE org_id = $1", org_id)
+    if path is not None and actor.role != "member":
+        if actor.covers(path):
+            return list(path)
+        if own_chain:
+            own = await conn.fetchval("SELECT org_path FROM org_units WHERE org_id = $1", actor.org_id)
+            if own is not None and org_id in own:
+                return list(path)
+    raise Problem(404, UNKNOWN_UNIT, type_="/problems/not-found")
+
+
 async def set_minimum_living_standard(conn: asyncpg.Connection, org_id: uuid.UUID, effective_from: date,
                                       monthly_fen: int, actor: Principal) -> dict:
     """A federation admin sets any unit's 低保; other staff only their own unit's (a district's
-    staff for their district). Setting the same date again corrects it."""
+    staff for their district). Setting the same date again corrects it. A unit welfare does not
+    know, or one outside the caller's subtree, is refused alike (404), nothing written."""
     actor.require("write")
+    await readable_unit(conn, org_id, actor, own_chain=True)  # above one's own unit: 403 below
     if actor.role != "federation_admin" and actor.org_id != org_id:
         raise Problem(403, "只有市总工会管理员或本级工会可设置低保标准", type_="/problems/out-of-scope")
     row = await conn.fetchrow(
@@ -161,18 +181,31 @@ def _id_hashes(vault: Vault, household: Household) -> list[str]:
     return [vault.lookup_hash("household_member_id_number", p.id_number) for p in household.people]
 
 
-def _duplicate_household(clash, household: Household, hashes: list[str], actor: Principal) -> Problem:
-    """409 naming the union that holds the other open file and the shared person, masked. The
-    file's id only for staff who cover it."""
+async def common_office(conn: asyncpg.Connection, actor: Principal, path) -> str:
+    """The office above both the caller's unit and `path` (one of the caller's own ancestors)."""
+    own = await conn.fetchval("SELECT org_path FROM org_units WHERE org_id = $1", actor.org_id)
+    common = common_ancestor(own, path)
+    name = await conn.fetchval("SELECT name FROM org_units WHERE org_id = $1", common) if common else None
+    return name or "上级工会"
+
+
+async def _duplicate_household(conn: asyncpg.Connection, clash, household: Household, hashes: list[str],
+                               actor: Principal) -> Problem:
+    """409 for a person already in another open file (一户一档), the person masked. Staff who cover
+    that file learn its union and id; anyone else only that the person is in a file elsewhere and
+    which office above both to ask — no union, no file id."""
     index = hashes.index(clash["id_number_hash"])
     masked = mask_resident_id(household.people[index].id_number)
-    extra = {"existing_union_id": str(clash["union_id"]), "existing_union_name": clash["union_name"]}
+    field = f"body.household.{index}.id_number"
     if actor.covers(clash["org_path"]):
-        extra["existing_file_id"] = str(clash["id"])
-    return Problem(409, f"一户一档：{masked} 已在{clash['union_name']}的困难档案中，不能重复建档",
-                   type_="/problems/duplicate-household",
-                   errors=[{"field": f"body.household.{index}.id_number",
-                            "message": f"{masked} 已在{clash['union_name']}的在档家庭中"}], **extra)
+        return Problem(409, f"一户一档：{masked} 已在{clash['union_name']}的困难档案中，不能重复建档",
+                       type_="/problems/duplicate-household",
+                       errors=[{"field": field, "message": f"{masked} 已在{clash['union_name']}的在档家庭中"}],
+                       existing_union_id=str(clash["union_id"]), existing_union_name=clash["union_name"],
+                       existing_file_id=str(clash["id"]))
+    office = await common_office(conn, actor, clash["org_path"])
+    message = f"一户一档：{masked} 已在其他工会的困难档案中，不能重复建档；如有疑问请联系{office}"
+    return Problem(409, message, type_="/problems/duplicate-household", errors=[{"field": field, "message": message}])
 
 
 async def _check_one_file_per_household(conn: asyncpg.Connection, file_id: uuid.UUID | None, household: Household,
@@ -180,7 +213,7 @@ async def _check_one_file_per_household(conn: asyncpg.Connection, file_id: uuid.
     hashes = _id_hashes(vault, household)
     clash = await conn.fetchrow(_CLASH, hashes, file_id)
     if clash is not None:
-        raise _duplicate_household(clash, household, hashes, actor)
+        raise await _duplicate_household(conn, clash, household, hashes, actor)
 
 
 async def _write_household(conn: asyncpg.Connection, file_id: uuid.UUID, revision: int, household: Household,
@@ -209,7 +242,7 @@ async def _write_household(conn: asyncpg.Connection, file_id: uuid.UUID, revisio
         clash = await conn.fetchrow(_CLASH, hashes, file_id)
         if clash is None:
             raise
-        raise _duplicate_household(clash, household, hashes, actor) from None
+        raise await _duplicate_household(conn, clash, household, hashes, actor) from None
 
 
 def _encrypted_amounts(vault: Vault, household: Household, assessment: rules.Assessment) -> tuple:
@@ -223,9 +256,8 @@ async def open_hardship_file(conn: asyncpg.Connection, *, member_id: uuid.UUID, 
                              actor: Principal, vault: Vault, settings, today: date) -> dict:
     """Open a household's file (建档) for a member of the caller's subtree; HardshipFileOpened."""
     member = await _load_member(conn, member_id)
-    if member is None:
+    if member is None or not actor.covers(member["org_path"]):  # out of scope: exactly as unknown
         raise RuleViolation("会员不存在：尚未入会或尚未同步", field="member_id", kind="unknown-member")
-    actor.require_scope(member["org_path"])
     if member["status"] == "left":
         raise RuleViolation("该会员已退会，不能建档", field="member_id", kind="member-left")
     if file_kind not in rules.FILE_KINDS:

@@ -73,13 +73,12 @@ async def open_ticket(conn: asyncpg.Connection, cmd: OpenTicket, actor: Principa
     member = None
     if cmd.member_id is not None:
         member = await handlers.load_member(conn, cmd.member_id)
-        if member is None:
+        if member is None or not actor.covers(member.org_path):  # out of scope: exactly as unknown
             raise RuleViolation("会员不存在：尚未入会或尚未同步", field="member_id", kind="unknown-member")
     org_id = cmd.org_id or member.union_id
     path = await _unit_path(conn, org_id)
-    if path is None:
+    if path is None or not actor.covers(path):
         raise RuleViolation("组织不存在：尚未建立或尚未同步", field="org_id", kind="unknown-unit")
-    actor.require_scope(path)
     ticket_id = uuid.uuid4()
     due = due_at(now, cmd.category, deadlines=deadlines, calendar=calendar, tz=tz)
     await conn.execute(

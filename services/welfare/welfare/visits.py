@@ -29,9 +29,8 @@ async def _member_in_scope(conn: asyncpg.Connection, member_id: uuid.UUID, actor
     row = await conn.fetchrow("SELECT member_id, union_id, org_path, status FROM members WHERE member_id = $1",
                               member_id)
     if writing:
-        if row is None:
+        if row is None or not actor.covers(row["org_path"]):  # out of scope: exactly as unknown
             raise RuleViolation("会员不存在：尚未入会或尚未同步", field="member_id", kind="unknown-member")
-        actor.require_scope(row["org_path"])
     elif row is None or not actor.covers(row["org_path"]):
         raise Problem(404, "会员不存在或不在您的管辖范围内")
     return row
