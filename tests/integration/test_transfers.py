@@ -13,10 +13,10 @@ from contracts.events import EmploymentChanged
 from unionops.pii import KeyRing, b64
 from unionops.settings import CommonSettings
 from devstack.processes import ServiceProcess
+from unionops import db as database
 from unionops.clock import local_today
 from tests.city import ROOT, admit, auth, found_district, new_resident_id, token
 from tests.integration.stack import NO_TRACES, eventually, started
-from unionops.clock import local_today
 from tests.membership_helpers import (
     Database,
     change_status,
@@ -225,13 +225,13 @@ async def test_transfer_replays_with_the_same_idempotency_key(client, db):
 # ---- from an HR system ------------------------------------------------------------------------------
 
 def employment_changed(number: str, *, credit_code: str | None, region: str, name: str = "黄磊",
-                       employer: str = "丙科技有限公司") -> EmploymentChanged:
+                       employer: str = "丙科技有限公司", effective_on: date | None = None) -> EmploymentChanged:
     change_id = uuid.uuid4()
     # As the HR system does: the ID number sealed under the key it shares with membership.
     sealed = b64(KeyRing.from_config(CommonSettings().pii_hr_keys).seal_field("id_number", str(change_id), number))
     return EmploymentChanged(change_id=change_id, id_number_sealed=sealed, name=name, new_employer_name=employer,
                              new_employer_credit_code=credit_code, residence_region_code=region,
-                             effective_on=local_today(), hr_system="payroll-test")
+                             effective_on=effective_on or local_today(), hr_system="payroll-test")
 
 
 async def test_hr_employment_change_moves_the_membership(client, db, stack_config):
@@ -261,6 +261,43 @@ async def test_hr_employment_change_moves_the_membership(client, db, stack_confi
     sentinel_id = await publish_as_hr_system(stack_config.bootstrap, sentinel)
     await eventually(lambda: db.fetchval("SELECT 1 FROM inbox WHERE event_id = $1", sentinel_id))
     assert await db.fetchval("SELECT count(*) FROM member_transfers WHERE member_id = $1::uuid", member["id"]) == 1
+
+
+async def test_an_employment_change_announced_ahead_moves_the_membership_on_its_day_not_before(
+        client, db, stack_config):
+    a, b = found_district(client), found_district(client)
+    code = register_employer(client, b.street_id, b.union_ids[0], name="丁制造有限公司")
+    number = new_resident_id()
+    member = client.post("/members", headers=auth(), json={"union_id": a.union_ids[0], "name": "孙倩",
+                                                           "id_number": number}).json()
+    day = local_today() + timedelta(days=7)
+    event = employment_changed(number, credit_code=code, region="510104", name="孙倩", employer="丁制造有限公司",
+                               effective_on=day)
+    event_id = await publish_as_hr_system(stack_config.bootstrap, event)
+    await eventually(lambda: db.fetchval("SELECT 1 FROM inbox WHERE event_id = $1", event_id), timeout=60)
+    kept = await db.fetch("SELECT effective_on, applied_at, payload::text AS payload FROM scheduled_employment_changes"
+                          " WHERE event_id = $1", event_id)
+    assert len(kept) == 1 and kept[0]["effective_on"] == day and kept[0]["applied_at"] is None
+    assert number not in kept[0]["payload"]  # kept sealed, as it arrived
+    assert await db.fetchval("SELECT union_id::text FROM members WHERE id = $1::uuid", member["id"]) == a.union_ids[0]
+    assert transferred_events(await db.events(member["id"])) == []
+
+    # Its day comes (the test moves the day, not the clock): the next check applies it.
+    from membership import hr
+    from membership.settings import Settings
+    from unionops.pii import Vault
+
+    pool = await database.create_pool(stack_config.dsn("membership"), max_size=2)  # jsonb decoded, as the service's
+    try:
+        assert await hr.apply_due_changes(pool, Vault.from_settings(Settings()), local_today()) == 0
+        assert await hr.apply_due_changes(pool, Vault.from_settings(Settings()), day) >= 1
+    finally:
+        await pool.close()
+    assert await db.fetchval("SELECT union_id::text FROM members WHERE id = $1::uuid", member["id"]) == b.union_ids[0]
+    [t] = transferred_events(await db.events(member["id"]))
+    assert t["initiated_by"] == "hr_system" and t["effective_on"] == day.isoformat()
+    assert await db.fetchval("SELECT outcome FROM scheduled_employment_changes WHERE event_id = $1",
+                             event_id) == "transferred"
 
 
 async def test_hr_change_of_an_unknown_person_is_ignored_without_personal_data_in_logs(client, db, stack_config):

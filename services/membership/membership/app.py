@@ -42,9 +42,15 @@ async def coverage_summaries(runtime: Runtime) -> None:
     await coverage.run_periodically(lambda: runtime.pool, settings.coverage_summary_interval_seconds)
 
 
+async def scheduled_employment_changes(runtime: Runtime) -> None:
+    await hr.run_periodically(lambda: runtime.pool, hr_vault, settings.hr_schedule_interval_seconds)
+
+
 async def transfer_request_expiry(runtime: Runtime) -> None:
     await transfer_requests.run_periodically(lambda: runtime.pool, settings.transfer_request_sweep_interval_seconds)
 
+
+hr_vault = Vault.from_settings(settings)
 
 app = create_app(
     name="membership",
@@ -59,7 +65,7 @@ app = create_app(
                MemberContactChanged, MemberPersonalDataErased, MemberTransferred, MemberStatusChanged, MemberLeft,
                MemberProfileChanged, TransferRequested, TransferRequestClosed],
     # HR systems' EmploymentChanged moves memberships with employment (membership.hr).
-    consumers=[hr.employment_consumer(Vault.from_settings(settings))],
+    consumers=[hr.employment_consumer(hr_vault)],
     startup=[ensure_city_root, seal_stored_emails],
-    background=[coverage_summaries, transfer_request_expiry],
+    background=[coverage_summaries, transfer_request_expiry, scheduled_employment_changes],
 )

@@ -10,22 +10,28 @@ that hash, and is never logged or stored from here. Outcomes:
 - the same union (e.g. a joint union covering both employers): the employer is updated, audited;
 - no union can hold the membership: the member file gets a `transfer_unresolved` entry in the
   current union, so its organisation officer sees the worker moved and can act by hand;
-- a change dated before the member's (latest) joining is stale: ignored with a log line."""
+- a change dated before the member's (latest) joining is stale: ignored with a log line;
+- a change dated ahead waits in `scheduled_employment_changes` (the number still sealed) and is
+  applied on its effective day by `apply_due_changes` — nothing is dated in the future."""
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import date
 
 import asyncpg
+from opentelemetry import context as otel_context
 
 from contracts.events import EmploymentChanged
 from membership.domain import normalise_credit_code
 from membership.members import MEMBER_QUERY, add_file_entry, apply_profile_changes, current_profile
 from membership.transfers import apply_transfer, resolve_target
-from unionops.clock import local_today
+from unionops.clock import local_now, local_today
 from unionops.consumer import IdempotentConsumer
 from unionops.envelope import Envelope
 from unionops.pii import Vault, unb64
 from unionops.problems import RuleViolation
+from unionops.telemetry import context_from_headers, current_trace_headers, tracer
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +48,18 @@ def employment_consumer(vault: Vault) -> IdempotentConsumer:
 
 
 async def apply_employment_change(conn: asyncpg.Connection, event: EmploymentChanged, env: Envelope,
-                                  vault: Vault) -> str:
-    """Apply one change inside the consumer's transaction; returns the outcome (for logs and tests)."""
+                                  vault: Vault, *, today: date | None = None) -> str:
+    """Apply one change inside the consumer's transaction; returns the outcome (for logs and tests).
+    A change dated after `today` (the Beijing day) is kept for its day instead."""
     facts = {"change_id": str(event.change_id), "hr_system": event.hr_system, "event_id": str(env.id)}
+    today = today or local_today()
+    if event.effective_on > today:
+        await conn.execute(
+            "INSERT INTO scheduled_employment_changes (event_id, effective_on, payload, trace_headers)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",  # the pool's codec encodes jsonb
+            env.id, event.effective_on, event.model_dump(mode="json"), current_trace_headers())
+        log.info("employment change dated ahead: kept for its day", extra=facts | {"outcome": "scheduled"})
+        return "scheduled"
     number = vault.hr_keys.open_field("id_number", str(event.change_id), unb64(event.id_number_sealed))
     id_hash = vault.lookup_hash("id_number", number.strip().upper())
     member = await conn.fetchrow(MEMBER_QUERY + " WHERE m.id_number_hash = $1 FOR UPDATE OF m", id_hash)
@@ -81,7 +96,48 @@ async def apply_employment_change(conn: asyncpg.Connection, event: EmploymentCha
     await apply_transfer(
         conn, member, target, initiated_by="hr_system", actor_name=actor, new_employer=event.new_employer_name,
         credit_code=credit_code, residence_region_code=event.residence_region_code, effective_on=event.effective_on,
-        # HR may announce a change dated ahead; it is recorded with the date HR gave.
-        today=max(local_today(), event.effective_on), source_event_id=env.id)
+        today=today, source_event_id=env.id)
     log.info("membership transferred with employment", extra=facts | {"outcome": "transferred"})
     return "transferred"
+
+
+async def apply_due_changes(pool: asyncpg.Pool, vault: Vault, today: date) -> int:
+    """Apply the kept changes whose day has come, oldest day first, each in its own transaction and
+    in the trace of the event that announced it. Returns how many were applied."""
+    applied = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT event_id, payload, trace_headers FROM scheduled_employment_changes"
+                " WHERE applied_at IS NULL AND effective_on <= $1 ORDER BY effective_on, received_at"
+                " LIMIT 1 FOR UPDATE SKIP LOCKED", today)
+            if row is None:
+                return applied
+            payload, headers = row["payload"], row["trace_headers"]
+            event = EmploymentChanged.model_validate(payload)
+            env = Envelope(id=row["event_id"], type=EmploymentChanged.event_type(), source="unionops/membership",
+                           time=local_now(), data=payload, subject=event.key())
+            token = otel_context.attach(context_from_headers(headers))
+            try:
+                with tracer("membership.hr").start_as_current_span("apply scheduled EmploymentChanged"):
+                    outcome = await apply_employment_change(conn, event, env, vault, today=today)
+            finally:
+                otel_context.detach(token)
+            await conn.execute("UPDATE scheduled_employment_changes SET applied_at = now(), outcome = $2"
+                               " WHERE event_id = $1", row["event_id"], outcome)
+            applied += 1
+
+
+async def run_periodically(pool_getter, vault: Vault, interval_seconds: float) -> None:
+    """Background task: apply the changes that fell due, at start and every `interval_seconds`
+    (a change for tomorrow is applied in the first run after Beijing midnight)."""
+    while True:
+        try:
+            n = await apply_due_changes(pool_getter(), vault, local_today())
+            if n:
+                log.info("scheduled employment changes applied", extra={"changes": n})
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the next run tries again
+            log.exception("applying scheduled employment changes failed")
+        await asyncio.sleep(interval_seconds)

@@ -15,3 +15,5 @@ class Settings(CommonSettings):
     transfer_request_expiry_days: int = Field(30, alias="TRANSFER_REQUEST_EXPIRY_DAYS", ge=1, le=365)
     transfer_request_sweep_interval_seconds: float = Field(3600.0, alias="TRANSFER_REQUEST_SWEEP_INTERVAL_SECONDS",
                                                            gt=0)
+    # How often employment changes HR announced ahead are checked for having fallen due.
+    hr_schedule_interval_seconds: float = Field(600.0, alias="HR_SCHEDULE_INTERVAL_SECONDS", gt=0)
