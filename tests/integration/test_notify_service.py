@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from contracts.events import CaseOpened, ContestScored, DomainEvent
+from notify import domain
 from devstack.processes import ServiceProcess, smtpsink, tracesink
 from notify import contacts
 from tests.city import ROOT, SETTINGS, admit, auth, found_district
@@ -260,8 +261,8 @@ async def test_templates_are_listed_and_previewed_in_chinese(notify):
                        json={"channel": "fax"}).status_code == 422
 
     assert notify.post("/templates/nope/preview", headers=auth("auditor")).status_code == 404
-    bad = notify.post("/templates/contest_scored/preview", headers=auth("auditor"),
-                      json={"context": {"score_centipoints": "很多"}})
+    bad = notify.post("/templates/aid_disbursed/preview", headers=auth("auditor"),
+                      json={"context": {"amount_fen": "很多"}})
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
 
 
@@ -297,16 +298,16 @@ async def test_cases_and_scores_reach_the_member_once_each(stack, membership, si
 
     case_row = await delivery(stack, member_id, status="delivered", event_type="CaseOpened")
     score_row = await delivery(stack, member_id, status="delivered", event_type="ContestScored")
-    assert score_row["source_event_id"] == score_event_id
+    # One "scoring under way" notice per entry, keyed by the entry rather than by the score.
+    assert score_row["source_event_id"] == domain.scoring_notice_id(score.entry_id) != score_event_id
     # ContestScored carries no org path: notify takes it from the members it has seen join.
     assert score_row["org_path"] == welcome["org_path"] == case_row["org_path"]
 
     mails = {m["subject"]: m for m in mails_to(sink, address)}
-    assert set(mails) == {welcome_subject(welcome), "工会已受理您的医疗帮扶案件", "2025年职工技能比赛：您的评分已记录"}
+    assert set(mails) == {welcome_subject(welcome), "工会已受理您的医疗帮扶案件", "2025年职工技能比赛：评分进行中"}
     assert all(m["receipts"] == 1 for m in mails.values())
-    score_text = mails["2025年职工技能比赛：您的评分已记录"]["text"]
-    assert "87.5分（满分100分）" in score_text and "2025年6月21日 14:30" in score_text
-    assert "judge-3" not in score_text
+    score_text = mails["2025年职工技能比赛：评分进行中"]["text"]
+    assert "87.5" not in score_text and "实操" not in score_text and "judge-3" not in score_text
 
 
 def welcome_subject(row) -> str:
