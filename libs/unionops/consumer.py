@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from contracts.events import DomainEvent, dlq_topic, event_class
 from unionops import metrics
 from unionops.envelope import Envelope, EnvelopeError, from_record
+from unionops.pii import redact
 from unionops.telemetry import context_from_headers, tracer
 
 log = logging.getLogger(__name__)
@@ -276,6 +277,7 @@ class IdempotentConsumer:
         await self._dead_letter(item, f"{type(last).__name__}: {last}")
 
     async def _dead_letter(self, item: _Item, reason: str) -> None:
+        reason = redact(reason)  # an exception's text (asyncpg's DETAIL echoes the row) goes to a topic and a table
         record = item.record
         headers = list(record.headers or ())
         headers += [

@@ -96,6 +96,24 @@ def mask_email(email: str) -> str:
     return (local[:1] + "***@" + domain) if domain else "***"
 
 
+# What personal data looks like inside free text — a server's error message, an exception, a log
+# line: e-mail addresses, mainland mobile numbers, resident ID numbers (18 characters), and the
+# DETAIL PostgreSQL adds to a constraint violation ("Key (email)=(…)", "Failing row contains (…)",
+# which echoes a whole row: names, health or family text). Boundaries exclude letters and digits
+# only, so a number inside Chinese text is found and a trace id or UUID is left alone.
+_IN_TEXT = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|(?<![0-9A-Za-z])(?:1[3-9]\d{9}|\d{17}[\dXx])(?![0-9A-Za-z])"
+    r"|DETAIL:[^\n]*"
+)
+
+
+def redact(text: str) -> str:
+    """`text` with every e-mail address, mobile number, ID number and database DETAIL hidden:
+    for what goes into logs, spans, error columns and dead-letter headers."""
+    return _IN_TEXT.sub(lambda m: "DETAIL: ***" if m.group().startswith("DETAIL:") else "***", text)
+
+
 class Vault:
     """Encrypts personal data at rest and computes keyed hashes for look-ups.
 

@@ -93,6 +93,9 @@ async def member_path(stack, member_id: str) -> list[uuid.UUID]:
 async def test_officers_are_managed_within_the_callers_subtree(notify, membership, district):
     officer = add_officer(notify, district.union_ids[0], "刘组织", ["organisation_officer"])
     assert officer["phone_masked"] == "139****1111" and "13900001111" not in str(officer)
+    # The answer shows the address masked like the phone (add_officer keeps the clear one as "email").
+    answer = {k: v for k, v in officer.items() if k != "email"}
+    assert answer["email_masked"] == "m***@example.cn" and officer["email"] not in str(answer)
     assert officer["org_path"][-1] == district.union_ids[0] and officer["org_path"][0] == str(ROOT)
 
     mine = auth("staff", district.id)
@@ -116,6 +119,10 @@ async def test_officers_are_managed_within_the_callers_subtree(notify, membershi
     patched = notify.patch(f"/officers/{officer['id']}", json={"roles": ["organisation_officer", "chair"]},
                            headers=mine)
     assert patched.status_code == 200 and patched.json()["roles"] == ["organisation_officer", "chair"]
+    assert patched.json()["email_masked"] == "m***@example.cn"  # untouched by a patch that does not name it
+    readdressed = notify.patch(f"/officers/{officer['id']}", json={"email": "liu.zz@example.org"}, headers=mine)
+    assert readdressed.status_code == 200 and readdressed.json()["email_masked"] == "l***@example.org"
+    assert "liu.zz@example.org" not in readdressed.text
     assert notify.get("/officers").status_code == 401
     assert notify.post("/officers", json={}, headers=auth("auditor")).status_code == 403
     notify.patch(f"/officers/{officer['id']}", json={"active": False}, headers=mine)

@@ -1,7 +1,8 @@
 """Personal data never in clear at rest or on the wire, and erasable by destroying one key: all four
-services as processes, real PostgreSQL and broker. After an admission, a contact change, an import
-and an HR employment change (and the notifications they cause), no table of any database, no outbox
-payload and no record on any topic holds a phone, e-mail or ID number used, in clear."""
+services as processes, real PostgreSQL and broker. After an admission, a contact change, an import,
+an officer entered in notify's directory and an HR employment change (and the notifications they
+cause, to the member and to the officers), no table of any database, no outbox payload and no record
+on any topic holds a phone, e-mail or ID number used, in clear."""
 from __future__ import annotations
 
 import json
@@ -36,6 +37,23 @@ def services(infra, stack_config):
 def client(services):
     with httpx.Client(base_url=services["membership"].url, timeout=30) as c:
         yield c
+
+
+@pytest.fixture()
+def notify(services):
+    with httpx.Client(base_url=services["notify"].url, timeout=30) as c:
+        yield c
+
+
+async def add_officer(notify, org_id: str, email: str, phone: str) -> dict:
+    """An organisation officer of the unit, once the unit reached notify (UnionEstablished)."""
+    async def added():
+        r = notify.post("/officers", headers=auth(), json={"name": "周组织", "org_id": org_id, "email": email,
+                                                           "phone": phone, "roles": ["organisation_officer"]})
+        return r if r.status_code != 422 else None
+    r = await eventually(added, "the union reached notify", timeout=60)
+    assert r.status_code == 201, r.text
+    return r.json()
 
 
 async def fetch(stack_config, service: str, query: str, *args):
@@ -83,7 +101,7 @@ async def clear_copies(stack_config, needles: list[str]) -> list[str]:
     return found
 
 
-async def test_no_clear_id_number_phone_or_email_in_any_table_event_or_topic(client, stack_config):
+async def test_no_clear_id_number_phone_or_email_in_any_table_event_or_topic(client, notify, stack_config):
     tag = uuid.uuid4().hex[:8]
     a, b = found_district(client), found_district(client)
     number, email, phone = new_resident_id(), f"clear-{tag}@example.cn", "139" + str(uuid.uuid4().int)[:8]
@@ -91,6 +109,9 @@ async def test_no_clear_id_number_phone_or_email_in_any_table_event_or_topic(cli
                                                       "phone": phone, "email": email})
     assert r.status_code == 201, r.text
     member_id = r.json()["id"]
+    officer_email, officer_phone = f"officer-{tag}@example.cn", "137" + str(uuid.uuid4().int)[:8]
+    officer = await add_officer(notify, a.union_ids[0], officer_email, officer_phone)
+    assert officer_email not in str(officer) and officer_phone not in str(officer)
     new_email, new_phone = f"changed-{tag}@example.cn", "138" + str(uuid.uuid4().int)[:8]
     r = client.patch(f"/members/{member_id}", headers=auth(), json={"email": new_email, "phone": new_phone})
     assert r.status_code == 200, r.text
@@ -106,10 +127,12 @@ async def test_no_clear_id_number_phone_or_email_in_any_table_event_or_topic(cli
                             " $2::uuid", member_id, b.union_ids[0])
         known = await fetch(stack_config, "notify", "SELECT count(*) AS n FROM contacts c JOIN deliveries d"
                             " ON d.member_id = c.member_id WHERE c.member_id = $1::uuid", member_id)
-        return moved and known[0]["n"] >= 2
+        told = await fetch(stack_config, "notify", "SELECT 1 FROM deliveries WHERE recipient_kind = 'officer'"
+                           " AND recipient_id = $1::uuid", officer["id"])
+        return moved and known[0]["n"] >= 2 and told
     await eventually(settled, "the admission, change, import and HR move reached every service", timeout=90)
 
-    needles = [number, email, phone, new_email, new_phone,
+    needles = [number, email, phone, new_email, new_phone, officer_email, officer_phone,
                *[p["身份证号"] for p in sheet], *[p["手机号"] for p in sheet], *[p["电子邮箱"] for p in sheet]]
     assert await clear_copies(stack_config, needles) == []
 
@@ -155,3 +178,23 @@ async def test_erasing_a_member_makes_their_contact_unreadable_everywhere(client
         assert email not in json.dumps(rec) and phone not in json.dumps(rec)
         assert unb64(rec["email_sealed"])  # sealed under a key that no longer exists in membership or notify
     assert await clear_copies(stack_config, [email, phone]) == []
+
+
+async def test_an_officers_address_kept_in_clear_before_is_encrypted_when_notify_starts(services, stack_config):
+    """Directory entries written before notify encrypted officers' e-mail addresses (migration 009)."""
+    tag = uuid.uuid4().hex[:8]
+    address = f"old-officer-{tag}@example.cn"
+    officer_id = uuid.uuid4()
+    conn = await asyncpg.connect(stack_config.dsn("notify"))
+    try:
+        await conn.execute("INSERT INTO officers (id, name, org_id, org_path, roles, email, created_by)"
+                           " VALUES ($1, '旧录入', $2, ARRAY[$2]::uuid[], ARRAY['chair'], $3, 'before-009')",
+                           officer_id, uuid.uuid4(), address)
+    finally:
+        await conn.close()
+    services["notify"].stop()
+    services["notify"].start()
+    [row] = await fetch(stack_config, "notify", "SELECT email, email_enc, email_masked FROM officers WHERE id = $1",
+                        officer_id)
+    assert row["email"] is None and row["email_enc"] is not None and row["email_masked"] == "o***@example.cn"
+    assert await clear_copies(stack_config, [address]) == []

@@ -273,15 +273,18 @@ def fold_by_message_id(receipts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @dataclass
 class FaultSwitch:
     """Test-only: refuse the next `remaining` messages (None: until switched off) with a
-    temporary (451) or permanent (550) reply, at RCPT or at DATA."""
+    temporary (451) or permanent (550) reply, at RCPT or at DATA. `unknown_user` refuses as
+    Postfix does a mailbox it does not know, naming the recipient in the reply — what a sender
+    must not copy into its logs."""
 
-    mode: Literal["off", "tempfail", "permfail"] = "off"
+    mode: Literal["off", "tempfail", "permfail", "unknown_user"] = "off"
     stage: Literal["rcpt", "data"] = "rcpt"
     remaining: int | None = None
 
     REPLIES = {
         "tempfail": "451 4.3.0 Temporary failure injected by smtpsink",
         "permfail": "550 5.7.1 Permanent failure injected by smtpsink",
+        "unknown_user": "550 5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table",
     }
 
     def take(self, stage: str) -> str | None:
@@ -300,7 +303,7 @@ class FaultSwitch:
 
 
 class FaultRequest(BaseModel):
-    mode: Literal["tempfail", "permfail", "off"]
+    mode: Literal["tempfail", "permfail", "unknown_user", "off"]
     count: int | None = Field(default=None, ge=1, description="messages to refuse; null: until switched off")
     stage: Literal["rcpt", "data"] = "rcpt"
 
@@ -331,14 +334,14 @@ class SinkHandler:
         if not hasattr(envelope, "fault_reply"):
             envelope.fault_reply = self.faults.take("rcpt")
         if envelope.fault_reply:
-            return envelope.fault_reply
+            return envelope.fault_reply.format(address=address)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         refusal = self.faults.take("data")
         if refusal:
-            return refusal
+            return refusal.format(address=", ".join(envelope.rcpt_tos))
         data: bytes = envelope.original_content or b""
         try:
             parsed = parse_message(data)

@@ -1,6 +1,6 @@
 """HTTP API of the officers directory: who receives work items and copies, by role and unit.
-Staff manage the officers of their own subtree (`write`), read them with `read`; phones are
-stored encrypted and shown masked."""
+Staff manage the officers of their own subtree (`write`), read them with `read`; e-mail addresses
+and phones are stored encrypted and shown masked (`email_masked`, `phone_masked`), like members'."""
 from __future__ import annotations
 
 import uuid
@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from notify import domain, officers
 from unionops import idempotency
 from unionops.auth import Principal, requires
-from unionops.pii import mask_phone, normalise_phone
+from unionops.pii import normalise_phone
 from unionops.problems import Problem, RuleViolation
 
 router = APIRouter(tags=["officers"])
@@ -56,7 +56,7 @@ class OfficerOut(BaseModel):
     org_id: uuid.UUID
     org_path: list[uuid.UUID]
     roles: list[str]
-    email: str | None
+    email_masked: str | None = Field(description="电子邮箱（已脱敏，如 l***@example.cn）")
     phone_masked: str | None
     inapp_user_id: str | None
     active: bool
@@ -80,10 +80,8 @@ async def create_officer(body: OfficerIn, request: Request, principal: Principal
             raise RuleViolation("组织不存在或尚未同步到通知服务", field="org_id", kind="unknown-org")
         try:
             row = await officers.create(
-                conn, name=body.name, org_id=body.org_id, org_path=path, roles=_roles(body.roles),
-                email=body.email, phone_enc=runtime.vault.encrypt("phone", body.phone) if body.phone else None,
-                phone_masked=mask_phone(body.phone) if body.phone else None, inapp_user_id=body.inapp_user_id,
-                created_by=principal.subject)
+                conn, runtime.vault, name=body.name, org_id=body.org_id, org_path=path, roles=_roles(body.roles),
+                email=body.email, phone=body.phone, inapp_user_id=body.inapp_user_id, created_by=principal.subject)
         except Exception as exc:  # the unique in-app account
             if type(exc).__name__ == "UniqueViolationError":
                 raise Problem(409, "该系统账号已登记为其他工作人员", type_="/problems/duplicate") from None
@@ -117,15 +115,15 @@ async def patch_officer(officer_id: uuid.UUID, body: OfficerPatch, request: Requ
     runtime = request.app.state.runtime
     fields = body.model_dump(exclude_unset=True)
     changes: dict = {}
-    for key in ("name", "email", "inapp_user_id", "active"):
+    for key in ("name", "inapp_user_id", "active"):
         if key in fields:
             changes[key] = fields[key]
     if fields.get("roles") is not None:
         changes["roles"] = _roles(fields["roles"])
+    if "email" in fields:
+        changes |= officers.email_columns(runtime.vault, fields["email"])
     if "phone" in fields:
-        phone = fields["phone"]
-        changes["phone_enc"] = runtime.vault.encrypt("phone", phone) if phone else None
-        changes["phone_masked"] = mask_phone(phone) if phone else None
+        changes |= officers.phone_columns(runtime.vault, fields["phone"])
     async with runtime.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow("SELECT org_path FROM officers WHERE id = $1 FOR UPDATE", officer_id)
         if row is None or not principal.covers(row["org_path"]):

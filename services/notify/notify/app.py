@@ -2,7 +2,8 @@
 from pathlib import Path
 
 from contracts.events import NotificationDelivered, NotificationFailed
-from notify import api, api_bots, api_fanouts, api_inbox, api_officers, api_preferences, bots, contacts, handlers
+from notify import (api, api_bots, api_fanouts, api_inbox, api_officers, api_preferences, bots, contacts, handlers,
+                    officers)
 from notify.channels import EmailChannel, SmsChannel, WebhookChannel
 from notify.dispatcher import Dispatcher
 from notify.fanout import FanoutWorker
@@ -36,6 +37,8 @@ async def encrypt_stored_bot_urls(runtime) -> None:
         await bots.encrypt_stored_urls(conn, runtime.vault)
         # Contacts kept before migration 007 (clear e-mail) are sealed under a member data key.
         await contacts.seal_stored(conn, runtime.vault)
+        # Officers' e-mail addresses kept in clear before migration 009 are encrypted.
+        await officers.encrypt_stored_emails(conn, runtime.vault)
 
 
 app = create_app(

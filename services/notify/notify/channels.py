@@ -33,6 +33,7 @@ from aiosmtplib import errors as smtp_errors
 
 from notify import domain, mail
 from notify.templates import TEMPLATE_DIR, Rendered, TemplateError, TemplateRegistry, cn_date, cn_datetime, points, yuan
+from unionops.pii import redact
 from unionops.telemetry import current_trace_headers
 
 MESSAGE_ID_DOMAIN = "unionops.local"
@@ -54,13 +55,16 @@ class OutgoingMessage:
 
 class SendFailure(Exception):
     """A send did not go through. `permanent` ones are not retried; `reason` is one of the
-    domain's failure codes, `detail` the server's answer (may name the address: not for events)."""
+    domain's failure codes, `detail` the server's answer with any address in it hidden (a
+    refusal like "550 5.1.1 <li@example.cn>: User unknown" names the recipient), so that it
+    can go to `last_error`, the dead letters, logs and spans; still not for events."""
 
     def __init__(self, *, permanent: bool, reason: str, detail: str) -> None:
+        detail = redact(detail)[:1000]
         super().__init__(detail)
         self.permanent = permanent
         self.reason = reason
-        self.detail = detail[:1000]
+        self.detail = detail
 
 
 class Channel(Protocol):

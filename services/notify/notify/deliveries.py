@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import re
 import uuid
 from typing import Iterator
 
@@ -17,6 +16,7 @@ from contracts.events import NotificationDelivered, NotificationFailed
 from notify import domain
 from notify.templates import TemplateRegistry
 from unionops import outbox
+from unionops.pii import redact
 from unionops.projections import pg_path
 from unionops.envelope import Envelope
 from unionops.telemetry import context_from_headers, current_trace_headers, tracer
@@ -27,16 +27,15 @@ _SETTLED_COLUMNS = ("id, source_event_id, source_event_type, member_id, channel,
                     " delivered_at, failed_at, org_path, subject_member_id, recipient_kind, recipient_id")
 
 DLQ_TOPIC = "notify.delivery.v1.dlq"
-_ADDRESSES = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|(?<!\d)1[3-9]\d{9}(?!\d)")
 
 # Claims due deliveries of one channel that have what the channel needs: e-mail an address, SMS
 # a phone number — of the member (contacts, sealed under their data key, which must still exist) or
-# officer (officers, phone under the vault) who receives it —
+# officer (officers, e-mail and phone under the vault) who receives it —
 # a webhook an enabled bot (recipient_id is the bot), in-app nothing. `sending` rows whose lease ran out are due again: their sender died,
 # perhaps after the provider accepted (same idempotency key, the delivery id).
 _CLAIM = """
 WITH due AS (
-    SELECT d.id, coalesce(c.name, o.name) AS recipient_name, o.email AS officer_email, c.email_sealed,
+    SELECT d.id, coalesce(c.name, o.name) AS recipient_name, o.email_enc AS officer_email_enc, c.email_sealed,
            o.phone_enc, c.phone_sealed, mk.wrapped_key AS member_key,
            b.url_enc AS bot_url_enc, b.secret_enc AS bot_secret_enc, b.flavour AS bot_flavour, b.name AS bot_name,
            sc.name AS subject_name, ms.language, ms.quiet_start, ms.quiet_end
@@ -51,7 +50,7 @@ WITH due AS (
            OR (d.status = 'sending' AND d.lease_expires_at <= now() AND d.attempts < $3))
       AND d.channel = $4
       AND CASE d.channel WHEN 'email' THEN (c.email_sealed IS NOT NULL AND mk.wrapped_key IS NOT NULL)
-                                           OR o.email IS NOT NULL
+                                           OR o.email_enc IS NOT NULL
                          WHEN 'sms' THEN (c.phone_sealed IS NOT NULL AND mk.wrapped_key IS NOT NULL)
                                          OR o.phone_enc IS NOT NULL
                          WHEN 'webhook' THEN coalesce(b.enabled, false)
@@ -67,7 +66,7 @@ WHERE d.id = due.id
 RETURNING d.id, d.source_event_id, d.source_event_type, d.member_id, d.recipient_kind, d.recipient_id,
           d.subject_member_id, d.org_path, d.channel, d.template, d.template_version, d.context, d.attempts,
           d.trace_headers, due.recipient_name,
-          CASE d.channel WHEN 'email' THEN due.officer_email END AS officer_email, due.email_sealed,
+          CASE d.channel WHEN 'email' THEN due.officer_email_enc END AS officer_email_enc, due.email_sealed,
           due.phone_enc, due.phone_sealed, due.member_key, due.bot_url_enc, due.bot_secret_enc, due.bot_flavour, due.bot_name, due.subject_name,
           due.language, due.quiet_start, due.quiet_end
 """
@@ -272,7 +271,7 @@ CASE deliveries.channel
   WHEN 'email' THEN EXISTS (SELECT 1 FROM contacts c WHERE deliveries.recipient_kind = 'member'
                               AND c.member_id = deliveries.recipient_id AND c.email_sealed IS NOT NULL)
                  OR EXISTS (SELECT 1 FROM officers o WHERE deliveries.recipient_kind = 'officer'
-                              AND o.id = deliveries.recipient_id AND o.active AND o.email IS NOT NULL)
+                              AND o.id = deliveries.recipient_id AND o.active AND o.email_enc IS NOT NULL)
   WHEN 'sms' THEN EXISTS (SELECT 1 FROM contacts c WHERE deliveries.recipient_kind = 'member'
                             AND c.member_id = deliveries.recipient_id AND c.phone_sealed IS NOT NULL)
                OR EXISTS (SELECT 1 FROM officers o WHERE deliveries.recipient_kind = 'officer'
@@ -401,7 +400,7 @@ async def _fail_where(conn: asyncpg.Connection, condition: str, args: list, reas
         await conn.executemany(
             "INSERT INTO delivery_dlq (delivery_id, reason, error, attempts, payload) VALUES ($1, $2, $3, $4, $5)"
             " ON CONFLICT DO NOTHING",
-            [(r["id"], reason, _ADDRESSES.sub("***", error[:1000]), r["attempts"], {
+            [(r["id"], reason, redact(error[:1000]), r["attempts"], {
                 "delivery_id": str(r["id"]), "source_event_id": str(r["source_event_id"]),
                 "source_event_type": r["source_event_type"], "recipient_id": str(r["recipient_id"]), "recipient_kind": r["recipient_kind"],
                 "subject_member_id": str(r["subject_member_id"]) if r["subject_member_id"] else None,

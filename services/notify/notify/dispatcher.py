@@ -34,7 +34,7 @@ import asyncpg
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from notify import contacts, deliveries, domain
+from notify import contacts, deliveries, domain, officers
 from notify.channels import Channel, ChannelRenderer, OutgoingMessage, SendFailure, mask_name
 from notify.preferences import QuietHours
 from notify.ratelimit import RateLimits
@@ -304,12 +304,15 @@ class Dispatcher:
         if kind == "inapp":
             self._inbox[(row["id"], row["attempts"])] = rendered
             return None
-        address, secret = row["officer_email"], None
+        address, secret = None, None
         try:
-            # Addresses are opened only now, and never logged: a member's under their data key.
+            # Addresses are opened only now, and never logged: a member's under their data key, an
+            # officer's under the vault.
             if kind == "email" and row["member_key"] is not None and row["email_sealed"] is not None:
                 address = contacts.open_contact(self.vault.contact_keys, row["recipient_id"], row["member_key"],
                                                 "email", row["email_sealed"])
+            elif kind == "email":
+                address = self.vault.decrypt(officers.EMAIL_FIELD, bytes(row["officer_email_enc"]))
             elif kind == "sms" and row["member_key"] is not None and row["phone_sealed"] is not None:
                 address = contacts.open_contact(self.vault.contact_keys, row["recipient_id"], row["member_key"],
                                                 "phone", row["phone_sealed"])

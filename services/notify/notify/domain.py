@@ -100,7 +100,7 @@ class OfficerNotice:
 class Officer:
     id: uuid.UUID
     org_id: uuid.UUID
-    email: str | None
+    has_email: bool  # the address itself stays encrypted until the dispatcher sends
     inapp_user_id: str | None
 
 
@@ -119,7 +119,7 @@ def nearest_holders(search_path: list[uuid.UUID], candidates: list[Officer]) -> 
 def officer_channels(officer: Officer) -> list[str]:
     """Officers get e-mail and in-app messages: each where their directory entry has an address."""
     out = []
-    if officer.email:
+    if officer.has_email:
         out.append("email")
     if officer.inapp_user_id:
         out.append("inapp")

@@ -26,8 +26,8 @@ CITY, DISTRICT, STREET, UNION, OTHER = (uuid.uuid4() for _ in range(5))
 PATH = [CITY, DISTRICT, STREET, UNION]
 
 
-def officer(unit: uuid.UUID, *, email: str | None = "o@example.cn", inapp: str | None = None) -> domain.Officer:
-    return domain.Officer(id=uuid.uuid4(), org_id=unit, email=email, inapp_user_id=inapp)
+def officer(unit: uuid.UUID, *, email: bool = True, inapp: str | None = None) -> domain.Officer:
+    return domain.Officer(id=uuid.uuid4(), org_id=unit, has_email=email, inapp_user_id=inapp)
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +59,9 @@ def test_the_approver_of_a_case_sits_above_the_case_union():
 
 
 def test_officers_get_email_and_inapp_where_their_entry_has_an_address():
-    assert domain.officer_channels(officer(UNION, email="a@b.cn", inapp="staff-1")) == ["email", "inapp"]
-    assert domain.officer_channels(officer(UNION, email=None, inapp="staff-1")) == ["inapp"]
-    assert domain.officer_channels(officer(UNION, email=None, inapp=None)) == []
+    assert domain.officer_channels(officer(UNION, email=True, inapp="staff-1")) == ["email", "inapp"]
+    assert domain.officer_channels(officer(UNION, email=False, inapp="staff-1")) == ["inapp"]
+    assert domain.officer_channels(officer(UNION, email=False, inapp=None)) == []
 
 
 # ---- what each event says to whom ------------------------------------------------------------
