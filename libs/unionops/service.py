@@ -23,6 +23,7 @@ from contracts.events import DomainEvent, dlq_topic
 from unionops import db, problems
 from unionops.auth import Authenticator
 from unionops.consumer import IdempotentConsumer
+from unionops.limits import RequestLimits
 from unionops.kafka import broker_is_new, ensure_topics, new_producer
 from unionops.metrics import prometheus_text, set_consumer_lag, set_outbox_backlog, setup_metrics
 from unionops.pii import Vault
@@ -152,7 +153,7 @@ def create_app(
     async def live():
         return {"status": "ok"}
 
-    @app.get("/health/ready", tags=["health"])
+    @app.get("/health/ready", tags=["health"], responses={503: {"description": "database or broker unreachable"}})
     async def ready():
         checks = {"database": False, "broker": False}
         try:
@@ -193,6 +194,9 @@ def create_app(
 
     for router in routers:
         app.include_router(router)
+    problems.document(app)
+    app.add_middleware(RequestLimits, router=app.router, max_body_bytes=settings.http_max_body_bytes,
+                       max_upload_bytes=settings.http_max_upload_bytes)
     return app
 
 
