@@ -13,7 +13,7 @@ import asyncpg
 import uvicorn
 from aiokafka import AIOKafkaProducer, TopicPartition
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -171,7 +171,7 @@ def create_app(
                 "relay_leader": bool(runtime.relay and runtime.relay.is_leader)}
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse)
     async def metrics_endpoint():
         if runtime.pool is not None:
             try:
