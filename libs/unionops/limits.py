@@ -8,10 +8,11 @@ import unicodedata
 from collections import deque
 from urllib.parse import unquote_to_bytes
 
-from starlette.routing import Router
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from unionops.problems import PROBLEM_JSON, Problem
+from unionops.routes import operation
 
 # A route that takes more than the default (an import sheet) says so in its OpenAPI extra.
 BODY_LIMIT_KEY = "x-body-limit"
@@ -32,18 +33,14 @@ def _has_control(text: str) -> bool:
 class RequestLimits:
     """Pure ASGI middleware (no BaseHTTPMiddleware: it must see the body's chunks as they come)."""
 
-    def __init__(self, app: ASGIApp, *, router: Router, max_body_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, service: FastAPI, max_body_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
-        self.router = router
+        self.service = service
         self.limits = {None: max_body_bytes, UPLOAD: max_upload_bytes}
 
     def limit_for(self, scope: Scope) -> int:
-        for route in self.router.routes:
-            regex, methods = getattr(route, "path_regex", None), getattr(route, "methods", None) or ()
-            if regex is not None and scope["method"] in methods and regex.match(scope["path"]):
-                kind = (getattr(route, "openapi_extra", None) or {}).get(BODY_LIMIT_KEY)
-                return self.limits.get(kind, self.limits[None])
-        return self.limits[None]
+        kind = (operation(self.service, scope["method"], scope["path"]) or {}).get(BODY_LIMIT_KEY)
+        return self.limits.get(kind, self.limits[None])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -213,19 +213,11 @@ def install(app: FastAPI) -> None:
         if not _CJK.search(detail):  # Starlette's own "Not Found", "Method Not Allowed", …
             detail = _DETAILS.get(exc.status_code) or _TITLES.get(exc.status_code) or "请求无法处理"
         headers = getattr(exc, "headers", None)
-        if exc.status_code == 405:  # Starlette names only the first route's methods
-            headers = (headers or {}) | {"Allow": allowed_methods(request)}
+        if exc.status_code == 405:  # Starlette names only the methods of the first route on the path
+            from unionops.routes import allowed_methods
+
+            headers = (headers or {}) | {"Allow": ", ".join(sorted(allowed_methods(request.app, request.scope["path"])))}
         return problem_response(Problem(exc.status_code, detail, headers=headers), request)
-
-
-def allowed_methods(request: Request) -> str:
-    """Every method some route of the app answers on this path."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
-        if regex is not None and route_methods and regex.match(request.scope["path"]):
-            methods |= set(route_methods)
-    return ", ".join(sorted(methods))
 
 
 _DETAILS = {

@@ -195,7 +195,7 @@ def create_app(
     for router in routers:
         app.include_router(router)
     problems.document(app)
-    app.add_middleware(RequestLimits, router=app.router, max_body_bytes=settings.http_max_body_bytes,
+    app.add_middleware(RequestLimits, service=app, max_body_bytes=settings.http_max_body_bytes,
                        max_upload_bytes=settings.http_max_upload_bytes)
     return app
 
