@@ -164,6 +164,8 @@ def validation_message(error: dict) -> str:
     kind, ctx = error.get("type", ""), error.get("ctx") or {}
     if kind in ("too_short", "too_long") and ctx.get("field_type") == "Value":
         kind = "text_" + kind
+    if "expected" in ctx:  # pydantic lists the choices as "'a', 'b' or 'c'"
+        ctx = ctx | {"expected": str(ctx["expected"]).replace(" or ", "、").replace(", ", "、")}
     if kind in ("value_error", "assertion_error"):
         text = str(ctx.get("error", "")) or error.get("msg", "")
     elif kind in _MESSAGES:
