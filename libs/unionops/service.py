@@ -13,7 +13,7 @@ import asyncpg
 import uvicorn
 from aiokafka import AIOKafkaProducer, TopicPartition
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -24,6 +24,7 @@ from contracts.events import DomainEvent, dlq_topic
 from unionops import db, problems
 from unionops.auth import Authenticator
 from unionops.consumer import IdempotentConsumer
+from unionops.limits import RequestLimits
 from unionops.kafka import broker_is_new, ensure_topics, new_producer
 from unionops.metrics import prometheus_text, set_consumer_lag, set_outbox_backlog, setup_metrics
 from unionops.pii import Vault
@@ -171,7 +172,7 @@ def create_app(
     async def live():
         return {"status": "ok"}
 
-    @app.get("/health/ready", tags=["health"])
+    @app.get("/health/ready", tags=["health"], responses={503: {"description": "database or broker unreachable"}})
     async def ready():
         checks = {"database": False, "broker": False}
         try:
@@ -189,7 +190,7 @@ def create_app(
                 "relay_leader": bool(runtime.relay and runtime.relay.is_leader)}
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse)
     async def metrics_endpoint():
         if runtime.pool is not None:
             try:
@@ -212,6 +213,9 @@ def create_app(
 
     for router in routers:
         app.include_router(router)
+    problems.document(app)
+    app.add_middleware(RequestLimits, service=app, max_body_bytes=settings.http_max_body_bytes,
+                       max_upload_bytes=settings.http_max_upload_bytes)
     return app
 
 

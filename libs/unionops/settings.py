@@ -67,6 +67,10 @@ class CommonSettings(BaseSettings):
     consumer_max_records: int = Field(500, alias="CONSUMER_MAX_RECORDS", ge=1)
 
     http_host: str = Field("127.0.0.1", alias="HTTP_HOST")
+    # Request bodies larger than this are refused with 413 before they are read whole; routes
+    # marked as uploads (the member import sheet) take up to the upload limit.
+    http_max_body_bytes: int = Field(1_048_576, alias="HTTP_MAX_BODY_BYTES", ge=1024)
+    http_max_upload_bytes: int = Field(20_971_520, alias="HTTP_MAX_UPLOAD_BYTES", ge=1024)
 
     # The city whose federation this deployment serves; its root unit's id derives from the code.
     city_region_code: str = Field("510100", alias="CITY_REGION_CODE", pattern=r"^\d{6}$")

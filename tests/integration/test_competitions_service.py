@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
+from devstack.seed import zh_digits
 from .federation import Membership, admin_headers, bearer
 from .stack import async_client_fixture, database_fixture, eventually, running
 
@@ -82,7 +83,7 @@ async def judging_ready(http, world, contest_id) -> None:
     assert r.status_code == 200, r.text
     for judge_id in ("judge-01", "judge-02"):
         r = await http.post(f"/contests/{contest_id}/judges", headers=organiser(world),
-                            json={"judge_id": judge_id, "name": f"评委{judge_id[-1]}", "union_id": str(world["east"].district)})
+                            json={"judge_id": judge_id, "name": f"评委{zh_digits(judge_id[-1])}", "union_id": str(world["east"].district)})
         assert r.status_code == 201, r.text
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
+from devstack.seed import zh_digits
 from .federation import Membership, admin_headers, bearer
 from .stack import async_client_fixture, database_fixture, eventually, running
 
@@ -33,8 +34,8 @@ def park(services):
         def unit(key, parent, women, men):
             union_id = membership.unit(parent, f"{key}单位工会{uuid.uuid4().hex[:4]}", "grassroots", "enterprise_union")
             world["units"][key] = union_id
-            world["people"][key] = ([membership.admit(union_id, f"{key}女{i}", female=True) for i in range(women)]
-                                    + [membership.admit(union_id, f"{key}男{i}") for i in range(men)])
+            world["people"][key] = ([membership.admit(union_id, f"{key}女{zh_digits(i)}", female=True) for i in range(women)]
+                                    + [membership.admit(union_id, f"{key}男{zh_digits(i)}") for i in range(men)])
 
         unit("A", branch.street, 1, 5)
         for key in ("B", "C", "D"):

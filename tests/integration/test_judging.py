@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
+from devstack.seed import zh_digits
 from .federation import Membership, bearer
 from .stack import async_client_fixture, database_fixture, eventually, running
 
@@ -78,7 +79,7 @@ async def contest_with_entries(http, world, *, events=()) -> tuple[str, dict[str
 
 async def assign(http, world, cid, judge_id, union_id, subject=None) -> None:
     await ok(await http.post(f"/contests/{cid}/judges", headers=organiser(world), json={
-        "judge_id": judge_id, "name": f"评委{judge_id}", "union_id": str(union_id), "subject": subject}), 201)
+        "judge_id": judge_id, "name": f"评委{zh_digits(judge_id)}", "union_id": str(union_id), "subject": subject}), 201)
 
 
 async def sheet(http, world, cid, judge_id, entry_id, theory, practical, headers=None) -> httpx.Response:

@@ -181,3 +181,40 @@ async def test_asyncapi_document_describes_the_published_events(client):
     for name in ("membership.member.v1", "MemberJoined", "membership.organisation.v1", "UnionEstablished"):
         assert name in text, name
     assert client.get("/asyncapi").status_code == 200
+
+
+@pytest.mark.parametrize("change", [{"name": "王\u0000芳"}, {"name": "王\u202e芳"}, {"name": "张三😀"},
+                                    {"is_migrant_worker": "yes"}, {"employer": "公司\u200d"},
+                                    {"name": "李" + "\u0301" * 30}])
+async def test_a_refused_admission_writes_and_publishes_nothing(client, stack_config, change):
+    union_id = found_district(client).union_ids[0]
+    before = await counts(stack_config)
+    r = client.post("/members", json={"union_id": union_id, "name": "王芳", "id_number": new_resident_id()} | change,
+                    headers=auth())
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
+    assert await counts(stack_config) == before
+
+
+async def test_a_partial_update_refuses_null_where_a_field_cannot_be_cleared(client):
+    union_id = found_district(client).union_ids[0]
+    member_id = admit(client, union_id).json()["id"]
+    for field in ("name", "is_migrant_worker", "honours"):
+        r = client.patch(f"/members/{member_id}", json={field: None}, headers=auth())
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == f"body.{field}", r.text
+    r = client.patch(f"/members/{member_id}", json={"employer": None}, headers=auth())
+    assert r.status_code == 200 and r.json()["employer"] is None, r.text
+
+
+async def test_a_body_over_the_limit_is_refused_with_413_by_the_running_service(client, stack_config):
+    before = await counts(stack_config)
+    big = b'{"union_id": "' + b"x" * 2_000_000 + b'"}'
+
+    def chunks():
+        for i in range(0, len(big), 65536):
+            yield big[i:i + 65536]
+
+    for content in (big, chunks()):  # with Content-Length, then chunked
+        r = client.post("/members", content=content, headers=auth() | {"content-type": "application/json"})
+        assert r.status_code == 413 and r.headers["content-type"].startswith("application/problem+json"), r.text
+        assert client.get("/health/live").status_code == 200  # the service answers the next request
+    assert await counts(stack_config) == before

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from contracts.events import CaseOpened, ContestScored, DomainEvent
 from notify import domain
 from devstack.processes import ServiceProcess, smtpsink, tracesink
+from devstack.seed import zh_digits
 from notify import contacts
 from tests.city import ROOT, SETTINGS, admit, auth, found_district
 from unionops import db
@@ -370,7 +371,7 @@ async def test_mails_share_one_smtp_connection(stack, membership, sink, union_id
     await dispatcher_idle(stack)
     addresses = [new_address() for _ in range(3)]
     for i, address in enumerate(addresses):
-        member_id = admit_member(membership, union_id, f"连接测试{i}", email=address)
+        member_id = admit_member(membership, union_id, f"连接测试{zh_digits(i)}", email=address)
         await delivery(stack, member_id, status="delivered")
     mails = [m for a in addresses for m in mails_to(sink, a)]
     assert len(mails) == 3 and all(m["receipts"] == 1 for m in mails)

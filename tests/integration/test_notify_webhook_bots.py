@@ -20,6 +20,7 @@ from contracts.events import (
     UnionEstablished,
 )
 from devstack.processes import ServiceProcess, httpsink
+from devstack.seed import zh_digits
 from tests.city import ROOT, SETTINGS, auth, contact_changed
 from tests.integration.stack import NO_TRACES, client_fixture, eventually, started
 from tests.integration.test_notify_service import db_fetch, publish
@@ -316,7 +317,7 @@ async def test_a_merged_or_dissolved_union_stands_down_its_officers_and_bots(sta
     bots = {u: add_bot(notify, sink, stack, u, f"群{i}", ["member_joined"]) for i, u in enumerate((tree.a, tree.b, tree.street))}
     officers = {}
     for i, unit in enumerate((tree.a, tree.b, tree.street)):
-        r = notify.post("/officers", json={"name": f"组织委员{i}", "org_id": str(unit), "roles": ["organisation_officer"],
+        r = notify.post("/officers", json={"name": f"组织委员{zh_digits(i)}", "org_id": str(unit), "roles": ["organisation_officer"],
                                            "email": f"officer{i}.{uuid.uuid4().hex[:6]}@example.cn"}, headers=auth())
         assert r.status_code == 201, r.text
         officers[unit] = r.json()

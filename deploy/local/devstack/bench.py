@@ -25,7 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from devstack.config import SERVICES, StackConfig
 from devstack.processes import Infrastructure, ServiceProcess, smtpsink, tracesink
-from devstack.seed import resident_id
+from devstack.seed import resident_id, zh_digits
 from unionops.auth import issue_token, root_org_id
 from unionops.settings import CommonSettings
 
@@ -64,7 +64,7 @@ async def end_to_end(cfg: StackConfig, n: int, concurrency: int) -> dict:
             while not queue.empty():
                 i = queue.get_nowait()
                 email = f"bench{i:06d}@bench.unionops.cn"
-                body = {"union_id": u, "name": f"压测会员{i}", "id_number": resident_id(rng, "510104"), "email": email}
+                body = {"union_id": u, "name": f"压测会员{zh_digits(i)}", "id_number": resident_id(rng, "510104"), "email": email}
                 t0 = time.time()
                 r = await client.post("/members", json=body)
                 if r.status_code == 409:  # a random ID number collided: draw another

@@ -32,6 +32,7 @@ import httpx
 
 from devstack.config import StackConfig
 from devstack.processes import Infrastructure, ServiceProcess
+from devstack.seed import zh_digits
 from unionops.auth import issue_token, root_org_id
 from unionops.clock import local_today
 from unionops.settings import CommonSettings
@@ -90,7 +91,7 @@ async def bench(cfg: StackConfig, url: str, entries_n: int, judges_n: int, concu
                 {"name": "实操", "kind": "practical", "weight_bp": 7000, "max_score": "100"}]})
             judges = [f"judge-{i:02d}" for i in range(1, judges_n + 1)]
             for j in judges:
-                await call("POST", f"/contests/{contest}/judges", {"judge_id": j, "name": f"评委{j[-2:]}",
+                await call("POST", f"/contests/{contest}/judges", {"judge_id": j, "name": f"评委{zh_digits(j[-2:])}",
                                                                    "union_id": str(district)})
             import random
             rng = random.Random(5)

@@ -35,6 +35,7 @@ import psutil
 
 from devstack.config import REPO, StackConfig
 from devstack.processes import Infrastructure, ServiceProcess, tracesink
+from devstack.seed import zh_digits
 from unionops.auth import issue_token, root_org_id
 from unionops.pii import check_character
 from unionops.settings import CommonSettings
@@ -163,7 +164,7 @@ async def admissions(url: str, headers: dict, union_id: str, n: int, concurrency
                 i = queue.get_nowait()
                 born = date(1965, 1, 1) + timedelta(days=rng.randrange(0, 365 * 40))
                 first17 = f"510199{born:%Y%m%d}{rng.randrange(1000):03d}"
-                body = {"union_id": union_id, "name": f"单录会员{i}", "id_number": first17 + check_character(first17),
+                body = {"union_id": union_id, "name": f"单录会员{zh_digits(i)}", "id_number": first17 + check_character(first17),
                         "phone": f"137{rng.randrange(10**8):08d}"}
                 t0 = time.perf_counter()
                 r = await client.post("/members", json=body)

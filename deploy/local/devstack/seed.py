@@ -25,6 +25,15 @@ UNION_KINDS = [("enterprise_union", "有限公司工会"), ("joint_grassroots_un
                ("building_union", "楼宇工会")]
 
 
+_ZH_DIGITS = str.maketrans("0123456789", "零一二三四五六七八九")
+
+
+def zh_digits(value: object) -> str:
+    """Numbered test and benchmark names in Chinese numerals (王五7 is no person's name: the
+    services refuse digits in names)."""
+    return str(value).translate(_ZH_DIGITS)
+
+
 def resident_id(rng: random.Random, area_code: str) -> str:
     born = date(1965, 1, 1) + timedelta(days=rng.randrange(0, 365 * 38))
     first17 = f"{area_code}{born:%Y%m%d}{rng.randrange(0, 1000):03d}"

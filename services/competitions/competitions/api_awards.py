@@ -17,6 +17,7 @@ from competitions import awards
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.bodies import Body
+from unionops.inputs import Flag, Limit, UnitName, Year, YearParam
 from unionops.clock import local_today
 
 router = APIRouter()
@@ -34,7 +35,7 @@ class ChecklistItemIn(Body):
 
 class ChecklistIn(Body):
     org_id: uuid.UUID = Field(description="主办单位（其工作人员评分）")
-    year: int = Field(ge=2000, le=2100)
+    year: Year
     threshold: Decimal = Field(max_digits=7, decimal_places=2, description="达标分数线（默认须在 90–95 分之间）")
     items: list[ChecklistItemIn] = Field(min_length=1, max_length=200)
 
@@ -157,7 +158,7 @@ async def grant_ankang(checklist_id: uuid.UUID, unit_id: uuid.UUID, request: Req
 
 @router.get("/awards", response_model=list[AwardOut], tags=["awards"],
             summary="Awards granted to units and members of the caller's subtree")
-async def list_awards(request: Request, year: int | None = None, award: str | None = None, limit: int = 200,
+async def list_awards(request: Request, year: YearParam | None = None, award: str | None = None, limit: Limit = 200,
                       principal: Principal = Depends(requires("read"))):
     return await awards.list_awards(request.app.state.runtime.pool, principal, year=year, award=award,
                                     limit=min(max(limit, 1), 1000))
@@ -169,15 +170,15 @@ class BatchIn(Body):
     org_id: uuid.UUID = Field(description="推荐单位")
     award: AwardKind = Field(description="may_day_medal 五一劳动奖章, may_day_certificate 五一劳动奖状,"
                                          " worker_pioneer 工人先锋号, model_worker 劳动模范")
-    year: int = Field(ge=2000, le=2100)
+    year: Year
 
 
 class NomineeIn(Body):
     member_id: uuid.UUID | None = Field(None, description="个人奖项：被推荐会员")
     union_id: uuid.UUID | None = Field(None, description="集体奖项：被推荐单位（或班组所在单位）")
-    team_name: str | None = Field(None, min_length=1, max_length=100, description="集体奖项：班组名称")
-    front_line: bool = Field(description="一线职工（产业工人）/ 基层一线集体")
-    unit_head: bool = Field(False, description="单位负责人（个人奖项）")
+    team_name: UnitName | None = Field(None, min_length=1, max_length=100, description="集体奖项：班组名称")
+    front_line: Flag = Field(description="一线职工（产业工人）/ 基层一线集体")
+    unit_head: Flag = Field(False, description="单位负责人（个人奖项）")
 
     @model_validator(mode="after")
     def _one_nominee(self):

@@ -20,6 +20,7 @@ from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.problems import Problem
 from unionops.bodies import Body
+from unionops.inputs import count, Flag, Limit, UnitName
 
 router = APIRouter()
 
@@ -33,21 +34,21 @@ class Out(BaseModel):
 
 
 class CoOrganiserIn(Body):
-    name: str = Field(min_length=1, max_length=100)
+    name: UnitName = Field(min_length=1, max_length=100)
     org_id: uuid.UUID | None = None
 
 
 class ContestEventIn(Body):
-    name: str = Field(min_length=1, max_length=100, description="如“电工技能”“拔河”")
+    name: UnitName = Field(min_length=1, max_length=100, description="如“电工技能”“拔河”")
     kind: Literal["skill", "fun"] = Field(description="skill 技能项目, fun 趣味项目")
 
 
 class ContestIn(Body):
-    name: str = Field(min_length=2, max_length=100)
+    name: UnitName = Field(min_length=2, max_length=100)
     kind: ContestKind = Field(description="labour 劳动竞赛, skill 职工技能比赛, safety 安康杯, energy 节能降耗,"
                                           " fun 趣味竞赛, knowledge 知识竞赛")
     org_id: uuid.UUID = Field(description="主办单位：其下属单位可报名")
-    host_name: str | None = Field(None, min_length=1, max_length=100, description="承办单位")
+    host_name: UnitName | None = Field(None, min_length=1, max_length=100, description="承办单位")
     host_org_id: uuid.UUID | None = None
     co_organisers: list[CoOrganiserIn] = Field(default_factory=list, max_length=20, description="协办单位")
     starts_on: date | None = None
@@ -56,12 +57,12 @@ class ContestIn(Body):
     events: list[ContestEventIn] = Field(default_factory=list, max_length=50, description="比赛项目")
     opens_at: datetime | None = Field(None, description="报名开始（北京时间）")
     closes_at: datetime | None = Field(None, description="报名截止（北京时间，不含）")
-    team_based: bool = Field(True, description="以单位组队报名；false 为个人报名")
-    min_team_size: int = Field(4, ge=1, le=100)
-    max_team_size: int | None = Field(None, ge=1, le=100)
-    min_women: int = Field(1, ge=0, le=100, description="每队至少女职工人数")
-    team_cap: int | None = Field(None, ge=1, le=10000, description="队伍名额；超出者进入候补名单")
-    max_teams_per_unit: int | None = Field(None, ge=1, le=100)
+    team_based: Flag = Field(True, description="以单位组队报名；false 为个人报名")
+    min_team_size: count(ge=1, le=100) = Field(4)
+    max_team_size: count(ge=1, le=100) | None = Field(None)
+    min_women: count(ge=0, le=100) = Field(1, description="每队至少女职工人数")
+    team_cap: count(ge=1, le=10000) | None = Field(None, description="队伍名额；超出者进入候补名单")
+    max_teams_per_unit: count(ge=1, le=100) | None = Field(None)
 
     @field_validator("opens_at", "closes_at")
     @classmethod
@@ -112,13 +113,13 @@ class StatusIn(Body):
 
 class TeamMemberIn(Body):
     member_id: uuid.UUID
-    leader: bool = Field(False, description="领队")
+    leader: Flag = Field(False, description="领队")
     event_id: uuid.UUID | None = Field(None, description="所参加的比赛项目")
 
 
 class TeamIn(Body):
     union_id: uuid.UUID = Field(description="报名单位")
-    name: str | None = Field(None, min_length=1, max_length=100, description="队名，默认“单位名+代表队”")
+    name: UnitName | None = Field(None, min_length=1, max_length=100, description="队名，默认“单位名+代表队”")
     members: list[TeamMemberIn] = Field(min_length=1, max_length=100)
 
 
@@ -212,7 +213,7 @@ async def _as(model: type[BaseModel], result) -> dict:
 
 @router.get("/contests", response_model=list[ContestOut], tags=["contests"],
             summary="Contests the caller organises or whose members may enter, newest first")
-async def list_contests(request: Request, limit: int = 200, status: str | None = None,
+async def list_contests(request: Request, limit: Limit = 200, status: str | None = None,
                         principal: Principal = Depends(requires("read"))):
     pool = request.app.state.runtime.pool
     rows = await pool.fetch(

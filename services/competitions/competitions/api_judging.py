@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from competitions import judging, results
 from competitions.api import ScoreOut, _visible_contest
 from unionops.bodies import Body
+from unionops.inputs import count, PersonName
 from competitions.contests import load_contest
 from competitions.domain import format_points, organises
 from unionops import idempotency
@@ -41,16 +42,16 @@ async def _organised(request: Request, contest_id: uuid.UUID, principal: Princip
 # ---- rules --------------------------------------------------------------------------------------
 
 class PrizesIn(Body):
-    first: int | None = Field(None, ge=0, description="一等奖：名额，或按比例时的万分比")
-    second: int | None = Field(None, ge=0, description="二等奖")
-    third: int | None = Field(None, ge=0, description="三等奖")
-    excellence: int | None = Field(None, ge=0, description="优秀奖")
+    first: count(le=10000) | None = Field(None, description="一等奖：名额，或按比例时的万分比")
+    second: count(le=10000) | None = Field(None, description="二等奖")
+    third: count(le=10000) | None = Field(None, description="三等奖")
+    excellence: count(le=10000) | None = Field(None, description="优秀奖")
 
 
 class JudgingRulesIn(Body):
-    theory_cap_bp: int | None = Field(None, ge=0, le=10000, description="技能项目理论成绩占比上限（万分比，默认3000=30%）")
-    trim_min_judges: int | None = Field(None, ge=3, le=100, description="评委达到此人数时去掉一个最高分和一个最低分（默认5）")
-    spread_flag_centipoints: int | None = Field(None, ge=0, description="评委总分极差超过此值（百分之一分）时标记分歧")
+    theory_cap_bp: count(le=10000) | None = Field(None, description="技能项目理论成绩占比上限（万分比，默认3000=30%）")
+    trim_min_judges: count(ge=3, le=100) | None = Field(None, description="评委达到此人数时去掉一个最高分和一个最低分（默认5）")
+    spread_flag_centipoints: count(le=10**9) | None = Field(None, description="评委总分极差超过此值（百分之一分）时标记分歧")
     team_score: Literal["sum", "mean"] | None = Field(None, description="团体成绩：队员成绩之和或平均")
     prize_basis: Literal["count", "share"] | None = Field(None, description="获奖名额：按人（队）数或按比例（万分比）")
     prizes: PrizesIn | None = None
@@ -91,7 +92,7 @@ async def put_rules(contest_id: uuid.UUID, body: JudgingRulesIn, request: Reques
 class CriterionIn(Body):
     name: str = Field(min_length=1, max_length=100, description="评分项，如“理论”“实操”")
     kind: Literal["theory", "practical"]
-    weight_bp: int = Field(ge=1, le=10000, description="权重，万分比；一个项目各评分项之和为10000")
+    weight_bp: count(ge=1, le=10000) = Field(description="权重，万分比；一个项目各评分项之和为10000")
     max_score: Points = Field(max_digits=7, decimal_places=2, description="满分")
 
 
@@ -133,7 +134,7 @@ async def list_criteria(contest_id: uuid.UUID, request: Request, principal: Prin
 
 class JudgeIn(Body):
     judge_id: str = Field(min_length=1, max_length=100, description="评委编号，如 judge-01")
-    name: str = Field(min_length=1, max_length=50)
+    name: PersonName = Field(min_length=1, max_length=50)
     union_id: uuid.UUID = Field(description="评委所在单位（工会），用于回避")
     event_id: uuid.UUID | None = Field(None, description="比赛项目；省略则为全部项目的评委")
     subject: str | None = Field(None, min_length=1, max_length=200,
@@ -197,7 +198,7 @@ async def score_sheet(contest_id: uuid.UUID, body: ScoreSheetIn, request: Reques
 
 
 class TimeIn(Body):
-    time_ms: int = Field(gt=0, le=7 * 24 * 3600 * 1000, description="用时，毫秒")
+    time_ms: count(ge=1, le=7 * 24 * 3600 * 1000) = Field(description="用时，毫秒")
 
 
 @router.put("/contests/{contest_id}/times/{competitor_id}",

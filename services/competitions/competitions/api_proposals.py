@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from competitions import proposals
 from unionops.bodies import Body
+from unionops.inputs import Flag, Limit
 from unionops import idempotency
 from unionops.auth import Principal, current_principal, requires
 from unionops.clock import local_today
@@ -28,7 +29,7 @@ class ProposalIn(Body):
     member_id: uuid.UUID | None = Field(None, description="提出建议的会员；会员本人提交时可不填")
     title: str = Field(min_length=2, max_length=200)
     content: str = Field(min_length=1, max_length=8000, description="建议内容")
-    major: bool = Field(False, description="重大建议（答复期限 3 个月）")
+    major: Flag = Field(False, description="重大建议（答复期限 3 个月）")
     submitted_on: date | None = Field(None, description="补录纸质建议时的提交日期（仅工作人员），默认今天")
 
 
@@ -127,7 +128,7 @@ async def submit(body: ProposalIn, request: Request, principal: Principal = Depe
             summary="Proposals of the caller's subtree (a member: their own); overdue=true lists unanswered ones "
                     "past their due date")
 async def list_proposals(request: Request, overdue: bool | None = None, status: Status | None = None,
-                         limit: int = 200, principal: Principal = Depends(current_principal)):
+                         limit: Limit = 200, principal: Principal = Depends(current_principal)):
     return await proposals.listing(request.app.state.runtime.pool, principal, _today(request), overdue=overdue,
                                    status=status, limit=min(max(limit, 1), 1000))
 

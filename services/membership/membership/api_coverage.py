@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 
 from membership import coverage
 from unionops.auth import Principal, requires
+from unionops.inputs import YearParam
 from unionops.clock import local_today
 from unionops.problems import Problem
 
@@ -14,7 +15,7 @@ router = APIRouter(tags=["coverage"])
 
 
 @router.get("/coverage/{org_id}", summary="Coverage of a subtree for a year (统计)")
-async def get_coverage(org_id: uuid.UUID, request: Request, year: int | None = None,
+async def get_coverage(org_id: uuid.UUID, request: Request, year: YearParam | None = None,
                        principal: Principal = Depends(requires("read"))):
     year = year or local_today().year
     if not 2000 <= year <= 2100:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from membership import imports
 from unionops import idempotency
 from unionops.auth import Principal, requires
+from unionops.limits import BODY_LIMIT_KEY, UPLOAD
 from unionops.problems import PROBLEM_JSON, Problem
 
 router = APIRouter()
@@ -21,6 +22,7 @@ router = APIRouter()
     responses={200: {"description": "dry run, or this very file was imported before: its summary"},
                422: {"description": "some rows are invalid: nothing imported; the report names row, column, why",
                      "content": {PROBLEM_JSON: {}}}},
+    openapi_extra={BODY_LIMIT_KEY: UPLOAD},  # a sheet of thousands of rows: HTTP_MAX_UPLOAD_BYTES
 )
 async def import_members(
     request: Request,

@@ -7,11 +7,12 @@ from datetime import date, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from membership import members, transfer_requests, transfers
 from membership.bodies import EMAIL_PATTERN
-from unionops.bodies import Body
+from unionops.bodies import Body, Patch
+from unionops.inputs import Flag, PersonName, UnitName
 from membership.domain import EDUCATION, HONOURS
 from unionops import idempotency
 from unionops.auth import Principal, current_principal, requires
@@ -22,12 +23,12 @@ router = APIRouter()
 
 class MemberIn(Body):
     union_id: uuid.UUID
-    name: str = Field(min_length=2, max_length=50)
+    name: PersonName = Field(min_length=2, max_length=50)
     id_number: str = Field(min_length=1, max_length=32, description="18位居民身份证号")
     phone: str | None = Field(None, max_length=20)
     email: str | None = Field(None, max_length=200, pattern=EMAIL_PATTERN)
-    employer: str | None = Field(None, max_length=200)
-    is_migrant_worker: bool = False
+    employer: UnitName | None = Field(None, max_length=200)
+    is_migrant_worker: Flag = False
     joined_on: date | None = None
 
 
@@ -60,27 +61,19 @@ class MemberOut(BaseModel):
 
 HonourCode = Literal[tuple(HONOURS)]
 EducationCode = Literal[tuple(EDUCATION)]
-NOT_NULL = ("name", "is_migrant_worker", "honours")
-
-
-class ProfilePatch(Body):
+class ProfilePatch(Patch):
     """Only the fields sent change; `null` clears phone, e-mail, employer, occupation, education."""
 
-    name: str | None = Field(None, min_length=2, max_length=50)
+    clearable = frozenset({"phone", "email", "employer", "occupation", "education"})
+
+    name: PersonName | None = Field(None, min_length=2, max_length=50)
     phone: str | None = Field(None, max_length=20)
     email: str | None = Field(None, max_length=200, pattern=EMAIL_PATTERN)
-    employer: str | None = Field(None, max_length=200)
+    employer: UnitName | None = Field(None, max_length=200)
     occupation: str | None = Field(None, max_length=100)
     education: EducationCode | None = Field(None, description=str(EDUCATION))
-    is_migrant_worker: bool | None = None
+    is_migrant_worker: Flag | None = None
     honours: list[HonourCode] | None = Field(None, max_length=20, description=f"the full list; codes: {HONOURS}")
-
-    @field_validator(*NOT_NULL, mode="before")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("不能为 null（荣誉清空请传 []）")
-        return value
 
     @model_validator(mode="after")
     def _not_empty(self):
@@ -101,7 +94,7 @@ class StatusChangeIn(Body):
 class TransferIn(Body):
     to_union_id: uuid.UUID | None = Field(None, description="the receiving grassroots union; null: resolved from the"
                                                             " employer's credit code, else the residence area")
-    new_employer: str = Field(min_length=2, max_length=200)
+    new_employer: UnitName = Field(min_length=2, max_length=200)
     new_employer_credit_code: str | None = Field(None, max_length=18, description="统一社会信用代码")
     residence_region_code: str | None = Field(None, pattern=r"^\d{6}$", description="居住地行政区划代码")
     effective_on: date | None = None
@@ -180,7 +173,7 @@ async def member_file(member_id: uuid.UUID, request: Request, principal: Princip
 class TransferRequestIn(Body):
     id_number: str = Field(min_length=1, max_length=32, description="被申请人的18位居民身份证号")
     to_union_id: uuid.UUID = Field(description="the asking (receiving) grassroots union, in the caller's subtree")
-    new_employer: str = Field(min_length=2, max_length=200)
+    new_employer: UnitName = Field(min_length=2, max_length=200)
     new_employer_credit_code: str | None = Field(None, max_length=18, description="统一社会信用代码")
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from membership import organisations
 from unionops.bodies import Body
+from unionops.inputs import Count, count, Flag, Limit, UnitName, YearParam
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.backdating import check_dated
@@ -21,7 +22,7 @@ router = APIRouter()
 
 class OrganisationIn(Body):
     parent_id: uuid.UUID
-    name: str = Field(min_length=2, max_length=100)
+    name: UnitName = Field(min_length=2, max_length=100)
     level: Literal["district", "street", "grassroots"]
     kind: str = Field(min_length=1, max_length=50)
     region_code: str = Field(pattern=r"^\d{6}$", description="行政区划代码")
@@ -68,7 +69,7 @@ async def get_organisation(org_id: uuid.UUID, request: Request, principal: Princ
 
 @router.get("/organisations", response_model=list[OrganisationOut], tags=["organisations"],
             summary="Units in the caller's subtree, optionally the children of one unit")
-async def list_organisations(request: Request, parent_id: uuid.UUID | None = None, limit: int = 200,
+async def list_organisations(request: Request, parent_id: uuid.UUID | None = None, limit: Limit = 200,
                              principal: Principal = Depends(requires("read"))):
     rows = await request.app.state.runtime.pool.fetch(
         "SELECT id, parent_id, path, name, level, kind, region_code, established_on, status FROM org_units"
@@ -146,11 +147,11 @@ async def history(org_id: uuid.UUID, request: Request, principal: Principal = De
 
 class EmployerIn(Body):
     org_id: uuid.UUID = Field(description="the unit answerable for the employer (usually a street/town union)")
-    name: str = Field(min_length=2, max_length=200)
+    name: UnitName = Field(min_length=2, max_length=200)
     credit_code: str | None = Field(None, max_length=18, description="统一社会信用代码 (check character verified)")
     ownership: Literal["state_owned", "collective", "non_public"]
-    headcount: int = Field(0, ge=0, le=10_000_000)
-    has_collective_contract: bool = False
+    headcount: count(le=10_000_000) = Field(0)
+    has_collective_contract: Flag = False
     union_id: uuid.UUID | None = None
 
 
@@ -165,7 +166,7 @@ async def register_employer(body: EmployerIn, request: Request, principal: Princ
 
 @router.get("/employers", tags=["employers"], summary="Employers in the caller's subtree; ?without_union=true lists 建会 targets")
 async def list_employers(request: Request, org_id: uuid.UUID | None = None, without_union: bool = False,
-                         limit: int = 200, principal: Principal = Depends(requires("read"))):
+                         limit: Limit = 200, principal: Principal = Depends(requires("read"))):
     rows = await request.app.state.runtime.pool.fetch(
         "SELECT e.id, e.org_id, e.union_id, e.name, e.credit_code, e.ownership, e.headcount, e.has_collective_contract"
         " FROM employers e JOIN org_units o ON o.id = e.org_id"
@@ -176,13 +177,13 @@ async def list_employers(request: Request, org_id: uuid.UUID | None = None, with
 
 
 class TargetsIn(Body):
-    unions_target: int | None = Field(None, ge=0)
-    members_target: int | None = Field(None, ge=0)
+    unions_target: Count | None = None
+    members_target: Count | None = None
 
 
 @router.put("/organisations/{org_id}/targets/{year}", tags=["coverage"],
             summary="Set a subtree's yearly targets (建会数, 会员数) — by its superiors")
-async def set_targets(org_id: uuid.UUID, year: int, body: TargetsIn, request: Request,
+async def set_targets(org_id: uuid.UUID, year: YearParam, body: TargetsIn, request: Request,
                       principal: Principal = Depends(requires("write"))):
     if not 2000 <= year <= 2100:
         raise Problem(422, "年份无效", errors=[{"field": "path.year", "message": "年份须在2000–2100之间"}])

@@ -376,6 +376,9 @@ _PYDANTIC_MESSAGES = {
     "string_too_short": lambda ctx: f"至少{ctx.get('min_length')}个字符",
     "string_too_long": lambda ctx: f"最多{ctx.get('max_length')}个字符",
     "string_pattern_mismatch": lambda ctx: "格式不正确",
+    # Length limits of checked names (unionops.inputs) are reported as generic lengths.
+    "too_short": lambda ctx: f"至少{ctx.get('min_length')}个字符",
+    "too_long": lambda ctx: f"最多{ctx.get('max_length')}个字符",
 }
 
 

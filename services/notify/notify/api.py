@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from notify.channels import ChannelRenderer, mask_name
 from notify.templates import TemplateError, TemplateRegistry
 from unionops.auth import Principal, requires
+from unionops.bodies import Body as RequestBody
+from unionops.inputs import count
 from unionops.problems import Problem, RuleViolation
 
 router = APIRouter()
@@ -26,9 +28,8 @@ class TemplateOut(BaseModel):
     channel: str = "email"
 
 
-class PreviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    version: int | None = Field(None, ge=1, description="默认为当前版本")
+class PreviewIn(RequestBody):
+    version: count(ge=1, le=10000) | None = Field(None, description="默认为当前版本")
     channel: Literal["email", "sms", "webhook", "inapp"] = Field("email", description="按哪个渠道的版式预览")
     language: Literal["zh-CN", "en"] = Field("zh-CN", description="该语言无此模板时回退为中文")
     context: dict[str, Any] = Field(default_factory=dict, description="覆盖示例数据中的字段")

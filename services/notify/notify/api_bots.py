@@ -16,6 +16,7 @@ from notify import bots
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.bodies import Body
+from unionops.inputs import Flag, UnitName
 from unionops.problems import Problem, RuleViolation
 
 router = APIRouter(tags=["webhook bots"])
@@ -39,7 +40,7 @@ class _BotFields(Body):
 
 
 class BotIn(_BotFields):
-    name: str = Field(min_length=1, max_length=100, description="群名称，如 区总工会工作群")
+    name: UnitName = Field(min_length=1, max_length=100, description="群名称，如 区总工会工作群")
     org_unit_id: uuid.UUID = Field(description="所属组织（工会）")
     officer_group: str | None = Field(None, min_length=1, max_length=50,
                                       description="工作组（如 审批人群）；不填为该组织本身的工作群")
@@ -50,12 +51,12 @@ class BotIn(_BotFields):
 
 
 class BotPatch(_BotFields):
-    name: str | None = Field(None, min_length=1, max_length=100)
+    name: UnitName | None = Field(None, min_length=1, max_length=100)
     flavour: Flavour | None = None
     url: str | None = Field(None, min_length=1, description=URL_DESCRIPTION)
     secret: SecretStr | None = Field(None, min_length=1, max_length=200, description="新密钥；null 表示不再加签")
     notice_kinds: list[NoticeKind] | None = Field(None, max_length=50, description=KINDS_DESCRIPTION)
-    enabled: bool | None = None
+    enabled: Flag | None = None
 
     @field_validator("name", "flavour", "url", "notice_kinds", "enabled")
     @classmethod

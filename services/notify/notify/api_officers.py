@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from notify import domain, officers
 from unionops import idempotency
 from unionops.auth import Principal, requires
+from unionops.bodies import Body, Patch
+from unionops.inputs import Flag, PersonName
 from unionops.pii import normalise_phone
 from unionops.problems import Problem, RuleViolation
 
@@ -22,7 +24,7 @@ Role = Literal[domain.ROLES]  # type: ignore[valid-type]
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-class _Contact(BaseModel):
+class _Contact(Body):
     @field_validator("phone", check_fields=False)
     @classmethod
     def _phone(cls, v: str | None) -> str | None:
@@ -30,8 +32,7 @@ class _Contact(BaseModel):
 
 
 class OfficerIn(_Contact):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
+    name: PersonName = Field(min_length=1, max_length=100)
     org_id: uuid.UUID = Field(description="所在组织（工会）")
     roles: list[Role] = Field(min_length=1, description="organisation_officer 组织委员, approver 审批人, "
                                                         "hotline_officer 热线承办, chair 主席 …")
@@ -40,14 +41,17 @@ class OfficerIn(_Contact):
     inapp_user_id: str | None = Field(None, min_length=1, max_length=200, description="系统内账号（令牌 sub）")
 
 
-class OfficerPatch(_Contact):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=100)
+class OfficerPatch(_Contact, Patch):
+    """Only the fields sent change; `null` clears the e-mail, the phone or the in-app account."""
+
+    clearable = frozenset({"email", "phone", "inapp_user_id"})
+
+    name: PersonName | None = Field(None, min_length=1, max_length=100)
     roles: list[Role] | None = Field(None, min_length=1)
     email: str | None = Field(None, max_length=254, pattern=EMAIL_PATTERN)
     phone: str | None = None
     inapp_user_id: str | None = Field(None, min_length=1, max_length=200)
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class OfficerOut(BaseModel):

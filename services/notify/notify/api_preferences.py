@@ -7,11 +7,13 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from notify import inbox, preferences
 from notify.preferences import QuietHours
 from unionops.auth import Principal, current_principal
+from unionops.bodies import Body
+from unionops.inputs import Flag
 from unionops.problems import Problem
 
 router = APIRouter(tags=["preferences"])
@@ -19,9 +21,8 @@ router = APIRouter(tags=["preferences"])
 MemberChannel = Literal["email", "sms", "inapp"]
 
 
-class PreferencesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    channels: dict[MemberChannel, bool] = Field(default_factory=dict,
+class PreferencesIn(Body):
+    channels: dict[MemberChannel, Flag] = Field(default_factory=dict,
                                                 description="true: opt in, false: opt out; others unchanged")
     language: Literal["zh-CN", "en"] | None = None
     quiet_hours: str | None = Field(None, description='"HH:MM-HH:MM" Beijing time, "off", or "default"',

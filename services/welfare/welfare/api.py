@@ -14,6 +14,7 @@ from unionops.clock import local_today
 from unionops.pii import InvalidResidentId, mask_name, parse_resident_id
 from unionops.problems import Problem
 from unionops.bodies import Body
+from unionops.inputs import Fen, Flag, PersonName
 from welfare import cases, golden_autumn, handlers
 
 router = APIRouter()
@@ -28,12 +29,12 @@ SchoolLevel = Literal[tuple(golden_autumn.SCHOOL_LEVELS)]
 class StudentIn(Body):
     """金秋助学: the student the grant is for."""
 
-    name: str = Field(min_length=1, max_length=50, description="学生姓名（加密存储，脱敏显示）")
+    name: PersonName = Field(min_length=1, max_length=50, description="学生姓名（加密存储，脱敏显示）")
     id_number: str = Field(description="学生居民身份证号（加密存储；键控哈希用于“一年一助”查重）")
     school_level: SchoolLevel = Field(description="primary 小学, junior_high 初中, senior_high 普通高中, vocational"
                                                   " 中职, junior_college 高职（大专）, undergraduate 本科,"
                                                   " postgraduate 研究生")
-    aided_by_government: bool = Field(False, description="已获政府资助的学生不重复资助")
+    aided_by_government: Flag = Field(False, description="已获政府资助的学生不重复资助")
 
     @field_validator("id_number")
     @classmethod
@@ -204,7 +205,7 @@ async def member_cases(member_id: uuid.UUID, request: Request, principal: Princi
 # ---- the workflow: each step locks the case, checks its rules and stages its event -----------------
 
 class AssessIn(Body):
-    proposed_amount_fen: int | None = Field(None, ge=0, le=10**12, description="核定金额（分）；金秋助学按学段定额，可不填")
+    proposed_amount_fen: Fen | None = Field(None, description="核定金额（分）；金秋助学按学段定额，可不填")
     findings: str = Field(min_length=1, max_length=8000, description="核查情况（敏感信息，加密存储，不进入事件）")
 
 

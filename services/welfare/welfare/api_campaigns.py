@@ -12,6 +12,7 @@ from unionops import idempotency
 from unionops.auth import Principal, requires
 from welfare import campaigns
 from unionops.bodies import Body
+from unionops.inputs import PositiveFen
 from unionops.clock import local_today
 from welfare.api_funds import AmountFen, Money
 
@@ -27,14 +28,14 @@ class CampaignIn(Body):
                                            " summer_cooling 送清凉")
     org_id: uuid.UUID = Field(description="the organising unit; its subtree's hardship files are paid")
     fund_id: uuid.UUID
-    budget_fen: int = AmountFen
-    level_amounts: dict[Level, int] = Field(
+    budget_fen: PositiveFen = AmountFen
+    level_amounts: dict[Level, PositiveFen] = Field(
         min_length=1, description="amount per hardship level in fen: deep 深度困难, relative 相对困难, accident 意外致困",
         examples=[{"deep": 300000, "accident": 250000, "relative": 200000}])
     starts_on: date
     ends_on: date
-    per_payment_cap_fen: int | None = Field(None, gt=0, description="default per kind (送温暖 ¥3,000)")
-    per_person_year_cap_fen: int | None = Field(None, gt=0, description="default per kind (送温暖 ¥6,000)")
+    per_payment_cap_fen: PositiveFen | None = Field(None, description="default per kind (送温暖 ¥3,000)")
+    per_person_year_cap_fen: PositiveFen | None = Field(None, description="default per kind (送温暖 ¥6,000)")
 
 
 class RunIn(Body):

@@ -15,29 +15,29 @@ from unionops import idempotency
 from unionops.auth import Principal, requires
 from welfare import funds
 from unionops.bodies import Body
-from welfare.money import MAX_FEN
+from unionops.inputs import PositiveFen, Seq, UnitName, Year
 
 router = APIRouter(tags=["funds"])
 
-AmountFen = Field(gt=0, le=MAX_FEN, description="金额，单位：分（整数）", json_schema_extra={"examples": [5000000]})
+AmountFen = Field(json_schema_extra={"examples": [5000000]})  # of the type PositiveFen
 
 
 class FundIn(Body):
     org_id: uuid.UUID = Field(description="the unit holding the fund")
-    name: str = Field(min_length=2, max_length=100, examples=["2026年专项帮扶资金"])
-    year: int = Field(ge=2000, le=2100)
+    name: UnitName = Field(min_length=2, max_length=100, examples=["2026年专项帮扶资金"])
+    year: Year
     parent_fund_id: uuid.UUID | None = Field(None, description="the fund it is allocated from; none for the city's "
                                                                "root fund (federation_admin only)")
 
 
 class BudgetIn(Body):
-    amount_fen: int = AmountFen
+    amount_fen: PositiveFen = AmountFen
     reason: str | None = Field(None, max_length=500, examples=["市财政2026年帮扶专项预算"])
 
 
 class AllocationIn(Body):
     to_fund_id: uuid.UUID
-    amount_fen: int = AmountFen
+    amount_fen: PositiveFen = AmountFen
     reason: str | None = Field(None, max_length=500)
 
 
@@ -139,7 +139,7 @@ async def get_fund(fund_id: uuid.UUID, request: Request, principal: Principal = 
 
 
 @router.get("/funds/{fund_id}/ledger", response_model=list[EntryOut], summary="The fund's ledger entries, in order")
-async def get_ledger(fund_id: uuid.UUID, request: Request, after_seq: int = Query(0, ge=0),
+async def get_ledger(fund_id: uuid.UUID, request: Request, after_seq: Seq = 0,
                      limit: int = Query(500, ge=1, le=5000), principal: Principal = Depends(requires("read"))):
     async with request.app.state.runtime.pool.acquire() as conn:
         await funds.load_fund(conn, fund_id, principal)

@@ -16,6 +16,7 @@ from unionops.clock import local_today
 from unionops.pii import InvalidResidentId, parse_resident_id
 from unionops.problems import Problem
 from unionops.bodies import Body
+from unionops.inputs import fen, Limit, Offset, PersonName
 from welfare import hardship
 
 router = APIRouter(tags=["hardship files"])
@@ -26,14 +27,14 @@ FileKind = Literal["worker", "model_worker"]
 Level = Literal["deep", "relative", "accident"]
 CloseReason = Literal["out_of_hardship", "member_left", "deceased", "duplicate", "other"]
 
-_FEN = Field(ge=0, le=10_000_000_000)  # up to 1亿元, in fen
+HouseholdFen = fen(le=10_000_000_000)  # up to 1亿元
 
 
 class HouseholdPersonIn(Body):
     relation: Relation = Field(description="与会员关系：self 本人, spouse 配偶, child 子女, parent 父母, …")
-    name: str = Field(min_length=1, max_length=50)
+    name: PersonName = Field(min_length=1, max_length=50)
     id_number: str = Field(min_length=1, max_length=32, description="18位居民身份证号（加密存储，只以掩码显示）")
-    monthly_income_fen: int = _FEN
+    monthly_income_fen: HouseholdFen
     health_note: str | None = Field(None, max_length=2000, description="健康状况（敏感，加密）")
     disability_note: str | None = Field(None, max_length=2000, description="残疾情况（敏感，加密）")
     employment_note: str | None = Field(None, max_length=2000, description="就业状况（加密）")
@@ -51,9 +52,9 @@ class HouseholdIn(Body):
     household: list[HouseholdPersonIn] = Field(min_length=1, max_length=20,
                                                description="家庭成员（含本人）；家庭人口数即其人数")
     causes: list[Cause] = Field(min_length=1, max_length=7, description="致困原因，可多选")
-    annual_income_fen: int = Field(ge=0, le=10_000_000_000, description="家庭年总收入（分）")
-    unavoidable_costs_fen: int = Field(0, ge=0, le=10_000_000_000, description="年刚性支出，如医疗（分）")
-    largest_event_cost_fen: int = Field(0, ge=0, le=10_000_000_000,
+    annual_income_fen: fen(le=10_000_000_000) = Field(description="家庭年总收入（分）")
+    unavoidable_costs_fen: fen(le=10_000_000_000) = Field(0, description="年刚性支出，如医疗（分）")
+    largest_event_cost_fen: fen(le=10_000_000_000) = Field(0,
                                         description="单一意外事件的支出（分），用于认定意外致困")
 
     def to_household(self) -> hardship.Household:
@@ -74,7 +75,7 @@ class CloseIn(Body):
 
 
 class StandardIn(Body):
-    monthly_fen: int = Field(gt=0, le=100_000_000, description="低保标准，每人每月（分）")
+    monthly_fen: fen(gt=0, le=100_000_000) = Field(description="低保标准，每人每月（分）")
 
 
 class StandardOut(BaseModel):
@@ -174,8 +175,7 @@ async def open_file(body: HardshipFileIn, request: Request, principal: Principal
             summary="Files within the caller's subtree (no income, health or family detail)")
 async def list_files(request: Request, principal: Principal = Depends(requires("read")),
                      status: Literal["open", "closed"] | None = None, level: Level | None = None,
-                     member_id: uuid.UUID | None = None, limit: int = Query(100, ge=1, le=1000),
-                     offset: int = Query(0, ge=0)):
+                     member_id: uuid.UUID | None = None, limit: Limit = 100, offset: Offset = 0):
     async with request.app.state.runtime.pool.acquire() as conn:
         return await hardship.list_files(conn, principal, status=status, level=level, member_id=member_id,
                                          due_by=None, limit=limit, offset=offset)
@@ -185,7 +185,7 @@ async def list_files(request: Request, principal: Principal = Depends(requires("
             summary="Open files due for re-verification within N days (overdue ones included), soonest first")
 async def due_files(request: Request, principal: Principal = Depends(requires("read")),
                     within_days: int = Query(30, ge=0, le=366), limit: int = Query(500, ge=1, le=5000),
-                    offset: int = Query(0, ge=0)):
+                    offset: Offset = 0):
     async with request.app.state.runtime.pool.acquire() as conn:
         return await hardship.list_files(conn, principal, status="open", level=None, member_id=None,
                                          due_by=local_today() + timedelta(days=within_days), limit=limit,

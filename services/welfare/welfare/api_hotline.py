@@ -12,6 +12,7 @@ from unionops import idempotency
 from unionops.auth import ROLES, Principal, current_principal, requires
 from welfare import hotline
 from unionops.bodies import Body
+from unionops.inputs import count
 from unionops.clock import local_today
 from welfare.api import CaseKind, CaseOut
 
@@ -42,7 +43,7 @@ class ResolveIn(Body):
 
 
 class RatingIn(Body):
-    satisfaction: int = Field(ge=1, le=5, description="满意度 1–5")
+    satisfaction: count(ge=1, le=5) = Field(description="满意度 1–5")
 
 
 class TicketCaseIn(Body):

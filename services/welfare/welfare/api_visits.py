@@ -7,10 +7,12 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from unionops import idempotency
 from unionops.auth import Principal, requires
+from unionops.bodies import Body
+from unionops.inputs import fen, PersonName
 from unionops.clock import local_today
 from welfare import visits
 
@@ -19,16 +21,14 @@ router = APIRouter(tags=["visits"])
 VisitKind = Literal["sick_or_hospitalised", "bereaved", "in_hardship", "family_change", "major_event", "other"]
 
 
-class VisitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class VisitIn(Body):
     member_id: uuid.UUID
     kind: VisitKind = Field(description="五必访: sick_or_hospitalised 生病住院, bereaved 直系亲属去世, in_hardship 生活困难,"
                                         " family_change 家庭变故, major_event 婚育等重大事项, other 其他")
     visited_on: date
-    visitors: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(min_length=1, max_length=20, description="走访人")
+    visitors: list[Annotated[PersonName, Field(min_length=1, max_length=50)]] = Field(min_length=1, max_length=20, description="走访人")
     notes: str = Field(min_length=1, max_length=4000, description="走访情况（敏感，加密存储）")
-    gift_fen: int | None = Field(None, ge=0, le=100_000_000, description="慰问金/慰问品价值（分）")
+    gift_fen: fen(le=100_000_000) | None = Field(None, description="慰问金/慰问品价值（分）")
 
 
 class VisitOut(BaseModel):
