@@ -23,6 +23,20 @@ def admin_headers() -> dict[str, str]:
     return bearer("federation_admin", root_org_id(CITY_REGION_CODE), "city-admin")
 
 
+async def set_minimum_living_standard(http: httpx.AsyncClient, unit: uuid.UUID | str, effective_from,
+                                      monthly_fen: int, headers: dict[str, str] | None = None) -> httpx.Response:
+    """PUT a unit's 低保 in welfare once the unit has reached welfare's projection: a unit
+    welfare does not know yet is refused (404), and UnionEstablished travels on another topic
+    than the member events a test may have waited for."""
+    from tests.integration.stack import eventually
+
+    async def accepted():
+        r = await http.put(f"/minimum-living-standards/{unit}/{effective_from}", json={"monthly_fen": monthly_fen},
+                           headers=headers or admin_headers())
+        return r if r.status_code != 404 else None
+    return await eventually(accepted, what=f"unit {unit} in welfare, its 低保 set")
+
+
 def resident_id(*, female: bool = False) -> str:
     return new_resident_id(female=female)
 

@@ -13,7 +13,8 @@ from unionops.auth import root_org_id
 from unionops.clock import local_today
 from welfare.hardship_rules import add_months
 
-from .federation import CITY_REGION_CODE, Membership, admin_headers, bearer, resident_id
+from .federation import (CITY_REGION_CODE, Membership, admin_headers, bearer, resident_id,
+                         set_minimum_living_standard)
 from .stack import async_client_fixture, database_fixture, eventually, running
 
 pytestmark = pytest.mark.integration
@@ -57,8 +58,7 @@ class Desk:
 
     async def hardship_file(self, member_id: uuid.UUID) -> uuid.UUID:
         # The district's own 低保 (not the city's: a city-wide default would leak into other tests).
-        r = await self.http.put(f"/minimum-living-standards/{self.world['east'].district}/2020-01-01",
-                                json={"monthly_fen": 100_000}, headers=admin_headers())
+        r = await set_minimum_living_standard(self.http, self.world["east"].district, "2020-01-01", 100_000)
         assert r.status_code in (200, 201), r.text
         r = await self.http.post("/hardship-files", headers=self.organiser, json={
             "member_id": str(member_id), "causes": ["illness"], "annual_income_fen": 0,

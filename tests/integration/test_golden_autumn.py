@@ -14,7 +14,8 @@ from unionops.auth import root_org_id
 from unionops.clock import local_today
 from unionops.pii import mask_name
 
-from .federation import CITY_REGION_CODE, Membership, admin_headers, bearer, resident_id
+from .federation import (CITY_REGION_CODE, Membership, admin_headers, bearer, resident_id,
+                         set_minimum_living_standard)
 from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, next_year_typed_in, started
 
 pytestmark = pytest.mark.integration
@@ -66,8 +67,7 @@ async def applicant(world, db, http, name: str) -> uuid.UUID:
     await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member_id),
                      what="MemberJoined to reach welfare")
     # The district's own 低保 (not the city's: a city-wide default would leak into other tests).
-    r = await http.put(f"/minimum-living-standards/{world['branch'].district}/2020-01-01",
-                       json={"monthly_fen": 100_000}, headers=admin_headers())
+    r = await set_minimum_living_standard(http, world["branch"].district, "2020-01-01", 100_000)
     assert r.status_code in (200, 201), r.text
     r = await http.post("/hardship-files", headers=bearer("staff", world["branch"].grassroots), json={
         "member_id": str(member_id), "causes": ["single_parent"], "annual_income_fen": 1_000_000,

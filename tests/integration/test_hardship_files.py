@@ -14,7 +14,7 @@ from unionops.clock import local_today
 from tests.city import new_resident_id
 from welfare.hardship_rules import add_months
 
-from .federation import Membership, admin_headers, bearer
+from .federation import Membership, admin_headers, bearer, set_minimum_living_standard
 from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, started
 
 pytestmark = pytest.mark.integration
@@ -45,10 +45,15 @@ http = async_client_fixture("welfare")
 async def standard(world, services):
     """The east district's 低保, set by the district's own staff."""
     async with httpx.AsyncClient(base_url=services["welfare"].url, timeout=10) as client:
-        r = await client.put(f"/minimum-living-standards/{world['east'].district}/{TODAY - timedelta(days=30)}",
-                             json={"monthly_fen": MINIMUM}, headers=bearer("staff", world["east"].district))
+        r = await set_minimum_living_standard(client, world["east"].district, TODAY - timedelta(days=30), MINIMUM,
+                                              bearer("staff", world["east"].district))
         assert r.status_code == 200, r.text
     return MINIMUM
+
+
+async def known_to_welfare(http, unit) -> bool:
+    r = await http.get(f"/minimum-living-standards/{unit}", headers=admin_headers())
+    return r.status_code == 200
 
 
 async def admitted(world, db, union: uuid.UUID | None = None, name: str = "王秀英", **kwargs) -> uuid.UUID:
@@ -171,6 +176,7 @@ async def test_no_level_without_the_districts_minimum_living_standard(world, sta
 
 async def test_minimum_living_standard_is_set_by_a_federation_admin_or_the_districts_own_staff(world, http):
     url = f"/minimum-living-standards/{world['west'].district}/{TODAY}"
+    await eventually(lambda: known_to_welfare(http, world["west"].district), what="the west district in welfare")
     assert (await http.put(url, json={"monthly_fen": 90_000},
                            headers=bearer("staff", world["west"].street))).status_code == 403
     assert (await http.put(url, json={"monthly_fen": 90_000},
@@ -406,8 +412,7 @@ async def test_a_replayed_idempotency_key_opens_one_file(world, standard, http, 
 async def test_file_follows_its_union_when_the_union_moves(world, standard, http, db):
     membership = world["membership"]
     branch = membership.branch("武侯")
-    await http.put(f"/minimum-living-standards/{branch.district}/{TODAY - timedelta(days=1)}",
-                   json={"monthly_fen": MINIMUM}, headers=admin_headers())
+    await set_minimum_living_standard(http, branch.district, TODAY - timedelta(days=1), MINIMUM)
     member = await admitted(world, db, union=branch.grassroots)
     f = (await open_file(http, member)).json()
     r = membership.http.post(f"/organisations/{branch.street}/move", json={"new_parent_id": str(world["west"].district)})

@@ -177,7 +177,7 @@ async def test_a_transfer_request_is_told_to_the_member_and_the_sending_union_bu
     (a work item), and again when the member declines. The asking union hears nothing back: what
     it sees is the same as for a request about nobody."""
     a = district.union_ids[0]
-    sending = add_officer(notify, a, "甲厂组织委员（接转）", ["organisation_officer"],
+    sending = add_officer(notify, a, "甲厂接转组织委员", ["organisation_officer"],
                           inapp=f"staff-{uuid.uuid4().hex[:6]}")
     asker = found_district(membership)
     asking = add_officer(notify, asker.union_ids[0], "申请方组织委员", ["organisation_officer"])
