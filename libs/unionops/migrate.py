@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 PLUMBING_SQL = Path(__file__).parent / "sql"
 NO_TRANSACTION = "-- unionops: no-transaction"
 SERVICES = ("membership", "welfare", "competitions", "notify")
-_LOCK = "SELECT pg_advisory_lock(hashtext('unionops.migrate'))"
+_TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext('unionops.migrate'))"
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,19 @@ def _compare(files: list[Migration], recorded: dict[str, str | None]) -> Status:
     return status
 
 
+async def _lock(conn, poll: float = 0.2) -> None:
+    """Take the session lock (not a transaction lock: it spans the no-transaction files too).
+    Polled rather than awaited: a backend blocked inside `pg_advisory_lock()` holds a snapshot,
+    and the CREATE INDEX CONCURRENTLY of the run holding the lock would wait for that snapshot
+    while the waiter waits for it: a deadlock."""
+    waited = False
+    while not await conn.fetchval(_TRY_LOCK):
+        if not waited:
+            log.info("another migration run holds the lock; waiting")
+            waited = True
+        await asyncio.sleep(poll)
+
+
 async def status(dsn: str, service_migrations: Path) -> Status:
     """Compare the files with what the database recorded; reads only, takes no lock."""
     conn = await db.connect(dsn)
@@ -155,8 +168,7 @@ async def apply(dsn: str, service_migrations: Path) -> list[str]:
     conn = await db.connect(dsn)
     applied: list[str] = []
     try:
-        # Session lock, not a transaction lock: it must span the no-transaction files too.
-        await conn.execute(_LOCK)
+        await _lock(conn)
         await _ensure_table(conn)
         state = _compare(migration_files(service_migrations), await _recorded(conn))
         if state.changed:

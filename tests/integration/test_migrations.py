@@ -250,3 +250,19 @@ async def test_versions_recorded_before_checksums_existed_are_adopted(dsn, folde
     (folder / "001_ledgers.sql").write_text(TABLE_SQL + "-- edited\n", encoding="utf-8")
     with pytest.raises(migrate.MigrationChanged):
         await migrate.apply(dsn, folder)
+
+
+async def test_a_replica_waiting_for_the_lock_does_not_hold_up_a_concurrent_index_build(dsn, folder):
+    # A replica blocked inside `SELECT pg_advisory_lock()` would hold a snapshot that CREATE INDEX
+    # CONCURRENTLY waits for, while it waits for the lock the index build's session holds.
+    (folder / "002_ledger_name_index.sql").write_text(
+        INDEX_CONCURRENTLY.replace("DROP INDEX", "SELECT pg_sleep(1);\nDROP INDEX"), encoding="utf-8")
+
+    first, second = await asyncio.wait_for(
+        asyncio.gather(migrate.apply(dsn, folder), migrate.apply(dsn, folder)), 30)
+
+    assert sorted([first, second], key=len) == [
+        [], ["plumbing/001_plumbing.sql", "service/001_ledgers.sql", "service/002_ledger_name_index.sql"]]
+    index = await fetch(dsn, "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                             " WHERE c.relname = 'ledgers_name'")
+    assert [r["indisvalid"] for r in index] == [True]
