@@ -1,4 +1,4 @@
-"""PostgreSQL access: pools with start-up retry, JSON codecs and ordered SQL migrations."""
+"""PostgreSQL access: pools with start-up retry, JSON codecs; `migrate` (see unionops.migrate)."""
 from __future__ import annotations
 
 import asyncio
@@ -10,8 +10,6 @@ from pathlib import Path
 import asyncpg
 
 log = logging.getLogger(__name__)
-
-PLUMBING_SQL = Path(__file__).parent / "sql"
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -47,37 +45,12 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, timeou
             await asyncio.sleep(0.5)
 
 
-def _migration_files(*dirs: Path) -> list[tuple[str, Path]]:
-    files: list[tuple[str, Path]] = []
-    for d in dirs:
-        prefix = "plumbing" if d == PLUMBING_SQL else "service"
-        files += [(f"{prefix}/{p.name}", p) for p in sorted(d.glob("*.sql"))]
-    return files
-
-
 async def migrate(dsn: str, service_migrations: Path) -> list[str]:
-    """Apply the shared plumbing tables, then the service's own migrations, each file once,
-    each in its own transaction. An advisory lock lets several replicas start together."""
-    conn = await connect(dsn)
-    applied: list[str] = []
-    try:
-        await conn.execute("SELECT pg_advisory_lock(hashtext('unionops.migrate'))")
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
-        for version, path in _migration_files(PLUMBING_SQL, service_migrations):
-            if version in done:
-                continue
-            async with conn.transaction():
-                await conn.execute(path.read_text(encoding="utf-8"))
-                await conn.execute("INSERT INTO schema_migrations(version) VALUES ($1)", version)
-            applied.append(version)
-            log.info("migration applied", extra={"migration": version})
-    finally:
-        await conn.close()
-    return applied
+    """Apply the shared plumbing tables, then the service's own migrations (unionops.migrate:
+    checksummed, under an advisory lock); returns the versions applied."""
+    from unionops import migrate as migrations  # migrate uses connect() from here
+
+    return await migrations.apply(dsn, service_migrations)
 
 
 async def ensure_database(admin_dsn: str, name: str) -> bool:

@@ -21,7 +21,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from contracts.events import DomainEvent, dlq_topic
-from unionops import db, problems
+from unionops import db, migrate, problems
 from unionops.auth import Authenticator
 from unionops.consumer import IdempotentConsumer
 from unionops.limits import RequestLimits
@@ -114,7 +114,7 @@ def create_app(
         setup_logging(name, settings.log_level)
         settings.refuse_development_secrets()
         setup_tracing(name, settings.otel_exporter_otlp_endpoint)
-        await db.migrate(database_url, migrations)
+        await migrate.on_start(database_url, migrations, migrate=settings.migrate_on_start, service=name)
         runtime.pool = await db.create_pool(database_url, max_size=10)
         topics = sorted({c.topic for c in publishes} | {t for c in runtime.consumers for t in c.topics}
                         | {dlq_topic(t) for c in runtime.consumers for t in c.topics})

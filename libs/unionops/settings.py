@@ -61,6 +61,11 @@ class CommonSettings(BaseSettings):
     pii_contact_keys: str = Field(DEVELOPMENT_SECRETS["pii_contact_keys"], alias="PII_CONTACT_KEYS")
     pii_hr_keys: str = Field(DEVELOPMENT_SECRETS["pii_hr_keys"], alias="PII_HR_KEYS")
 
+    # Start-up applies pending migrations (the local stack relies on it). Where a Job runs
+    # `python -m unionops.migrate apply <service>` first (production), false: start-up then only
+    # checks and refuses to start against a database with pending or changed migrations.
+    migrate_on_start: bool = Field(True, alias="MIGRATE_ON_START")
+
     outbox_retention_days: int = Field(7, alias="OUTBOX_RETENTION_DAYS", ge=1)
     outbox_batch_size: int = Field(500, alias="OUTBOX_BATCH_SIZE", ge=1)
     consumer_max_retries: int = Field(3, alias="CONSUMER_MAX_RETRIES", ge=0)

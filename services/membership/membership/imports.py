@@ -1034,7 +1034,7 @@ def _cli() -> None:
     from rich.table import Table
 
     from membership.settings import Settings
-    from unionops import db
+    from unionops import db, migrate
     from unionops.auth import root_org_id
 
     console = Console(stderr=True)
@@ -1054,7 +1054,8 @@ def _cli() -> None:
         vault = Vault.from_settings(settings)
 
         async def run() -> tuple[int, dict]:
-            await db.migrate(settings.database_url, Path(__file__).parent / "migrations")
+            await migrate.on_start(settings.database_url, Path(__file__).parent / "migrations",
+                                   migrate=settings.migrate_on_start, service="membership")
             conn = await db.connect(settings.database_url)
             try:
                 with file.open("rb") as fh, Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
