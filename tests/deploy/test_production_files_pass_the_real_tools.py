@@ -170,3 +170,16 @@ def test_every_image_is_pinned_to_a_release_tag():
         tag = image.rsplit(":", 1)[-1]
         assert ":" in image and tag not in {"latest", "main"} and any(c.isdigit() for c in tag), f"{name}: {image}"
         assert "." in tag or tag.isdigit(), f"{name}: {image} is not an exact release"
+
+
+def test_tempo_receives_what_the_collector_sends_and_keeps_it_on_its_volume():
+    collector = yaml.safe_load((PRODUCTION / "otel-collector.yaml").read_text())
+    (exporter,) = collector["service"]["pipelines"]["traces"]["exporters"]
+    port = collector["exporters"][exporter]["endpoint"].rsplit(":", 1)[-1]
+    tempo = yaml.safe_load((PRODUCTION / "tempo.yaml").read_text())
+    grpc = tempo["distributor"]["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"]
+    assert grpc == f"0.0.0.0:{port}"  # Tempo listens on localhost only unless told otherwise
+    assert tempo["storage"]["trace"]["backend"] == "local"
+    volumes = compose()["services"]["tempo"]["volumes"]
+    assert any(v.startswith("tempo-data:") and tempo["storage"]["trace"]["local"]["path"].startswith(v.split(":")[1])
+               for v in volumes)
