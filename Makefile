@@ -14,7 +14,7 @@ help:
 	@echo "make token [ARGS='--role staff --org <id>'] — a staff bearer token"
 	@echo "make traces | make trace ID=<trace id> | make mail"
 
-$(VENV)/.installed: requirements.lock
+$(VENV)/.installed: requirements.lock requirements-runtime.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --no-deps -r requirements.lock
 	$(PY) -m pip check

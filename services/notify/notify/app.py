@@ -15,9 +15,11 @@ from unionops.service import create_app
 settings = Settings()
 templates = TemplateRegistry(defaults={"sender": settings.city_name})
 
+# An empty SMTP_USERNAME / SMTP_PASSWORD (a relay without login, set so in compose) means no login.
 email = EmailChannel(
-    host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from, username=settings.smtp_username,
-    password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+    host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
+    username=settings.smtp_username or None,
+    password=(settings.smtp_password.get_secret_value() or None) if settings.smtp_password else None,
     starttls=settings.smtp_starttls, timeout=settings.smtp_timeout_seconds,
     pool_size=settings.send_concurrency,  # one persistent connection per concurrent send at most
 )
