@@ -98,6 +98,7 @@ class IdempotentConsumer:
         self.topics: list[str] = []
         self.applied_total = 0
         self.dead_lettered_total = 0
+        self.subscriber = None  # FastStream's, set by create_app; its aiokafka consumer's high-water marks
         self._tracer = tracer("unionops.consumer")
 
     def bind(self, pool_getter: Callable[[], asyncpg.Pool], producer_getter: Callable[[], AIOKafkaProducer],

@@ -11,7 +11,7 @@ from typing import Awaitable, Callable
 
 import asyncpg
 import uvicorn
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from faststream import AckPolicy, Context
@@ -26,7 +26,8 @@ from unionops.auth import Authenticator
 from unionops.consumer import IdempotentConsumer
 from unionops.limits import RequestLimits
 from unionops.kafka import broker_is_new, ensure_topics, new_producer
-from unionops.metrics import prometheus_text, set_consumer_lag, set_outbox_backlog, setup_metrics
+from unionops import scrape
+from unionops.metrics import prometheus_text, seed_consumer, setup_metrics
 from unionops.pii import Vault
 from unionops.relay import OutboxRelay
 from unionops.settings import CommonSettings
@@ -85,10 +86,13 @@ def create_app(
     consumers: list[IdempotentConsumer] = (),
     startup: list[BackgroundTask] = (),
     background: list[BackgroundTask] = (),
+    scrape_probes: list[scrape.ScrapeProbe] = (),
 ) -> FastAPI:
     """Build a service's ASGI app. `publishes` documents (in AsyncAPI) and creates the topics
     the service writes; each consumer gets a FastStream batch subscriber with its own group;
-    `startup` hooks run once before traffic, `background` tasks run until shutdown."""
+    `startup` hooks run once before traffic, `background` tasks run until shutdown;
+    `scrape_probes` set the service's own gauges when `/metrics` is scraped (after the common
+    ones: outbox backlog and age, dead letters, consumer lag)."""
     runtime = Runtime(
         name=name,
         settings=settings,
@@ -107,6 +111,9 @@ def create_app(
         if consumer._pool is None:
             consumer.bind(lambda: runtime.pool, lambda: runtime.producer, settings.consumer_max_retries)
         _subscribe(broker, consumer, settings)
+        seed_consumer(consumer.name)
+    lag = scrape.ConsumerLag()
+    probes = [scrape.outbox, scrape.dead_letters, lag, *scrape_probes]
     spec = AsyncAPI(broker, title=f"{title} events", version="1.0.0", description=description)
 
     @contextlib.asynccontextmanager
@@ -140,6 +147,7 @@ def create_app(
         finally:
             if runtime.consumers:
                 await broker.stop()
+            await lag.close()
             runtime.relay.stop()
             for t in runtime.tasks:
                 t.cancel()
@@ -205,10 +213,7 @@ def create_app(
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse)
     async def metrics_endpoint():
         if runtime.pool is not None:
-            try:
-                set_outbox_backlog(name, await asyncio.wait_for(OutboxRelay.backlog(runtime.pool), 2))
-            except Exception:  # the scrape still answers with what is known
-                pass
+            await scrape.run_probes(runtime, probes)
         body, content_type = prometheus_text()
         return Response(body, media_type=content_type)
 
@@ -234,20 +239,10 @@ def create_app(
 def _subscribe(broker: KafkaBroker, consumer: IdempotentConsumer, settings: CommonSettings) -> None:
     async def handle(message=Context("message")) -> None:
         records = message.raw_message
-        await consumer.process(records)
-        last: dict = {}
-        for r in records:
-            last[(r.topic, r.partition)] = r.offset
-        for (topic, partition), offset in last.items():
-            try:
-                high = message.consumer.highwater(TopicPartition(topic, partition))
-            except Exception:  # not known yet for this partition
-                continue
-            if high is not None:
-                set_consumer_lag(consumer.name, topic, partition, high - offset - 1)
+        await consumer.process(records)  # lag is computed when /metrics is scraped (unionops.scrape)
 
     handle.__name__ = consumer.name.replace(".", "_").replace("-", "_")
-    broker.subscriber(
+    consumer.subscriber = broker.subscriber(
         *consumer.topics,
         group_id=consumer.name,
         batch=True,
@@ -260,7 +255,8 @@ def _subscribe(broker: KafkaBroker, consumer: IdempotentConsumer, settings: Comm
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=max(500, settings.kafka_session_timeout_ms // 3),
         description=f"Handles {', '.join(consumer.handlers)} exactly once in effect (inbox table).",
-    )(handle)
+    )
+    consumer.subscriber(handle)
 
 
 async def _start_with_retry(start: Callable[[], Awaitable[None]], timeout: float = 60.0) -> None:

@@ -33,6 +33,9 @@ class CommonSettings(BaseSettings):
     kafka_topic_partitions: int = Field(6, alias="KAFKA_TOPIC_PARTITIONS", ge=1)
     kafka_replication_factor: int = Field(1, alias="KAFKA_REPLICATION_FACTOR", ge=1)
     kafka_session_timeout_ms: int = Field(6000, alias="KAFKA_SESSION_TIMEOUT_MS")
+    # Consumer lag's end of partition: true on Apache Kafka (ListOffsets); the local Tansu answers
+    # ListOffsets wrongly, so there the consumer's last seen high-water mark stands in for it.
+    kafka_lag_from_end_offsets: bool = Field(False, alias="KAFKA_LAG_FROM_END_OFFSETS")
 
     otel_exporter_otlp_endpoint: str | None = Field("http://127.0.0.1:4318", alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     log_level: str = Field("INFO", alias="LOG_LEVEL")

@@ -2,13 +2,14 @@
 from pathlib import Path
 
 from contracts.events import NotificationDelivered, NotificationFailed
-from notify import (api, api_bots, api_fanouts, api_inbox, api_officers, api_preferences, bots, contacts, handlers,
-                    officers)
+from notify import (api, api_bots, api_fanouts, api_inbox, api_officers, api_preferences, bots, contacts, gauges,
+                    handlers, officers)
 from notify.channels import EmailChannel, SmsChannel, WebhookChannel
 from notify.dispatcher import Dispatcher
 from notify.fanout import FanoutWorker
 from notify.settings import Settings
 from notify.templates import TemplateRegistry
+from unionops import metrics
 from unionops.consumer import IdempotentConsumer
 from unionops.service import create_app
 
@@ -56,5 +57,7 @@ app = create_app(
     consumers=[consumer],
     startup=[encrypt_stored_bot_urls],
     background=[dispatcher.run, fanout_worker.run],
+    scrape_probes=[gauges.probe],
 )
+metrics.seed_notify()
 app.state.runtime.extras.update(templates=templates, dispatcher=dispatcher)

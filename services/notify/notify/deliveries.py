@@ -15,7 +15,7 @@ from opentelemetry.trace import Span, SpanKind
 from contracts.events import NotificationDelivered, NotificationFailed
 from notify import domain
 from notify.templates import TemplateRegistry
-from unionops import outbox
+from unionops import metrics, outbox
 from unionops.pii import redact
 from unionops.projections import pg_path
 from unionops.envelope import Envelope
@@ -409,6 +409,11 @@ async def _fail_where(conn: asyncpg.Connection, condition: str, args: list, reas
                 "org_path": [str(p) for p in r["org_path"]] if r["org_path"] else None,
             }) for r in rows],
         )
+    # Not a claimed send (the dispatcher counts those once committed): the sweep, a contact without
+    # an address. Counted as staged: a rolled-back transaction tried again may count one twice.
+    if own_span:
+        for r in rows:
+            metrics.notify_deliveries.add(1, {"channel": r["channel"], "outcome": "failed", "reason": reason})
     for r in rows:
         with delivery_span(r, "notification failed") if own_span else contextlib.nullcontext():
             await outbox.record(conn, NotificationFailed(

@@ -40,7 +40,7 @@ from notify.preferences import QuietHours
 from notify.ratelimit import RateLimits
 from notify.settings import Settings
 from notify.templates import Rendered, TemplateError, TemplateRegistry
-from unionops import db
+from unionops import db, metrics
 from unionops.telemetry import current_trace_headers
 
 # A rate-limit wait up to this long is slept through; a longer one hands the delivery back.
@@ -172,13 +172,17 @@ class Dispatcher:
             if wait <= 0:
                 return 0.0
             if wait > MAX_INLINE_WAIT_SECONDS:
+                metrics.notify_rate_limit_waits.add(1, {"channel": row["channel"], "handling": "postponed"})
                 return wait
+            metrics.notify_rate_limit_waits.add(1, {"channel": row["channel"], "handling": "slept"})
             await asyncio.sleep(wait)
 
     async def _defer(self, pool: asyncpg.Pool, row, seconds: float, why: str) -> None:
         async with pool.acquire() as conn:
             if await deliveries.defer(conn, row, until_seconds=seconds, why=why):
                 self.deferred_total += 1
+                metrics.notify_postponed.add(1, {"channel": row["channel"],
+                                                 "why": "rate_limit" if why == "rate limit" else "quiet_hours"})
                 log.info("delivery postponed", extra={"delivery_id": str(row["id"]), "channel": row["channel"],
                                                       "delay_s": round(seconds, 1), "why": why})
 
@@ -200,9 +204,11 @@ class Dispatcher:
         try:
             started.add(row["id"])
             with deliveries.delivery_span(row, f"send {row['template']}", SpanKind.CLIENT) as span:
+                sending = time.perf_counter()
                 try:
                     failure = await self._send(row)
                 finally:
+                    metrics.notify_send_duration.record(time.perf_counter() - sending, {"channel": row["channel"]})
                     # The slot is free before the settlement commits: the next send does not
                     # wait for this one's transaction (settlements are grouped; the claimed
                     # batch bounds how many wait).
@@ -248,13 +254,13 @@ class Dispatcher:
                                 exc_info=True)
                     for item in group:
                         try:
-                            self._count(await self._settle_group(pool, [item]))
+                            self._count([item], await self._settle_group(pool, [item]))
                         except Exception as exc:
                             item[3].set_exception(exc)
                         else:
                             item[3].set_result(None)
                     continue
-                self._count(outcomes)
+                self._count(group, outcomes)
                 for *_, done in group:
                     done.set_result(None)
         except BaseException:  # cancelled (shutdown): nobody is left waiting forever
@@ -283,9 +289,19 @@ class Dispatcher:
                 outcomes[i] = "delivered"
         return outcomes
 
-    def _count(self, outcomes: list[str | None]) -> None:
-        self.sent_total += outcomes.count("delivered")
-        self.failed_total += outcomes.count("failed")
+    def _count(self, group: list[tuple], outcomes: list[str | None]) -> None:
+        """Once the group's transaction committed: "delivered", "retried", "failed:<reason>"."""
+        for (row, *_), outcome in zip(group, outcomes):
+            channel = row["channel"]
+            if outcome == "delivered":
+                self.sent_total += 1
+                metrics.notify_deliveries.add(1, {"channel": channel, "outcome": "delivered", "reason": ""})
+            elif outcome == "retried":
+                metrics.notify_retries.add(1, {"channel": channel})
+            elif outcome and outcome.startswith("failed:"):
+                self.failed_total += 1
+                metrics.notify_deliveries.add(1, {"channel": channel, "outcome": "failed",
+                                                  "reason": outcome.removeprefix("failed:")})
 
     async def _send(self, row) -> SendFailure | None:
         kind = row["channel"]
@@ -336,8 +352,8 @@ class Dispatcher:
         return None
 
     async def _settle_failure(self, conn: asyncpg.Connection, row, failure: SendFailure) -> str | None:
-        """Apply a failed send in the caller's transaction: "failed", or None (rescheduled, or
-        the claim was lost). Counted by the caller once committed."""
+        """Apply a failed send in the caller's transaction: "failed:<reason>", "retried", or None
+        (the claim was lost). Counted by the caller once committed."""
         s = self.settings
         error = f"{failure.reason}: {failure.detail}"
         if failure.permanent:
@@ -347,11 +363,11 @@ class Dispatcher:
             await deliveries.reschedule(conn, row, delay_seconds=delay, error=error)
             log.info("delivery will be retried", extra={"delivery_id": str(row["id"]), "attempt": row["attempts"],
                                                          "delay_s": round(delay, 2), "reason": failure.reason})
-            return None
+            return "retried"
         else:
             reason = domain.RETRIES_EXHAUSTED
         if await deliveries.fail_claimed(conn, row, reason=reason, error=error):
             log.warning("delivery failed", extra={"delivery_id": str(row["id"]), "reason": reason,
                                                   "attempts": row["attempts"]})
-            return "failed"
+            return f"failed:{reason}"
         return None

@@ -20,7 +20,7 @@ import logging
 import asyncpg
 
 from notify import deliveries
-from unionops import db
+from unionops import db, metrics
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ class FanoutWorker:
             await conn.execute(_ADVANCE, fanout["source_event_id"], ids[-1] if ids else fanout["cursor"], len(ids),
                                created, finished)
         self.chunks_total += 1
+        metrics.notify_fanout_members.add(len(ids))
         if finished:
             log.info("fan-out finished", extra={"source_event_id": str(fanout["source_event_id"])})
         return True
