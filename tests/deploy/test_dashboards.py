@@ -30,6 +30,15 @@ def test_grafana_gets_prometheus_and_tempo_and_the_dashboards_folder():
     assert providers[0]["type"] == "file" and providers[0]["options"]["path"]
 
 
+def test_compose_mounts_the_provisioning_where_grafana_reads_it_and_the_dashboards_where_the_provider_looks():
+    compose = yaml.safe_load((GRAFANA.parent / "compose.yaml").read_text())
+    mounts = dict(v.rsplit(":", 1)[0].split(":", 1) for v in compose["services"]["grafana"]["volumes"]
+                  if v.startswith("./"))
+    provider = yaml.safe_load((GRAFANA / "provisioning/dashboards/unionops.yaml").read_text())["providers"][0]
+    assert mounts["./grafana/provisioning"] == "/etc/grafana/provisioning"
+    assert mounts["./grafana/dashboards"] == provider["options"]["path"]
+
+
 def test_there_is_an_overview_and_a_dashboard_per_service_each_loadable_by_grafana():
     uids = set()
     sources = {s["uid"] for s in yaml.safe_load(
