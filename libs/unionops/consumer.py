@@ -4,8 +4,8 @@ A batch from Kafka is applied in one database transaction: the event ids go into
 ON CONFLICT DO NOTHING, and only the newly inserted ones are handed to their handlers, in the
 same transaction. Offsets are committed (by FastStream's ack) only after that transaction.
 If the batch fails, each event is retried alone (bounded, with backoff); one that still fails is
-sent to `<topic>.dlq` with the failure in headers, recorded as dead-lettered, and the consumer
-goes on. Failures of the database or broker themselves are not the message's fault: they are
+sent to `<topic>.dlq` with the failure in headers, recorded as dead-lettered in the inbox and kept
+in `dead_letters` (to inspect, replay or discard: unionops.deadletters), and the consumer goes on. Failures of the database or broker themselves are not the message's fault: they are
 raised so the batch is redelivered, never dead-lettered.
 """
 from __future__ import annotations
@@ -180,9 +180,9 @@ class IdempotentConsumer:
         pool = self._pool()
         async with pool.acquire() as conn, conn.transaction():
             applied = await self._apply_on(conn, items)
-        self._count(len(items), applied)
+        self.count_applied(len(items), applied)
 
-    def _count(self, consumed: int, applied: int) -> None:
+    def count_applied(self, consumed: int, applied: int) -> None:
         self.applied_total += applied
         metrics.consumer_events.add(applied, {"consumer": self.name, "outcome": "applied"})
         if consumed > applied:

@@ -209,7 +209,7 @@ async def replay(pool: asyncpg.Pool, consumers: dict, dead_letter_id: int, *, ac
             " resolved_by = $2, resolution = $3 WHERE id = $1", row["id"], actor.subject, reason)
         await audit.record(conn, actor, "dead_letter.replay", target, reason,
                            "replayed" if applied else "already_applied", detail)
-    consumer._count(1, 1 if applied else 0)
+    consumer.count_applied(1, 1 if applied else 0)
     return Outcome(row["id"], "replayed", "replayed")
 
 
