@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := libs:deploy/local:services/membership:services/welfare:services/competitions:services/notify
 
-.PHONY: run test test-at unit bench token traces trace mail seed contracts check-contracts clean help
+.PHONY: run test test-at unit bench token status dlq outbox-replay actions traces trace mail seed contracts check-contracts clean help
 
 help:
 	@echo "make run    — start the whole system locally (Ctrl-C stops it)"
@@ -13,6 +13,10 @@ help:
 	@echo "make bench  — end-to-end and raw-pipeline throughput/latency"
 	@echo "make token [ARGS='--role staff --org <id>'] — a staff bearer token"
 	@echo "make traces | make trace ID=<trace id> | make mail"
+	@echo "make status [ARGS='--base https://{service}.example --token …'] — every service at a glance"
+	@echo "make dlq ARGS='list | show SERVICE ID | replay SERVICE ID | replay-all SERVICE | discard SERVICE ID --reason …'"
+	@echo "make outbox-replay ARGS='SERVICE --since ISO --until ISO [--topic T] [--apply --reason …]'"
+	@echo "make actions — the audit of operator actions"
 
 $(VENV)/.installed: requirements.lock requirements-runtime.lock
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +49,21 @@ bench: $(VENV)/.installed
 
 token: $(VENV)/.installed
 	@$(PY) -m devstack.token $(ARGS)
+
+status: $(VENV)/.installed
+	@$(PY) -m devstack.status $(ARGS)
+
+# On call against the local stack; a token is minted unless UNIONOPS_TOKEN is set.
+ONCALL = UNIONOPS_TOKEN=$${UNIONOPS_TOKEN:-$$($(PY) -m devstack.token)} $(PY) -m unionops.oncall
+
+dlq: $(VENV)/.installed
+	@$(ONCALL) dlq $(ARGS)
+
+outbox-replay: $(VENV)/.installed
+	@$(ONCALL) outbox-replay $(ARGS)
+
+actions: $(VENV)/.installed
+	@$(ONCALL) actions $(ARGS)
 
 traces: $(VENV)/.installed
 	@$(PY) -m devstack.traces recent

@@ -4,8 +4,8 @@ A batch from Kafka is applied in one database transaction: the event ids go into
 ON CONFLICT DO NOTHING, and only the newly inserted ones are handed to their handlers, in the
 same transaction. Offsets are committed (by FastStream's ack) only after that transaction.
 If the batch fails, each event is retried alone (bounded, with backoff); one that still fails is
-sent to `<topic>.dlq` with the failure in headers, recorded as dead-lettered, and the consumer
-goes on. Failures of the database or broker themselves are not the message's fault: they are
+sent to `<topic>.dlq` with the failure in headers, recorded as dead-lettered in the inbox and kept
+in `dead_letters` (to inspect, replay or discard: unionops.deadletters), and the consumer goes on. Failures of the database or broker themselves are not the message's fault: they are
 raised so the batch is redelivered, never dead-lettered.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import ValidationError
 
 from contracts.events import DomainEvent, dlq_topic, event_class
-from unionops import metrics
+from unionops import deadletters, metrics
 from unionops.envelope import Envelope, EnvelopeError, from_record
 from unionops.pii import redact
 from unionops.telemetry import context_from_headers, tracer
@@ -180,38 +180,59 @@ class IdempotentConsumer:
     async def _apply(self, items: list[_Item]) -> None:
         pool = self._pool()
         async with pool.acquire() as conn, conn.transaction():
-            fresh = {
-                r["event_id"]
-                for r in await conn.fetch(
-                    "INSERT INTO inbox (consumer, event_id, event_type, topic)"
-                    " SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[])"
-                    " ON CONFLICT DO NOTHING RETURNING event_id",
-                    self.name,
-                    [i.envelope.id for i in items],
-                    [i.envelope.type for i in items],
-                    [i.envelope.topic for i in items],
-                )
-            }
-            run: list[_Item] = []  # consecutive fresh events of one type with a batch handler
-            applied = 0
-            for item in items:
-                if item.envelope.id not in fresh:
-                    continue  # a redelivery or a duplicate publish: its effect is already there
-                fresh.discard(item.envelope.id)  # the same id twice in one batch applies once
-                applied += 1
-                if run and (item.batch_handler is None or item.envelope.type != run[0].envelope.type):
-                    await self._handle_batch(conn, run)
-                    run = []
-                if item.batch_handler is not None:
-                    run.append(item)
-                else:
-                    await self._handle(conn, item)
-            if run:
-                await self._handle_batch(conn, run)
+            applied = await self._apply_on(conn, items)
+        self.count_applied(len(items), applied)
+
+    def count_applied(self, consumed: int, applied: int) -> None:
         self.applied_total += applied
         metrics.consumer_events.add(applied, {"consumer": self.name, "outcome": "applied"})
-        if len(items) > applied:
-            metrics.consumer_events.add(len(items) - applied, {"consumer": self.name, "outcome": "duplicate"})
+        if consumed > applied:
+            metrics.consumer_events.add(consumed - applied, {"consumer": self.name, "outcome": "duplicate"})
+
+    async def apply_in(self, conn: asyncpg.Connection, record) -> bool:
+        """Apply one stored record through the normal path (inbox insert, then its handler) in
+        the caller's transaction — a dead letter's replay. False when it is already in the inbox;
+        raises what the handler raises, ValueError when it is malformed, LookupError when this
+        consumer has no handler for it."""
+        item = self._prepare(record)
+        if item.error:
+            raise ValueError(item.error)
+        if item.handler is None:
+            raise LookupError(f"{self.name} handles no {item.envelope.type}")
+        # Counted as applied by the caller, after its commit.
+        return await self._apply_on(conn, [item]) == 1
+
+    async def _apply_on(self, conn: asyncpg.Connection, items: list[_Item]) -> int:
+        """The inbox insert and the handlers of the fresh ones; returns how many were fresh."""
+        fresh = {
+            r["event_id"]
+            for r in await conn.fetch(
+                "INSERT INTO inbox (consumer, event_id, event_type, topic)"
+                " SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[])"
+                " ON CONFLICT DO NOTHING RETURNING event_id",
+                self.name,
+                [i.envelope.id for i in items],
+                [i.envelope.type for i in items],
+                [i.envelope.topic for i in items],
+            )
+        }
+        run: list[_Item] = []  # consecutive fresh events of one type with a batch handler
+        applied = 0
+        for item in items:
+            if item.envelope.id not in fresh:
+                continue  # a redelivery or a duplicate publish: its effect is already there
+            fresh.discard(item.envelope.id)  # the same id twice in one batch applies once
+            applied += 1
+            if run and (item.batch_handler is None or item.envelope.type != run[0].envelope.type):
+                await self._handle_batch(conn, run)
+                run = []
+            if item.batch_handler is not None:
+                run.append(item)
+            else:
+                await self._handle(conn, item)
+        if run:
+            await self._handle_batch(conn, run)
+        return applied
 
     def _span_of(self, env: Envelope):
         return self._tracer.start_span(
@@ -292,13 +313,15 @@ class IdempotentConsumer:
         self.dead_lettered_total += 1
         metrics.consumer_events.add(1, {"consumer": self.name, "outcome": "dead_lettered"})
         log.error("event dead-lettered", extra={"topic": record.topic, "offset": record.offset, "reason": reason[:300]})
-        if item.envelope is None:
-            return
         pool = self._pool()
-        async with pool.acquire() as conn:
-            await conn.execute(
-                "INSERT INTO inbox (consumer, event_id, event_type, topic, status, error)"
-                " VALUES ($1, $2, $3, $4, 'dead_lettered', $5) ON CONFLICT DO NOTHING",
-                self.name, item.envelope.id, item.envelope.type, item.envelope.topic, reason[:2000],
-            )
+        async with pool.acquire() as conn, conn.transaction():
+            if item.envelope is not None:
+                await conn.execute(
+                    "INSERT INTO inbox (consumer, event_id, event_type, topic, status, error)"
+                    " VALUES ($1, $2, $3, $4, 'dead_lettered', $5) ON CONFLICT DO NOTHING",
+                    self.name, item.envelope.id, item.envelope.type, item.envelope.topic, reason[:2000],
+                )
+            # The record as consumed, for an operator to inspect, replay or discard
+            # (unionops.deadletters); the DLQ topic is the broker-side copy.
+            await deadletters.store(conn, self.name, record, item.envelope, reason)
 

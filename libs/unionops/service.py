@@ -21,7 +21,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from contracts.events import DomainEvent, dlq_topic
-from unionops import db, migrate, problems
+from unionops import admin, db, migrate, problems
 from unionops.auth import Authenticator
 from unionops.consumer import IdempotentConsumer
 from unionops.limits import RequestLimits
@@ -230,6 +230,7 @@ def create_app(
 
     for router in routers:
         app.include_router(router)
+    app.include_router(admin.router)  # on call: status, dead letters, outbox replay, audit
     problems.document(app)
     app.add_middleware(RequestLimits, service=app, max_body_bytes=settings.http_max_body_bytes,
                        max_upload_bytes=settings.http_max_upload_bytes)

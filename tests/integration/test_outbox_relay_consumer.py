@@ -301,3 +301,37 @@ async def test_broker_checks_nested_event_fields_too(plumbing):
     bad["placings"][0]["rank"] = "第一"
     with pytest.raises(Exception):
         await plumbing["producer"].send_and_wait(topic, json.dumps(bad).encode(), key=b"c")
+
+
+async def test_a_dead_letter_replayed_twice_at_once_and_redelivered_takes_effect_once(plumbing):
+    """Replay's exactly-once is the inbox's: two operators replaying the same dead letter at the
+    same moment, and the original record arriving again afterwards, apply it once."""
+    from unionops import deadletters
+    from unionops.auth import Principal
+
+    pool = plumbing["pool"]
+    (event_id,) = await stage(pool, joined("重放者"))
+
+    async def is_published():
+        return await published(pool, event_id)
+
+    await eventually(is_published, timeout=40)
+    record = [r for r in await read_topic(plumbing["bootstrap"], TOPIC) if header(r, "ce_id") == str(event_id)][0]
+    failing = {"重放者"}
+    consumer = make_consumer(plumbing, f"test.replay.{uuid.uuid4().hex[:6]}", fail_for=failing)
+    await consumer.process([record])
+    dead_id = await pool.fetchval("SELECT id FROM dead_letters WHERE consumer = $1 AND event_id = $2",
+                                  consumer.name, event_id)
+    assert dead_id is not None
+
+    failing.clear()  # the cause is fixed
+    admin = Principal(subject="oncall", name="值班", role="federation_admin", org_id=uuid.uuid4())
+    consumers = {consumer.name: consumer}
+    outcomes = await asyncio.gather(*(deadletters.replay(pool, consumers, dead_id, actor=admin, reason="修复后重放")
+                                      for _ in range(2)))
+    assert sorted(o.outcome for o in outcomes) == ["already_replayed", "replayed"]
+    await consumer.process([record])  # the original, redelivered
+    assert await pool.fetchval("SELECT count(*) FROM effects WHERE event_id = $1 AND consumer = $2",
+                               event_id, consumer.name) == 1
+    assert await pool.fetchval("SELECT count(*) FROM operator_actions WHERE target = $1 AND outcome = 'replayed'",
+                               f"dead_letter:{dead_id}") == 1

@@ -60,4 +60,8 @@ app = create_app(
     scrape_probes=[gauges.probe],
 )
 metrics.seed_notify()
-app.state.runtime.extras.update(templates=templates, dispatcher=dispatcher)
+app.state.runtime.extras.update(templates=templates, dispatcher=dispatcher, status_queries={
+    # what `make status` shows as notify's delivery queue (GET /admin/status)
+    "deliveries_pending": "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')",
+    "delivery_dlq": "SELECT count(*) FROM delivery_dlq",
+})
