@@ -14,6 +14,7 @@ import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
 from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -34,6 +35,36 @@ from unionops.settings import CommonSettings
 from unionops.telemetry import setup_logging, setup_tracing, trace_id_hex
 
 log = logging.getLogger(__name__)
+
+# Swagger UI and the AsyncAPI viewer, vendored (libs/unionops/static/README.md says from where).
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_PATH = "/static"
+
+
+def swagger_page(openapi_url: str, title: str) -> HTMLResponse:
+    """FastAPI's Swagger UI page with its script, style and icon served by the service itself."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    return get_swagger_ui_html(
+        openapi_url=openapi_url, title=title,
+        swagger_js_url=f"{STATIC_PATH}/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url=f"{STATIC_PATH}/swagger-ui/swagger-ui.css",
+        swagger_favicon_url=f"{STATIC_PATH}/swagger-ui/favicon-32x32.png",
+    )
+
+
+def asyncapi_page(specification) -> str:
+    """FastStream's AsyncAPI page with the viewer served by the service itself; its icon links
+    (to the AsyncAPI web site) are dropped rather than fetched from outside."""
+    import re
+
+    from faststream.specification.asyncapi.site import get_asyncapi_html
+
+    html = get_asyncapi_html(specification, try_it_out_path=None,
+                             asyncapi_js_url=f"{STATIC_PATH}/asyncapi/index.js",
+                             asyncapi_css_url=f"{STATIC_PATH}/asyncapi/default.min.css")
+    return re.sub(r'\s*<link rel="icon"[^>]*href="https?://[^"]*"[^>]*>', "", html)
+
 
 BackgroundTask = Callable[["Runtime"], Awaitable[None]]
 
@@ -158,14 +189,18 @@ def create_app(
             if hasattr(provider, "force_flush"):
                 provider.force_flush(5000)
 
-    app = ServiceApp(title=title, description=description, lifespan=lifespan, version="1.0.0")
+    # /docs and /asyncapi load their viewers from /static, not from a CDN: most union intranets have
+    # no internet. ReDoc (CDN only) is not offered; Swagger UI shows the same document.
+    app = ServiceApp(title=title, description=description, lifespan=lifespan, version="1.0.0",
+                     docs_url=None, redoc_url=None)
     app.state.runtime = runtime
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     problems.install(app)
 
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     # The per-chunk receive/send spans add nothing an operator reads and cost CPU per request.
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health/.*,asyncapi.*,metrics",
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health/.*,asyncapi.*,metrics,docs,static/.*",
                                        exclude_spans=["receive", "send"])
 
     @app.middleware("http")
@@ -223,10 +258,11 @@ def create_app(
 
     @app.get("/asyncapi", tags=["docs"], response_class=HTMLResponse)
     async def asyncapi_html():
-        from faststream.specification.asyncapi.site import get_asyncapi_html
+        return HTMLResponse(asyncapi_page(spec.to_specification()))
 
-        # The page loads the AsyncAPI viewer from a CDN; /asyncapi.json works offline.
-        return get_asyncapi_html(spec.to_specification(), try_it_out_path=None)
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui():
+        return swagger_page(app.openapi_url, f"{app.title} – API")
 
     for router in routers:
         app.include_router(router)

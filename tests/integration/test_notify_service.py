@@ -4,6 +4,7 @@ outcome staged as NotificationDelivered / NotificationFailed in notify's outbox.
 from __future__ import annotations
 
 import asyncio
+import json
 import smtplib
 import time
 import uuid
@@ -15,17 +16,18 @@ import pytest
 
 from aiokafka import AIOKafkaProducer
 
-from contracts.events import CaseOpened, ContestScored, DomainEvent
-from notify import domain
+from contracts.events import AidDisbursed, CaseOpened, ContestScored, DomainEvent, MemberJoined
+from notify import deliveries, domain
 from devstack.processes import ServiceProcess, smtpsink, tracesink
 from devstack.seed import zh_digits
 from notify import contacts
-from tests.city import ROOT, SETTINGS, admit, auth, found_district
+from tests.city import ROOT, SETTINGS, admit, auth, contact_changed, found_district
+from tests.kafka_util import header, read_topic
 from unionops import db
 from unionops.envelope import Envelope
 from unionops.pii import Vault
 
-from .stack import client_fixture, started
+from .stack import client_fixture, eventually, started
 
 pytestmark = pytest.mark.integration
 
@@ -215,28 +217,85 @@ async def test_a_permanent_refusal_fails_at_once_without_retry(stack, membership
     [again] = await db_fetch(stack, "SELECT status, attempts FROM deliveries WHERE id = $1", row["id"])
     assert (again["status"], again["attempts"]) == ("failed", 1)
     assert mails_to(sink, address) == []
+    # A real failure is for an operator: dead-lettered, in the table and on the DLQ topic.
+    async def dead_lettered():
+        rows, records = await dead_letters(stack, [row["id"]])
+        return (rows, records) if rows and records else None
+    [dlq], [record] = await eventually(dead_lettered, "the refused mail dead-lettered", timeout=DEADLINE)
+    assert dlq["reason"] == "rejected" and header(record, "dlq_reason") == "rejected"
+    assert address not in json.dumps(dlq["payload"]) and address not in record.value.decode()
 
 
-async def test_a_member_without_an_email_is_not_waited_for(stack, membership, union_id):
-    """No e-mail waits for an address that will not come: when the contact (without e-mail) was
-    known first, the preferences give no e-mail channel at all; when the welcome came first, its
-    e-mail fails at once with no_address when the contact arrives."""
+async def dead_letters(stack_config, delivery_ids) -> tuple[list, list]:
+    """The `delivery_dlq` rows and the records on notify.delivery.v1.dlq of these deliveries."""
+    ids = [str(i) for i in delivery_ids]
+    rows = await db_fetch(stack_config, "SELECT * FROM delivery_dlq WHERE delivery_id = ANY($1::uuid[])", ids)
+    records = [r for r in await read_topic(stack_config.bootstrap, deliveries.DLQ_TOPIC) if r.key.decode() in ids]
+    return rows, records
+
+
+async def test_a_channel_a_member_has_no_address_for_is_not_deliverable_and_no_failure(stack, membership, notify,
+                                                                                    union_id):
+    """Admitted without an e-mail: the welcome e-mail ends `undeliverable` (no_address), shown in
+    the member's deliveries; no NotificationFailed, nothing in delivery_dlq or on the DLQ topic.
+    Whichever of the join and the contact notify read first."""
     member_id = admit_member(membership, union_id, "赵六", phone="13800138000")
 
-    await delivery(stack, member_id, channel="inapp")  # the welcome was decided
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        rows = await db_fetch(stack, "SELECT * FROM deliveries WHERE member_id = $1::uuid AND channel = 'email'",
-                              member_id)
-        contact = await db_fetch(stack, "SELECT 1 FROM contacts WHERE member_id = $1::uuid", member_id)
-        if contact and all(r["status"] == "failed" for r in rows):
-            break
-        assert time.monotonic() < deadline, f"an e-mail waits for an address: {[dict(r) for r in rows]}"
-        await asyncio.sleep(0.3)
-    for row in rows:
-        assert row["failure_reason"] == "no_address" and row["attempts"] == 0
-        [event] = await outbox_events(stack, row["id"])
-        assert event["event_type"] == "NotificationFailed" and event["payload"]["reason"] == "no_address"
+    row = await delivery(stack, member_id, status="undeliverable")
+    assert row["failure_reason"] == "no_address" and row["attempts"] == 0 and row["failed_at"] is None
+    assert await outbox_events(stack, row["id"]) == []  # neither NotificationFailed nor Delivered
+    await delivery(stack, member_id, status="delivered", channel="inapp")
+    listed = notify.get("/deliveries", params={"member_id": member_id, "status": "undeliverable"}, headers=auth())
+    assert listed.status_code == 200, listed.text
+    assert [(d["channel"], d["failure_reason"]) for d in listed.json()] == [("email", "no_address")]
+    assert listed.json()[0]["undeliverable_at"] is not None
+
+    await asyncio.sleep(2.0)  # several sweeps and DLQ publications
+    assert await dead_letters(stack, [row["id"]]) == ([], [])
+
+
+async def test_an_urgent_sms_to_a_household_without_a_phone_is_not_deliverable(stack, union_id):
+    """A payment notice (urgent: SMS by default) to a member whose contact has no phone."""
+    member_id = uuid.uuid4()
+    await publish(stack, contact_changed(member_id, "钱七", email=new_address()))
+    await eventually(lambda: db_fetch(stack, "SELECT 1 FROM contacts WHERE member_id = $1", member_id),
+                     "the contact in notify", timeout=FIRST_DEADLINE)
+    await publish(stack, AidDisbursed(case_id=uuid.uuid4(), member_id=member_id, union_id=uuid.UUID(union_id),
+                                      org_path=[uuid.UUID(union_id)], kind="medical", amount_fen=50000,
+                                      fund_id=uuid.uuid4(), ledger_entry_id=uuid.uuid4(), paid_on=date(2025, 8, 20)))
+    sms = await delivery(stack, member_id, status="undeliverable", event_type="AidDisbursed", channel="sms")
+    assert sms["failure_reason"] == "no_address" and await outbox_events(stack, sms["id"]) == []
+    await delivery(stack, member_id, status="delivered", event_type="AidDisbursed", channel="email")
+    await asyncio.sleep(2.0)
+    assert await dead_letters(stack, [sms["id"]]) == ([], [])
+
+
+async def test_a_join_read_before_its_contact_still_gets_its_email(stack, sink, union_id):
+    """The contact topic and the member topic are not ordered with each other: MemberJoined may be
+    read before the MemberContactChanged its admission sent. The welcome waits for that contact —
+    also when notify still holds an older contact without e-mail (a former member, rejoining)."""
+    newcomer, returner = uuid.uuid4(), uuid.uuid4()
+    await publish(stack, contact_changed(returner, "孙二", phone="13700137000"))  # years ago, no e-mail
+    await eventually(lambda: db_fetch(stack, "SELECT 1 FROM contacts WHERE member_id = $1", returner),
+                     "the old contact in notify", timeout=FIRST_DEADLINE)
+    addresses = {newcomer: new_address(), returner: new_address()}
+    for member_id, name in ((newcomer, "周一"), (returner, "孙二")):
+        await publish(stack, MemberJoined(
+            member_id=member_id, union_id=uuid.UUID(union_id), union_name="通知测试工会", org_path=[uuid.UUID(union_id)],
+            name=name, gender="female", birth_year=1990, is_migrant_worker=False, joined_on=date(2025, 9, 1)))
+    for member_id in addresses:
+        await delivery(stack, member_id, channel="inapp", status="delivered")  # the welcome was read
+        [email] = await db_fetch(stack, "SELECT status FROM deliveries WHERE member_id = $1 AND channel = 'email'"
+                                 " AND source_event_type = 'MemberJoined'", member_id)
+        assert email["status"] == "pending"  # waiting for the contact, not failed nor given up
+    await asyncio.sleep(1.0)  # a moment later
+    for member_id, address in addresses.items():
+        await publish(stack, contact_changed(member_id, "会员", email=address))
+
+    for member_id, address in addresses.items():
+        row = await delivery(stack, member_id, status="delivered")
+        assert row["failure_reason"] is None
+        assert len(mails_to(sink, address)) == 1
 
 
 async def test_templates_are_listed_and_previewed_in_chinese(notify):
@@ -315,8 +374,10 @@ def welcome_subject(row) -> str:
     return "欢迎加入" + row["context"]["union_name"]
 
 
-async def test_a_delivery_waiting_too_long_for_an_address_fails(stack):
-    """A notification whose member never gets a contact gives up after NOTIFY_CONTACT_WAIT_SECONDS."""
+async def test_a_delivery_waiting_too_long_for_an_address_is_not_deliverable(stack):
+    """A notification whose member never gets a contact (membership sends none for a member with
+    neither e-mail nor phone) is given up after NOTIFY_CONTACT_WAIT_SECONDS: not deliverable, not
+    a failure — no NotificationFailed, no dead letter."""
     conn = await db.connect(stack.dsn("notify"))
     try:
         delivery_id = await conn.fetchval(
@@ -328,13 +389,14 @@ async def test_a_delivery_waiting_too_long_for_an_address_fails(stack):
     deadline = time.monotonic() + DEADLINE
     while True:
         [row] = await db_fetch(stack, "SELECT status, failure_reason FROM deliveries WHERE id = $1", delivery_id)
-        if row["status"] == "failed":
+        if row["status"] != "pending":
             break
         assert time.monotonic() < deadline, "the waiting delivery was never given up"
         await asyncio.sleep(0.3)
-    assert row["failure_reason"] == "no_address"
-    [event] = await outbox_events(stack, delivery_id)
-    assert (event["event_type"], event["payload"]["reason"]) == ("NotificationFailed", "no_address")
+    assert (row["status"], row["failure_reason"]) == ("undeliverable", "no_address")
+    assert await outbox_events(stack, delivery_id) == []
+    await asyncio.sleep(1.5)
+    assert await dead_letters(stack, [delivery_id]) == ([], [])
 
 
 async def test_a_send_interrupted_after_the_server_accepted_it_is_resent_with_the_same_message_id(stack, sink):

@@ -146,7 +146,7 @@ async def bench(cfg: StackConfig, membership_url: str, welfare_url: str, n: int,
             say(f"last AidDisbursed published        {(last - started_at).total_seconds():>9.2f} s after the run "
                 f"started ({paid / (last - started_at).total_seconds():.0f} events/s)")
             # Notify turns each payment into notices (in-app always; these generated members have no
-            # e-mail, so their e-mail rows fail as no_address at once). The last one settled is the
+            # e-mail, so their e-mail rows end undeliverable, not failed). The last one settled is the
             # last notification.
             notify_db = await asyncpg.connect(cfg.dsn("notify"))
             try:

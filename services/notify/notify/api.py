@@ -17,7 +17,7 @@ from unionops.problems import Problem, RuleViolation
 
 router = APIRouter()
 
-DeliveryStatus = Literal["pending", "sending", "delivered", "failed"]
+DeliveryStatus = Literal["pending", "sending", "delivered", "failed", "undeliverable"]
 
 
 class TemplateOut(BaseModel):
@@ -59,14 +59,16 @@ class DeliveryOut(BaseModel):
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
-    failure_reason: str | None
+    failure_reason: str | None           # also why an `undeliverable` one could not go (no_address)
     created_at: datetime
     delivered_at: datetime | None
     failed_at: datetime | None
+    undeliverable_at: datetime | None = None  # no address on the channel: settled, not failed
 
 
 _COLUMNS = ("id, source_event_id, source_event_type, member_id, channel, template, template_version, context, status,"
-            " attempts, next_attempt_at, last_error, failure_reason, created_at, delivered_at, failed_at, org_path,"
+            " attempts, next_attempt_at, last_error, failure_reason, created_at, delivered_at, failed_at, undeliverable_at,"
+            " org_path,"
             " recipient_kind, recipient_id")
 
 

@@ -28,6 +28,7 @@ class FanoutOut(BaseModel):
     sending: int
     delivered: int
     failed: int
+    undeliverable: int    # no address on the channel: not a failure
     started_at: datetime
     finished_at: datetime | None
 

@@ -5,6 +5,7 @@ only by the dispatcher, at send time. MemberPersonalDataErased deletes the key a
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import asyncpg
 
@@ -12,15 +13,15 @@ from contracts.events import MemberContactChanged, MemberPersonalDataErased
 from unionops.pii import DataKey, KeyRing, Vault, mask_phone, unb64
 
 
-def rows_from_events(ring: KeyRing, events: list[MemberContactChanged]) -> list[tuple]:
-    """(member_id, name, email_sealed, phone_sealed, phone_masked, key_id, wrapped_key) per event.
-    The masked phone (shown to staff) is the only thing opened here."""
+def rows_from_events(ring: KeyRing, events: list[tuple[MemberContactChanged, datetime | None]]) -> list[tuple]:
+    """(member_id, name, email_sealed, phone_sealed, phone_masked, key_id, wrapped_key, changed_at)
+    per (event, the event's time). The masked phone (shown to staff) is the only thing opened here."""
     out = []
-    for e in events:
+    for e, changed_at in events:
         dek = ring.unwrap(str(e.member_id), unb64(e.data_key))
         email, phone = unb64(e.email_sealed), unb64(e.phone_sealed)
         masked = mask_phone(dek.open("phone", phone)) if phone else None
-        out.append((e.member_id, e.name, email, phone, masked, dek.key_id, ring.wrap(dek)))
+        out.append((e.member_id, e.name, email, phone, masked, dek.key_id, ring.wrap(dek), changed_at))
     return out
 
 
@@ -31,11 +32,11 @@ WITH k AS (
     ON CONFLICT (member_id) DO UPDATE SET key_id = EXCLUDED.key_id, wrapped_key = EXCLUDED.wrapped_key,
         updated_at = now()
 )
-INSERT INTO contacts (member_id, name, email_sealed, phone_sealed, phone_masked)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::text[])
+INSERT INTO contacts (member_id, name, email_sealed, phone_sealed, phone_masked, changed_at)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::text[], $8::timestamptz[])
 ON CONFLICT (member_id) DO UPDATE SET name = EXCLUDED.name, email_sealed = EXCLUDED.email_sealed,
     phone_sealed = EXCLUDED.phone_sealed, phone_masked = EXCLUDED.phone_masked, email = NULL, phone_enc = NULL,
-    erased_at = NULL, updated_at = now()
+    changed_at = EXCLUDED.changed_at, erased_at = NULL, updated_at = now()
 """
 
 
@@ -54,11 +55,12 @@ async def erase(conn: asyncpg.Connection, event: MemberPersonalDataErased) -> No
 
 async def put(conn: asyncpg.Connection, ring: KeyRing, member_id: uuid.UUID, name: str, email: str | None,
               phone: str | None, dek: DataKey | None = None) -> None:
-    """Keep a contact sealed under a data key made here (contacts from before v2; test fixtures)."""
+    """Keep a contact sealed under a data key made here (contacts from before v2; test fixtures).
+    No event time: taken as the latest word on the member's address."""
     dek = dek or DataKey.generate(str(member_id))
     await store(conn, [(member_id, name, dek.seal("email", email) if email else None,
                         dek.seal("phone", phone) if phone else None, mask_phone(phone) if phone else None,
-                        dek.key_id, ring.wrap(dek))])
+                        dek.key_id, ring.wrap(dek), None)])
 
 
 def open_contact(ring: KeyRing, member_id: uuid.UUID, wrapped_key: bytes, field: str, sealed: bytes) -> str:

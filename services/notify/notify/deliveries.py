@@ -1,6 +1,8 @@
 """The `deliveries` table: creating notifications, claiming due ones with a lease, and settling
 them (delivered / retry / failed). Every settlement stages its event in the outbox in the same
-transaction, inside a span of the delivery's own trace (the one of the event that caused it)."""
+transaction, inside a span of the delivery's own trace (the one of the event that caused it).
+A member delivery on a channel the member has no address for ends `undeliverable`: no event,
+no dead letter (settle_unaddressable)."""
 from __future__ import annotations
 
 import contextlib
@@ -124,9 +126,7 @@ WITH n AS (
     ON CONFLICT (source_event_id, recipient_kind, recipient_id, channel) DO NOTHING
     RETURNING member_id, channel
 )
-SELECT (SELECT count(*) FROM ins) AS created,
-       ARRAY(SELECT DISTINCT i.member_id FROM ins i JOIN contacts c ON c.member_id = i.member_id
-             WHERE i.channel = 'email' AND c.email_sealed IS NULL) AS unaddressable
+SELECT count(*) AS created, ARRAY(SELECT DISTINCT member_id FROM ins) AS members FROM ins
 """
 
 _CREATE_FOR_OFFICERS = """
@@ -215,9 +215,9 @@ async def create_for_events(conn: asyncpg.Connection, items: list[tuple[Envelope
     if not cols[0]:
         return 0
     row = await conn.fetchrow(_CREATE_FOR_MEMBERS, *cols)
-    # A member whose contact is known and has no e-mail will never get one: fail it now.
-    if row["unaddressable"]:
-        await fail_unaddressable(conn, row["unaddressable"])
+    # A channel the member's current contact has no address for: settled now, not failed.
+    if row["members"]:
+        await settle_unaddressable(conn, row["members"])
     return row["created"]
 
 
@@ -255,14 +255,34 @@ async def create_for_officers(conn: asyncpg.Connection, env: Envelope, notice: d
     return len(rows)
 
 
-async def fail_unaddressable(conn: asyncpg.Connection, member_ids: list[uuid.UUID]) -> int:
-    """Fail the members' waiting e-mails where their contact is known and has no address."""
-    return await _fail_where(
-        conn,
-        "status = 'pending' AND channel = 'email' AND member_id = ANY($1::uuid[])"
-        " AND EXISTS (SELECT 1 FROM contacts c WHERE c.member_id = deliveries.member_id AND c.email_sealed IS NULL)",
-        [list(member_ids)], domain.NO_ADDRESS, "联系方式中没有电子邮箱",
-    )
+# A member delivery on a channel for which the member's contact is known to hold no address:
+# the contact is the latest word on it — not older than the member's latest admission (whose own
+# contact, on another topic, may still be on its way), or an erasure. SMS and e-mail only.
+_KNOWN_WITHOUT_ADDRESS = """
+deliveries.recipient_kind = 'member' AND deliveries.channel IN ('email', 'sms') AND EXISTS (
+    SELECT 1 FROM contacts c LEFT JOIN members m ON m.member_id = c.member_id
+    WHERE c.member_id = deliveries.recipient_id
+      AND (c.erased_at IS NOT NULL OR c.changed_at IS NULL OR m.joined_at IS NULL OR c.changed_at >= m.joined_at)
+      AND CASE deliveries.channel WHEN 'email' THEN c.email_sealed IS NULL ELSE c.phone_sealed IS NULL END)
+"""
+
+
+async def settle_unaddressable(conn: asyncpg.Connection, member_ids: list[uuid.UUID]) -> int:
+    """The members' waiting e-mails and SMS for which their contact is known to hold no address:
+    `undeliverable` now. Waiting for an address that will not come helps nobody, and it is not a
+    failure: no dead letter, no NotificationFailed."""
+    return await _settle_undeliverable(
+        conn, f"member_id = ANY($1::uuid[]) AND {_KNOWN_WITHOUT_ADDRESS}", [list(member_ids)],
+        "联系方式中没有该渠道的地址")
+
+
+async def _settle_undeliverable(conn: asyncpg.Connection, condition: str, args: list, why: str) -> int:
+    n = len(args)
+    rows = await conn.fetch(
+        f"UPDATE deliveries SET status = 'undeliverable', undeliverable_at = now(), failure_reason = ${n + 1},"
+        f" last_error = ${n + 2} WHERE status = 'pending' AND {condition} RETURNING id, channel",
+        *args, domain.NO_ADDRESS, why)
+    return len(rows)
 
 
 # What the claim needs to take a delivery: the recipient's address on the delivery's channel.
@@ -284,19 +304,26 @@ END
 
 async def sweep(conn: asyncpg.Connection, *, contact_wait_seconds: float, max_attempts: int) -> int:
     """Give up on deliveries that can no longer go out: no address on their channel within the
-    wait (a member's contact never came or has none, an officer stood down, a bot was disabled
-    or removed), or a lease that ran out on the last allowed attempt (the sender died every time)."""
+    wait (a member's contact never came or has none — undeliverable —, an officer stood down, a
+    bot was disabled or removed — failed), or a lease that ran out on the last allowed attempt
+    (the sender died every time). Returns how many were settled either way."""
+    # A member's contact that never came (membership sends none for a member with neither
+    # e-mail nor phone): not deliverable. Officers' and bots' messages that reached nobody (stood
+    # down, disabled) are failures: a work item or a group-chat notice went nowhere.
+    expired = "status = 'pending' AND created_at < now() - make_interval(secs => $1)"
+    undeliverable = await _settle_undeliverable(
+        conn, f"{expired} AND recipient_kind = 'member' AND NOT ({_ADDRESSABLE})", [contact_wait_seconds],
+        "等待收件地址超时（无联系方式）")
     failed = await _fail_where(
-        conn,
-        f"status = 'pending' AND created_at < now() - make_interval(secs => $1) AND NOT ({_ADDRESSABLE})",
-        [contact_wait_seconds], domain.NO_ADDRESS, "等待收件地址超时（无联系方式、人员已离任或机器人已停用）",
+        conn, f"{expired} AND recipient_kind <> 'member' AND NOT ({_ADDRESSABLE})",
+        [contact_wait_seconds], domain.NO_ADDRESS, "等待收件地址超时（人员已离任或机器人已停用）",
     )
     failed += await _fail_where(
         conn,
         "status = 'sending' AND lease_expires_at <= now() AND attempts >= $1",
         [max_attempts], domain.LEASE_EXPIRED, "发送进程多次中断，投递结果未知",
     )
-    return failed
+    return undeliverable + failed
 
 
 async def claim(conn: asyncpg.Connection, *, batch_size: int, lease_seconds: float, max_attempts: int,

@@ -24,7 +24,7 @@ from contracts.events import (
     TransferRequested,
 )
 
-Status = Literal["pending", "sending", "delivered", "failed"]
+Status = Literal["pending", "sending", "delivered", "failed", "undeliverable"]
 
 # Why a delivery failed: the `reason` of NotificationFailed. Codes only: the SMTP server's
 # text can carry the recipient's address, so it stays in the delivery's `last_error`.

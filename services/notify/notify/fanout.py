@@ -102,6 +102,7 @@ class FanoutWorker:
                         channels.append(channel)
                 status = await conn.execute(_INSERT, fanout["source_event_id"], members, channels)
                 created = int(status.rsplit(" ", 1)[-1])
+                await deliveries.settle_unaddressable(conn, ids)  # no address on a channel: not deliverable
             finished = len(ids) < self.chunk_size
             await conn.execute(_ADVANCE, fanout["source_event_id"], ids[-1] if ids else fanout["cursor"], len(ids),
                                created, finished)
@@ -129,11 +130,12 @@ async def start(conn: asyncpg.Connection, env, *, org_id, org_path, template: st
 async def progress(conn: asyncpg.Connection, source_event_id) -> dict | None:
     """The fan-out's counters and its deliveries by status (one index range scan)."""
     row = await conn.fetchrow(
-        "SELECT f.*, d.pending, d.sending, d.delivered, d.failed FROM fanouts f,"
+        "SELECT f.*, d.pending, d.sending, d.delivered, d.failed, d.undeliverable FROM fanouts f,"
         " LATERAL (SELECT count(*) FILTER (WHERE status = 'pending') AS pending,"
         "                 count(*) FILTER (WHERE status = 'sending') AS sending,"
         "                 count(*) FILTER (WHERE status = 'delivered') AS delivered,"
-        "                 count(*) FILTER (WHERE status = 'failed') AS failed"
+        "                 count(*) FILTER (WHERE status = 'failed') AS failed,"
+        "                 count(*) FILTER (WHERE status = 'undeliverable') AS undeliverable"
         "          FROM deliveries WHERE source_event_id = f.source_event_id) d"
         " WHERE f.source_event_id = $1", source_event_id)
     return dict(row) if row else None

@@ -87,19 +87,20 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
         # Events of one member come in order (keyed by member id): the latest contact wins —
         # within a batch too, so a mail waiting for an address goes out if the batch ends with one.
         # Kept sealed under the member's data key; opened only when a message is sent.
-        latest = [r.event for r in last_per(batch, lambda r: r.event.member_id)]
+        # The event's time says whether the contact is the latest word on the address or older than
+        # the member's latest admission (deliveries.settle_unaddressable).
+        latest = [(r.event, r.envelope.time) for r in last_per(batch, lambda r: r.event.member_id)]
         rows = contacts.rows_from_events(vault().contact_keys, latest)
         await contacts.store(conn, rows)
-        no_email = [r[0] for r in rows if r[2] is None]
-        if no_email:
-            await deliveries.fail_unaddressable(conn, no_email)
+        # Mails and SMS waiting for an address this contact does not have are not deliverable.
+        await deliveries.settle_unaddressable(conn, [r[0] for r in rows if r[2] is None or r[3] is None])
 
     @consumer.on(MemberPersonalDataErased)
     async def personal_data_erased(conn: asyncpg.Connection, event: MemberPersonalDataErased, env: Envelope) -> None:
         # The member's data key goes: every sealed copy of their contact, here or on the topic, is
-        # unreadable. Mails still waiting for them fail (no address).
+        # unreadable. Mails and SMS still waiting for them are not deliverable (not failed).
         await contacts.erase(conn, event)
-        await deliveries.fail_unaddressable(conn, [event.member_id])
+        await deliveries.settle_unaddressable(conn, [event.member_id])
 
     @consumer.on(UnionEstablished)
     async def union_established(conn: asyncpg.Connection, event: UnionEstablished, env: Envelope) -> None:
@@ -111,16 +112,20 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
 
     @consumer.on_batch(MemberJoined)
     async def members_joined(conn: asyncpg.Connection, batch: list[Received]) -> None:
-        latest = [r.event for r in last_per(batch, lambda r: r.event.member_id)]  # a leave and rejoin: the last
+        last = last_per(batch, lambda r: r.event.member_id)  # a leave and rejoin: the last
+        latest = [r.event for r in last]
         cols = [[e.member_id for e in latest], [e.union_id for e in latest], [e.union_name for e in latest],
                 [pg_path(e.org_path) for e in latest], [e.joined_on for e in latest]]
+        # joined_at, the event's time: a contact older than it may yet be replaced by the one this
+        # admission sent on the contact topic, so the welcome waits for that one.
         await conn.execute(
-            "INSERT INTO members (member_id, union_id, union_name, org_path, joined_on)"
-            " SELECT m, u, n, p::uuid[], j FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::date[])"
-            " AS t(m, u, n, p, j)"
+            "INSERT INTO members (member_id, union_id, union_name, org_path, joined_on, joined_at)"
+            " SELECT m, u, n, p::uuid[], j, a FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::date[],"
+            " $6::timestamptz[]) AS t(m, u, n, p, j, a)"
             " ON CONFLICT (member_id) DO UPDATE SET union_id = EXCLUDED.union_id, union_name = EXCLUDED.union_name,"
-            " org_path = EXCLUDED.org_path, joined_on = EXCLUDED.joined_on, left_on = NULL, updated_at = now()",
-            *cols)
+            " org_path = EXCLUDED.org_path, joined_on = EXCLUDED.joined_on, joined_at = EXCLUDED.joined_at,"
+            " left_on = NULL, updated_at = now()",
+            *cols, [r.envelope.time for r in last])
         # Notifications that came before the join (a score) get their scope now.
         await conn.execute(
             "UPDATE deliveries d SET org_path = t.p::uuid[] FROM unnest($1::uuid[], $2::text[]) AS t(m, p)"
@@ -171,7 +176,8 @@ def subscribe(consumer: IdempotentConsumer, *, vault: Callable[[], Vault], templ
     async def stand_down(conn: asyncpg.Connection, org_id) -> None:
         """A union merged away or dissolved has no officers and no group chat any more: its
         posts end (the receiving or holding union's officers are its own), its bots stop.
-        Their messages already waiting fail with `no_address` at the next sweep."""
+        Their messages already waiting fail with `no_address` after the contact wait (a work item
+        that reached nobody is for an operator to see)."""
         await conn.execute("UPDATE officers SET active = false, updated_at = now() WHERE org_id = $1 AND active",
                            org_id)
         await conn.execute("UPDATE webhook_bots SET enabled = false, updated_at = now()"

@@ -5,9 +5,10 @@ Stable contract for the event subscriptions and the fan-out (issue 6):
     channels = await channels_for(conn, member_ids, notice_kind)   # {member_id: ["email", "inapp", ...]}
 
 `notice_kind` is the template name of the notice (e.g. "member_joined", "case_approved").
-Default per member: "email" if their contact has an e-mail address (or is not known yet: the
-contact topic may come later, and a delivery waits for it), "inapp" always, "sms" only when the
-member opted in or the notice kind is urgent (URGENT_NOTICE_KINDS). An explicit opt-out
+Default per member: "email" and "inapp", "sms" only when the member opted in or the notice kind
+is urgent (URGENT_NOTICE_KINDS). The choice does not look at the contact: a delivery on a channel
+the member has no address for ends `undeliverable`, visible in the member's deliveries, not failed
+(`deliveries.settle_unaddressable`); one whose contact may still come waits for it. An explicit opt-out
 (channel_preferences.opted_in = false) always wins, for urgent notices too. "webhook" is never
 a member's channel: group-chat bots are recipients of their own, chosen by the notice kinds they
 subscribed to (`deliveries.create_for_bots`, bots.py).
@@ -36,11 +37,11 @@ URGENT_NOTICE_KINDS: frozenset[str] = frozenset({
 BEIJING = timezone(timedelta(hours=8), "CST")
 
 
-def default_channels(notice_kind: str, *, has_email: bool, sms_opt_in: bool | None,
+def default_channels(notice_kind: str, *, sms_opt_in: bool | None,
                      email_opt_in: bool | None, inapp_opt_in: bool | None) -> list[str]:
     """The rule, free of I/O. `*_opt_in`: True/False when the member chose, None when not."""
     out = []
-    if has_email and email_opt_in is not False:
+    if email_opt_in is not False:
         out.append("email")
     if sms_opt_in is True or (sms_opt_in is None and notice_kind in URGENT_NOTICE_KINDS):
         out.append("sms")
@@ -57,12 +58,8 @@ async def channels_for(conn: asyncpg.Connection, member_ids: list[uuid.UUID],
         return {}
     rows = await conn.fetch(
         """
-        SELECT m.id AS member_id,
-               c.member_id IS NULL OR c.email_sealed IS NOT NULL AS has_email,
-               c.phone_sealed IS NOT NULL AS has_phone,
-               p.prefs
+        SELECT m.id AS member_id, p.prefs
         FROM unnest($1::uuid[]) AS m(id)
-        LEFT JOIN contacts c ON c.member_id = m.id
         LEFT JOIN LATERAL (
             SELECT jsonb_object_agg(channel, opted_in) AS prefs FROM channel_preferences WHERE member_id = m.id
         ) p ON true
@@ -73,7 +70,7 @@ async def channels_for(conn: asyncpg.Connection, member_ids: list[uuid.UUID],
     for r in rows:
         prefs = _json(r["prefs"])
         out[r["member_id"]] = default_channels(
-            notice_kind, has_email=r["has_email"], sms_opt_in=prefs.get("sms"),
+            notice_kind, sms_opt_in=prefs.get("sms"),
             email_opt_in=prefs.get("email"), inapp_opt_in=prefs.get("inapp"),
         )
     return out

@@ -15,16 +15,12 @@ from notify.ratelimit import RateLimits, TokenBucket
 from notify.templates import TemplateRegistry
 
 
-def _channels(kind="member_joined", *, has_email=True, sms=None, email=None, inapp=None):
-    return default_channels(kind, has_email=has_email, sms_opt_in=sms, email_opt_in=email, inapp_opt_in=inapp)
+def _channels(kind="member_joined", *, sms=None, email=None, inapp=None):
+    return default_channels(kind, sms_opt_in=sms, email_opt_in=email, inapp_opt_in=inapp)
 
 
 def test_default_is_email_and_inapp_without_sms():
     assert _channels() == ["email", "inapp"]
-
-
-def test_member_without_email_gets_inapp_only():
-    assert _channels(has_email=False) == ["inapp"]
 
 
 def test_sms_needs_an_opt_in_or_an_urgent_notice():
