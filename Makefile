@@ -5,19 +5,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := libs:deploy/local:services/membership:services/welfare:services/competitions:services/notify
 
-.PHONY: run test test-at unit bench token traces trace mail seed contracts check-contracts clean help
+.PHONY: run test test-at unit bench token traces trace mail sms url import seed contracts check-contracts clean help
 
 help:
 	@echo "make run    — start the whole system locally (Ctrl-C stops it)"
 	@echo "make test   — install what is needed and run every test"
 	@echo "make bench  — end-to-end and raw-pipeline throughput/latency"
 	@echo "make token [ARGS='--role staff --org <id>'] — a staff bearer token"
-	@echo "make traces | make trace ID=<trace id> | make mail"
+	@echo "make traces [ARGS='find --attr member.id=<id>'] | make trace ID=<trace id> | make mail | make sms"
+	@echo "make url NAME=membership — a service's or sink's base URL on this stack's ports (.env)"
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --no-deps -r requirements.lock
-	$(PY) -m pip check
+	$(PY) -m pip check >&2  # stderr: `TOKEN=$$(make -s token)` must capture the token only
 	touch $@
 
 run: $(VENV)/.installed
@@ -47,13 +48,23 @@ token: $(VENV)/.installed
 	@$(PY) -m devstack.token $(ARGS)
 
 traces: $(VENV)/.installed
-	@$(PY) -m devstack.traces recent
+	@$(PY) -m devstack.traces $(or $(ARGS),recent)
 
 trace: $(VENV)/.installed
 	@$(PY) -m devstack.traces show $(ID)
 
 mail: $(VENV)/.installed
-	@$(PY) -m devstack.smtpsink list
+	@$(PY) -m devstack.smtpsink list $(ARGS)
+
+sms: $(VENV)/.installed
+	@$(PY) -m devstack.httpsink list $(ARGS)
+
+url: $(VENV)/.installed
+	@$(PY) -m devstack.config url $(NAME)
+
+import: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "usage: make import FILE=members.xlsx"; exit 2; }
+	MEMBERSHIP_DATABASE_URL=$$($(PY) -m devstack.config dsn membership) $(PY) -m membership.imports $(FILE) $(ARGS)
 
 seed: $(VENV)/.installed
 	$(PY) -m devstack.seed
