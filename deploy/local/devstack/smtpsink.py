@@ -477,8 +477,9 @@ def _serve(argv: list[str]) -> int:
 
 
 def _list(argv: list[str]) -> int:
-    default_url = os.environ.get("SMTPSINK_URL",
-                                 f"http://127.0.0.1:{os.environ.get('SMTPSINK_HTTP_PORT', DEFAULT_HTTP_PORT)}")
+    from devstack.config import StackConfig  # SMTPSINK_HTTP_PORT of the environment or `.env`
+
+    default_url = os.environ.get("SMTPSINK_URL") or StackConfig.from_env().smtpsink_url
     parser = argparse.ArgumentParser(prog="python -m devstack.smtpsink list", description="Show received mail.")
     parser.add_argument("--url", default=default_url, help="sink HTTP base URL (env SMTPSINK_URL)")
     parser.add_argument("--to", help="only mail to this envelope recipient")

@@ -4,7 +4,8 @@
     python -m devstack.traces find --attr member.id=<uuid> [--service membership] [--limit 20]
     python -m devstack.traces recent [--limit 20]
 
-The sink's base URL comes from `--url` or TRACESINK_URL (default http://127.0.0.1:4318).
+The sink's base URL comes from `--url`, TRACESINK_URL, or else TRACESINK_PORT of the environment
+or `.env` — the sink of this stack, whatever other stacks run beside it.
 """
 from __future__ import annotations
 
@@ -17,9 +18,8 @@ from typing import Any
 
 import httpx
 
+from devstack.config import StackConfig
 from unionops.clock import local_time
-
-DEFAULT_URL = "http://127.0.0.1:4318"
 
 
 def _fail(response: httpx.Response) -> int:
@@ -83,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m devstack.traces", description="Query the local trace sink.")
-    parser.add_argument("--url", default=os.environ.get("TRACESINK_URL", DEFAULT_URL),
-                        help="trace sink base URL (env TRACESINK_URL)")
+    parser.add_argument("--url", default=os.environ.get("TRACESINK_URL") or StackConfig.from_env().tracesink_url,
+                        help="trace sink base URL (env TRACESINK_URL; else TRACESINK_PORT)")
     parser.add_argument("--timeout", type=float, default=10.0)
     commands = parser.add_subparsers(dest="command", required=True)
 
