@@ -3,7 +3,6 @@ members, joins / transfers / departures per month, and how many non-public emplo
 covers (建会率) — for the office (API) and for dashboards (CoverageSummaryPublished)."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import date, datetime, timezone
@@ -11,7 +10,7 @@ from datetime import date, datetime, timezone
 import asyncpg
 
 from contracts.events import CoverageSummaryPublished
-from unionops import outbox
+from unionops import outbox, periodic
 from unionops.clock import local_today
 
 log = logging.getLogger(__name__)
@@ -103,12 +102,7 @@ async def publish_summaries(pool: asyncpg.Pool, today: date | None = None) -> in
 
 async def run_periodically(pool_getter, interval_seconds: float) -> None:
     """Background task: publish the summaries every `interval_seconds` (first run after one interval)."""
-    while True:
-        await asyncio.sleep(interval_seconds)
-        try:
-            n = await publish_summaries(pool_getter())
-            log.info("coverage summaries staged", extra={"summaries": n})
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the next run tries again
-            log.exception("coverage summaries failed")
+    async def round_() -> None:
+        n = await publish_summaries(pool_getter())
+        log.info("coverage summaries staged", extra={"summaries": n})
+    await periodic.every(interval_seconds, round_, "coverage summaries", wait_first=True)

@@ -15,7 +15,6 @@ that hash, and is never logged or stored from here. Outcomes:
   applied on its effective day by `apply_due_changes` — nothing is dated in the future."""
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
 
@@ -26,6 +25,7 @@ from contracts.events import EmploymentChanged
 from membership.domain import normalise_credit_code
 from membership.members import MEMBER_QUERY, add_file_entry, apply_profile_changes, current_profile
 from membership.transfers import apply_transfer, resolve_target
+from unionops import periodic
 from unionops.clock import local_now, local_today
 from unionops.consumer import IdempotentConsumer
 from unionops.envelope import Envelope
@@ -131,13 +131,8 @@ async def apply_due_changes(pool: asyncpg.Pool, vault: Vault, today: date) -> in
 async def run_periodically(pool_getter, vault: Vault, interval_seconds: float) -> None:
     """Background task: apply the changes that fell due, at start and every `interval_seconds`
     (a change for tomorrow is applied in the first run after Beijing midnight)."""
-    while True:
-        try:
-            n = await apply_due_changes(pool_getter(), vault, local_today())
-            if n:
-                log.info("scheduled employment changes applied", extra={"changes": n})
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the next run tries again
-            log.exception("applying scheduled employment changes failed")
-        await asyncio.sleep(interval_seconds)
+    async def round_() -> None:
+        n = await apply_due_changes(pool_getter(), vault, local_today())
+        if n:
+            log.info("scheduled employment changes applied", extra={"changes": n})
+    await periodic.every(interval_seconds, round_, "applying scheduled employment changes")

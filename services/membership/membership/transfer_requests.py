@@ -19,7 +19,6 @@ member file (readable by the sending side only — the receiving union is not ad
 entry's unions until the move) records who asked, who confirmed or declined, and the expiry."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from contracts.events import TransferRequestClosed, TransferRequested
 from membership.domain import check_admitting_unit, normalise_credit_code
 from membership.members import MEMBER_QUERY, add_file_entry, load_member
 from membership.transfers import Target, apply_transfer
-from unionops import outbox
+from unionops import outbox, periodic
 from unionops.auth import Principal
 from unionops.clock import local_today
 from unionops.pii import InvalidResidentId, Vault, parse_resident_id
@@ -209,17 +208,12 @@ async def expire_due(conn: asyncpg.Connection, today: date) -> int:
 
 async def run_periodically(pool_getter, interval_seconds: float) -> None:
     """Background task: the expiry sweep every `interval_seconds`."""
-    while True:
-        await asyncio.sleep(interval_seconds)
-        try:
-            async with pool_getter().acquire() as conn, conn.transaction():
-                n = await expire_due(conn, local_today())
-            if n:
-                log.info("transfer requests expired", extra={"requests": n})
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the next run tries again
-            log.exception("transfer request expiry failed")
+    async def round_() -> None:
+        async with pool_getter().acquire() as conn, conn.transaction():
+            n = await expire_due(conn, local_today())
+        if n:
+            log.info("transfer requests expired", extra={"requests": n})
+    await periodic.every(interval_seconds, round_, "transfer request expiry", wait_first=True)
 
 
 # ---- reading ----------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from notify.preferences import QuietHours
 from unionops.auth import Principal, current_principal
 from unionops.bodies import Body
 from unionops.inputs import Flag
-from unionops.problems import Problem
 
 router = APIRouter(tags=["preferences"])
 

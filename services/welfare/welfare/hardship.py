@@ -22,7 +22,6 @@ transfers: like a case it stays with the union that opened it (its path follows 
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ import asyncpg
 from opentelemetry import trace
 
 from contracts.events import HardshipFileClosed, HardshipFileOpened, HardshipFileReviewed
-from unionops import outbox
+from unionops import outbox, periodic
 from unionops.auth import ROLES, Principal
 from unionops.clock import local_today
 from unionops.pii import Vault, mask_name, mask_resident_id
@@ -395,18 +394,14 @@ async def sweep(conn: asyncpg.Connection, today: date, vault: Vault, settings) -
 async def run_sweeps(runtime) -> None:
     """Background task: the sweep every HARDSHIP_SWEEP_INTERVAL_SECONDS, one replica at a time."""
     settings = runtime.settings
-    while True:
-        try:
-            async with runtime.pool.acquire() as conn, conn.transaction():
-                if await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('welfare.hardship-sweep'))"):
-                    flagged, closed = await sweep(conn, local_today(), runtime.vault, settings)
-                    if flagged or closed:
-                        log.info("hardship sweep", extra={"flagged": flagged, "closed": closed})
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("hardship sweep failed; trying again next round")
-        await asyncio.sleep(settings.hardship_sweep_interval_seconds)
+
+    async def round_() -> None:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            if await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('welfare.hardship-sweep'))"):
+                flagged, closed = await sweep(conn, local_today(), runtime.vault, settings)
+                if flagged or closed:
+                    log.info("hardship sweep", extra={"flagged": flagged, "closed": closed})
+    await periodic.every(settings.hardship_sweep_interval_seconds, round_, "hardship sweep")
 
 
 # ---- what callers read --------------------------------------------------------------------------

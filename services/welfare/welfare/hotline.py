@@ -4,7 +4,6 @@ deadline is counted in working days, assigned to an officer, resolved, rated onc
 HotlineTicketOverdue once per ticket. A ticket may open an assistance case (source 'hotline')."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ import asyncpg
 from opentelemetry import trace
 
 from contracts.events import HotlineTicketOverdue
-from unionops import outbox
+from unionops import outbox, periodic
 from unionops.auth import Principal
 from unionops.pii import Vault
 from unionops.problems import Problem, RuleViolation
@@ -186,21 +185,15 @@ async def mark_overdue(conn: asyncpg.Connection, now: datetime, *, limit: int = 
 
 async def watch_overdue(runtime) -> None:
     """Background task: every WELFARE_HOTLINE_CHECK_SECONDS, mark what became overdue."""
-    interval = runtime.settings.hotline_check_seconds
-    while True:
-        try:
-            while True:
-                async with runtime.pool.acquire() as conn, conn.transaction():
-                    marked = await mark_overdue(conn, datetime.now(timezone.utc))
-                if marked:
-                    log.info("hotline tickets overdue", extra={"count": len(marked)})
-                if len(marked) < 500:
-                    break
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the next round tries again; an outage must not end the task
-            log.exception("hotline overdue check failed")
-        await asyncio.sleep(interval)
+    async def round_() -> None:
+        while True:  # in batches of 500 until none is left
+            async with runtime.pool.acquire() as conn, conn.transaction():
+                marked = await mark_overdue(conn, datetime.now(timezone.utc))
+            if marked:
+                log.info("hotline tickets overdue", extra={"count": len(marked)})
+            if len(marked) < 500:
+                return
+    await periodic.every(runtime.settings.hotline_check_seconds, round_, "hotline overdue check")
 
 
 # ---- reads ---------------------------------------------------------------------------------------
