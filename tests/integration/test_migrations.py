@@ -20,6 +20,8 @@ from unionops import db, migrate
 
 pytestmark = pytest.mark.integration
 
+# The shared plumbing's files, in order: every service database gets them before its own.
+PLUMBING = [f"plumbing/{p.name}" for p in sorted(migrate.PLUMBING_SQL.glob("*.sql"))]
 TABLE_SQL = "CREATE TABLE ledgers (id int PRIMARY KEY, name text NOT NULL);\n"
 
 
@@ -63,7 +65,7 @@ def test_a_fresh_database_gets_the_plumbing_and_every_migration_of_the_service_f
         stack_config, dsn, service):
     before = cli(stack_config, "status", service, "--dsn", dsn)
     assert before.returncode == 1, before.stderr
-    assert "pending    plumbing/001_plumbing.sql" in before.stdout
+    assert all(f"pending    {v}" in before.stdout for v in PLUMBING)
     assert "pending    service/001_" in before.stdout
 
     applied = cli(stack_config, "apply", service, "--dsn", dsn)
@@ -75,7 +77,7 @@ def test_a_fresh_database_gets_the_plumbing_and_every_migration_of_the_service_f
     folder = REPO / "services" / service / service / "migrations"
     rows = asyncio.run(fetch(dsn, "SELECT version, checksum FROM schema_migrations"))
     recorded = {r["version"]: r["checksum"] for r in rows}
-    assert recorded == {"plumbing/001_plumbing.sql": sha256(migrate.PLUMBING_SQL / "001_plumbing.sql"),
+    assert recorded == {**{f"plumbing/{p.name}": sha256(p) for p in migrate.PLUMBING_SQL.glob("*.sql")},
                         **{f"service/{p.name}": sha256(p) for p in folder.glob("*.sql")}}
     assert asyncio.run(fetch(dsn, "SELECT to_regclass('outbox') IS NOT NULL AS ok"))[0]["ok"]
 
@@ -90,12 +92,12 @@ def test_the_command_reads_the_database_from_the_service_setting(stack_config, d
 
 async def test_status_reports_pending_files_until_they_are_applied(dsn, folder):
     state = await migrate.status(dsn, folder)
-    assert [m.version for m in state.pending] == ["plumbing/001_plumbing.sql", "service/001_ledgers.sql"]
+    assert [m.version for m in state.pending] == [*PLUMBING, "service/001_ledgers.sql"]
     assert not state.up_to_date
 
-    assert await migrate.apply(dsn, folder) == ["plumbing/001_plumbing.sql", "service/001_ledgers.sql"]
+    assert await migrate.apply(dsn, folder) == [*PLUMBING, "service/001_ledgers.sql"]
     state = await migrate.status(dsn, folder)
-    assert state.up_to_date and not state.pending and len(state.applied) == 2
+    assert state.up_to_date and not state.pending and len(state.applied) == len(PLUMBING) + 1
 
     (folder / "002_ledger_notes.sql").write_text("ALTER TABLE ledgers ADD COLUMN note text;", encoding="utf-8")
     state = await migrate.status(dsn, folder)
@@ -115,7 +117,7 @@ async def test_an_applied_file_edited_afterwards_is_refused_and_nothing_is_appli
 
     assert (await fetch(dsn, "SELECT to_regclass('entries') IS NULL AS absent"))[0]["absent"]
     assert [r["version"] for r in await fetch(dsn, "SELECT version FROM schema_migrations ORDER BY version")] == \
-        ["plumbing/001_plumbing.sql", "service/001_ledgers.sql"]
+        [*PLUMBING, "service/001_ledgers.sql"]
     state = await migrate.status(dsn, folder)
     assert [m.version for m, _ in state.changed] == ["service/001_ledgers.sql"] and not state.up_to_date
 
@@ -180,7 +182,7 @@ async def test_a_no_transaction_file_builds_an_index_concurrently(dsn, folder):
         TABLE_SQL + "INSERT INTO ledgers SELECT g, 'ledger ' || g FROM generate_series(1, 1000) g;\n", encoding="utf-8")
     (folder / "002_ledger_name_index.sql").write_text(INDEX_CONCURRENTLY, encoding="utf-8")
 
-    assert await migrate.apply(dsn, folder) == ["plumbing/001_plumbing.sql", "service/001_ledgers.sql",
+    assert await migrate.apply(dsn, folder) == [*PLUMBING, "service/001_ledgers.sql",
                                                 "service/002_ledger_name_index.sql"]
     index = await fetch(dsn, "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
                              " WHERE c.relname = 'ledgers_name'")
@@ -218,7 +220,7 @@ async def test_two_replicas_migrating_at_once_apply_each_file_once(dsn, folder):
     first, second = await asyncio.gather(migrate.apply(dsn, folder), migrate.apply(dsn, folder))
 
     assert sorted([first, second], key=len) == [
-        [], ["plumbing/001_plumbing.sql", "service/001_ledgers.sql", "service/002_runs.sql"]]
+        [], [*PLUMBING, "service/001_ledgers.sql", "service/002_runs.sql"]]
     assert (await fetch(dsn, "SELECT count(*) AS n FROM runs"))[0]["n"] == 1
 
 
@@ -238,11 +240,12 @@ async def test_versions_recorded_before_checksums_existed_are_adopted(dsn, folde
 
     state = await migrate.status(dsn, folder)
     assert [m.version for m in state.unrecorded] == ["plumbing/001_plumbing.sql", "service/001_ledgers.sql"]
-    assert [m.version for m in state.pending] == ["service/002_entries.sql"] and not state.up_to_date
+    # Plumbing added since then is pending like the service's new file.
+    assert [m.version for m in state.pending] == [*PLUMBING[1:], "service/002_entries.sql"] and not state.up_to_date
 
-    assert await migrate.apply(dsn, folder) == ["service/002_entries.sql"]
+    assert await migrate.apply(dsn, folder) == [*PLUMBING[1:], "service/002_entries.sql"]
     recorded = {r["version"]: r["checksum"] for r in await fetch(dsn, "SELECT version, checksum FROM schema_migrations")}
-    assert recorded == {"plumbing/001_plumbing.sql": sha256(migrate.PLUMBING_SQL / "001_plumbing.sql"),
+    assert recorded == {**{f"plumbing/{p.name}": sha256(p) for p in migrate.PLUMBING_SQL.glob("*.sql")},
                         "service/001_ledgers.sql": sha256(folder / "001_ledgers.sql"),
                         "service/002_entries.sql": sha256(folder / "002_entries.sql")}
     assert (await migrate.status(dsn, folder)).up_to_date
@@ -262,7 +265,7 @@ async def test_a_replica_waiting_for_the_lock_does_not_hold_up_a_concurrent_inde
         asyncio.gather(migrate.apply(dsn, folder), migrate.apply(dsn, folder)), 30)
 
     assert sorted([first, second], key=len) == [
-        [], ["plumbing/001_plumbing.sql", "service/001_ledgers.sql", "service/002_ledger_name_index.sql"]]
+        [], [*PLUMBING, "service/001_ledgers.sql", "service/002_ledger_name_index.sql"]]
     index = await fetch(dsn, "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
                              " WHERE c.relname = 'ledgers_name'")
     assert [r["indisvalid"] for r in index] == [True]
