@@ -188,8 +188,8 @@ async def test_a_new_member_gets_exactly_one_welcome_mail(stack, membership, not
 
 async def test_temporary_refusals_are_retried_and_the_mail_arrives_once(stack, membership, sink, union_id):
     await dispatcher_idle(stack)
-    assert sink.post("/control/fail", json={"mode": "tempfail", "count": 2}).status_code == 200
     address = new_address()
+    assert sink.post("/control/fail", json={"mode": "tempfail", "count": 2, "to": address}).status_code == 200
     member_id = admit_member(membership, union_id, "李娜", email=address)
 
     row = await delivery(stack, member_id, status="delivered")
@@ -201,8 +201,8 @@ async def test_temporary_refusals_are_retried_and_the_mail_arrives_once(stack, m
 
 async def test_a_permanent_refusal_fails_at_once_without_retry(stack, membership, sink, union_id):
     await dispatcher_idle(stack)
-    assert sink.post("/control/fail", json={"mode": "permfail", "count": 1}).status_code == 200
     address = new_address()
+    assert sink.post("/control/fail", json={"mode": "permfail", "count": 1, "to": address}).status_code == 200
     member_id = admit_member(membership, union_id, "王小明", email=address)
 
     row = await delivery(stack, member_id, status="failed")

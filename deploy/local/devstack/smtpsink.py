@@ -280,6 +280,7 @@ class FaultSwitch:
     mode: Literal["off", "tempfail", "permfail", "unknown_user"] = "off"
     stage: Literal["rcpt", "data"] = "rcpt"
     remaining: int | None = None
+    only_to: str | None = None  # refuse only messages to this address (others pass, uncounted)
 
     REPLIES = {
         "tempfail": "451 4.3.0 Temporary failure injected by smtpsink",
@@ -287,25 +288,28 @@ class FaultSwitch:
         "unknown_user": "550 5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table",
     }
 
-    def take(self, stage: str) -> str | None:
+    def take(self, stage: str, recipients: list[str] | None = None) -> str | None:
         """The refusal for one message at `stage`, counting it; None if it is to be accepted."""
         if self.mode == "off" or stage != self.stage:
+            return None
+        if self.only_to and self.only_to.lower() not in {r.lower() for r in recipients or ()}:
             return None
         reply = self.REPLIES[self.mode]
         if self.remaining is not None:
             self.remaining -= 1
             if self.remaining <= 0:
-                self.mode, self.remaining = "off", None
+                self.mode, self.remaining, self.only_to = "off", None, None
         return reply
 
     def state(self) -> dict[str, Any]:
-        return {"mode": self.mode, "stage": self.stage, "remaining": self.remaining}
+        return {"mode": self.mode, "stage": self.stage, "remaining": self.remaining, "only_to": self.only_to}
 
 
 class FaultRequest(BaseModel):
     mode: Literal["tempfail", "permfail", "unknown_user", "off"]
     count: int | None = Field(default=None, ge=1, description="messages to refuse; null: until switched off")
     stage: Literal["rcpt", "data"] = "rcpt"
+    to: str | None = Field(default=None, description="refuse only messages to this address")
 
 
 # --------------------------------------------------------------------------- SMTP
@@ -332,14 +336,14 @@ class SinkHandler:
                           address: str, rcpt_options: list[str]) -> str:
         # A message counts once against the fault switch, however many recipients it has.
         if not hasattr(envelope, "fault_reply"):
-            envelope.fault_reply = self.faults.take("rcpt")
+            envelope.fault_reply = self.faults.take("rcpt", [address])
         if envelope.fault_reply:
             return envelope.fault_reply.format(address=address)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        refusal = self.faults.take("data")
+        refusal = self.faults.take("data", envelope.rcpt_tos)
         if refusal:
             return refusal.format(address=", ".join(envelope.rcpt_tos))
         data: bytes = envelope.original_content or b""
@@ -437,6 +441,7 @@ def create_app(directory: Path, smtp_host: str, smtp_port: int) -> FastAPI:
         faults.mode = body.mode
         faults.stage = body.stage
         faults.remaining = None if body.mode == "off" else body.count
+        faults.only_to = None if body.mode == "off" else body.to
         log.warning("fault switch: %s", faults.state())
         return faults.state()
 
