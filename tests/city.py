@@ -29,12 +29,21 @@ def auth(role: str = "federation_admin", org: uuid.UUID | str = ROOT) -> dict[st
     return {"Authorization": f"Bearer {token(role, org)}"}
 
 
+_BIRTH_DAYS = 365 * 35  # people born 1970–2004
+# Every number this process makes is a different person: a random number would repeat within a
+# few thousand admissions (the birthday paradox over 12.8 million numbers) and a test would meet
+# "already a member" by chance. Starting at a random place keeps runs apart.
+_people = itertools.count(_rng.randrange(0, _BIRTH_DAYS * 250))
+
+
 def new_resident_id(area: str = "510104", *, female: bool | None = None) -> str:
-    """A valid resident ID number; the 17th digit is odd for men, even for women."""
-    born = date(1970, 1, 1) + timedelta(days=_rng.randrange(0, 365 * 35))
-    seq = _rng.randrange(0, 1000)
-    if female is not None and (seq % 2 == 0) != female:
-        seq = (seq + 1) % 1000
+    """A valid resident ID number, never the same twice in a test run; the 17th digit is odd for
+    men, even for women."""
+    n = next(_people)
+    born = date(1970, 1, 1) + timedelta(days=n % _BIRTH_DAYS)
+    seq = 2 * (n // _BIRTH_DAYS) % 1000  # even: a woman's
+    if female is False or (female is None and n % 2):
+        seq += 1
     first17 = f"{area}{born:%Y%m%d}{seq:03d}"
     return first17 + check_character(first17)
 
