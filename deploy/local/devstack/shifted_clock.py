@@ -49,7 +49,7 @@ def offset_to(at: time, now: datetime | None = None) -> int:
     target = datetime.combine(now.date(), at, tzinfo=timezone.utc)
     if target <= now:
         target += timedelta(days=1)
-    return int((target - now).total_seconds())
+    return round((target - now).total_seconds())
 
 
 def library() -> str:
@@ -67,7 +67,8 @@ def main() -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command given")
-    shift = offset_to(time.fromisoformat(args.at))
+    now = datetime.now(timezone.utc)
+    shift = offset_to(time.fromisoformat(args.at), now)
     site = Path(sysconfig.get_paths()["purelib"])
     pth, patch = site / "unionops_shifted_clock.pth", site / "unionops_shifted_clock_patch.py"
     patch.write_text(_PATCH)
@@ -75,7 +76,7 @@ def main() -> int:
     env = dict(os.environ, LD_PRELOAD=library(), FAKETIME=f"+{shift}s", FAKETIME_DONT_FAKE_MONOTONIC="1",
                FAKETIME_DONT_RESET="1", UNIONOPS_SHIFTED_CLOCK="1")
     print(f"clocks shifted by +{shift} s: it is {args.at} UTC now "
-          f"({(datetime.now(timezone.utc) + timedelta(seconds=shift)).astimezone(timezone(timedelta(hours=8))):%Y-%m-%d %H:%M} Beijing)",
+          f"({(now + timedelta(seconds=shift)).astimezone(timezone(timedelta(hours=8))):%Y-%m-%d %H:%M} Beijing)",
           flush=True)
     try:
         return subprocess.call(command, env=env)
