@@ -143,9 +143,9 @@ async def test_membership_restarted_mid_relay_loses_and_duplicates_nothing_downs
         return {r["member_id"]: r["n"] for r in rows}
 
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(await projected("welfare")) < 150:
-        time.sleep(0.5)
-    for service in ("welfare", "competitions"):
+    for service in ("welfare", "competitions"):  # each consumes at its own pace: wait for each
+        while time.monotonic() < deadline and len(await projected(service)) < 150:
+            time.sleep(0.5)
         got = await projected(service)
         assert set(got) == set(members), f"{service} lost events"
     wanted = set(emails)

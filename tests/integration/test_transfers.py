@@ -385,8 +385,8 @@ async def test_asking_for_a_transfer_answers_the_same_whether_or_not_the_person_
     # Nothing moved; only the member and the sending side hear of it.
     assert client.get(f"/members/{member['id']}", headers=auth()).json()["union_id"] == b.union_ids[0]
     assert [t for _, t, _ in await db.events(member["id"])][events_before:] == ["TransferRequested"]
-    assert await db.fetchval("SELECT count(*) FROM transfer_requests WHERE id_number_masked = $1",
-                             known.json()["id_number_masked"]) == 1
+    assert await db.fetchval("SELECT count(*) FROM transfer_requests WHERE id_number_masked = $1"
+                             " AND to_union_id = $2::uuid", known.json()["id_number_masked"], a.union_ids[0]) == 1
     listed = client.get("/transfer-requests", headers=auth("staff", a.id)).json()
     mine = [r for r in listed if r["id"] == known.json()["id"]][0]
     assert "member_id" not in mine and "requested_by_org_name" not in mine
