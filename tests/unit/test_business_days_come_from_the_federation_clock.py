@@ -51,7 +51,7 @@ def naive_clock_uses(source: str) -> list[tuple[int, str]]:
         if _is_class_attr(node, {"today", "utcnow", "utcfromtimestamp"}):
             found.append((node.lineno, f"{ast.unparse(node)}: the server's day"))
         elif _is_class_attr(node, {"now"}) and (call is None or not _has_zone(call, 0, "tz")):
-            found.append((node.lineno, "datetime.now() without a zone"))
+            found.append((node.lineno, "`datetime.now()` without a zone"))
         elif _is_class_attr(node, {"fromtimestamp"}) and call is not None and not _has_zone(call, 1, "tz"):
             found.append((node.lineno, "datetime.fromtimestamp() without a zone"))
         elif _is_class_attr(node, {"combine"}) and call is not None and not _has_zone(call, 2, "tzinfo"):
@@ -100,7 +100,7 @@ def test_the_guard_recognises_every_naive_form():
     naive = """
 from datetime import date, datetime, timezone
 import datetime as dt, time
-date.today(); datetime.now(); datetime.utcnow(); datetime.today(); dt.date.today()
+date.today(); datetime.now(); datetime.utcnow(); datetime.today(); dt.date.today()  # the `naive` forms
 datetime.now(tz=None); x.astimezone(); datetime.fromtimestamp(1); time.localtime()
 datetime.combine(d, t); datetime.now(timezone.utc).date()
 f = Field(default_factory=date.today)
