@@ -34,8 +34,9 @@ fanout_worker = FanoutWorker(chunk_size=settings.fanout_chunk_size, poll_interva
 handlers.subscribe(consumer, vault=lambda: app.state.runtime.vault, templates=templates)
 
 
-async def encrypt_stored_bot_urls(runtime) -> None:
-    """Start-up: robot URLs kept in plain text before migration 006 are encrypted once."""
+async def seal_clear_columns(runtime) -> None:
+    """Start-up, one transaction: what older migrations kept in clear is sealed once — robot URLs
+    (before 006), contacts (before 007), officers' e-mail addresses (before 009)."""
     async with runtime.pool.acquire() as conn, conn.transaction():
         await bots.encrypt_stored_urls(conn, runtime.vault)
         # Contacts kept before migration 007 (clear e-mail) are sealed under a member data key.
@@ -55,7 +56,7 @@ app = create_app(
              api_fanouts.router],
     publishes=[NotificationDelivered, NotificationFailed],
     consumers=[consumer],
-    startup=[encrypt_stored_bot_urls],
+    startup=[seal_clear_columns],
     background=[dispatcher.run, fanout_worker.run],
     scrape_probes=[gauges.probe],
 )
