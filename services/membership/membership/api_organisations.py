@@ -185,7 +185,5 @@ class TargetsIn(Body):
             summary="Set a subtree's yearly targets (建会数, 会员数) — by its superiors")
 async def set_targets(org_id: uuid.UUID, year: YearParam, body: TargetsIn, request: Request,
                       principal: Principal = Depends(requires("write"))):
-    if not 2000 <= year <= 2100:
-        raise Problem(422, "年份无效", errors=[{"field": "path.year", "message": "年份须在2000–2100之间"}])
     return await _in_transaction(request, lambda conn: organisations.set_targets(
         conn, org_id, year, body.unions_target, body.members_target, principal))

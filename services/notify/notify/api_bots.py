@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from notify import bots
 from unionops import idempotency
 from unionops.auth import Principal, requires
-from unionops.bodies import Body
+from unionops.bodies import Body, Patch
 from unionops.inputs import Flag, UnitName
 from unionops.problems import Problem, RuleViolation
 
@@ -50,20 +50,15 @@ class BotIn(_BotFields):
     notice_kinds: list[NoticeKind] = Field(default_factory=list, max_length=50, description=KINDS_DESCRIPTION)
 
 
-class BotPatch(_BotFields):
+class BotPatch(_BotFields, Patch):
+    clearable = frozenset({"secret"})  # null: no longer signed
+
     name: UnitName | None = Field(None, min_length=1, max_length=100)
     flavour: Flavour | None = None
     url: str | None = Field(None, min_length=1, description=URL_DESCRIPTION)
     secret: SecretStr | None = Field(None, min_length=1, max_length=200, description="新密钥；null 表示不再加签")
     notice_kinds: list[NoticeKind] | None = Field(None, max_length=50, description=KINDS_DESCRIPTION)
     enabled: Flag | None = None
-
-    @field_validator("name", "flavour", "url", "notice_kinds", "enabled")
-    @classmethod
-    def _not_null(cls, v: Any) -> Any:
-        if v is None:  # only an explicit null reaches here; an omitted field stays as it is
-            raise ValueError("不能为空（不修改请省略该字段）")
-        return v
 
 
 class BotOut(BaseModel):
