@@ -61,7 +61,7 @@ async def status(request: Request, _: Principal = Depends(operator)):
         pending = await deadletters.pending_counts(conn)
         queues: dict[str, int] = {}
         # A service's own queues (notify: deliveries): {name: SQL returning one count}.
-        for name, sql in rt.extras.get("status_queries", {}).items():
+        for name, sql in rt.status_queries.items():
             queues[name] = int(await asyncio.wait_for(conn.fetchval(sql), 5) or 0)
     return StatusOut(
         service=rt.name,

@@ -49,3 +49,69 @@ async def record_many(
         list(trace_headers),
     )
     return ids
+
+
+# ---- set-based staging ---------------------------------------------------------------------------
+
+_SELECT_INSERT = """
+WITH staged AS (
+    INSERT INTO outbox (event_id, topic, key, event_type, subject, payload, trace_headers)
+    SELECT gen_random_uuid(), $%(topic)d, q.payload ->> $%(key)d, $%(type)d, q.payload ->> $%(key)d, q.payload,
+           $%(trace)d::jsonb
+    FROM (SELECT to_jsonb(s) - $%(hidden)d::text[] AS payload FROM (%(select)s) AS s %(order)s) AS q
+    RETURNING payload
+)
+SELECT (SELECT count(*) FROM staged) AS n, (SELECT payload FROM staged LIMIT 1) AS sample
+"""
+
+_checked: dict[tuple[type, str], list[str]] = {}  # query -> its helper columns, once checked
+
+
+class EventShapeError(TypeError):
+    """A set-based staging query does not produce the fields of its event."""
+
+
+async def _check_columns(conn: asyncpg.Connection, event: type[DomainEvent], select: str) -> list[str]:
+    """The query's columns must be the event's fields (plus `_`-prefixed helper columns such
+    as an ordering key, which are left out of the payload); checked once per query."""
+    if (event, select) in _checked:
+        return _checked[(event, select)]
+    stmt = await conn.prepare(select)
+    columns = [a.name for a in stmt.get_attributes()]
+    hidden = [c for c in columns if c.startswith("_")]
+    fields = event.model_fields
+    produced = {c for c in columns if not c.startswith("_")}
+    unknown = sorted(produced - set(fields))
+    missing = sorted(n for n, f in fields.items() if f.is_required() and n not in produced)
+    if unknown or missing:
+        raise EventShapeError(f"{event.__name__}: query columns do not match the event"
+                              f" (unknown {unknown}, missing {missing})")
+    _checked[(event, select)] = hidden
+    return hidden
+
+
+async def record_select(conn: asyncpg.Connection, event: type[DomainEvent], select: str, *args,
+                        order_by: Sequence[str] = ()) -> int:
+    """Stage one `event` per row of `select`, in one statement, in the caller's transaction;
+    returns how many. The query's columns are the event's fields, named as in the model (a
+    `uuid[]` path, a date, NULL for an absent optional field all become the JSON the model
+    writes); columns named `_…` may order the rows (`order_by`, in staging order, so one
+    aggregate's events keep their order) and are not part of the payload. The columns are
+    checked against the model before the first use of a query, and a staged payload is
+    validated by the model, so a query that drifts from the contract fails its transaction
+    instead of publishing. Every row carries the current trace context."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("outbox.record_select must run inside the transaction of the state change")
+    hidden = await _check_columns(conn, event, select)
+    n = len(args)
+    order = ("ORDER BY " + ", ".join(f"s.{c}" for c in order_by)) if order_by else ""
+    sql = _SELECT_INSERT % {"topic": n + 1, "key": n + 2, "type": n + 3, "trace": n + 4, "hidden": n + 5,
+                            "select": select, "order": order}
+    row = await conn.fetchrow(sql, *args, event.topic, event.key_field, event.event_type(),
+                              current_trace_headers(), hidden)
+    if row["sample"] is not None:
+        try:
+            event.model_validate(row["sample"])
+        except Exception as exc:
+            raise EventShapeError(f"{event.__name__}: a staged payload does not match the event: {exc}") from None
+    return row["n"]

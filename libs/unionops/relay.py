@@ -24,7 +24,8 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from unionops import db, metrics
+from unionops import metrics
+from unionops.listening import Listening
 from unionops.envelope import Envelope
 from unionops.telemetry import context_from_headers, current_trace_headers, tracer
 
@@ -53,6 +54,9 @@ class OutboxRelay:
         ensure_topics=None,
         check_interval: float = 15.0,
         broker_is_new=None,
+        inbox_retention_days: int = 30,
+        idempotency_retention_days: int = 7,
+        purge_interval: float = 3600.0,
     ) -> None:
         self.dsn = dsn
         self.producer = producer
@@ -67,57 +71,53 @@ class OutboxRelay:
         self.broker_is_new = broker_is_new
         self.published_total = 0
         self.is_leader = False
-        self._wake = asyncio.Event()
-        self._stopping = False
+        self.inbox_retention_days = inbox_retention_days
+        self.idempotency_retention_days = idempotency_retention_days
+        self.purge_interval = purge_interval
+        self._listening = Listening("outbox", "outbox relay", poll_interval=poll_interval)
+        self._last_check = self._last_purge = 0.0
         self._tracer = tracer("unionops.relay")
         self._max_offsets: dict[tuple[str, int], int] = {}
 
     def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+        self._listening.stop()
+
+    @property
+    def _stopping(self) -> bool:
+        return self._listening.stopping
 
     async def run(self) -> None:
         """Run until stopped; reconnects after database failures."""
-        while not self._stopping:
-            conn = None
-            try:
-                conn = await db.connect(self.dsn)
-                await self._lead(conn)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # keep relaying whatever broke; the rows wait in the outbox
-                log.exception("outbox relay failed; restarting")
-                await asyncio.sleep(1.0)
-            finally:
-                self.is_leader = False
-                if conn is not None and not conn.is_closed():
-                    await conn.close()
+        await self._listening.run(self.dsn, self._round, setup=self._lead, on_disconnect=self._step_down)
 
-    async def _lead(self, conn: asyncpg.Connection) -> None:
+    def _step_down(self) -> None:
+        self.is_leader = False
+
+    async def _lead(self, conn: asyncpg.Connection) -> bool:
+        """Wait for the leader lock (False: stopped while waiting), then catch up."""
         while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext('unionops.outbox-relay'))"):
             if self._stopping:
-                return
+                return False
             await asyncio.sleep(2.0)
         self.is_leader = True
-        await conn.add_listener("outbox", lambda *_: self._wake.set())
         self._max_offsets = {
             (r["topic"], r["partition"]): r["max_offset"]
             for r in await conn.fetch("SELECT topic, partition, max_offset FROM relay_offsets")
         }
-        await self._purge_expired(conn)
+        await self.purge_expired(conn)
         await self._replay_if_broker_forgot(conn)
-        last_check = asyncio.get_running_loop().time()
-        while not self._stopping:
-            if asyncio.get_running_loop().time() - last_check > self.check_interval:
-                await self._replay_if_broker_forgot(conn)
-                last_check = asyncio.get_running_loop().time()
-            self._wake.clear()
-            published = await self.publish_batch(conn)
-            if published < self.batch_size:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-                except asyncio.TimeoutError:
-                    pass
+        self._last_check = self._last_purge = asyncio.get_running_loop().time()
+        return True
+
+    async def _round(self, conn: asyncpg.Connection) -> bool:
+        now = asyncio.get_running_loop().time()
+        if now - self._last_check > self.check_interval:
+            await self._replay_if_broker_forgot(conn)
+            self._last_check = now
+        if now - self._last_purge > self.purge_interval:
+            await self.purge_expired(conn)
+            self._last_purge = now
+        return await self.publish_batch(conn) >= self.batch_size
 
     async def publish_batch(self, conn: asyncpg.Connection) -> int:
         """Publish one batch; returns how many rows the broker acknowledged."""
@@ -236,13 +236,36 @@ class OutboxRelay:
                 await self.ensure_topics()
             async with conn.transaction():
                 await self._replay(conn, topics)
-            self._wake.set()
+            self._listening.wake.set()
 
-    async def _purge_expired(self, conn: asyncpg.Connection) -> None:
-        await conn.execute(
-            "DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < now() - make_interval(days => $1)",
-            self.retention_days,
-        )
+    async def purge_expired(self, conn: asyncpg.Connection) -> dict[str, int]:
+        """Retention of the plumbing tables, by the leader at start and every `purge_interval`:
+        published outbox rows after `retention_days`; the inbox's record of applied events after
+        `inbox_retention_days` (longer than the outbox's, so an event the relay may publish again
+        is still known as applied; dead-lettered ones stay with their dead letter); answers kept
+        for Idempotency-Keys after `idempotency_retention_days` (a client retries within
+        minutes). Deleted in bounded rounds, so no purge holds locks for long."""
+        purged = {}
+        for table, sql, days in (
+            ("outbox", "SELECT id FROM outbox WHERE published_at IS NOT NULL"
+                       " AND published_at < now() - make_interval(days => $1) LIMIT 10000", self.retention_days),
+            ("inbox", "SELECT ctid FROM inbox WHERE status = 'applied'"
+                      " AND received_at < now() - make_interval(days => $1) LIMIT 10000", self.inbox_retention_days),
+            ("idempotency_keys", "SELECT ctid FROM idempotency_keys"
+                                 " WHERE created_at < now() - make_interval(days => $1) LIMIT 10000",
+             self.idempotency_retention_days),
+        ):
+            column = "id" if table == "outbox" else "ctid"
+            purged[table] = 0
+            while True:
+                status = await conn.execute(f"DELETE FROM {table} WHERE {column} IN ({sql})", days)
+                n = int(status.rsplit(" ", 1)[-1])
+                purged[table] += n
+                if n < 10000:
+                    break
+        if any(purged.values()):
+            log.info("plumbing tables purged", extra={"purged": purged})
+        return purged
 
     @staticmethod
     async def backlog(pool: asyncpg.Pool) -> int:

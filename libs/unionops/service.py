@@ -7,7 +7,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, TypeVar
 
 import asyncpg
 import uvicorn
@@ -67,11 +67,13 @@ def asyncapi_page(specification) -> str:
 
 
 BackgroundTask = Callable[["Runtime"], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass
 class Runtime:
-    """Everything a running service holds; reachable from requests as `request.app.state.runtime`."""
+    """Everything a running service holds. Endpoints take what they need through the typed
+    dependencies of `unionops.dependencies`; background tasks receive it as their argument."""
 
     name: str
     settings: CommonSettings
@@ -84,7 +86,16 @@ class Runtime:
     relay: OutboxRelay | None = None
     consumers: list[IdempotentConsumer] = field(default_factory=list)
     tasks: list[asyncio.Task] = field(default_factory=list)
-    extras: dict = field(default_factory=dict)
+    # The service's own long-lived objects (templates, a dispatcher), one per type.
+    components: dict[type, object] = field(default_factory=dict)
+    # On-call status: name -> SQL counting what an operator should look at (unionops.admin).
+    status_queries: dict[str, str] = field(default_factory=dict)
+
+    def component(self, cls: type[T]) -> T:
+        try:
+            return self.components[cls]  # type: ignore[return-value]
+        except KeyError:
+            raise LookupError(f"{self.name} registered no {cls.__name__}") from None
 
 
 class ServiceApp(FastAPI):
@@ -118,12 +129,16 @@ def create_app(
     startup: list[BackgroundTask] = (),
     background: list[BackgroundTask] = (),
     scrape_probes: list[scrape.ScrapeProbe] = (),
+    components: list[object] = (),
+    status_queries: dict[str, str] | None = None,
 ) -> FastAPI:
     """Build a service's ASGI app. `publishes` documents (in AsyncAPI) and creates the topics
     the service writes; each consumer gets a FastStream batch subscriber with its own group;
     `startup` hooks run once before traffic, `background` tasks run until shutdown;
     `scrape_probes` set the service's own gauges when `/metrics` is scraped (after the common
-    ones: outbox backlog and age, dead letters, consumer lag)."""
+    ones: outbox backlog and age, dead letters, consumer lag); `components` are the service's
+    own objects endpoints take with `unionops.dependencies.component(Type)`; `status_queries`
+    add counts to the on-call status (`/admin/status`)."""
     runtime = Runtime(
         name=name,
         settings=settings,
@@ -131,6 +146,8 @@ def create_app(
         authenticator=Authenticator(settings),
         vault=Vault.from_settings(settings),
         consumers=list(consumers),
+        components={type(c): c for c in components},
+        status_queries=dict(status_queries or {}),
     )
     setup_metrics(name)  # before the FastAPI instrumentation takes its meter
     broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=name, logger=logging.getLogger("faststream"))
@@ -161,7 +178,8 @@ def create_app(
         await _start_with_retry(runtime.producer.start)
         runtime.relay = OutboxRelay(
             database_url, runtime.producer, source=f"unionops/{name}", batch_size=settings.outbox_batch_size,
-            retention_days=settings.outbox_retention_days,
+            retention_days=settings.outbox_retention_days, inbox_retention_days=settings.inbox_retention_days,
+            idempotency_retention_days=settings.idempotency_retention_days,
             ensure_topics=lambda: ensure_topics(settings, topics, timeout=5),
             broker_is_new=lambda: broker_is_new(settings, name),
         )

@@ -1,7 +1,7 @@
 """Settings every service shares, read from the environment (and `.env` when present)."""
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values published in this repository (defaults, .env.example): fine on a developer's machine,
@@ -70,6 +70,10 @@ class CommonSettings(BaseSettings):
     migrate_on_start: bool = Field(True, alias="MIGRATE_ON_START")
 
     outbox_retention_days: int = Field(7, alias="OUTBOX_RETENTION_DAYS", ge=1)
+    # The inbox remembers applied events longer than the outbox keeps them for replay, so an
+    # event published again is still known as applied (checked below).
+    inbox_retention_days: int = Field(30, alias="INBOX_RETENTION_DAYS", ge=1)
+    idempotency_retention_days: int = Field(7, alias="IDEMPOTENCY_RETENTION_DAYS", ge=1)
     outbox_batch_size: int = Field(500, alias="OUTBOX_BATCH_SIZE", ge=1)
     consumer_max_retries: int = Field(3, alias="CONSUMER_MAX_RETRIES", ge=0)
     consumer_max_records: int = Field(500, alias="CONSUMER_MAX_RECORDS", ge=1)
@@ -83,6 +87,13 @@ class CommonSettings(BaseSettings):
     # The city whose federation this deployment serves; its root unit's id derives from the code.
     city_region_code: str = Field("510100", alias="CITY_REGION_CODE", pattern=r"^\d{6}$")
     city_name: str = Field("示例市总工会", alias="CITY_NAME")
+
+    @model_validator(mode="after")
+    def _inbox_outlives_outbox(self):
+        if self.inbox_retention_days <= self.outbox_retention_days:
+            raise ValueError("INBOX_RETENTION_DAYS must be longer than OUTBOX_RETENTION_DAYS: a replayed event"
+                             " must still be known as applied")
+        return self
 
     def refuse_development_secrets(self) -> None:
         """Raise InsecureConfiguration outside development mode when a secret is empty or one of

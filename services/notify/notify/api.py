@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from notify.channels import ChannelRenderer, mask_name
+from notify.dispatcher import Dispatcher
 from notify.templates import TemplateError, TemplateRegistry
 from unionops.auth import Principal, requires
 from unionops.bodies import Body as RequestBody
@@ -73,11 +74,11 @@ _COLUMNS = ("id, source_event_id, source_event_type, member_id, channel, templat
 
 
 def _templates(request: Request) -> TemplateRegistry:
-    return request.app.state.runtime.extras["templates"]
+    return request.app.state.runtime.component(TemplateRegistry)
 
 
 def _renderer(request: Request) -> ChannelRenderer:
-    return request.app.state.runtime.extras["dispatcher"].renderer
+    return request.app.state.runtime.component(Dispatcher).renderer
 
 
 @router.get("/templates", response_model=list[TemplateOut], tags=["templates"],

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from notify import bots
+from notify.templates import TemplateRegistry
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.bodies import Body, Patch
@@ -83,7 +84,7 @@ def _out(row) -> dict:
 
 
 def _check_kinds(request: Request, kinds: list[str]) -> None:
-    allowed = bots.webhook_kinds(request.app.state.runtime.extras["templates"])
+    allowed = bots.webhook_kinds(request.app.state.runtime.component(TemplateRegistry))
     unknown = [k for k in kinds if k not in allowed]
     if unknown:
         raise RuleViolation(f"通知类型 {'、'.join(unknown)} 不存在或没有群机器人模板（可订阅：{'、'.join(allowed)}）",

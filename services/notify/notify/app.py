@@ -59,10 +59,11 @@ app = create_app(
     startup=[seal_clear_columns],
     background=[dispatcher.run, fanout_worker.run],
     scrape_probes=[gauges.probe],
+    components=[templates, dispatcher],
+    status_queries={
+        # what `make status` shows as notify's delivery queue (GET /admin/status)
+        "deliveries_pending": "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')",
+        "delivery_dlq": "SELECT count(*) FROM delivery_dlq",
+    },
 )
 metrics.seed_notify()
-app.state.runtime.extras.update(templates=templates, dispatcher=dispatcher, status_queries={
-    # what `make status` shows as notify's delivery queue (GET /admin/status)
-    "deliveries_pending": "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')",
-    "delivery_dlq": "SELECT count(*) FROM delivery_dlq",
-})
