@@ -83,7 +83,7 @@ url: $(VENV)/.installed
 
 import: $(VENV)/.installed
 	@test -n "$(FILE)" || { echo "usage: make import FILE=members.xlsx"; exit 2; }
-	MEMBERSHIP_DATABASE_URL=$$($(PY) -m devstack.config dsn membership) $(PY) -m membership.imports $(FILE) $(ARGS)
+	MEMBERSHIP_DATABASE_URL=$$($(PY) -m devstack.config dsn membership) $(PY) -m membership.cli $(FILE) $(ARGS)
 
 seed: $(VENV)/.installed
 	$(PY) -m devstack.seed

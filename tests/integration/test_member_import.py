@@ -356,7 +356,7 @@ async def test_the_cli_imports_a_sheet_with_a_report_and_dry_run(client, stack_c
     env = stack_config.service_env("membership", {"LOG_LEVEL": "WARNING"})
 
     def cli(*args):
-        done = subprocess.run([sys.executable, "-m", "membership.imports", str(path), "--union", district.union_ids[0],
+        done = subprocess.run([sys.executable, "-m", "membership.cli", str(path), "--union", district.union_ids[0],
                                "--as", "组织部-张三", "--json", *args], env=env, cwd=REPO, capture_output=True,
                               text=True, timeout=120)
         return done.returncode, json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else done.stderr
@@ -411,3 +411,40 @@ async def test_an_unreadable_file_is_refused_with_a_problem(client, stack_config
     no_header = upload(client, csv_file([{"姓名": "张三"}], header=["姓名", "手机号"]), name="a.csv")
     assert no_header.status_code == 422 and no_header.json()["type"] == "/problems/bad-header"
     assert await counts(stack_config) == before
+
+
+async def test_a_row_without_a_join_date_is_judged_by_the_day_given_to_the_import_not_the_clock(client, stack_config):
+    """The import's `today` is the join date of every row without 入会日期 — also of a row with other
+    errors: a former member who left after that day is told she cannot re-join before leaving."""
+    from membership.adapters.spreadsheets import open_sheet
+    from membership.commands.imports import import_members
+    from membership.domain.imports import ImportRejected
+    from membership.settings import Settings
+    from tests.city import ROOT
+    from unionops import db as database
+    from unionops.auth import Principal
+    from unionops.pii import Vault
+
+    union = found_district(client).union_ids[0]
+    number = new_resident_id()
+    admitted = client.post("/members", json={"union_id": union, "name": "赵前", "id_number": number,
+                                             "joined_on": (local_today() - timedelta(days=30)).isoformat()},
+                           headers=auth())
+    assert admitted.status_code == 201, admitted.text
+    left_on = local_today() - timedelta(days=5)
+    left = client.post(f"/members/{admitted.json()['id']}/status-changes", headers=auth(),
+                       json={"status": "left", "reason": "resigned", "effective_on": left_on.isoformat()})
+    assert left.status_code == 201, left.text
+    row = person(union, name="赵", **{"身份证号": number, "入会日期": None})  # a name too short, no join date
+    sheet = open_sheet(io.BytesIO(csv_file([row], encoding="utf-8")), "名册.csv")
+    actor = Principal(subject="test-import", name="test-import", role="federation_admin", org_id=ROOT)
+    conn = await database.connect(stack_config.dsn("membership"))
+    try:
+        with pytest.raises(ImportRejected) as rejected:
+            await import_members(conn, sheet, actor, Vault.from_settings(Settings()), dry_run=True,
+                                 today=left_on - timedelta(days=5))
+    finally:
+        await conn.close()
+    errors = {e.field: e.message for e in rejected.value.report.errors}
+    assert set(errors) == {"name", "joined_on"}, errors
+    assert f"重新入会日期不能早于退会日期（{left_on.isoformat()}）" == errors["joined_on"]

@@ -283,14 +283,14 @@ async def test_an_employment_change_announced_ahead_moves_the_membership_on_its_
     assert transferred_events(await db.events(member["id"])) == []
 
     # Its day comes (the test moves the day, not the clock): the next check applies it.
-    from membership import hr
+    from membership import background
     from membership.settings import Settings
     from unionops.pii import Vault
 
     pool = await database.create_pool(stack_config.dsn("membership"), max_size=2)  # jsonb decoded, as the service's
     try:
-        assert await hr.apply_due_changes(pool, Vault.from_settings(Settings()), local_today()) == 0
-        assert await hr.apply_due_changes(pool, Vault.from_settings(Settings()), day) >= 1
+        assert await background.apply_due_changes(pool, Vault.from_settings(Settings()), local_today()) == 0
+        assert await background.apply_due_changes(pool, Vault.from_settings(Settings()), day) >= 1
     finally:
         await pool.close()
     assert await db.fetchval("SELECT union_id::text FROM members WHERE id = $1::uuid", member["id"]) == b.union_ids[0]

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from membership.domain import check_joined_on
+from membership.domain.members import check_joined_on
 from unionops.backdating import backdating, check_dated
 from unionops.problems import RuleViolation
 

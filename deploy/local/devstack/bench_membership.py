@@ -5,7 +5,7 @@ through the API.
 
 Runs its own stack (PostgreSQL, broker, trace sink, membership) on free ports in a temporary
 folder; a running `make run` is not touched. Measured, in this order:
-1. the CLI `python -m membership.imports` importing an .xlsx of N generated members (real
+1. the CLI `python -m membership.cli` importing an .xlsx of N generated members (real
    resident ID numbers, zh_CN names from Faker) — rows/s and the CLI process's peak RSS;
 2. `POST /imports/members` with a CSV (GB18030) of N other members — rows/s and the service's
    peak RSS growth (sampled);
@@ -219,7 +219,7 @@ def main() -> None:
                 # 1. the CLI, its own process: peak RSS of that process
                 env = cfg.service_env("membership", {"LOG_LEVEL": "WARNING"})
                 t0 = time.perf_counter()
-                done = subprocess.run([sys.executable, "-m", "membership.imports", str(xlsx), "--as", "bench",
+                done = subprocess.run([sys.executable, "-m", "membership.cli", str(xlsx), "--as", "bench",
                                        "--json"], env=env, cwd=REPO, capture_output=True, text=True)
                 wall = time.perf_counter() - t0
                 if done.returncode != 0:

@@ -10,8 +10,10 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook
 
-from membership import imports
-from membership.imports import Membership, Unit, find_header, judge_membership, judge_unit, open_sheet, validate_row
+from membership.adapters import spreadsheets
+from membership.adapters.spreadsheets import find_header, open_sheet
+from membership.domain import imports
+from membership.domain.imports import Membership, Unit, judge_membership, judge_unit, validate_row
 from unionops.auth import Principal
 from unionops.pii import Vault, check_character
 
@@ -43,11 +45,11 @@ def csv_bytes(rows: list[list], encoding: str) -> io.BytesIO:
     return io.BytesIO(text.getvalue().encode(encoding))
 
 
-def rows_of(file: io.BytesIO) -> tuple[imports.Sheet, imports.Header, list[tuple[int, dict]]]:
+def rows_of(file: io.BytesIO) -> tuple[spreadsheets.Sheet, imports.Header, list[tuple[int, dict]]]:
     sheet = open_sheet(file, "名册")
     rows = sheet.rows()
     header = find_header(rows)
-    return sheet, header, imports._take(rows, header, 1000)
+    return sheet, header, spreadsheets.take(rows, header, 1000)
 
 
 def check(raw: dict, *, default_union: bool = True):
@@ -86,14 +88,14 @@ def test_a_title_row_above_the_header_and_blank_trailing_rows_are_tolerated():
 
 
 def test_a_sheet_without_name_or_id_column_is_refused_as_a_whole():
-    with pytest.raises(imports.SheetRejected) as refused:
+    with pytest.raises(spreadsheets.SheetRejected) as refused:
         rows_of(xlsx([["姓名", "手机号"], ["张三", "13912345678"]]))
     assert refused.value.problem.status == 422
     assert {e["field"] for e in refused.value.problem.errors} == {"name", "id_number"}
 
 
 def test_two_columns_for_the_same_field_are_refused():
-    with pytest.raises(imports.SheetRejected) as refused:
+    with pytest.raises(spreadsheets.SheetRejected) as refused:
         rows_of(xlsx([["姓名", "身份证号", "手机号", "联系电话"], ["张三", resident_id(), "1", "2"]]))
     assert "重复" in refused.value.problem.errors[0]["message"]
 
@@ -108,7 +110,7 @@ def test_csv_in_utf8_with_or_without_bom_and_gb18030_reads_the_same(encoding):
 
 
 def test_an_old_xls_file_is_refused_with_a_hint():
-    with pytest.raises(imports.SheetRejected) as refused:
+    with pytest.raises(spreadsheets.SheetRejected) as refused:
         open_sheet(io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100), "old.xls")
     assert refused.value.problem.status == 415 and ".xlsx" in refused.value.problem.detail
 

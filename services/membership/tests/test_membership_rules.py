@@ -7,20 +7,18 @@ from datetime import date
 
 import pytest
 
-from membership import domain
-from membership.domain import (
+from membership.domain import organisations as domain
+from membership.domain.members import (
     HONOURS,
     check_profile_editable,
     check_readmission,
     check_status_change,
-    check_transfer,
-    choose_residence_holder,
     honour_changes,
-    normalise_credit_code,
     profile_changes,
     rejoin_gap_days,
-    transfer_initiator,
 )
+from membership.domain.organisations import normalise_credit_code
+from membership.domain.transfers import check_transfer, choose_residence_holder, transfer_initiator
 from unionops.problems import RuleViolation
 
 TODAY = date(2025, 6, 30)

@@ -1,7 +1,6 @@
 """Commands on members (会员): real-name admission and re-joining, profile changes, status changes
-(active → retained → left), and the member file (会员档案). Each command runs in the caller's
-transaction and stages its events in the outbox of that same transaction; every change leaves an
-entry in the member file."""
+(active → retained → left), erasure of personal data. Each runs in the caller's unit of work and
+stages its events there; every change leaves an entry in the member file."""
 from __future__ import annotations
 
 import uuid
@@ -11,30 +10,32 @@ from datetime import date
 import asyncpg
 from opentelemetry import trace
 
-from contracts.events import MemberJoined, MemberLeft, MemberProfileChanged, MemberStatusChanged
-from membership.domain import (
+from contracts.events import MemberLeft, MemberProfileChanged
+from membership.commands.contacts import contact_events, email_columns, erase_contact_data
+from membership.commands.member_file import add_file_entry
+from membership.domain.members import (
     CONTACT_FIELDS,
     HONOURS,
-    check_admitting_unit,
+    already_a_member_message,
     check_joined_on,
     check_profile_editable,
     check_readmission,
     check_status_change,
+    elsewhere_message,
     honour_changes,
+    member_joined,
+    member_status_changed,
     profile_changes,
     rejoin_gap_days,
 )
-from membership.contacts import contact_events, email_columns
-from membership.organisations import load_unit
-from unionops import outbox
+from membership.domain.organisations import check_admitting_unit
+from membership.queries import common_office, load_member, load_unit, member_view
 from unionops.auth import Principal
 from unionops.backdating import backdating, check_dated
 from unionops.clock import local_today
 from unionops.pii import InvalidResidentId, Vault, mask_email, mask_phone, normalise_phone, parse_resident_id
 from unionops.problems import Problem, RuleViolation
-from unionops.projections import common_ancestor
-
-NOT_FOUND = "会员不存在或不在您的管辖范围内"
+from unionops.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -57,86 +58,14 @@ class ChangeStatus:
     effective_on: date
 
 
-def mask_union(name: str | None) -> str:
-    """The refusal names the existing union without exposing it whole to any caller."""
-    if not name:
-        return "其他工会"
-    return name[:2] + "*" * max(len(name) - 4, 1) + name[-2:] if len(name) > 4 else name[0] + "*" * (len(name) - 1)
-
-
-# ---- reading --------------------------------------------------------------------------------------
-
-MEMBER_QUERY = (
-    "SELECT m.id, m.union_id, o.name AS union_name, o.path, m.name, m.gender, m.birth_date, m.id_number_masked,"
-    " m.phone_enc, m.phone_masked, m.email_enc, m.email_masked, m.employer, m.employer_credit_code, m.occupation, m.education,"
-    " m.is_migrant_worker, m.honours, m.status, m.status_reason, m.status_changed_on, m.left_on, m.joined_on"
-    " FROM members m JOIN org_units o ON o.id = m.union_id"
-)
-
-
-async def load_member(conn: asyncpg.Connection, member_id: uuid.UUID, actor: Principal | None = None, *,
-                      for_update: bool = False) -> asyncpg.Record:
-    """The member with its union's path. With `actor`, one outside the caller's subtree is
-    answered like one that does not exist (404), for changes as for reads."""
-    row = await conn.fetchrow(MEMBER_QUERY + " WHERE m.id = $1" + (" FOR UPDATE OF m" if for_update else ""), member_id)
-    if row is None or (actor is not None and not actor.covers(row["path"])):
-        raise Problem(404, NOT_FOUND, type_="/problems/not-found")
-    return row
-
-
-def member_view(row, **extra) -> dict:
-    """What staff see of a member: identity and phone masked, honours with their labels."""
-    return {
-        "id": row["id"], "union_id": row["union_id"], "union_name": row["union_name"], "name": row["name"],
-        "gender": row["gender"], "birth_date": row["birth_date"], "id_number_masked": row["id_number_masked"],
-        "phone_masked": row["phone_masked"], "email": row["email_masked"], "employer": row["employer"],
-        "occupation": row["occupation"], "education": row["education"],
-        "is_migrant_worker": row["is_migrant_worker"],
-        "honours": [{"code": h, "label": HONOURS.get(h, h)} for h in row["honours"]],
-        "status": row["status"], "status_reason": row["status_reason"], "joined_on": row["joined_on"],
-        "left_on": row["left_on"], **extra,
-    }
-
-
-async def add_file_entry(conn: asyncpg.Connection, member_id: uuid.UUID, kind: str, union_id: uuid.UUID,
-                         detail: dict, actor: str, *, union_ids: list[uuid.UUID] | None = None) -> None:
-    """One line of the member file. `union_ids`: every union the entry concerns (default: `union_id`);
-    staff over any of them may read the file."""
-    await conn.execute(
-        "INSERT INTO member_file_entries (member_id, kind, union_id, union_ids, detail, actor)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        member_id, kind, union_id, union_ids or [union_id], detail, actor,
-    )
-
-
-async def member_file(conn: asyncpg.Connection, member_id: uuid.UUID, actor: Principal) -> dict:
-    """The full, ordered history. Readable by staff whose subtree covers any union the member
-    ever belonged to (the current one, and every union named in an entry), by today's tree."""
-    member = await conn.fetchrow(
-        "SELECT m.id, m.name, m.status, m.union_id, m.id_number_masked FROM members m WHERE m.id = $1", member_id)
-    if member is None:
-        raise Problem(404, NOT_FOUND, type_="/problems/not-found")
-    readable = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM org_units o WHERE $3 = ANY(o.path) AND (o.id = $2 OR o.id IN ("
-        "  SELECT unnest(array_append(e.union_ids, e.union_id)) FROM member_file_entries e WHERE e.member_id = $1)))",
-        member_id, member["union_id"], actor.org_id)
-    if not readable:
-        raise Problem(404, NOT_FOUND, type_="/problems/not-found")
-    rows = await conn.fetch(
-        "SELECT e.occurred_at, e.kind, e.union_id, o.name AS union_name, e.union_ids, e.detail, e.actor"
-        " FROM member_file_entries e JOIN org_units o ON o.id = e.union_id WHERE e.member_id = $1 ORDER BY e.id",
-        member_id)
-    return {"member_id": member["id"], "name": member["name"], "id_number_masked": member["id_number_masked"],
-            "status": member["status"], "union_id": member["union_id"], "entries": [dict(r) for r in rows]}
-
-
 # ---- admission and re-joining -----------------------------------------------------------------------
 
-async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Principal, vault: Vault, *,
+async def admit_member(uow: UnitOfWork, cmd: AdmitMember, actor: Principal, vault: Vault, *,
                        today: date | None = None) -> dict:
     """Real-name admission (入会): one person, one membership, in a grassroots union. A person who
     has left is admitted again on the same member record, and the file shows the gap. The join
     date is checked by `domain.check_joined_on`; a back-dated one is noted in the file entry."""
+    conn = uow.conn
     today = today or local_today()
     try:
         rid = parse_resident_id(cmd.id_number, today=today)
@@ -154,7 +83,7 @@ async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Princi
         " JOIN org_units o ON o.id = m.union_id WHERE m.id_number_hash = $1 FOR UPDATE OF m", id_hash)
     if existing is not None:
         await _refuse_second_membership(conn, existing, rid.masked, actor)
-        return await _rejoin(conn, existing, cmd, unit, rid, phone, actor, vault, late)
+        return await _rejoin(uow, existing, cmd, unit, rid, phone, actor, vault, late)
 
     member_id = uuid.uuid4()
     try:
@@ -177,31 +106,16 @@ async def admit_member(conn: asyncpg.Connection, cmd: AdmitMember, actor: Princi
     await add_file_entry(conn, member_id, "joined", unit["id"], {"union_name": unit["name"],
                                                                   "joined_on": cmd.joined_on.isoformat(), **late},
                          actor.subject)
-    events = [MemberJoined(
+    events = [member_joined(
         member_id=member_id, union_id=unit["id"], union_name=unit["name"], org_path=unit["path"], name=cmd.name,
-        gender=rid.gender, birth_year=rid.birth_date.year, is_migrant_worker=cmd.is_migrant_worker,
+        gender=rid.gender, birth_date=rid.birth_date, is_migrant_worker=cmd.is_migrant_worker,
         joined_on=cmd.joined_on,
     )]
     if phone or cmd.email:
         events += await contact_events(conn, vault.contact_keys, [(member_id, cmd.name, cmd.email, phone)])
-    await outbox.record_many(conn, events)
+    await uow.stage(*events)
     trace.get_current_span().set_attribute("member.id", str(member_id))
     return member_view(await load_member(conn, member_id), rejoined_after_days=None)
-
-
-async def common_office(conn: asyncpg.Connection, actor: Principal, path) -> str:
-    """The name of the lowest unit above both the caller's unit and the unit at `path`: the office
-    to ask about someone registered outside the caller's subtree. It is one of the caller's own
-    ancestors, so naming it tells nothing about the other subtree."""
-    common = common_ancestor(await conn.fetchval("SELECT path FROM org_units WHERE id = $1", actor.org_id), path)
-    name = await conn.fetchval("SELECT name FROM org_units WHERE id = $1", common) if common else None
-    return name or "上级工会"
-
-
-def elsewhere_message(masked_id: str, office: str) -> str:
-    """The duplicate refusal for a caller outside the member's subtree: no union, no id, no status."""
-    return (f"该身份证号（{masked_id}）已在其他工会登记为会员，一人只能有一个会籍。"
-            f"如已更换工作单位，请联系{office}，或向其工会提出会员关系转移申请（/transfer-requests）")
 
 
 async def _refuse_second_membership(conn: asyncpg.Connection, existing, masked_id: str, actor: Principal) -> None:
@@ -211,9 +125,7 @@ async def _refuse_second_membership(conn: asyncpg.Connection, existing, masked_i
         extra = {}
         if actor.covers(existing["path"]):
             # In the caller's own subtree: the union and the member id (to transfer her) may be told.
-            hint = "；该会员现为会籍保留状态" if existing["status"] == "retained" else ""
-            message = (f"该身份证号（{masked_id}）已是{mask_union(existing['union_name'])}会员，一人只能有一个会籍"
-                       f"{hint}。如已更换工作单位，请办理会员关系转移")
+            message = already_a_member_message(masked_id, existing["union_name"], existing["status"])
             extra["member_id"] = str(existing["id"])
         else:
             message = elsewhere_message(masked_id, await common_office(conn, actor, existing["path"]))
@@ -221,8 +133,9 @@ async def _refuse_second_membership(conn: asyncpg.Connection, existing, masked_i
                       errors=[{"field": "body.id_number", "message": message}], **extra) from None
 
 
-async def _rejoin(conn, existing, cmd: AdmitMember, unit, rid, phone, actor: Principal, vault: Vault,
+async def _rejoin(uow: UnitOfWork, existing, cmd: AdmitMember, unit, rid, phone, actor: Principal, vault: Vault,
                   late: dict) -> dict:
+    conn = uow.conn
     gap = rejoin_gap_days(existing["left_on"], cmd.joined_on)
     member_id = existing["id"]
     await conn.execute(
@@ -239,12 +152,12 @@ async def _rejoin(conn, existing, cmd: AdmitMember, unit, rid, phone, actor: Pri
         "gap_days": gap, "previous_union_id": str(existing["union_id"]), "previous_union_name": existing["union_name"],
         **late,
     }, actor.subject)
-    events = [MemberJoined(
+    events = [member_joined(
         member_id=member_id, union_id=unit["id"], union_name=unit["name"], org_path=unit["path"], name=cmd.name,
-        gender=rid.gender, birth_year=rid.birth_date.year, is_migrant_worker=cmd.is_migrant_worker,
+        gender=rid.gender, birth_date=rid.birth_date, is_migrant_worker=cmd.is_migrant_worker,
         joined_on=cmd.joined_on, rejoined_after_days=gap,
     ), *await contact_events(conn, vault.contact_keys, [(member_id, cmd.name, cmd.email, phone)])]
-    await outbox.record_many(conn, events)
+    await uow.stage(*events)
     trace.get_current_span().set_attribute("member.id", str(member_id))
     return member_view(await load_member(conn, member_id), rejoined_after_days=gap)
 
@@ -260,11 +173,12 @@ def _phone(raw: str | None) -> str | None:
 
 # ---- profile ----------------------------------------------------------------------------------------
 
-async def update_profile(conn: asyncpg.Connection, member_id: uuid.UUID, requested: dict, actor: Principal,
+async def update_profile(uow: UnitOfWork, member_id: uuid.UUID, requested: dict, actor: Principal,
                          vault: Vault) -> dict:
     """Change profile fields (only those in `requested`). Every change is audited in the member
     file (contact data masked); non-sensitive changes go out as MemberProfileChanged, contact
     changes only as MemberContactChanged on the restricted topic."""
+    conn = uow.conn
     row = await load_member(conn, member_id, actor, for_update=True)
     check_profile_editable(row["status"])
     requested = dict(requested)
@@ -275,7 +189,7 @@ async def update_profile(conn: asyncpg.Connection, member_id: uuid.UUID, request
     current = current_profile(row, vault)
     changes = profile_changes(current, requested)
     if changes:
-        await apply_profile_changes(conn, row, current, changes, actor.subject, vault)
+        await apply_profile_changes(uow, row, current, changes, actor.subject, vault)
         row = await load_member(conn, member_id)
     return member_view(row)
 
@@ -300,10 +214,11 @@ def _audited(field: str, value):
     return value
 
 
-async def apply_profile_changes(conn: asyncpg.Connection, row, current: dict, changes: dict[str, tuple],
+async def apply_profile_changes(uow: UnitOfWork, row, current: dict, changes: dict[str, tuple],
                                 actor_name: str, vault: Vault) -> None:
     """Write `changes` ({field: (old, new)}), audit them and stage their events. Used by staff
     edits and by HR's employment changes that stay within the same union."""
+    conn = uow.conn
     new = current | {f: v for f, (_, v) in changes.items()}
     phone = new["phone"]
     await conn.execute(
@@ -334,17 +249,18 @@ async def apply_profile_changes(conn: asyncpg.Connection, row, current: dict, ch
     if changes.keys() & {"name", *CONTACT_FIELDS}:
         # notify keeps the whole contact (latest wins), so the event carries all of it.
         events += await contact_events(conn, vault.contact_keys, [(row["id"], new["name"], new["email"], phone)])
-    await outbox.record_many(conn, events)
+    await uow.stage(*events)
     trace.get_current_span().set_attribute("member.id", str(row["id"]))
 
 
 # ---- status -----------------------------------------------------------------------------------------
 
-async def change_status(conn: asyncpg.Connection, cmd: ChangeStatus, actor: Principal, *,
+async def change_status(uow: UnitOfWork, cmd: ChangeStatus, actor: Principal, *,
                         max_backdate_days: int | None = None, today: date | None = None) -> dict:
     """active ↔ retained (会籍保留), or → left (退会, final). Rules in `domain.check_status_change`.
     The change takes effect today or on a day at most `max_backdate_days` before; a back-dated
     change says who back-dated it and by how much in the member file."""
+    conn = uow.conn
     today = today or local_today()
     row = await load_member(conn, cmd.member_id, actor, for_update=True)
     check_status_change(row["status"], cmd.status, cmd.reason, by_admin=actor.role == "federation_admin")
@@ -366,9 +282,20 @@ async def change_status(conn: asyncpg.Connection, cmd: ChangeStatus, actor: Prin
         event = MemberLeft(member_id=row["id"], union_id=row["union_id"], org_path=row["path"], reason=cmd.reason,
                            left_on=cmd.effective_on)
     else:
-        event = MemberStatusChanged(member_id=row["id"], union_id=row["union_id"], org_path=row["path"],
-                                    from_status=row["status"], to_status=cmd.status, reason=cmd.reason,
-                                    changed_on=cmd.effective_on)
-    await outbox.record(conn, event)
+        event = member_status_changed(row["id"], union_id=row["union_id"], org_path=row["path"],
+                                      from_status=row["status"], to_status=cmd.status, reason=cmd.reason,
+                                      changed_on=cmd.effective_on)
+    await uow.stage(event)
     trace.get_current_span().set_attribute("member.id", str(row["id"]))
     return member_view(await load_member(conn, row["id"]))
+
+
+# ---- erasure (PIPL 删除个人信息) ---------------------------------------------------------------------
+
+async def erase_personal_data(uow: UnitOfWork, member_id: uuid.UUID, actor: Principal) -> dict:
+    """Destroy the member's data key and contact details (commands.contacts), noted in the file."""
+    row = await load_member(uow.conn, member_id, actor, for_update=True)
+    result = await erase_contact_data(uow, row["id"], actor.subject)
+    await add_file_entry(uow.conn, row["id"], "personal_data_erased", row["union_id"],
+                         {"data_key_destroyed": result["data_key_destroyed"]}, actor.subject)
+    return result

@@ -14,8 +14,9 @@ from datetime import datetime, timezone
 import asyncpg
 
 from contracts.events import MemberContactChanged, MemberPersonalDataErased
-from unionops import outbox
-from unionops.pii import DataKey, KeyRing, Vault, b64, mask_email
+from membership.domain.contacts import member_contact_changed
+from unionops.pii import DataKey, KeyRing, Vault, mask_email
+from unionops.unit_of_work import UnitOfWork
 
 
 async def data_keys(conn: asyncpg.Connection, ring: KeyRing, member_ids: list[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
@@ -46,20 +47,11 @@ STORE_KEYS = (
     " destroyed_at = NULL")
 
 
-def contact_event(ring: KeyRing, dek: DataKey, member_id: uuid.UUID, name: str, email: str | None,
-                  phone: str | None) -> MemberContactChanged:
-    """The member's whole contact (latest wins at notify), sealed under their DEK."""
-    return MemberContactChanged(
-        member_id=member_id, name=name, data_key=b64(ring.wrap(dek)), data_key_id=dek.key_id,
-        email_sealed=b64(dek.seal("email", email)) if email else None,
-        phone_sealed=b64(dek.seal("phone", phone)) if phone else None)
-
-
 async def contact_events(conn: asyncpg.Connection, ring: KeyRing,
                          contacts: list[tuple[uuid.UUID, str, str | None, str | None]]) -> list[MemberContactChanged]:
-    """`contact_event` for many (member_id, name, email, phone) at once."""
+    """`domain.contacts.member_contact_changed` for many (member_id, name, email, phone) at once."""
     keys = await data_keys(conn, ring, [c[0] for c in contacts])
-    return [contact_event(ring, keys[m], m, name, email, phone) for m, name, email, phone in contacts]
+    return [member_contact_changed(ring, keys[m], m, name, email, phone) for m, name, email, phone in contacts]
 
 
 def email_columns(vault: Vault, email: str | None) -> tuple[bytes | None, str | None]:
@@ -67,8 +59,9 @@ def email_columns(vault: Vault, email: str | None) -> tuple[bytes | None, str | 
     return (vault.encrypt("email", email), mask_email(email)) if email else (None, None)
 
 
-async def seal_stored_emails(conn: asyncpg.Connection, vault: Vault) -> int:
+async def seal_stored_emails(uow: UnitOfWork, vault: Vault) -> int:
     """Start-up: e-mail addresses kept in plain text before migration 005 are encrypted once."""
+    conn = uow.conn
     rows = await conn.fetch("SELECT id, email FROM members WHERE email IS NOT NULL FOR UPDATE")
     for r in rows:
         enc, masked = email_columns(vault, r["email"])
@@ -77,10 +70,11 @@ async def seal_stored_emails(conn: asyncpg.Connection, vault: Vault) -> int:
     return len(rows)
 
 
-async def erase_personal_data(conn: asyncpg.Connection, member_id: uuid.UUID, actor_name: str) -> dict:
+async def erase_contact_data(uow: UnitOfWork, member_id: uuid.UUID, actor_name: str) -> dict:
     """Destroy the member's data key and their contact details here; stage the erasure for notify.
     The outbox rows that carried the wrapped key (kept for replay within OUTBOX_RETENTION_DAYS)
     are deleted, so no replay can bring the key back. Idempotent."""
+    conn = uow.conn
     key_id = await conn.fetchval(
         "UPDATE member_data_keys SET wrapped_key = NULL, destroyed_at = now()"
         " WHERE member_id = $1 AND wrapped_key IS NOT NULL RETURNING key_id", member_id)
@@ -91,6 +85,6 @@ async def erase_personal_data(conn: asyncpg.Connection, member_id: uuid.UUID, ac
         "WITH d AS (DELETE FROM outbox WHERE topic = $1 AND key = $2 AND event_type = $3 RETURNING 1)"
         " SELECT count(*) FROM d", MemberContactChanged.topic, str(member_id), MemberContactChanged.event_type())
     erased_at = datetime.now(timezone.utc)
-    await outbox.record(conn, MemberPersonalDataErased(member_id=member_id, data_key_id=key_id, erased_at=erased_at))
+    await uow.stage(MemberPersonalDataErased(member_id=member_id, data_key_id=key_id, erased_at=erased_at))
     return {"member_id": member_id, "data_key_destroyed": key_id is not None, "outbox_rows_deleted": deleted,
             "erased_at": erased_at, "actor": actor_name}

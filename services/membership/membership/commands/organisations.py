@@ -1,5 +1,6 @@
-"""Commands on the organisation tree (组织): founding units, the city root. Each runs in the
-caller's transaction and stages its events in the outbox of that same transaction."""
+"""Commands on the organisation tree (组织): the city root, founding, merging, dissolving and moving
+units, employers and yearly targets. Each runs in the caller's unit of work and stages its events
+there."""
 from __future__ import annotations
 
 import uuid
@@ -9,20 +10,16 @@ from datetime import date
 import asyncpg
 from opentelemetry import trace
 
-from contracts.events import (
-    MemberStatusChanged,
-    MemberTransferred,
-    UnionDissolved,
-    UnionEstablished,
-    UnionMerged,
-    UnionMoved,
-)
-from membership.domain import check_child_unit, normalise_credit_code
-from unionops import outbox
+from contracts.events import UnionDissolved, UnionMerged, UnionMoved
+from membership.domain.members import member_status_changed
+from membership.domain.organisations import check_child_unit, normalise_credit_code, union_established
+from membership.domain.transfers import member_transferred
+from membership.queries import load_unit
 from unionops.auth import Principal, root_org_id
 from unionops.clock import local_today
 from unionops.problems import RuleViolation
 from unionops.projections import rewrite_path_prefix
+from unionops.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -36,38 +33,23 @@ class EstablishUnion:
     employer_ids: tuple[uuid.UUID, ...] = ()
 
 
-async def ensure_city_root(conn: asyncpg.Connection, region_code: str, name: str) -> bool:
+async def ensure_city_root(uow: UnitOfWork, region_code: str, name: str) -> bool:
     """The root of the tree exists from the first start; its id derives from the region code."""
     root, established_on = root_org_id(region_code), local_today()
-    async with conn.transaction():
-        inserted = await conn.fetchval(
-            "INSERT INTO org_units (id, parent_id, path, level, kind, name, region_code, established_on, created_by)"
-            " VALUES ($1, NULL, ARRAY[$1]::uuid[], 'city', 'federation', $2, $3, $4, 'system')"
-            " ON CONFLICT (id) DO NOTHING RETURNING 1",
-            root, name, region_code, established_on,
-        )
-        if inserted:
-            await outbox.record(conn, UnionEstablished(
-                org_id=root, parent_id=None, org_path=[root], name=name, level="city", kind="federation",
-                region_code=region_code, established_on=established_on,
-            ))
+    inserted = await uow.conn.fetchval(
+        "INSERT INTO org_units (id, parent_id, path, level, kind, name, region_code, established_on, created_by)"
+        " VALUES ($1, NULL, ARRAY[$1]::uuid[], 'city', 'federation', $2, $3, $4, 'system')"
+        " ON CONFLICT (id) DO NOTHING RETURNING 1",
+        root, name, region_code, established_on,
+    )
+    if inserted:
+        await uow.stage(union_established(org_id=root, parent_id=None, org_path=[root], name=name, level="city",
+                                          kind="federation", region_code=region_code, established_on=established_on))
     return bool(inserted)
 
 
-async def load_unit(conn: asyncpg.Connection, org_id: uuid.UUID, *, field: str,
-                    allow_closed: bool = False, actor: Principal | None = None) -> asyncpg.Record:
-    """A unit by id; merged or dissolved units are refused unless `allow_closed`. With `actor`,
-    a unit outside the caller's subtree is refused exactly like an unknown one (before its
-    status is looked at: that too is something an outsider does not learn)."""
-    unit = await conn.fetchrow("SELECT id, path, level, kind, name, status FROM org_units WHERE id = $1", org_id)
-    if unit is None or (actor is not None and not actor.covers(unit["path"])):
-        raise RuleViolation("组织不存在", field=field)
-    if unit["status"] != "active" and not allow_closed:
-        raise RuleViolation("该组织已合并或撤销", field=field, status=409, kind="unit-closed")
-    return unit
-
-
-async def establish_union(conn: asyncpg.Connection, cmd: EstablishUnion, actor: Principal) -> dict:
+async def establish_union(uow: UnitOfWork, cmd: EstablishUnion, actor: Principal) -> dict:
+    conn = uow.conn
     parent = await load_unit(conn, cmd.parent_id, field="parent_id", actor=actor)
     check_child_unit(parent["level"], cmd.level, cmd.kind)
     org_id = uuid.uuid4()
@@ -90,15 +72,13 @@ async def establish_union(conn: asyncpg.Connection, cmd: EstablishUnion, actor: 
         if len(linked) != len(set(cmd.employer_ids)):
             raise RuleViolation("企业不存在或不在您的管辖范围内", field="employer_ids")
     await _history(conn, org_id, "established", {"parent_id": str(cmd.parent_id)}, actor)
-    await outbox.record(conn, UnionEstablished(
+    await uow.stage(union_established(
         org_id=org_id, parent_id=cmd.parent_id, org_path=path, name=cmd.name, level=cmd.level, kind=cmd.kind,
         region_code=cmd.region_code, established_on=cmd.established_on,
     ))
     trace.get_current_span().set_attribute("org.id", str(org_id))
     return {"id": org_id, "parent_id": cmd.parent_id, "path": path, "name": cmd.name, "level": cmd.level,
             "kind": cmd.kind, "region_code": cmd.region_code, "established_on": cmd.established_on}
-
-
 
 
 async def _active_unit(conn: asyncpg.Connection, org_id: uuid.UUID, *, field: str,
@@ -141,9 +121,10 @@ async def _move_members(conn: asyncpg.Connection, from_id: uuid.UUID, to_unit: a
     return moved
 
 
-async def merge_union(conn: asyncpg.Connection, org_id: uuid.UUID, into_id: uuid.UUID, actor: Principal,
+async def merge_union(uow: UnitOfWork, org_id: uuid.UUID, into_id: uuid.UUID, actor: Principal,
                       on: date) -> dict:
     """Merge one grassroots union into another: members, employers and history follow."""
+    conn = uow.conn
     if org_id == into_id:
         raise RuleViolation("不能与自身合并", field="into_org_id")
     source = await _active_unit(conn, org_id, field="org_id", actor=actor)
@@ -158,18 +139,18 @@ async def merge_union(conn: asyncpg.Connection, org_id: uuid.UUID, into_id: uuid
                        org_id, on, into_id)
     await _history(conn, org_id, "merged", {"into_org_id": str(into_id), "members_moved": len(moved)}, actor)
     await _history(conn, into_id, "absorbed", {"org_id": str(org_id), "members_moved": len(moved)}, actor)
-    await outbox.record_many(conn, [
+    await uow.stage(
         UnionMerged(org_id=org_id, into_org_id=into_id, into_org_path=target["path"], members_moved=len(moved),
                     merged_on=on),
-        *(MemberTransferred(member_id=m["id"], from_union_id=org_id, to_union_id=into_id,
-                            to_union_name=target["name"], from_org_path=source["path"], to_org_path=target["path"],
-                            reason="union_merged", initiated_by="federation", effective_on=on) for m in moved),
-    ])
+        *(member_transferred(m["id"], from_union_id=org_id, from_org_path=source["path"], to_unit=target,
+                             reason="union_merged", initiated_by="federation", effective_on=on) for m in moved),
+    )
     return {"org_id": org_id, "into_org_id": into_id, "members_moved": len(moved), "merged_on": on}
 
 
-async def dissolve_union(conn: asyncpg.Connection, org_id: uuid.UUID, actor: Principal, on: date, reason: str) -> dict:
+async def dissolve_union(uow: UnitOfWork, org_id: uuid.UUID, actor: Principal, on: date, reason: str) -> dict:
     """Dissolve a unit: its members' memberships are held by the parent union (会籍保留)."""
+    conn = uow.conn
     unit = await _active_unit(conn, org_id, field="org_id", actor=actor)
     if unit["level"] == "city":
         raise RuleViolation("市总工会不能撤销", field="org_id")
@@ -188,21 +169,20 @@ async def dissolve_union(conn: asyncpg.Connection, org_id: uuid.UUID, actor: Pri
     events = [UnionDissolved(org_id=org_id, holder_org_id=holder["id"], holder_org_path=holder["path"],
                              members_retained=len(moved), dissolved_on=on)]
     for m in moved:
-        events.append(MemberTransferred(
-            member_id=m["id"], from_union_id=org_id, to_union_id=holder["id"], to_union_name=holder["name"],
-            from_org_path=unit["path"], to_org_path=holder["path"], reason="union_dissolved",
-            initiated_by="federation", effective_on=on))
+        events.append(member_transferred(m["id"], from_union_id=org_id, from_org_path=unit["path"], to_unit=holder,
+                                         reason="union_dissolved", initiated_by="federation", effective_on=on))
         if before[m["id"]] != "retained":
-            events.append(MemberStatusChanged(
-                member_id=m["id"], union_id=holder["id"], org_path=holder["path"], from_status=before[m["id"]],
-                to_status="retained", reason="union_dissolved", changed_on=on))
-    await outbox.record_many(conn, events)
+            events.append(member_status_changed(m["id"], union_id=holder["id"], org_path=holder["path"],
+                                                from_status=before[m["id"]], to_status="retained",
+                                                reason="union_dissolved", changed_on=on))
+    await uow.stage(*events)
     return {"org_id": org_id, "holder_org_id": holder["id"], "members_retained": len(moved), "dissolved_on": on}
 
 
-async def move_unit(conn: asyncpg.Connection, org_id: uuid.UUID, new_parent_id: uuid.UUID, actor: Principal,
+async def move_unit(uow: UnitOfWork, org_id: uuid.UUID, new_parent_id: uuid.UUID, actor: Principal,
                     on: date) -> dict:
     """Move a unit with its subtree under another parent of the right level; paths follow."""
+    conn = uow.conn
     unit = await _active_unit(conn, org_id, field="org_id", actor=actor)
     parent = await _active_unit(conn, new_parent_id, field="new_parent_id", actor=actor)
     if unit["level"] == "city":
@@ -215,14 +195,14 @@ async def move_unit(conn: asyncpg.Connection, org_id: uuid.UUID, new_parent_id: 
     old_path = list(unit["path"])
     new_path = [*parent["path"], org_id]
     try:
-        async with conn.transaction():
+        async with conn.transaction():  # a savepoint: a name clash is answered, not a failed transaction
             await conn.execute("UPDATE org_units SET parent_id = $2 WHERE id = $1", org_id, new_parent_id)
             await rewrite_path_prefix(conn, "org_units", "path", old_path, new_path)
     except asyncpg.UniqueViolationError:
         raise RuleViolation("新上级组织下已有同名组织", field="new_parent_id", status=409, kind="duplicate-unit") from None
     await _history(conn, org_id, "moved", {"old_parent_id": str(unit["parent_id"]),
                                            "new_parent_id": str(new_parent_id)}, actor)
-    await outbox.record(conn, UnionMoved(org_id=org_id, old_path=old_path, new_path=new_path, moved_on=on))
+    await uow.stage(UnionMoved(org_id=org_id, old_path=old_path, new_path=new_path, moved_on=on))
     return {"org_id": org_id, "old_path": old_path, "new_path": new_path, "moved_on": on}
 
 
@@ -237,7 +217,8 @@ class RegisterEmployer:
     union_id: uuid.UUID | None
 
 
-async def register_employer(conn: asyncpg.Connection, cmd: RegisterEmployer, actor: Principal) -> dict:
+async def register_employer(uow: UnitOfWork, cmd: RegisterEmployer, actor: Principal) -> dict:
+    conn = uow.conn
     credit_code = normalise_credit_code(cmd.credit_code) if cmd.credit_code else None
     unit = await load_unit(conn, cmd.org_id, field="org_id", actor=actor)
     if cmd.union_id is not None:
@@ -246,7 +227,7 @@ async def register_employer(conn: asyncpg.Connection, cmd: RegisterEmployer, act
             raise RuleViolation("覆盖企业的须为基层工会", field="union_id")
     employer_id = uuid.uuid4()
     try:
-        async with conn.transaction():
+        async with conn.transaction():  # a savepoint: a duplicate code is answered, not a failed transaction
             await conn.execute(
                 "INSERT INTO employers (id, org_id, union_id, name, credit_code, ownership, headcount,"
                 " has_collective_contract) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -259,9 +240,10 @@ async def register_employer(conn: asyncpg.Connection, cmd: RegisterEmployer, act
             "has_collective_contract": cmd.has_collective_contract}
 
 
-async def set_targets(conn: asyncpg.Connection, org_id: uuid.UUID, year: int, unions_target: int | None,
+async def set_targets(uow: UnitOfWork, org_id: uuid.UUID, year: int, unions_target: int | None,
                       members_target: int | None, actor: Principal) -> dict:
     """Targets are set from above: a unit's superiors, never the unit itself."""
+    conn = uow.conn
     unit = await load_unit(conn, org_id, field="org_id", actor=actor)
     if actor.org_id == org_id and unit["level"] != "city":
         raise RuleViolation("目标须由上级组织下达", field="org_id", status=403, kind="targets-from-above")

@@ -1,6 +1,6 @@
 """Transfer requests (会员关系接转申请): how staff of a RECEIVING union take up a worker who is a
 member in another subtree. They may not move her (only the sending side, the member or HR do,
-membership.transfers); they ask, naming the person by ID number, and the request takes effect
+commands.transfers); they ask, naming the person by ID number, and the request takes effect
 when the member or the sending side confirms.
 
 No existence oracle: asking answers 202 with a request id and `pending` whether or not the
@@ -19,26 +19,20 @@ member file (readable by the sending side only — the receiving union is not ad
 entry's unions until the move) records who asked, who confirmed or declined, and the expiry."""
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import asyncpg
-
 from contracts.events import TransferRequestClosed, TransferRequested
-from membership.domain import check_admitting_unit, normalise_credit_code
-from membership.members import MEMBER_QUERY, add_file_entry, load_member
-from membership.transfers import Target, apply_transfer
-from unionops import outbox, periodic
+from membership.commands.member_file import add_file_entry
+from membership.commands.transfers import Target, apply_transfer
+from membership.domain.organisations import check_admitting_unit, normalise_credit_code
+from membership.queries import MEMBER_QUERY, REQUEST_NOT_FOUND, REQUEST_QUERY, asker_view, load_member, sending_view
 from unionops.auth import Principal
 from unionops.clock import local_today
 from unionops.pii import InvalidResidentId, Vault, parse_resident_id
 from unionops.problems import Problem, RuleViolation
-
-log = logging.getLogger(__name__)
-
-REQUEST_NOT_FOUND = "转移申请不存在或不在您的管辖范围内"
+from unionops.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -49,16 +43,10 @@ class RequestTransfer:
     new_employer_credit_code: str | None
 
 
-_REQUEST = (
-    "SELECT r.*, t.name AS to_union_name, t.path AS to_path, a.name AS requested_by_org_name"
-    " FROM transfer_requests r JOIN org_units t ON t.id = r.to_union_id"
-    " JOIN org_units a ON a.id = r.requested_by_org_id"
-)
-
-
-async def request_transfer(conn: asyncpg.Connection, cmd: RequestTransfer, actor: Principal, vault: Vault, *,
+async def request_transfer(uow: UnitOfWork, cmd: RequestTransfer, actor: Principal, vault: Vault, *,
                            expiry_days: int) -> dict:
     """Ask for the person with this ID number to be moved into the caller's union."""
+    conn = uow.conn
     try:
         rid = parse_resident_id(cmd.id_number)
     except InvalidResidentId as exc:
@@ -73,7 +61,7 @@ async def request_transfer(conn: asyncpg.Connection, cmd: RequestTransfer, actor
     credit_code = normalise_credit_code(cmd.new_employer_credit_code, field="new_employer_credit_code") \
         if cmd.new_employer_credit_code else None
     today = local_today()
-    await expire_due(conn, today)
+    await expire_due(uow, today)
     id_hash = vault.lookup_hash("id_number", rid.number)
     # Asking again answers with the open request — also one the member declined (still open to
     # the asker's eyes until it expires), so asking twice shows nothing either.
@@ -82,12 +70,13 @@ async def request_transfer(conn: asyncpg.Connection, cmd: RequestTransfer, actor
         " AND (status = 'pending' OR (status = 'declined' AND expires_on >= $3)) ORDER BY requested_at DESC LIMIT 1",
         unit["id"], id_hash, today)
     if open_id is None:
-        open_id = await _record_request(conn, cmd, unit, rid, id_hash, credit_code, actor, today, expiry_days)
-    return asker_view(await conn.fetchrow(_REQUEST + " WHERE r.id = $1", open_id), today)
+        open_id = await _record_request(uow, cmd, unit, rid, id_hash, credit_code, actor, today, expiry_days)
+    return asker_view(await conn.fetchrow(REQUEST_QUERY + " WHERE r.id = $1", open_id), today)
 
 
-async def _record_request(conn, cmd: RequestTransfer, unit, rid, id_hash: bytes, credit_code: str | None,
+async def _record_request(uow: UnitOfWork, cmd: RequestTransfer, unit, rid, id_hash: bytes, credit_code: str | None,
                           actor: Principal, today: date, expiry_days: int) -> uuid.UUID:
+    conn = uow.conn
     member = await conn.fetchrow(
         MEMBER_QUERY + " WHERE m.id_number_hash = $1 AND m.status <> 'left' FOR UPDATE OF m", id_hash)
     if member is not None and member["union_id"] == unit["id"]:
@@ -111,7 +100,7 @@ async def _record_request(conn, cmd: RequestTransfer, unit, rid, id_hash: bytes,
             "requested_by": actor.subject, "requested_by_org_name": asker_org, "new_employer": cmd.new_employer,
             "expires_on": expires_on.isoformat(),
         }, actor.subject)
-        await outbox.record(conn, TransferRequested(
+        await uow.stage(TransferRequested(
             request_id=request_id, member_id=member["id"], from_union_id=member["union_id"],
             from_org_path=member["path"], to_union_id=unit["id"], to_union_name=unit["name"], to_org_path=unit["path"],
             new_employer=cmd.new_employer, expires_on=expires_on))
@@ -120,11 +109,12 @@ async def _record_request(conn, cmd: RequestTransfer, unit, rid, id_hash: bytes,
 
 # ---- deciding -------------------------------------------------------------------------------------
 
-async def _decidable(conn: asyncpg.Connection, request_id: uuid.UUID, actor: Principal):
+async def _decidable(uow: UnitOfWork, request_id: uuid.UUID, actor: Principal):
     """The request and its member, locked, for the member themself or the sending side (staff
     over the member's current union); anyone else: 404, as for no request."""
-    await expire_due(conn, local_today())
-    request = await conn.fetchrow(_REQUEST + " WHERE r.id = $1 FOR UPDATE OF r", request_id)
+    conn = uow.conn
+    await expire_due(uow, local_today())
+    request = await conn.fetchrow(REQUEST_QUERY + " WHERE r.id = $1 FOR UPDATE OF r", request_id)
     if request is None or request["member_id"] is None:
         raise Problem(404, REQUEST_NOT_FOUND, type_="/problems/not-found")
     member = await load_member(conn, request["member_id"], for_update=True)
@@ -142,9 +132,10 @@ def _still_pending(request) -> None:
         raise RuleViolation(f"该转移申请{labels[request['status']]}", status=409, kind="transfer-request-closed")
 
 
-async def confirm_request(conn: asyncpg.Connection, request_id: uuid.UUID, actor: Principal) -> dict:
+async def confirm_request(uow: UnitOfWork, request_id: uuid.UUID, actor: Principal) -> dict:
     """The member or the sending side agrees: the transfer is made now, into the asking union."""
-    request, member, decided_as = await _decidable(conn, request_id, actor)
+    conn = uow.conn
+    request, member, decided_as = await _decidable(uow, request_id, actor)
     _still_pending(request)
     target = await conn.fetchrow(
         "SELECT o.id, o.path, o.level, o.kind, o.name, o.status FROM org_units o WHERE o.id = $1", request["to_union_id"])
@@ -152,7 +143,7 @@ async def confirm_request(conn: asyncpg.Connection, request_id: uuid.UUID, actor
         raise RuleViolation("申请转入的工会已合并或撤销", kind="unit-closed", status=409)
     today = local_today()
     moved = await apply_transfer(
-        conn, member, Target(target, False), initiated_by="to_union", actor_name=actor.subject,
+        uow, member, Target(target, False), initiated_by="to_union", actor_name=actor.subject,
         new_employer=request["new_employer"], credit_code=request["new_employer_credit_code"],
         residence_region_code=None, effective_on=today, today=today,
         request={"request_id": str(request["id"]), "requested_by": request["requested_by"],
@@ -164,10 +155,11 @@ async def confirm_request(conn: asyncpg.Connection, request_id: uuid.UUID, actor
     return moved
 
 
-async def decline_request(conn: asyncpg.Connection, request_id: uuid.UUID, actor: Principal) -> dict:
+async def decline_request(uow: UnitOfWork, request_id: uuid.UUID, actor: Principal) -> dict:
     """Only the member declines: the sending union may not block a move (it confirms, or leaves
     the choice to the member); the asking union is not told (no oracle: see the module doc)."""
-    request, member, decided_as = await _decidable(conn, request_id, actor)
+    conn = uow.conn
+    request, member, decided_as = await _decidable(uow, request_id, actor)
     if decided_as != "member":
         raise Problem(403, "发出方工会不能拒绝会员关系转移，只能确认；是否谢绝由会员本人决定",
                       type_="/problems/only-the-member-declines")
@@ -175,24 +167,25 @@ async def decline_request(conn: asyncpg.Connection, request_id: uuid.UUID, actor
     await conn.execute(
         "UPDATE transfer_requests SET status = 'declined', decided_by = $2, decided_as = 'member', decided_at = now()"
         " WHERE id = $1", request["id"], actor.subject)
-    await _closed(conn, request, member, "declined", actor.subject, local_today())
-    return sending_view(await conn.fetchrow(_REQUEST + " WHERE r.id = $1", request["id"]))
+    await _closed(uow, request, member, "declined", actor.subject, local_today())
+    return sending_view(await conn.fetchrow(REQUEST_QUERY + " WHERE r.id = $1", request["id"]))
 
 
-async def _closed(conn, request, member, outcome: str, actor_name: str, on: date) -> None:
-    await add_file_entry(conn, member["id"], f"transfer_request_{outcome}", member["union_id"], {
+async def _closed(uow: UnitOfWork, request, member, outcome: str, actor_name: str, on: date) -> None:
+    await add_file_entry(uow.conn, member["id"], f"transfer_request_{outcome}", member["union_id"], {
         "request_id": str(request["id"]), "to_union_id": str(request["to_union_id"]),
         "to_union_name": request["to_union_name"], "requested_by": request["requested_by"],
         "requested_by_org_name": request["requested_by_org_name"], "on": on.isoformat(),
     }, actor_name)
-    await outbox.record(conn, TransferRequestClosed(
+    await uow.stage(TransferRequestClosed(
         request_id=request["id"], member_id=member["id"], from_org_path=member["path"],
         to_union_id=request["to_union_id"], to_union_name=request["to_union_name"], outcome=outcome, closed_on=on))
 
 
-async def expire_due(conn: asyncpg.Connection, today: date) -> int:
+async def expire_due(uow: UnitOfWork, today: date) -> int:
     """Requests still pending after their expiry date become `expired`: recorded in the member
     file and told (TransferRequestClosed). Idempotent; runs lazily and on a schedule."""
+    conn = uow.conn
     rows = await conn.fetch(
         "UPDATE transfer_requests SET status = 'expired', decided_as = 'system', decided_at = now()"
         " WHERE id IN (SELECT id FROM transfer_requests WHERE status = 'pending' AND expires_on < $1"
@@ -200,61 +193,31 @@ async def expire_due(conn: asyncpg.Connection, today: date) -> int:
     for row in rows:
         if row["member_id"] is None:
             continue
-        request = await conn.fetchrow(_REQUEST + " WHERE r.id = $1", row["id"])
+        request = await conn.fetchrow(REQUEST_QUERY + " WHERE r.id = $1", row["id"])
         member = await load_member(conn, row["member_id"])
-        await _closed(conn, request, member, "expired", "system:transfer-request-expiry", today)
+        await _closed(uow, request, member, "expired", "system:transfer-request-expiry", today)
     return len(rows)
 
 
-async def run_periodically(pool_getter, interval_seconds: float) -> None:
-    """Background task: the expiry sweep every `interval_seconds`."""
-    async def round_() -> None:
-        async with pool_getter().acquire() as conn, conn.transaction():
-            n = await expire_due(conn, local_today())
-        if n:
-            log.info("transfer requests expired", extra={"requests": n})
-    await periodic.every(interval_seconds, round_, "transfer request expiry", wait_first=True)
+# ---- listing (expires what is due first) ------------------------------------------------------------
 
 
-# ---- reading ----------------------------------------------------------------------------------------
-
-def asker_view(row, today: date) -> dict:
-    """What the asking side sees: only what it already knew. Declined reads as pending until the
-    expiry date, then as expired — like a request about no member."""
-    status = row["status"]
-    if status == "declined":
-        status = "pending" if row["expires_on"] >= today else "expired"
-    return {"id": row["id"], "status": status, "id_number_masked": row["id_number_masked"],
-            "to_union_id": row["to_union_id"], "to_union_name": row["to_union_name"],
-            "new_employer": row["new_employer"], "requested_by": row["requested_by"],
-            "requested_at": row["requested_at"], "expires_on": row["expires_on"]}
-
-
-def sending_view(row) -> dict:
-    """What the member and the sending side see: who asks, for whom, and what became of it."""
-    return {"id": row["id"], "status": row["status"], "member_id": row["member_id"],
-            "id_number_masked": row["id_number_masked"], "to_union_id": row["to_union_id"],
-            "to_union_name": row["to_union_name"], "requested_by": row["requested_by"],
-            "requested_by_org_name": row["requested_by_org_name"], "new_employer": row["new_employer"],
-            "requested_at": row["requested_at"], "expires_on": row["expires_on"], "decided_by": row["decided_by"],
-            "decided_as": row["decided_as"], "decided_at": row["decided_at"]}
-
-
-async def list_requests(conn: asyncpg.Connection, actor: Principal, side: str) -> list[dict]:
+async def list_requests(uow: UnitOfWork, actor: Principal, side: str) -> list[dict]:
     """The member: requests about themself. Staff, `side=receiving`: the requests of unions in
-    their subtree; `side=sending`: requests about members now in their subtree."""
-    today = local_today()
-    await expire_due(conn, today)
+    their subtree; `side=sending`: requests about members now in their subtree. A command: due
+    requests are expired first (lazily, as before every use)."""
+    conn, today = uow.conn, local_today()
+    await expire_due(uow, today)
     if actor.role == "member":
-        rows = await conn.fetch(_REQUEST + " WHERE r.member_id = $1::uuid ORDER BY r.requested_at DESC",
+        rows = await conn.fetch(REQUEST_QUERY + " WHERE r.member_id = $1::uuid ORDER BY r.requested_at DESC",
                                 _member_uuid(actor))
         return [sending_view(r) for r in rows]
     actor.require("read")
     if side == "receiving":
-        rows = await conn.fetch(_REQUEST + " WHERE $1 = ANY(t.path) ORDER BY r.requested_at DESC", actor.org_id)
+        rows = await conn.fetch(REQUEST_QUERY + " WHERE $1 = ANY(t.path) ORDER BY r.requested_at DESC", actor.org_id)
         return [asker_view(r, today) for r in rows]
     rows = await conn.fetch(
-        _REQUEST + " JOIN members m ON m.id = r.member_id JOIN org_units mo ON mo.id = m.union_id"
+        REQUEST_QUERY + " JOIN members m ON m.id = r.member_id JOIN org_units mo ON mo.id = m.union_id"
         " WHERE $1 = ANY(mo.path) ORDER BY r.requested_at DESC", actor.org_id)
     return [sending_view(r) for r in rows]
 

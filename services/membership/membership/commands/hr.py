@@ -1,5 +1,5 @@
 """Employment changes from HR / social-insurance systems (`hr.employment.v2` EmploymentChanged):
-membership follows the job. Consumer group `membership.hr`, exactly once in effect (inbox).
+membership follows the job. Consumer group `membership.hr` (consumers.py), exactly once in effect (inbox).
 
 The person is found by the keyed hash of the resident ID number, as at admission. The number comes
 sealed under an HR key (PII_HR_KEYS, shared with the HR systems alone), is opened only to compute
@@ -12,45 +12,35 @@ that hash, and is never logged or stored from here. Outcomes:
   current union, so its organisation officer sees the worker moved and can act by hand;
 - a change dated before the member's (latest) joining is stale: ignored with a log line;
 - a change dated ahead waits in `scheduled_employment_changes` (the number still sealed) and is
-  applied on its effective day by `apply_due_changes` — nothing is dated in the future."""
+  applied on its effective day by `background.apply_due_changes` — nothing is dated in the future."""
 from __future__ import annotations
 
 import logging
 from datetime import date
 
-import asyncpg
 from opentelemetry import context as otel_context
 
 from contracts.events import EmploymentChanged
-from membership.domain import normalise_credit_code
-from membership.members import MEMBER_QUERY, add_file_entry, apply_profile_changes, current_profile
-from membership.transfers import apply_transfer, resolve_target
-from unionops import periodic
+from membership.commands.member_file import add_file_entry
+from membership.commands.members import apply_profile_changes, current_profile
+from membership.commands.transfers import apply_transfer, resolve_target
+from membership.domain.organisations import normalise_credit_code
+from membership.queries import MEMBER_QUERY
 from unionops.clock import local_now, local_today
-from unionops.consumer import IdempotentConsumer
 from unionops.envelope import Envelope
 from unionops.pii import Vault, unb64
 from unionops.problems import RuleViolation
 from unionops.telemetry import context_from_headers, current_trace_headers, tracer
+from unionops.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
-def employment_consumer(vault: Vault) -> IdempotentConsumer:
-    """The `membership.hr` consumer; `create_app` binds it to the service's pool and producer."""
-    consumer = IdempotentConsumer("membership.hr")
-
-    @consumer.on(EmploymentChanged)
-    async def employment_changed(conn: asyncpg.Connection, event: EmploymentChanged, env: Envelope) -> None:
-        await apply_employment_change(conn, event, env, vault)
-
-    return consumer
-
-
-async def apply_employment_change(conn: asyncpg.Connection, event: EmploymentChanged, env: Envelope,
+async def apply_employment_change(uow: UnitOfWork, event: EmploymentChanged, env: Envelope,
                                   vault: Vault, *, today: date | None = None) -> str:
     """Apply one change inside the consumer's transaction; returns the outcome (for logs and tests).
     A change dated after `today` (the Beijing day) is kept for its day instead."""
+    conn = uow.conn
     facts = {"change_id": str(event.change_id), "hr_system": event.hr_system, "event_id": str(env.id)}
     today = today or local_today()
     if event.effective_on > today:
@@ -89,50 +79,38 @@ async def apply_employment_change(conn: asyncpg.Connection, event: EmploymentCha
         return "unresolved"
     if target.unit["id"] == member["union_id"]:
         if member["employer"] != event.new_employer_name:
-            await apply_profile_changes(conn, member, current_profile(member, vault),
+            await apply_profile_changes(uow, member, current_profile(member, vault),
                                         {"employer": (member["employer"], event.new_employer_name)}, actor, vault)
         log.info("employment change within the member's union", extra=facts | {"outcome": "same_union"})
         return "same_union"
     await apply_transfer(
-        conn, member, target, initiated_by="hr_system", actor_name=actor, new_employer=event.new_employer_name,
+        uow, member, target, initiated_by="hr_system", actor_name=actor, new_employer=event.new_employer_name,
         credit_code=credit_code, residence_region_code=event.residence_region_code, effective_on=event.effective_on,
         today=today, source_event_id=env.id)
     log.info("membership transferred with employment", extra=facts | {"outcome": "transferred"})
     return "transferred"
 
 
-async def apply_due_changes(pool: asyncpg.Pool, vault: Vault, today: date) -> int:
-    """Apply the kept changes whose day has come, oldest day first, each in its own transaction and
-    in the trace of the event that announced it. Returns how many were applied."""
-    applied = 0
-    while True:
-        async with pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                "SELECT event_id, payload, trace_headers FROM scheduled_employment_changes"
-                " WHERE applied_at IS NULL AND effective_on <= $1 ORDER BY effective_on, received_at"
-                " LIMIT 1 FOR UPDATE SKIP LOCKED", today)
-            if row is None:
-                return applied
-            payload, headers = row["payload"], row["trace_headers"]
-            event = EmploymentChanged.model_validate(payload)
-            env = Envelope(id=row["event_id"], type=EmploymentChanged.event_type(), source="unionops/membership",
-                           time=local_now(), data=payload, subject=event.key())
-            token = otel_context.attach(context_from_headers(headers))
-            try:
-                with tracer("membership.hr").start_as_current_span("apply scheduled EmploymentChanged"):
-                    outcome = await apply_employment_change(conn, event, env, vault, today=today)
-            finally:
-                otel_context.detach(token)
-            await conn.execute("UPDATE scheduled_employment_changes SET applied_at = now(), outcome = $2"
-                               " WHERE event_id = $1", row["event_id"], outcome)
-            applied += 1
-
-
-async def run_periodically(pool_getter, vault: Vault, interval_seconds: float) -> None:
-    """Background task: apply the changes that fell due, at start and every `interval_seconds`
-    (a change for tomorrow is applied in the first run after Beijing midnight)."""
-    async def round_() -> None:
-        n = await apply_due_changes(pool_getter(), vault, local_today())
-        if n:
-            log.info("scheduled employment changes applied", extra={"changes": n})
-    await periodic.every(interval_seconds, round_, "applying scheduled employment changes")
+async def apply_next_due_change(uow: UnitOfWork, vault: Vault, today: date) -> bool:
+    """Apply the oldest kept change whose day has come, in the trace of the event that announced
+    it; False when none is due. Each runs in a unit of work of its own (background.apply_due_changes)."""
+    conn = uow.conn
+    row = await conn.fetchrow(
+        "SELECT event_id, payload, trace_headers FROM scheduled_employment_changes"
+        " WHERE applied_at IS NULL AND effective_on <= $1 ORDER BY effective_on, received_at"
+        " LIMIT 1 FOR UPDATE SKIP LOCKED", today)
+    if row is None:
+        return False
+    payload, headers = row["payload"], row["trace_headers"]
+    event = EmploymentChanged.model_validate(payload)
+    env = Envelope(id=row["event_id"], type=EmploymentChanged.event_type(), source="unionops/membership",
+                   time=local_now(), data=payload, subject=event.key())
+    token = otel_context.attach(context_from_headers(headers))
+    try:
+        with tracer("membership.hr").start_as_current_span("apply scheduled EmploymentChanged"):
+            outcome = await apply_employment_change(uow, event, env, vault, today=today)
+    finally:
+        otel_context.detach(token)
+    await conn.execute("UPDATE scheduled_employment_changes SET applied_at = now(), outcome = $2"
+                       " WHERE event_id = $1", row["event_id"], outcome)
+    return True

@@ -1,65 +1,17 @@
-"""Rules of the organisation tree and of real-name admission, free of I/O."""
+"""Rules of real-name admission, re-joining, the member profile and the member lifecycle, free of
+I/O — and the factory of MemberJoined (admission, re-joining and imports raise it)."""
 from __future__ import annotations
 
+import uuid
 from datetime import date
-from typing import Literal
 
+from pydantic import Field
+
+from contracts.events import MemberJoined, MemberStatusChanged
 from unionops.backdating import check_dated
+from unionops.bodies import Body
+from unionops.inputs import Flag, PersonName, UnitName
 from unionops.problems import RuleViolation
-
-Level = Literal["city", "district", "street", "grassroots"]
-
-# Each level founds units of the next one: city → district/county or industry union →
-# street/town union → grassroots union.
-CHILD_LEVEL: dict[str, str] = {"city": "district", "district": "street", "street": "grassroots"}
-
-KINDS_BY_LEVEL: dict[str, set[str]] = {
-    "city": {"federation"},
-    "district": {"district_federation", "county_federation", "industry_union"},
-    "street": {"street_union", "town_union", "community_station"},
-    "grassroots": {
-        "enterprise_union",
-        "joint_grassroots_union",
-        "building_union",
-        "market_union",
-        "industry_union",
-        "migrant_worker_federation",
-    },
-}
-
-
-def check_child_unit(parent_level: str, level: str, kind: str) -> None:
-    expected = CHILD_LEVEL.get(parent_level)
-    if expected is None:
-        raise RuleViolation("基层工会下不能再设组织", field="parent_id")
-    if level != expected:
-        raise RuleViolation(f"上级为 {parent_level} 级，新组织须为 {expected} 级", field="level")
-    if kind not in KINDS_BY_LEVEL[level]:
-        raise RuleViolation(f"{level} 级组织的类型须为 {sorted(KINDS_BY_LEVEL[level])} 之一", field="kind")
-
-
-def check_admitting_unit(level: str) -> None:
-    """Members belong to exactly one grassroots union."""
-    if level != "grassroots":
-        raise RuleViolation("会员只能加入基层工会", field="union_id")
-
-
-# ---- unified social credit codes (统一社会信用代码, GB 32100-2015) ----------------------------------
-
-_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, Z, S, V
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def normalise_credit_code(raw: str, *, field: str = "credit_code") -> str:
-    """An employer's 18-character unified social credit code, upper-cased, check character verified."""
-    code = (raw or "").strip().upper()
-    if len(code) != 18 or any(c not in _CREDIT_CHARS for c in code):
-        raise RuleViolation("统一社会信用代码须为18位数字或大写字母（不含I、O、Z、S、V）", field=field)
-    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(code[:17], _CREDIT_WEIGHTS))
-    if _CREDIT_CHARS[(31 - total % 31) % 31] != code[17]:
-        raise RuleViolation("统一社会信用代码校验码错误", field=field)
-    return code
-
 
 # ---- member profile -----------------------------------------------------------------------------
 
@@ -184,62 +136,58 @@ def rejoin_gap_days(left_on: date, joined_on: date) -> int:
     return (joined_on - left_on).days
 
 
-# ---- transfers (会员关系随劳动关系转移) -----------------------------------------------------------
+# ---- the admission's input and refusals ------------------------------------------------------------
 
-# Where the new employer has no union, the union of the residence area holds the membership.
-# The holder for residence region code R is, in this order of preference:
-#   1. a grassroots union in R of an area-wide kind (joint grassroots union 联合基层工会, migrant-
-#      worker union federation 进城务工人员工会联合会) — such unions take workers of any employer there;
-#   2. a street / town union (街道/乡镇工会) in R, holding the membership itself (会籍保留 style).
-# Enterprise, building, market and industry unions are tied to their employers and never hold
-# strangers' memberships. Several candidates of the same rank: the earliest founded, then by name
-# and id, so the choice is stable. None: the transfer is refused (no union may be invented).
-RESIDENCE_HOLDER_RANKS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("grassroots", frozenset({"joint_grassroots_union", "migrant_worker_federation"})),
-    ("street", frozenset({"street_union", "town_union"})),
-)
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-def residence_holder_rank(level: str, kind: str) -> int | None:
-    for rank, (lvl, kinds) in enumerate(RESIDENCE_HOLDER_RANKS):
-        if level == lvl and kind in kinds:
-            return rank
-    return None
+class MemberFields(Body):
+    # What admitting one person takes — the body of POST /members (api.bodies.MemberIn) and the
+    # limits every row of an import is held to (domain.imports.validate_row).
+    union_id: uuid.UUID
+    name: PersonName = Field(min_length=2, max_length=50)
+    id_number: str = Field(min_length=1, max_length=32, description="18位居民身份证号")
+    phone: str | None = Field(None, max_length=20)
+    email: str | None = Field(None, max_length=200, pattern=EMAIL_PATTERN)
+    employer: UnitName | None = Field(None, max_length=200)
+    is_migrant_worker: Flag = False
+    joined_on: date | None = None
 
 
-def choose_residence_holder(candidates: list[dict]) -> dict | None:
-    """From units whose region code is the residence's ({id, name, level, kind, established_on}),
-    the one that holds the membership, or None."""
-    ranked = [(residence_holder_rank(c["level"], c["kind"]), c) for c in candidates]
-    ranked = [(r, c) for r, c in ranked if r is not None]
-    if not ranked:
-        return None
-    return min(ranked, key=lambda rc: (rc[0], rc[1]["established_on"], rc[1]["name"], str(rc[1]["id"])))[1]
+def mask_union(name: str | None) -> str:
+    """The refusal names the existing union without exposing it whole to any caller."""
+    if not name:
+        return "其他工会"
+    return name[:2] + "*" * max(len(name) - 4, 1) + name[-2:] if len(name) > 4 else name[0] + "*" * (len(name) - 1)
 
 
-def transfer_initiator(by_member: bool, covers_from: bool, covers_to: bool) -> str:
-    """Who makes a transfer: the member themself, staff over the member's current union, or
-    over both ends (a federation above the two). Staff over the receiving union only may not
-    move anyone (they ask: a transfer request, which the member or the sending side confirms)."""
-    if by_member:
-        return "member"
-    if not covers_from:
-        raise ValueError("only the sending side or the member moves a member")
-    return "federation" if covers_to else "from_union"
+def already_a_member_message(masked_id: str, union_name: str | None, status: str) -> str:
+    """The duplicate refusal for a caller whose subtree holds the membership."""
+    hint = "；该会员现为会籍保留状态" if status == "retained" else ""
+    return (f"该身份证号（{masked_id}）已是{mask_union(union_name)}会员，一人只能有一个会籍{hint}。"
+            "如已更换工作单位，请办理会员关系转移")
 
 
-def check_transfer(*, status: str, from_union_id, to_union_id, to_level: str, held_by_residence_union: bool,
-                   effective_on: date, joined_on: date, today: date) -> str:
-    """The receiving union cannot refuse: there is no accept step, only these checks of the
-    request itself. Returns the member's status after the transfer: a retained member (e.g.
-    unemployed) who is transferred to a new employer's union is working again, so active."""
-    if status == "left":
-        raise RuleViolation("该会员已退会，不能转移；请在新单位工会重新入会", kind="member-left")
-    if to_union_id == from_union_id:
-        raise RuleViolation("会员已在该工会，无需转移", field="to_union_id", kind="same-union")
-    if to_level != "grassroots" and not (held_by_residence_union and to_level == "street"):
-        raise RuleViolation("会员关系只能转入基层工会", field="to_union_id")
-    check_dated(effective_on, today, field="effective_on", what="转移生效日期")
-    if effective_on < joined_on:
-        raise RuleViolation(f"转移生效日期不能早于入会日期（{joined_on.isoformat()}）", field="effective_on")
-    return "active"
+def elsewhere_message(masked_id: str, office: str) -> str:
+    """The duplicate refusal for a caller outside the member's subtree: no union, no id, no status."""
+    return (f"该身份证号（{masked_id}）已在其他工会登记为会员，一人只能有一个会籍。"
+            f"如已更换工作单位，请联系{office}，或向其工会提出会员关系转移申请（/transfer-requests）")
+
+
+# ---- events -----------------------------------------------------------------------------------------
+
+def member_joined(*, member_id: uuid.UUID, union_id: uuid.UUID, union_name: str, org_path: list[uuid.UUID],
+                  name: str, gender: str, birth_date: date, is_migrant_worker: bool, joined_on: date,
+                  rejoined_after_days: int | None = None) -> MemberJoined:
+    """A person became a member (admission, or re-joining after `rejoined_after_days`). The
+    import stages the same fields set-based (commands.imports, checked against this model)."""
+    return MemberJoined(member_id=member_id, union_id=union_id, union_name=union_name, org_path=org_path, name=name,
+                        gender=gender, birth_year=birth_date.year, is_migrant_worker=is_migrant_worker,
+                        joined_on=joined_on, rejoined_after_days=rejoined_after_days)
+
+
+def member_status_changed(member_id: uuid.UUID, *, union_id: uuid.UUID, org_path: list[uuid.UUID], from_status: str,
+                          to_status: str, reason: str, changed_on: date) -> MemberStatusChanged:
+    """active ↔ retained: by staff, by a transfer that reactivates, by the dissolution of the union."""
+    return MemberStatusChanged(member_id=member_id, union_id=union_id, org_path=org_path, from_status=from_status,
+                               to_status=to_status, reason=reason, changed_on=changed_on)

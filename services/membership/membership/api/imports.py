@@ -1,17 +1,22 @@
-"""HTTP API of bulk member imports (批量导入会员). The rules and the work are in imports.py."""
+"""HTTP API of bulk member imports (批量导入会员). The work is in commands.imports, the rules of a
+row in domain.imports, the reading of the file in adapters.spreadsheets."""
 from __future__ import annotations
 
 import asyncio
 import uuid
 
-from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, UploadFile
 from fastapi.responses import JSONResponse
 
-from membership import imports
+from membership import queries
+from membership.adapters.spreadsheets import SheetRejected, open_sheet
+from membership.commands import imports
+from membership.domain.imports import ImportRejected
 from unionops import idempotency
 from unionops.auth import Principal, requires
+from unionops.dependencies import CommandsDep, ConnectionDep, PoolDep, VaultDep
 from unionops.limits import BODY_LIMIT_KEY, UPLOAD
-from unionops.problems import PROBLEM_JSON, Problem
+from unionops.problems import PROBLEM_JSON
 
 router = APIRouter()
 
@@ -25,39 +30,35 @@ router = APIRouter()
     openapi_extra={BODY_LIMIT_KEY: UPLOAD},  # a sheet of thousands of rows: HTTP_MAX_UPLOAD_BYTES
 )
 async def import_members(
-    request: Request,
+    commands: CommandsDep,
+    conn: ConnectionDep,
+    vault: VaultDep,
     file: UploadFile = File(..., description="the sheet: .xlsx, or CSV in UTF-8 (with or without BOM) or GB18030"),
     union_id: uuid.UUID | None = Form(None, description="default union for rows whose 所属工会 is empty"),
     dry_run: bool = Form(False, description="validate and report only"),
     principal: Principal = Depends(requires("write")),
     idempotency_key: str | None = Header(None),
 ):
+    # Not `commands.create`: the import answers 200 or 201, and a dry run or a rejected sheet
+    # answers after rolling back; it claims the key in its own unit of work (commands.imports).
     key = idempotency.validate_key(idempotency_key)
-    runtime = request.app.state.runtime
     try:
-        sheet = await asyncio.to_thread(imports.open_sheet, file.file, file.filename or "")
-    except imports.SheetRejected as exc:
+        sheet = await asyncio.to_thread(open_sheet, file.file, file.filename or "")
+    except SheetRejected as exc:
         raise exc.problem from None
-    scope = f"{principal.subject}:{request.method}:{request.url.path}"
     fingerprint = {"file_sha256": sheet.sha256, "union_id": str(union_id) if union_id else None, "dry_run": dry_run}
-    async with runtime.pool.acquire() as conn:
-        try:
-            outcome = await imports.import_members(
-                conn, sheet, principal, runtime.vault, default_union_id=union_id, dry_run=dry_run,
-                idempotency_key=(scope, key, fingerprint) if key else None)
-        except imports.ImportRejected as exc:
-            raise exc.to_problem() from None
-        except imports.SheetRejected as exc:
-            raise exc.problem from None
+    claim = imports.IdempotencyClaim(commands.idempotency_scope(principal.subject), key, fingerprint) if key else None
+    try:
+        outcome = await imports.import_members(conn, sheet, principal, vault, default_union_id=union_id,
+                                               dry_run=dry_run, idempotency_key=claim)
+    except ImportRejected as exc:
+        raise exc.to_problem() from None
+    except SheetRejected as exc:
+        raise exc.problem from None
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
 
 
 @router.get("/imports/{import_id}", tags=["imports"], summary="The summary of an earlier import")
-async def get_import(import_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    row = await request.app.state.runtime.pool.fetchrow(
-        "SELECT i.summary, i.actor, i.created_at, o.path FROM imports i JOIN org_units o ON o.id = i.actor_org"
-        " WHERE i.id = $1", import_id)
-    if row is None or not principal.covers(row["path"]):
-        raise Problem(404, "导入记录不存在或不在您的管辖范围内")
-    return {**row["summary"], "actor": row["actor"], "created_at": row["created_at"].isoformat()}
+async def get_import(import_id: uuid.UUID, pool: PoolDep, principal: Principal = Depends(requires("read"))):
+    return await queries.import_summary(pool, import_id, principal)

@@ -1,10 +1,10 @@
 """Transfers (会员关系随劳动关系转移): membership follows employment. A member is moved by the
 SENDING side — staff whose subtree covers the member's current union (a federation above both
-ends included) —, by the member themself, or by an HR system's EmploymentChanged (membership.hr).
+ends included) —, by the member themself, or by an HR system's EmploymentChanged (commands.hr).
 The receiving union cannot refuse: there is no accept step. Where the new employer has no union,
-the union of the residence area holds the membership (rule in `domain.choose_residence_holder`).
+the union of the residence area holds the membership (rule in `domain.transfers.choose_residence_holder`).
 
-Staff of the receiving side only may ASK (membership.transfer_requests): knowing a member id or
+Staff of the receiving side only may ASK (commands.transfer_requests): knowing a member id or
 an ID number is never enough to move someone out of another subtree, so to such a caller
 `POST /members/{id}/transfers` answers exactly like an unknown member."""
 from __future__ import annotations
@@ -16,14 +16,16 @@ from datetime import date
 import asyncpg
 from opentelemetry import trace
 
-from contracts.events import MemberStatusChanged, MemberTransferred
-from membership.domain import check_transfer, choose_residence_holder, normalise_credit_code, transfer_initiator
-from membership.members import NOT_FOUND, add_file_entry, load_member, member_view
-from unionops import outbox
+from membership.commands.member_file import add_file_entry
+from membership.domain.members import member_status_changed
+from membership.domain.organisations import normalise_credit_code
+from membership.domain.transfers import check_transfer, choose_residence_holder, member_transferred, transfer_initiator
+from membership.queries import NOT_FOUND, load_member, member_view
 from unionops.auth import Principal
 from unionops.backdating import backdating, check_dated
 from unionops.clock import local_today
 from unionops.problems import Problem, RuleViolation
+from unionops.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,12 @@ async def resolve_target(conn: asyncpg.Connection, *, to_union_id: uuid.UUID | N
     return Target(next(c for c in candidates if c["id"] == holder["id"]), True)
 
 
-async def transfer_member(conn: asyncpg.Connection, cmd: TransferMember, actor: Principal, *,
-                          max_backdate_days: int | None = None) -> dict:
+async def transfer_member(uow: UnitOfWork, cmd: TransferMember, actor: Principal, *,
+                          max_backdate_days: int | None = None, today: date | None = None) -> dict:
     """A transfer made over HTTP by the sending side or by the member themself, effective today or
     at most `max_backdate_days` before. Anyone else — the receiving side included — gets the 404
     of an unknown member, before any other check, so the answer tells them nothing about her."""
+    conn, today = uow.conn, today or local_today()
     member = await load_member(conn, cmd.member_id, for_update=True)
     by_member = actor.is_member(member["id"])
     if not by_member and not actor.covers(member["path"]):
@@ -92,15 +95,15 @@ async def transfer_member(conn: asyncpg.Connection, cmd: TransferMember, actor: 
     target = await resolve_target(conn, to_union_id=cmd.to_union_id, credit_code=credit_code,
                                   residence_region_code=cmd.residence_region_code)
     initiated_by = transfer_initiator(by_member, actor.covers(member["path"]), actor.covers(target.unit["path"]))
-    check_dated(cmd.effective_on, local_today(), field="effective_on", what="转移生效日期",
+    check_dated(cmd.effective_on, today, field="effective_on", what="转移生效日期",
                 max_backdate_days=max_backdate_days)
     return await apply_transfer(
-        conn, member, target, initiated_by=initiated_by, actor_name=actor.subject, new_employer=cmd.new_employer,
+        uow, member, target, initiated_by=initiated_by, actor_name=actor.subject, new_employer=cmd.new_employer,
         credit_code=credit_code, residence_region_code=cmd.residence_region_code, effective_on=cmd.effective_on,
-        today=local_today())
+        today=today)
 
 
-async def apply_transfer(conn: asyncpg.Connection, member, target: Target, *, initiated_by: str, actor_name: str,
+async def apply_transfer(uow: UnitOfWork, member, target: Target, *, initiated_by: str, actor_name: str,
                          new_employer: str | None, credit_code: str | None, residence_region_code: str | None,
                          effective_on: date, today: date, source_event_id: uuid.UUID | None = None,
                          request: dict | None = None) -> dict:
@@ -108,6 +111,7 @@ async def apply_transfer(conn: asyncpg.Connection, member, target: Target, *, in
     retained member becomes active again (MemberStatusChanged), since they work again.
     `request`: the confirmed transfer request's facts (id, who asked, who confirmed), kept in
     the member file entry."""
+    conn = uow.conn
     to = target.unit
     status_after = check_transfer(
         status=member["status"], from_union_id=member["union_id"], to_union_id=to["id"], to_level=to["level"],
@@ -138,10 +142,10 @@ async def apply_transfer(conn: asyncpg.Connection, member, target: Target, *, in
     }
     await add_file_entry(conn, member["id"], "transferred", to["id"], detail, actor_name,
                          union_ids=[member["union_id"], to["id"]])
-    events = [MemberTransferred(
-        member_id=member["id"], from_union_id=member["union_id"], to_union_id=to["id"], to_union_name=to["name"],
-        from_org_path=member["path"], to_org_path=to["path"], reason="employment_change", initiated_by=initiated_by,
-        held_by_residence_union=target.held_by_residence_union, effective_on=effective_on,
+    events = [member_transferred(
+        member["id"], from_union_id=member["union_id"], from_org_path=member["path"], to_unit=to,
+        reason="employment_change", initiated_by=initiated_by, effective_on=effective_on,
+        held_by_residence_union=target.held_by_residence_union,
         request_id=uuid.UUID(request["request_id"]) if request else None,
     )]
     if status_after != member["status"]:
@@ -149,10 +153,10 @@ async def apply_transfer(conn: asyncpg.Connection, member, target: Target, *, in
             "from_status": member["status"], "to_status": status_after, "reason": "reactivated",
             "effective_on": effective_on.isoformat(), "because": "transferred",
         }, actor_name)
-        events.append(MemberStatusChanged(
-            member_id=member["id"], union_id=to["id"], org_path=to["path"], from_status=member["status"],
+        events.append(member_status_changed(
+            member["id"], union_id=to["id"], org_path=to["path"], from_status=member["status"],
             to_status=status_after, reason="reactivated", changed_on=effective_on))
-    await outbox.record_many(conn, events)
+    await uow.stage(*events)
     trace.get_current_span().set_attribute("member.id", str(member["id"]))
     return {
         "id": transfer_id, "member_id": member["id"], "from_union_id": member["union_id"],

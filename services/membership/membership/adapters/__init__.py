@@ -1,0 +1,1 @@
+"""Outside formats membership reads: the spreadsheets (.xlsx, CSV) union offices keep."""

@@ -1,0 +1,26 @@
+"""Coverage figures for the office and dashboards."""
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends
+
+from membership import queries
+from membership.commands import coverage
+from unionops.auth import Principal, requires
+from unionops.clock import local_today
+from unionops.dependencies import CommandsDep, ConnectionDep
+from unionops.inputs import YearParam
+
+router = APIRouter(tags=["coverage"])
+
+
+@router.get("/coverage/{org_id}", summary="Coverage of a subtree for a year (统计)")
+async def get_coverage(org_id: uuid.UUID, conn: ConnectionDep, year: YearParam | None = None,
+                       principal: Principal = Depends(requires("read"))):
+    return await queries.coverage(conn, org_id, year or local_today().year, principal)
+
+
+@router.post("/coverage/summaries", status_code=202, summary="Publish the coverage summaries now")
+async def publish_now(commands: CommandsDep, principal: Principal = Depends(requires("admin"))):
+    return {"summaries": await commands.run(coverage.publish_summaries)}

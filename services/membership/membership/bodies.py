@@ -1,3 +1,0 @@
-"""Input patterns shared by the membership API modules."""
-
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
