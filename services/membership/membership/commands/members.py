@@ -64,7 +64,7 @@ async def admit_member(uow: UnitOfWork, cmd: AdmitMember, actor: Principal, vaul
                        today: date | None = None) -> dict:
     """Real-name admission (入会): one person, one membership, in a grassroots union. A person who
     has left is admitted again on the same member record, and the file shows the gap. The join
-    date is checked by `domain.check_joined_on`; a back-dated one is noted in the file entry."""
+    date is checked by `domain.members.check_joined_on`; a back-dated one is noted in the file entry."""
     conn = uow.conn
     today = today or local_today()
     try:
@@ -257,7 +257,7 @@ async def apply_profile_changes(uow: UnitOfWork, row, current: dict, changes: di
 
 async def change_status(uow: UnitOfWork, cmd: ChangeStatus, actor: Principal, *,
                         max_backdate_days: int | None = None, today: date | None = None) -> dict:
-    """active ↔ retained (会籍保留), or → left (退会, final). Rules in `domain.check_status_change`.
+    """active ↔ retained (会籍保留), or → left (退会, final). Rules in `domain.members.check_status_change`.
     The change takes effect today or on a day at most `max_backdate_days` before; a back-dated
     change says who back-dated it and by how much in the member file."""
     conn = uow.conn
