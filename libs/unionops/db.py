@@ -11,6 +11,10 @@ import asyncpg
 
 log = logging.getLogger(__name__)
 
+# What a query reads through: the pool (a connection per statement) or a connection a command
+# or a longer read already holds.
+Reader = asyncpg.Connection | asyncpg.Pool
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typ in ("json", "jsonb"):

@@ -42,8 +42,11 @@ PoolDep = Annotated[asyncpg.Pool, Depends(pool)]
 
 
 async def connection(rt: RuntimeDep) -> AsyncIterator[asyncpg.Connection]:
-    """One pooled connection for the reads of a request (no transaction: commands take
-    `CommandsDep`, which opens its own)."""
+    """One pooled connection held for the whole request, where several reads must share it or
+    a long job runs on it (no transaction: commands take `CommandsDep`, which opens its own).
+    Single reads take `PoolDep` and a query typed `unionops.db.Reader`: FastAPI solves
+    dependencies before it refuses an invalid body, so this one is taken even for a request
+    that is then refused."""
     async with rt.pool.acquire() as conn:
         yield conn
 

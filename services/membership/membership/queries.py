@@ -10,12 +10,12 @@ import asyncpg
 
 from membership.domain.members import HONOURS
 from unionops.auth import Principal
+from unionops.db import Reader
 from unionops.problems import Problem, RuleViolation
 from unionops.projections import common_ancestor
 
 # A read of one statement takes either: the API passes its pool (no connection is held for a
 # request refused by its own validation), commands their unit of work's connection.
-Reader = asyncpg.Connection | asyncpg.Pool
 
 
 NOT_FOUND = "会员不存在或不在您的管辖范围内"
