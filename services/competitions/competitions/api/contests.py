@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Header
-from pydantic import BaseModel, Field, field_serializer, field_validator
+from pydantic import Field, field_validator
 
+from competitions.api.bodies import Out, shaped
 from competitions.commands import contests as cmd
 from competitions.domain.contests import in_beijing
 from competitions.domain.teams import TeamRules
@@ -23,12 +24,6 @@ from unionops.inputs import count, Flag, Limit, UnitName
 router = APIRouter()
 
 ContestKind = Literal["labour", "skill", "safety", "energy", "fun", "knowledge"]
-
-
-class Out(BaseModel):
-    @field_serializer("*", when_used="json")
-    def _beijing(self, value: Any) -> Any:
-        return in_beijing(value) if isinstance(value, datetime) else value
 
 
 class CoOrganiserIn(Body):
@@ -109,12 +104,6 @@ class StatusIn(Body):
     status: Literal["open", "closed"] = Field(description="open 开放报名, closed 截止报名（评审与公布由评审流程设定）")
 
 
-async def _as(model: type[BaseModel], result) -> dict:
-    """What a command returns, shaped as the response model (Beijing times) before the
-    Idempotency-Key stores it."""
-    return model.model_validate(await result).model_dump(mode="json")
-
-
 @router.post("/contests", status_code=201, response_model=ContestOut, tags=["contests"],
              summary="Create a contest as a draft, with its announcement (举办竞赛)")
 async def create_contest(body: ContestIn, commands: CommandsDep, principal: Principal = Depends(requires("write")),
@@ -127,7 +116,7 @@ async def create_contest(body: ContestIn, commands: CommandsDep, principal: Prin
         opens_at=body.opens_at, closes_at=body.closes_at, team_based=body.team_based,
         rules=TeamRules(min_team_size=body.min_team_size, max_team_size=body.max_team_size, min_women=body.min_women,
                         team_cap=body.team_cap, max_teams_per_unit=body.max_teams_per_unit))
-    return await commands.create(lambda uow: _as(ContestOut, cmd.create_contest(uow, contest, principal)),
+    return await commands.create(lambda uow: shaped(ContestOut, cmd.create_contest(uow, contest, principal)),
                                  subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
 
 

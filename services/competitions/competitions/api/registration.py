@@ -9,7 +9,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Header
 from pydantic import Field
 
-from competitions.api.contests import Out, _as
+from competitions.api.bodies import Out, shaped
 from competitions.commands import teams as cmd
 from competitions.queries import contests as query
 from unionops.auth import Principal, requires
@@ -86,7 +86,7 @@ async def register_team(contest_id: uuid.UUID, body: TeamIn, commands: CommandsD
     team = cmd.RegisterTeam(
         contest_id=contest_id, union_id=body.union_id, name=body.name,
         members=tuple(cmd.TeamMemberIn(m.member_id, m.leader, m.event_id) for m in body.members))
-    return await commands.create(lambda uow: _as(TeamOut, cmd.register_team(uow, team, principal)),
+    return await commands.create(lambda uow: shaped(TeamOut, cmd.register_team(uow, team, principal)),
                                  subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
 
 
@@ -118,7 +118,7 @@ async def register_contestant(contest_id: uuid.UUID, body: EntryIn, commands: Co
                               principal: Principal = Depends(requires("write")),
                               idempotency_key: str | None = Header(None)):
     entry = cmd.RegisterContestant(contest_id=contest_id, member_id=body.member_id, event_id=body.event_id)
-    return await commands.create(lambda uow: _as(EntryOut, cmd.register_contestant(uow, entry, principal)),
+    return await commands.create(lambda uow: shaped(EntryOut, cmd.register_contestant(uow, entry, principal)),
                                  subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
 
 

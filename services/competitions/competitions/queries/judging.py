@@ -95,5 +95,9 @@ async def scores(conn, contest_id: uuid.UUID, principal: Principal) -> list[dict
         "SELECT s.id, s.contest_id, s.entry_id, e.member_id, s.judge_id, s.criterion, s.score_centipoints,"
         " s.max_centipoints, s.scored_at, s.scored_by FROM judge_scores s JOIN contest_entries e ON e.id = s.entry_id"
         " WHERE s.contest_id = $1 ORDER BY e.registered_at, s.entry_id, s.criterion, s.judge_id", contest_id)
-    return [dict(r) | {"score": format_points(r["score_centipoints"]), "max_score": format_points(r["max_centipoints"])}
-            for r in rows]
+    return with_points(rows, score="score_centipoints", max_score="max_centipoints")
+
+
+def with_points(rows, **shown: str) -> list[dict]:
+    """Rows with each centipoints column also shown as points text (`score="score_centipoints"`)."""
+    return [dict(r) | {name: format_points(r[column]) for name, column in shown.items()} for r in rows]
