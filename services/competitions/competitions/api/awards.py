@@ -99,7 +99,8 @@ class AwardOut(BaseModel):
 @router.post("/ankang-cup/checklists", status_code=201, response_model=ChecklistOut, tags=["awards"],
              summary="Set a year's 安康杯 checklist (items, full marks, threshold)")
 async def create_checklist(body: ChecklistIn, commands: CommandsDep, settings: SettingsDep[Settings],
-                           principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
+                           principal: Principal = Depends(requires("write")),
+                           idempotency_key: str | None = Header(None)):
     checklist = cmd.CreateChecklist(org_id=body.org_id, year=body.year, threshold=body.threshold,
                                     items=[(i.code, i.title, i.max_points) for i in body.items])
     return await commands.create(lambda uow: cmd.create_checklist(uow, checklist, principal, settings),

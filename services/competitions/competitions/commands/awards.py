@@ -17,7 +17,8 @@ from competitions.domain.awards import (
 from competitions.domain.contests import UNKNOWN_MEMBER, UNKNOWN_UNIT
 from competitions.domain.scoring import to_centipoints
 from competitions.queries.awards import (
-    award_view, batch, batch_view, nominee_view, checklist, checklist_items, checklist_view, scored_unit, unit_row, unit_sheet,
+    award_view, batch, batch_view, checklist, checklist_items, checklist_view, nominee_view, scored_unit, unit_row,
+    unit_sheet,
 )
 from contracts.events import AwardGranted
 from unionops.auth import Principal

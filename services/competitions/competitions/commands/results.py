@@ -17,7 +17,8 @@ from unionops.auth import Principal
 from unionops.problems import Problem, RuleViolation
 from unionops.unit_of_work import UnitOfWork
 
-async def _save(uow: UnitOfWork, contest, revision: int, rankings: list[dict], actor: Principal, reason: str | None) -> dict:
+async def _save(uow: UnitOfWork, contest, revision: int, rankings: list[dict], actor: Principal,
+                reason: str | None) -> dict:
     published_at = datetime.now(timezone.utc)
     await uow.conn.execute(
         "INSERT INTO contest_results (contest_id, revision, published_at, published_by, correction_reason, rankings)"

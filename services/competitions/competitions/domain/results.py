@@ -1,5 +1,5 @@
-"""Results (成绩): standings from the judges' scores, placings as published, the ContestResultsPublished of a revision, and the
-public results sheet (公示: names masked)."""
+"""Results (成绩): standings from the judges' scores, placings as published, the
+ContestResultsPublished of a revision, and the public results sheet (公示: names masked)."""
 from __future__ import annotations
 
 import uuid
