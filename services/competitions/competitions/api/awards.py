@@ -20,6 +20,7 @@ from unionops.inputs import Limit, Year, YearParam
 
 router = APIRouter()
 
+
 class ChecklistItemIn(Body):
     code: str = Field(min_length=1, max_length=40, description="项目编号，如 A1")
     title: str = Field(min_length=1, max_length=200, description="检查项目，如“安全生产责任制落实”")

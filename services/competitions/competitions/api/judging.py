@@ -24,6 +24,7 @@ router = APIRouter(tags=["judging"])
 
 Points = Decimal
 
+
 class ScoreIn(Body):
     entry_id: uuid.UUID
     judge_id: str | None = Field(None, min_length=1, max_length=100,

@@ -19,6 +19,7 @@ from unionops.inputs import Flag, UnitName
 
 router = APIRouter()
 
+
 class TeamMemberIn(Body):
     member_id: uuid.UUID
     leader: Flag = Field(False, description="领队")

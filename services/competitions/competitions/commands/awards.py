@@ -25,6 +25,7 @@ from unionops.auth import Principal
 from unionops.problems import Problem, RuleViolation
 from unionops.unit_of_work import UnitOfWork
 
+
 def _span(**attributes) -> None:
     span = trace.get_current_span()
     for k, v in attributes.items():

@@ -19,6 +19,7 @@ from unionops.auth import Principal
 from unionops.problems import RuleViolation
 from unionops.unit_of_work import UnitOfWork
 
+
 @dataclass(frozen=True)
 class CoOrganiser:
     name: str

@@ -28,6 +28,7 @@ from unionops.auth import Principal
 from unionops.problems import Problem, RuleViolation
 from unionops.unit_of_work import UnitOfWork
 
+
 @dataclass(frozen=True)
 class JudgingRules:
     theory_cap_bp: int | None = None

@@ -21,6 +21,7 @@ from unionops.auth import Principal
 from unionops.problems import Problem, RuleViolation
 from unionops.unit_of_work import UnitOfWork
 
+
 @dataclass(frozen=True)
 class SubmitProposal:
     member_id: uuid.UUID | None

@@ -17,6 +17,7 @@ from unionops.auth import Principal
 from unionops.problems import Problem, RuleViolation
 from unionops.unit_of_work import UnitOfWork
 
+
 async def _save(uow: UnitOfWork, contest, revision: int, rankings: list[dict], actor: Principal,
                 reason: str | None) -> dict:
     published_at = datetime.now(timezone.utc)

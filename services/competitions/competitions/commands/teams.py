@@ -23,6 +23,7 @@ from unionops.auth import Principal
 from unionops.problems import Problem, RuleViolation
 from unionops.unit_of_work import UnitOfWork
 
+
 @dataclass(frozen=True)
 class TeamMemberIn:
     member_id: uuid.UUID

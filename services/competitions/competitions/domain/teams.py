@@ -10,6 +10,7 @@ from competitions.domain.contests import UNKNOWN_MEMBER
 from contracts.events import ContestantRegistered, TeamRegistered
 from unionops.problems import RuleViolation
 
+
 @dataclass(frozen=True)
 class TeamRules:
     """A contest's team rules; the defaults are seed 001's announcement: each unit fields at least

@@ -15,6 +15,7 @@ from competitions.domain.scoring import format_points
 from unionops.auth import Principal
 from unionops.problems import Problem, RuleViolation
 
+
 async def unit_row(conn: asyncpg.Connection, org_id: uuid.UUID, *, field: str,
                    actor: Principal | None = None) -> asyncpg.Record:
     """The unit; with `actor`, one outside the caller's subtree is refused exactly as unknown."""
