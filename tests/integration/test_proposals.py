@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from competitions.proposals import add_months
+from competitions.domain.proposals import add_months
 from unionops.clock import local_today
 
 from .federation import Membership, bearer

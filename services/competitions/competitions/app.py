@@ -1,40 +1,26 @@
-"""Wiring of the competitions service."""
+"""Wiring of the competitions service: its routers, the events it publishes and its consumer."""
 from pathlib import Path
 
-from competitions import api, api_contests, handlers
-from competitions import api_awards, api_proposals
-from competitions import api_judging
-from contracts.events import ContestResultsPublished
+from competitions.api import routers
+from competitions.consumers import consumers
 from competitions.settings import Settings
-from contracts.events import AwardGranted, ProposalAdopted, ProposalAnswered, ProposalSubmitted
 from contracts.events import (
+    AwardGranted,
     ContestantRegistered,
     ContestCreated,
+    ContestResultsPublished,
     ContestScored,
-    MemberJoined,
-    MemberLeft,
-    MemberStatusChanged,
-    MemberTransferred,
+    ProposalAdopted,
+    ProposalAnswered,
+    ProposalSubmitted,
     RegistrationOpened,
     TeamRegistered,
     TeamWaitlisted,
     TeamWithdrawn,
-    UnionEstablished,
-    UnionMoved,
 )
-from unionops.consumer import IdempotentConsumer
 from unionops.service import create_app
 
 settings = Settings()
-
-# The organisation tree and the members who may enter contests, kept from membership's events.
-members = IdempotentConsumer("competitions.members")
-members.on(UnionEstablished)(handlers.project_union_established)
-members.on_batch(MemberJoined)(handlers.project_members_joined)
-members.on(MemberTransferred)(handlers.project_member_transferred)
-members.on(MemberLeft)(handlers.project_member_left)
-members.on(MemberStatusChanged)(handlers.project_member_status_changed)
-members.on(UnionMoved)(handlers.project_union_moved)
 
 app = create_app(
     name="competitions",
@@ -43,9 +29,9 @@ app = create_app(
     settings=settings,
     database_url=settings.database_url,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api_contests.router, api.router, api_judging.router, api_awards.router, api_proposals.router],
+    routers=routers,
     publishes=[ContestCreated, RegistrationOpened, TeamRegistered, TeamWaitlisted, TeamWithdrawn, ContestantRegistered,
                ContestScored, ContestResultsPublished,
                AwardGranted, ProposalSubmitted, ProposalAnswered, ProposalAdopted],
-    consumers=[members],
+    consumers=consumers,
 )

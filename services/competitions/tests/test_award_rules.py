@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from competitions.awards import (
+from competitions.domain.awards import (
     DEFAULT_QUOTAS, ChecklistItem, NomineeAttributes, QuotasNotMet, ankang_total, check_checklist, check_no_repeat,
     check_quotas, check_threshold, quota_report, quotas_for,
 )
-from competitions.proposals import (
+from competitions.domain.proposals import (
     DEFAULT_REWARDS_FEN, add_months, answer_due_on, answer_is_late, check_answer, check_step, check_submitted_on,
     is_overdue, reward_fen,
 )

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from competitions.domain import (
-    CONTEST_KINDS, check_contest_kind, check_eligible, format_points, judge_score, may_see_contest, to_centipoints,
-)
+from competitions.domain.contests import CONTEST_KINDS, check_contest_kind, may_see_contest
+from competitions.domain.scoring import format_points, judge_score, to_centipoints
+from competitions.domain.teams import check_eligible
 from unionops.auth import Principal
 from unionops.problems import RuleViolation
 

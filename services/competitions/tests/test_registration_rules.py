@@ -8,10 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from competitions.domain import (
-    BEIJING, SEED_001_TEAM_RULES, TeamMemberCandidate, TeamRules, check_events, check_registration_open,
-    check_team_members, check_team_shape, check_team_women, check_teams_per_unit, check_transition,
-    check_unit_in_contest, check_window, in_beijing, place_for_new_team, promotions,
+from competitions.domain.contests import (
+    BEIJING, check_events, check_registration_open, check_transition, check_window, in_beijing,
+)
+from competitions.domain.teams import (
+    SEED_001_TEAM_RULES, TeamMemberCandidate, TeamRules, check_team_members, check_team_shape, check_team_women,
+    check_teams_per_unit, check_unit_in_contest, place_for_new_team, promotions,
 )
 from unionops.problems import RuleViolation
 

@@ -9,10 +9,9 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from competitions.judging import conflicted
-from competitions.scoring import (
-    Competitor, Criterion, check_criteria, check_prize_rule, final_score, missing_scores, prize_counts, rank,
-    round_centipoints, team_score, trimmed, judge_total,
+from competitions.domain.scoring import (
+    Competitor, Criterion, check_criteria, check_prize_rule, conflicted, final_score, missing_scores, prize_counts,
+    rank, round_centipoints, team_score, trimmed, judge_total,
 )
 from unionops.problems import RuleViolation
 

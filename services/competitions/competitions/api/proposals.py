@@ -8,20 +8,24 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field, model_validator
 
-from competitions import proposals
-from unionops.bodies import Body
-from unionops.inputs import Flag, Limit
-from unionops import idempotency
+from competitions.commands import proposals as cmd
+from competitions.queries import proposals as query
+from competitions.settings import Settings
 from unionops.auth import Principal, current_principal, requires
+from unionops.bodies import Body
 from unionops.clock import local_today
+from unionops.dependencies import CommandsDep, PoolDep, SettingsDep
+from unionops.inputs import Flag, Limit
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 
 Outcome = Literal["adopted", "not_adopted", "under_study"]
+
 Grade = Literal["first", "second", "third", "encouragement"]
+
 Status = Literal["submitted", "assigned", "under_study", "not_adopted", "adopted", "implemented", "rewarded"]
 
 
@@ -105,71 +109,61 @@ class ProposalDetailOut(ProposalOut):
     history: list[HistoryOut] = Field(description="有征集、有答复、有落实、有效果：每一步的经办人和时间")
 
 
-def _settings(request: Request):
-    return request.app.state.runtime.settings
-
-
-def _today(request: Request) -> date:
-    return local_today(_settings(request).competitions_timezone)
+def _today(settings: Settings) -> date:
+    return local_today(settings.competitions_timezone)
 
 
 @router.post("", status_code=201, response_model=ProposalDetailOut,
              summary="Submit a proposal: a member for themselves, or staff for a member (征集)")
-async def submit(body: ProposalIn, request: Request, principal: Principal = Depends(current_principal),
-                 idempotency_key: str | None = Header(None)):
-    cmd = proposals.SubmitProposal(member_id=body.member_id, title=body.title, content=body.content, major=body.major,
-                                   submitted_on=body.submitted_on)
-    return await idempotency.create(
-        request, principal, idempotency_key, body.model_dump(mode="json"),
-        lambda conn: proposals.submit(conn, cmd, principal, _settings(request), _today(request)))
+async def submit(body: ProposalIn, commands: CommandsDep, settings: SettingsDep[Settings],
+                 principal: Principal = Depends(current_principal), idempotency_key: str | None = Header(None)):
+    proposal = cmd.SubmitProposal(member_id=body.member_id, title=body.title, content=body.content, major=body.major,
+                                  submitted_on=body.submitted_on)
+    return await commands.create(lambda uow: cmd.submit(uow, proposal, principal, settings, _today(settings)),
+                                 subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
 
 
 @router.get("", response_model=list[ProposalOut],
             summary="Proposals of the caller's subtree (a member: their own); overdue=true lists unanswered ones "
                     "past their due date")
-async def list_proposals(request: Request, overdue: bool | None = None, status: Status | None = None,
-                         limit: Limit = 200, principal: Principal = Depends(current_principal)):
-    return await proposals.listing(request.app.state.runtime.pool, principal, _today(request), overdue=overdue,
-                                   status=status, limit=min(max(limit, 1), 1000))
+async def list_proposals(pool: PoolDep, settings: SettingsDep[Settings], overdue: bool | None = None,
+                         status: Status | None = None, limit: Limit = 200,
+                         principal: Principal = Depends(current_principal)):
+    return await query.proposals(pool, principal, _today(settings), overdue=overdue, status=status,
+                                 limit=min(max(limit, 1), 1000))
 
 
 @router.get("/{proposal_id}", response_model=ProposalDetailOut)
-async def get_proposal(proposal_id: uuid.UUID, request: Request, principal: Principal = Depends(current_principal)):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        return await proposals.view(conn, proposal_id, principal, _today(request))
-
-
-async def _step(request: Request, command):
-    async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
-        return await command(conn)
+async def get_proposal(proposal_id: uuid.UUID, pool: PoolDep, settings: SettingsDep[Settings],
+                       principal: Principal = Depends(current_principal)):
+    return await query.view(pool, proposal_id, principal, _today(settings))
 
 
 @router.post("/{proposal_id}/assign", response_model=ProposalDetailOut, summary="交办 to an officer or department")
-async def assign(proposal_id: uuid.UUID, body: AssignIn, request: Request,
+async def assign(proposal_id: uuid.UUID, body: AssignIn, commands: CommandsDep, settings: SettingsDep[Settings],
                  principal: Principal = Depends(requires("write"))):
-    return await _step(request, lambda conn: proposals.assign(conn, proposal_id, body.assignee, body.assignee_unit,
-                                                              principal, _today(request)))
+    return await commands.run(lambda uow: cmd.assign(uow, proposal_id, body.assignee, body.assignee_unit, principal,
+                                                     _today(settings)))
 
 
 @router.post("/{proposal_id}/answer", response_model=ProposalDetailOut,
              summary="答复 (有答复): adopted / not adopted / under study; late when after the due date")
-async def answer(proposal_id: uuid.UUID, body: AnswerIn, request: Request,
+async def answer(proposal_id: uuid.UUID, body: AnswerIn, commands: CommandsDep, settings: SettingsDep[Settings],
                  principal: Principal = Depends(requires("write"))):
-    return await _step(request, lambda conn: proposals.answer(conn, proposal_id, body.outcome, body.answer, principal,
-                                                              _today(request)))
+    return await commands.run(lambda uow: cmd.answer(uow, proposal_id, body.outcome, body.answer, principal,
+                                                     _today(settings)))
 
 
 @router.post("/{proposal_id}/implement", response_model=ProposalDetailOut,
              summary="落实 (有落实): an adopted proposal put into practice")
-async def implement(proposal_id: uuid.UUID, body: ImplementIn, request: Request,
-                    principal: Principal = Depends(requires("write"))):
-    return await _step(request, lambda conn: proposals.implement(conn, proposal_id, body.note, principal,
-                                                                 _today(request)))
+async def implement(proposal_id: uuid.UUID, body: ImplementIn, commands: CommandsDep,
+                    settings: SettingsDep[Settings], principal: Principal = Depends(requires("write"))):
+    return await commands.run(lambda uow: cmd.implement(uow, proposal_id, body.note, principal, _today(settings)))
 
 
 @router.post("/{proposal_id}/reward", response_model=ProposalDetailOut,
              summary="评奖 (有效果): graded reward of an implemented proposal, amount from the settings")
-async def reward(proposal_id: uuid.UUID, body: RewardIn, request: Request,
+async def reward(proposal_id: uuid.UUID, body: RewardIn, commands: CommandsDep, settings: SettingsDep[Settings],
                  principal: Principal = Depends(requires("write"))):
-    return await _step(request, lambda conn: proposals.reward(conn, proposal_id, body.grade, body.effect, principal,
-                                                              _today(request), _settings(request).proposal_rewards_fen))
+    return await commands.run(lambda uow: cmd.reward(uow, proposal_id, body.grade, body.effect, principal,
+                                                     _today(settings), settings.proposal_rewards_fen))

@@ -1,5 +1,5 @@
-"""Judging arithmetic (评分与排名), free of I/O: criteria, a judge's weighted total, the trimmed
-mean of the judges, team scores, ties, ranks and prize tiers.
+"""Judging (评分与排名), free of I/O: points as centipoints, criteria, a judge's weighted total,
+the trimmed mean of the judges, team scores, ties, ranks and prize tiers, and who judges what.
 
 Every figure is exact: scores are integers of centipoints (hundredths of a point); weights are
 basis points summing to 10000; intermediate values are `Fraction`s. A judge's weighted total is
@@ -10,11 +10,43 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Iterable, Literal, Mapping, Sequence
 
 from unionops.problems import RuleViolation
+
+CENTIPOINTS_PER_POINT = 100
+
+
+def to_centipoints(points: Decimal, *, field: str) -> int:
+    """Points with at most two decimal places, as an exact integer of hundredths."""
+    try:
+        if not points.is_finite():
+            raise InvalidOperation
+        cents = points * CENTIPOINTS_PER_POINT
+        if cents != cents.to_integral_value():
+            raise RuleViolation("分数最多保留两位小数", field=field)
+        return int(cents)
+    except InvalidOperation:
+        raise RuleViolation("分数须为有限的数", field=field) from None
+
+
+def judge_score(score: Decimal, max_score: Decimal) -> tuple[int, int]:
+    """A judge's score lies between 0 and the criterion's full marks; returns both in centipoints."""
+    max_cp = to_centipoints(max_score, field="max_score")
+    if max_cp <= 0:
+        raise RuleViolation("满分须大于0", field="max_score")
+    score_cp = to_centipoints(score, field="score")
+    if not 0 <= score_cp <= max_cp:
+        raise RuleViolation(f"评分须在0到满分{format_points(max_cp)}之间", field="score", kind="score-out-of-range")
+    return score_cp, max_cp
+
+
+def format_points(centipoints: int) -> str:
+    """8750 -> "87.50": shown as text so no float ever rounds a score."""
+    return f"{Decimal(centipoints) / CENTIPOINTS_PER_POINT:.2f}"
+
 
 WEIGHT_TOTAL_BP = 10_000            # weights of an event's criteria add up to 100 %
 FULL_MARKS_CENTIPOINTS = 10_000     # a judge's weighted total lies on a 100-point scale
@@ -230,3 +262,49 @@ def missing_scores(criteria: Sequence[Criterion], judges: Sequence[str], recorde
     if not eligible:
         return [Missing(entry_id, None, None)]
     return [Missing(entry_id, j, c.name) for j in eligible for c in criteria if (j, c.id) not in recorded]
+
+
+# ---- who judges what, and when ----------------------------------------------------------------
+
+SCORING_STATUSES = ("closed", "judging")   # entrants are settled; until results are published
+
+
+@dataclass(frozen=True)
+class JudgingDefaults:
+    theory_cap_bp: int = 3000
+    trim_min_judges: int = 5
+    spread_flag_centipoints: int = 1500
+
+    @classmethod
+    def of(cls, settings) -> "JudgingDefaults":
+        return cls(settings.judging_theory_cap_bp, settings.judging_trim_min_judges,
+                   settings.judging_spread_flag_centipoints)
+
+
+def criteria_for(by_event: dict, event_id: uuid.UUID | None) -> list[Criterion]:
+    """An entry is scored on its event's criteria, or on the contest-wide ones if its event has none."""
+    return by_event.get(event_id) or by_event.get(None) or []
+
+
+def judges_for(by_event: dict, event_id: uuid.UUID | None) -> dict[str, dict]:
+    """The judges of an entry: its event's and those assigned to every event."""
+    return (by_event.get(None) or {}) | (by_event.get(event_id) or {} if event_id is not None else {})
+
+
+def conflicted(judge: dict, entrant_union_id: uuid.UUID) -> bool:
+    """回避: a judge from the entrant's own unit does not score them."""
+    return judge["union_id"] == entrant_union_id
+
+
+def check_scoring_open(status: str) -> None:
+    """Scores are recorded once entrants are settled, until results are published."""
+    if status == "published":
+        raise RuleViolation("成绩已公布，改分须走更正程序", field="score", status=409, kind="results-published")
+    if status not in SCORING_STATUSES:
+        raise RuleViolation("报名截止后方可评分", field="score", status=409, kind="not-judging")
+
+
+def check_not_published(status: str) -> None:
+    """The judging set-up (rules, criteria, judges, times) is fixed once results are published."""
+    if status == "published":
+        raise RuleViolation("成绩已公布，不能再修改评审设置", status=409, kind="results-published")

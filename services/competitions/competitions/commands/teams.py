@@ -11,15 +11,17 @@ from datetime import datetime, timezone
 import asyncpg
 from opentelemetry import trace
 
-from competitions.contests import load_contest, rules_of
-from competitions.domain import (
-    UNKNOWN_MEMBER, UNKNOWN_UNIT, TeamMemberCandidate, check_eligible, check_registration_open, check_team_members,
-    check_team_shape, check_team_women, check_teams_per_unit, check_unit_in_contest, place_for_new_team, promotions,
+from competitions.domain.contests import UNKNOWN_MEMBER, UNKNOWN_UNIT, check_registration_open
+from competitions.domain.teams import (
+    TeamMemberCandidate, check_eligible, check_team_members, check_team_shape, check_team_women,
+    check_teams_per_unit, check_unit_in_contest, contestant_registered, place_for_new_team, promotions, rules_of,
+    team_registered,
 )
-from contracts.events import ContestantRegistered, TeamRegistered, TeamWaitlisted, TeamWithdrawn
-from unionops import outbox
+from competitions.queries.contests import load_contest, team_view
+from contracts.events import TeamWaitlisted, TeamWithdrawn
 from unionops.auth import Principal
 from unionops.problems import Problem, RuleViolation
+from unionops.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,11 @@ async def _check_event_ids(conn: asyncpg.Connection, contest_id: uuid.UUID,
             raise RuleViolation("本竞赛无此比赛项目", field=field, kind="unknown-event")
 
 
-async def _enter_members(conn: asyncpg.Connection, contest: asyncpg.Record, team_id: uuid.UUID,
+async def _enter_members(uow: UnitOfWork, contest: asyncpg.Record, team_id: uuid.UUID,
                          actor: Principal) -> list[dict]:
     """One scoreable entry per member of a team that now holds a place, each staged as
     ContestantRegistered."""
+    conn = uow.conn
     rows = await conn.fetch(
         "SELECT member_id, member_name, gender, union_id, union_name, org_path, event_id FROM contest_team_members"
         " WHERE team_id = $1 ORDER BY is_leader DESC, member_name, member_id", team_id)
@@ -69,29 +72,14 @@ async def _enter_members(conn: asyncpg.Connection, contest: asyncpg.Record, team
         " registered_by, team_id, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         [(entry_id, contest["id"], r["member_id"], r["member_name"], r["gender"], r["union_id"], r["union_name"],
           r["org_path"], actor.subject, team_id, r["event_id"]) for entry_id, r in entries])
-    await outbox.record_many(conn, [
-        ContestantRegistered(contest_id=contest["id"], contest_name=contest["name"], entry_id=entry_id,
-                             member_id=r["member_id"]) for entry_id, r in entries])
+    await uow.stage(*(contestant_registered(contest, entry_id, r["member_id"]) for entry_id, r in entries))
     return [{"entry_id": entry_id, "member_id": r["member_id"]} for entry_id, r in entries]
 
 
-async def team_view(conn: asyncpg.Connection | asyncpg.Pool, team_id: uuid.UUID) -> dict:
-    team = await conn.fetchrow(
-        "SELECT t.id, t.contest_id, t.name, t.union_id, t.union_name, t.status, t.leader_member_id, t.member_ids,"
-        " t.registered_at, t.registered_by, t.promoted_at, t.withdrawn_at, t.withdrawn_by,"
-        " CASE WHEN t.status = 'waitlisted' THEN (SELECT count(*) FROM contest_teams w WHERE w.contest_id ="
-        " t.contest_id AND w.status = 'waitlisted' AND w.seq <= t.seq) END AS waiting_position"
-        " FROM contest_teams t WHERE t.id = $1", team_id)
-    members = await conn.fetch(
-        "SELECT m.member_id, m.member_name, m.is_leader, m.event_id, e.id AS entry_id FROM contest_team_members m"
-        " LEFT JOIN contest_entries e ON e.team_id = m.team_id AND e.member_id = m.member_id"
-        " WHERE m.team_id = $1 ORDER BY m.is_leader DESC, m.member_name, m.member_id", team_id)
-    return dict(team) | {"members": [dict(m) for m in members]}
-
-
-async def register_team(conn: asyncpg.Connection, cmd: RegisterTeam, actor: Principal) -> dict:
+async def register_team(uow: UnitOfWork, cmd: RegisterTeam, actor: Principal) -> dict:
     """报名: a unit of the contest's subtree fields a team. Beyond the team cap the team waits;
     any rule broken refuses the whole team and changes nothing."""
+    conn = uow.conn
     contest = await load_contest(conn, cmd.contest_id, for_update=True)
     if not contest["team_based"]:
         raise RuleViolation("本竞赛为个人报名，不接受队伍报名", kind="not-team-based")
@@ -148,25 +136,28 @@ async def register_team(conn: asyncpg.Connection, cmd: RegisterTeam, actor: Prin
         [(team_id, contest["id"], m.member_id, known[m.member_id]["name"], known[m.member_id]["gender"],
           known[m.member_id]["union_id"], known[m.member_id]["union_name"], known[m.member_id]["org_path"],
           m.is_leader, m.event_id) for m in cmd.members])
-    facts = dict(contest_id=contest["id"], contest_name=contest["name"], team_id=team_id, team_name=name,
-                 union_id=unit["org_id"], org_path=unit["org_path"], leader_member_id=leader, member_ids=member_ids)
+    team = {"id": team_id, "name": name, "union_id": unit["org_id"], "org_path": unit["org_path"],
+            "leader_member_id": leader, "member_ids": member_ids}
     if status == "registered":
-        await _enter_members(conn, contest, team_id, actor)
-        await outbox.record(conn, TeamRegistered(**facts))
+        await _enter_members(uow, contest, team_id, actor)
+        await uow.stage(team_registered(contest, team))
     else:
         position = await conn.fetchval(
             "SELECT count(*) FROM contest_teams WHERE contest_id = $1 AND status = 'waitlisted'", contest["id"])
-        await outbox.record(conn, TeamWaitlisted(**facts, waiting_position=position))
+        await uow.stage(TeamWaitlisted(contest_id=contest["id"], contest_name=contest["name"], team_id=team_id,
+                                       team_name=name, union_id=unit["org_id"], org_path=unit["org_path"],
+                                       leader_member_id=leader, member_ids=member_ids, waiting_position=position))
     span = trace.get_current_span()
     span.set_attribute("contest.team.id", str(team_id))
     span.set_attribute("contest.team.status", status)
     return await team_view(conn, team_id)
 
 
-async def withdraw_team(conn: asyncpg.Connection, contest_id: uuid.UUID, team_id: uuid.UUID,
+async def withdraw_team(uow: UnitOfWork, contest_id: uuid.UUID, team_id: uuid.UUID,
                         actor: Principal) -> dict:
     """退赛: a team gives up its place (or its place in the queue) before judging starts; when it
     held a place, the first waiting team moves up in the same transaction."""
+    conn = uow.conn
     contest = await load_contest(conn, contest_id, for_update=True)
     team = await conn.fetchrow("SELECT id, union_id, org_path, status, member_ids FROM contest_teams"
                                " WHERE id = $1 AND contest_id = $2", team_id, contest_id)
@@ -184,8 +175,8 @@ async def withdraw_team(conn: asyncpg.Connection, contest_id: uuid.UUID, team_id
     await conn.execute("DELETE FROM contest_team_members WHERE team_id = $1", team_id)
     await conn.execute("UPDATE contest_teams SET status = 'withdrawn', withdrawn_at = $2, withdrawn_by = $3"
                        " WHERE id = $1", team_id, now, actor.subject)
-    await outbox.record(conn, TeamWithdrawn(contest_id=contest_id, team_id=team_id, union_id=team["union_id"],
-                                            org_path=team["org_path"], member_ids=team["member_ids"]))
+    await uow.stage(TeamWithdrawn(contest_id=contest_id, team_id=team_id, union_id=team["union_id"],
+                                  org_path=team["org_path"], member_ids=team["member_ids"]))
 
     promoted: list[uuid.UUID] = []
     if team["status"] == "registered":
@@ -197,18 +188,16 @@ async def withdraw_team(conn: asyncpg.Connection, contest_id: uuid.UUID, team_id
             moved = await conn.fetchrow(
                 "UPDATE contest_teams SET status = 'registered', promoted_at = $2 WHERE id = $1"
                 " RETURNING id, name, union_id, org_path, leader_member_id, member_ids", next_id, now)
-            await _enter_members(conn, contest, next_id, actor)
-            await outbox.record(conn, TeamRegistered(
-                contest_id=contest_id, contest_name=contest["name"], team_id=moved["id"], team_name=moved["name"],
-                union_id=moved["union_id"], org_path=moved["org_path"], leader_member_id=moved["leader_member_id"],
-                member_ids=moved["member_ids"], promoted_from_waiting_list=True))
+            await _enter_members(uow, contest, next_id, actor)
+            await uow.stage(team_registered(contest, moved, promoted_from_waiting_list=True))
             promoted.append(next_id)
     return await team_view(conn, team_id) | {"promoted_team_ids": promoted}
 
 
-async def register_contestant(conn: asyncpg.Connection, cmd: RegisterContestant, actor: Principal) -> dict:
+async def register_contestant(uow: UnitOfWork, cmd: RegisterContestant, actor: Principal) -> dict:
     """个人报名: in a contest without teams, a member of the caller's subtree enters a contest of
     their own unit or one above it, while registration is open."""
+    conn = uow.conn
     contest = await load_contest(conn, cmd.contest_id)
     member = await conn.fetchrow(
         "SELECT member_id, union_id, union_name, org_path, name, gender, status FROM members WHERE member_id = $1",
@@ -233,8 +222,7 @@ async def register_contestant(conn: asyncpg.Connection, cmd: RegisterContestant,
     )
     if registered_at is None:
         raise RuleViolation("该会员已报名本竞赛", field="member_id", status=409, kind="already-registered")
-    await outbox.record(conn, ContestantRegistered(contest_id=contest["id"], contest_name=contest["name"],
-                                                   entry_id=entry_id, member_id=member["member_id"]))
+    await uow.stage(contestant_registered(contest, entry_id, member["member_id"]))
     trace.get_current_span().set_attribute("contest.entry.id", str(entry_id))
     return {"id": entry_id, "contest_id": contest["id"], "member_id": member["member_id"],
             "member_name": member["name"], "union_id": member["union_id"], "union_name": member["union_name"],

@@ -1,6 +1,6 @@
 """Judging commands (评分): a contest's judging rules, scoring criteria per event, judges per
-event, judges' scores and completion times. Each runs in the caller's transaction; scores stage
-ContestScored in the outbox of that transaction. The arithmetic lives in `scoring`.
+event, judges' scores and completion times. Scores stage ContestScored; the arithmetic lives in
+`competitions.domain.scoring`.
 
 Who records a score: the judge themselves (a staff token whose `sub` is the judge's assigned
 `subject`), or the organisers' staff entering a judge's paper score sheet (录分) naming the
@@ -14,30 +14,19 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Sequence
 
-import asyncpg
-
-from competitions.contests import load_contest, require_organiser
-from competitions.domain import UNKNOWN_UNIT, format_points, judge_score, to_centipoints
-from competitions.scoring import Criterion, check_criteria, check_prize_rule
+from competitions.domain.contests import UNKNOWN_UNIT
+from competitions.domain.scoring import (
+    Criterion, JudgingDefaults, check_criteria, check_not_published, check_prize_rule, check_scoring_open,
+    conflicted, criteria_for, format_points, judge_score, judges_for, to_centipoints,
+)
+from competitions.queries.contests import load_contest, managed_contest, require_organiser
+from competitions.queries.judging import (
+    RULE_COLUMNS, criteria_by_event, criterion_view, is_skill, judges_by_event, judging_rules,
+)
 from contracts.events import ContestScored
-from unionops import outbox
 from unionops.auth import Principal
 from unionops.problems import Problem, RuleViolation
-
-NIL = uuid.UUID(int=0)
-SCORING_STATUSES = ("closed", "judging")   # entrants are settled; until results are published
-
-
-@dataclass(frozen=True)
-class JudgingDefaults:
-    theory_cap_bp: int = 3000
-    trim_min_judges: int = 5
-    spread_flag_centipoints: int = 1500
-
-    @classmethod
-    def of(cls, settings) -> "JudgingDefaults":
-        return cls(settings.judging_theory_cap_bp, settings.judging_trim_min_judges,
-                   settings.judging_spread_flag_centipoints)
+from unionops.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -75,26 +64,22 @@ class ScoreLine:
     max_score: Decimal | None = None            # when given, must be the criterion's full marks
 
 
-# ---- rules --------------------------------------------------------------------------------------
-
-_RULE_COLUMNS = ("theory_cap_bp, trim_min_judges, spread_flag_centipoints, team_score, prize_basis, prize_first,"
-                 " prize_second, prize_third, prize_excellence")
-
-
-async def judging_rules(conn, contest_id: uuid.UUID, defaults: JudgingDefaults) -> dict:
-    row = await conn.fetchrow(f"SELECT {_RULE_COLUMNS} FROM contest_judging_rules WHERE contest_id = $1", contest_id)
-    if row is not None:
-        return dict(row)
-    return {"theory_cap_bp": defaults.theory_cap_bp, "trim_min_judges": defaults.trim_min_judges,
-            "spread_flag_centipoints": defaults.spread_flag_centipoints, "team_score": "sum",
-            "prize_basis": "count", "prize_first": 1, "prize_second": 2, "prize_third": 3, "prize_excellence": 0}
+@dataclass(frozen=True)
+class ScoreEntry:
+    contest_id: uuid.UUID
+    entry_id: uuid.UUID
+    judge_id: str | None          # None: the caller is the judge (their token's subject)
+    criterion: str
+    score: Decimal
+    max_score: Decimal | None     # when given, must be the criterion's full marks
 
 
-async def configure_rules(conn: asyncpg.Connection, contest_id: uuid.UUID, change: JudgingRules, actor: Principal,
+async def configure_rules(uow: UnitOfWork, contest_id: uuid.UUID, change: JudgingRules, actor: Principal,
                           defaults: JudgingDefaults) -> dict:
     """The organisers set how their contest is judged and awarded, until results are published."""
-    contest = await _organised(conn, contest_id, actor)
-    _not_published(contest)
+    conn = uow.conn
+    contest = await managed_contest(conn, contest_id, actor)
+    check_not_published(contest["status"])
     rules = await judging_rules(conn, contest_id, defaults)
     for key in ("theory_cap_bp", "trim_min_judges", "spread_flag_centipoints", "team_score", "prize_basis"):
         if getattr(change, key) is not None:
@@ -106,29 +91,28 @@ async def configure_rules(conn: asyncpg.Connection, contest_id: uuid.UUID, chang
     if change.theory_cap_bp is not None:
         # A stricter cap must hold for the criteria already set.
         for event_id, criteria in (await criteria_by_event(conn, contest_id)).items():
-            check_criteria(criteria, skill=await _is_skill(conn, contest, event_id),
+            check_criteria(criteria, skill=await is_skill(conn, contest, event_id),
                            theory_cap_bp=rules["theory_cap_bp"])
     await conn.execute(
-        f"INSERT INTO contest_judging_rules (contest_id, {_RULE_COLUMNS}, updated_by)"
+        f"INSERT INTO contest_judging_rules (contest_id, {RULE_COLUMNS}, updated_by)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (contest_id) DO UPDATE SET"
         " theory_cap_bp = EXCLUDED.theory_cap_bp, trim_min_judges = EXCLUDED.trim_min_judges,"
         " spread_flag_centipoints = EXCLUDED.spread_flag_centipoints, team_score = EXCLUDED.team_score,"
         " prize_basis = EXCLUDED.prize_basis, prize_first = EXCLUDED.prize_first,"
         " prize_second = EXCLUDED.prize_second, prize_third = EXCLUDED.prize_third,"
         " prize_excellence = EXCLUDED.prize_excellence, updated_at = now(), updated_by = EXCLUDED.updated_by",
-        contest_id, *(rules[k] for k in _RULE_COLUMNS.replace(" ", "").split(",")), actor.subject)
+        contest_id, *(rules[k] for k in RULE_COLUMNS.replace(" ", "").split(",")), actor.subject)
     return rules
 
 
-# ---- criteria -----------------------------------------------------------------------------------
-
-async def set_criteria(conn: asyncpg.Connection, contest_id: uuid.UUID, event_id: uuid.UUID | None,
+async def set_criteria(uow: UnitOfWork, contest_id: uuid.UUID, event_id: uuid.UUID | None,
                        specs: Sequence[CriterionSpec], actor: Principal, defaults: JudgingDefaults) -> list[dict]:
     """评分标准 of one event (or of the whole contest), replaced as a whole: weights add up to
     100 %, and in a skill event theory weighs at most the contest's cap (30 %). Locked once a
     score was recorded against them."""
-    contest = await _organised(conn, contest_id, actor)
-    _not_published(contest)
+    conn = uow.conn
+    contest = await managed_contest(conn, contest_id, actor)
+    check_not_published(contest["status"])
     if event_id is not None and not await conn.fetchval(
             "SELECT 1 FROM contest_events WHERE id = $1 AND contest_id = $2", event_id, contest_id):
         raise RuleViolation("本竞赛无此比赛项目", field="event_id", kind="unknown-event")
@@ -136,7 +120,7 @@ async def set_criteria(conn: asyncpg.Connection, contest_id: uuid.UUID, event_id
                           max_centipoints=to_centipoints(s.max_score, field=f"criteria.{i}.max_score"))
                 for i, s in enumerate(specs)]
     rules = await judging_rules(conn, contest_id, defaults)
-    check_criteria(criteria, skill=await _is_skill(conn, contest, event_id), theory_cap_bp=rules["theory_cap_bp"])
+    check_criteria(criteria, skill=await is_skill(conn, contest, event_id), theory_cap_bp=rules["theory_cap_bp"])
     if await conn.fetchval(
             "SELECT 1 FROM judge_scores s JOIN scoring_criteria c ON c.id = s.criterion_id"
             " WHERE c.contest_id = $1 AND c.event_id IS NOT DISTINCT FROM $2 LIMIT 1", contest_id, event_id):
@@ -151,32 +135,11 @@ async def set_criteria(conn: asyncpg.Connection, contest_id: uuid.UUID, event_id
     return [criterion_view(r[0], event_id, r[3], r[4], r[5], r[6]) for r in rows]
 
 
-def criterion_view(id_, event_id, name, kind, weight_bp, max_cp) -> dict:
-    return {"id": id_, "event_id": event_id, "name": name, "kind": kind, "weight_bp": weight_bp,
-            "max_score": format_points(max_cp), "max_centipoints": max_cp}
-
-
-async def criteria_by_event(conn, contest_id: uuid.UUID) -> dict[uuid.UUID | None, list[Criterion]]:
-    rows = await conn.fetch("SELECT id, event_id, name, kind, weight_bp, max_centipoints FROM scoring_criteria"
-                            " WHERE contest_id = $1 ORDER BY event_id NULLS FIRST, position", contest_id)
-    out: dict[uuid.UUID | None, list[Criterion]] = {}
-    for r in rows:
-        out.setdefault(r["event_id"], []).append(
-            Criterion(str(r["id"]), r["name"], r["kind"], r["weight_bp"], r["max_centipoints"]))
-    return out
-
-
-def criteria_for(by_event: dict, event_id: uuid.UUID | None) -> list[Criterion]:
-    """An entry is scored on its event's criteria, or on the contest-wide ones if its event has none."""
-    return by_event.get(event_id) or by_event.get(None) or []
-
-
-# ---- judges -------------------------------------------------------------------------------------
-
-async def assign_judge(conn: asyncpg.Connection, contest_id: uuid.UUID, cmd: AssignJudge, actor: Principal) -> dict:
+async def assign_judge(uow: UnitOfWork, contest_id: uuid.UUID, cmd: AssignJudge, actor: Principal) -> dict:
     """评委 for an event (or every event). A judge keeps one name and unit across the contest."""
-    contest = await _organised(conn, contest_id, actor)
-    _not_published(contest)
+    conn = uow.conn
+    contest = await managed_contest(conn, contest_id, actor)
+    check_not_published(contest["status"])
     if cmd.event_id is not None and not await conn.fetchval(
             "SELECT 1 FROM contest_events WHERE id = $1 AND contest_id = $2", cmd.event_id, contest_id):
         raise RuleViolation("本竞赛无此比赛项目", field="event_id", kind="unknown-event")
@@ -204,40 +167,17 @@ async def assign_judge(conn: asyncpg.Connection, contest_id: uuid.UUID, cmd: Ass
             "assigned_at": inserted}
 
 
-async def judges_by_event(conn, contest_id: uuid.UUID) -> dict[uuid.UUID | None, dict[str, dict]]:
-    rows = await conn.fetch("SELECT event_id, judge_id, name, union_id, subject FROM contest_judges"
-                            " WHERE contest_id = $1", contest_id)
-    out: dict[uuid.UUID | None, dict[str, dict]] = {}
-    for r in rows:
-        out.setdefault(r["event_id"], {})[r["judge_id"]] = dict(r)
-    return out
-
-
-def judges_for(by_event: dict, event_id: uuid.UUID | None) -> dict[str, dict]:
-    """The judges of an entry: its event's and those assigned to every event."""
-    return (by_event.get(None) or {}) | (by_event.get(event_id) or {} if event_id is not None else {})
-
-
-def conflicted(judge: dict, entrant_union_id: uuid.UUID) -> bool:
-    """回避: a judge from the entrant's own unit does not score them."""
-    return judge["union_id"] == entrant_union_id
-
-
-# ---- scores -------------------------------------------------------------------------------------
-
-async def record_scores(conn: asyncpg.Connection, contest_id: uuid.UUID, judge_id: str | None,
+async def record_scores(uow: UnitOfWork, contest_id: uuid.UUID, judge_id: str | None,
                         lines: Sequence[ScoreLine], actor: Principal) -> list[dict]:
     """One judge's score sheet (one or many lines), all or nothing. Reads what it needs in three
     statements, checks every line in memory, writes the scores with one INSERT and stages one
     ContestScored per score."""
+    conn = uow.conn
     contest = await load_contest(conn, contest_id)
     judges = await judges_by_event(conn, contest_id)
     # Who scores comes first: to anyone else the contest's state is none of their business.
     judge_id = await _who_judges(conn, contest, judges, judge_id, actor)
-    if contest["status"] == "published":
-        raise RuleViolation("成绩已公布，改分须走更正程序", field="score", status=409, kind="results-published")
-    if contest["status"] not in SCORING_STATUSES:
-        raise RuleViolation("报名截止后方可评分", field="score", status=409, kind="not-judging")
+    check_scoring_open(contest["status"])
     if not lines:
         raise RuleViolation("评分表不能为空", field="scores")
     entries = {r["id"]: r for r in await conn.fetch(
@@ -287,10 +227,10 @@ async def record_scores(conn: asyncpg.Connection, contest_id: uuid.UUID, judge_i
     if len(inserted) != len(rows):
         # Nothing of the sheet is kept: the transaction is rolled back by the refusal.
         raise RuleViolation("该评委已为此参赛者的该评分项打分", field="criterion", status=409, kind="already-scored")
-    await outbox.record_many(conn, [ContestScored(
+    await uow.stage(*(ContestScored(
         contest_id=contest_id, contest_name=contest["name"], entry_id=e["id"], member_id=e["member_id"],
         judge_id=judge_id, criterion=c.name, score_centipoints=s, max_centipoints=c.max_centipoints,
-        scored_at=scored_at) for _, e, c, s in rows])
+        scored_at=scored_at) for _, e, c, s in rows))
     return [{"id": sid, "contest_id": contest_id, "entry_id": e["id"], "member_id": e["member_id"],
              "judge_id": judge_id, "criterion": c.name, "score": format_points(s),
              "max_score": format_points(c.max_centipoints), "score_centipoints": s,
@@ -298,7 +238,7 @@ async def record_scores(conn: asyncpg.Connection, contest_id: uuid.UUID, judge_i
             for sid, e, c, s in rows]
 
 
-async def _who_judges(conn: asyncpg.Connection, contest, judges: dict, judge_id: str | None,
+async def _who_judges(conn, contest, judges: dict, judge_id: str | None,
                       actor: Principal) -> str:
     """The judge in person (their token's `sub` is an assignment's subject) or the organisers'
     staff recording a named judge's sheet."""
@@ -315,13 +255,20 @@ async def _who_judges(conn: asyncpg.Connection, contest, judges: dict, judge_id:
     return judge_id
 
 
-# ---- times --------------------------------------------------------------------------------------
+async def score_entry(uow: UnitOfWork, cmd: ScoreEntry, actor: Principal) -> dict:
+    """评分: one judge, one criterion, one entry, once — a score sheet of one line (see
+    `record_scores` for who may record it and the rules it obeys)."""
+    [score] = await record_scores(uow, cmd.contest_id, cmd.judge_id, [
+        ScoreLine(entry_id=cmd.entry_id, criterion=cmd.criterion, score=cmd.score, max_score=cmd.max_score)], actor)
+    return score
 
-async def record_time(conn: asyncpg.Connection, contest_id: uuid.UUID, competitor_id: uuid.UUID, time_ms: int,
+
+async def record_time(uow: UnitOfWork, contest_id: uuid.UUID, competitor_id: uuid.UUID, time_ms: int,
                       actor: Principal) -> dict:
     """用时 of an entry or a team (ties go to the shorter time); set again until publication."""
-    contest = await _organised(conn, contest_id, actor)
-    _not_published(contest)
+    conn = uow.conn
+    contest = await managed_contest(conn, contest_id, actor)
+    check_not_published(contest["status"])
     if time_ms <= 0:
         raise RuleViolation("用时须大于0", field="time_ms")
     if not await conn.fetchval("SELECT 1 FROM contest_entries WHERE id = $1 AND contest_id = $2 UNION ALL"
@@ -334,23 +281,3 @@ async def record_time(conn: asyncpg.Connection, contest_id: uuid.UUID, competito
         " recorded_at = now(), recorded_by = EXCLUDED.recorded_by RETURNING recorded_at",
         contest_id, competitor_id, time_ms, actor.subject)
     return {"competitor_id": competitor_id, "time_ms": time_ms, "recorded_at": recorded_at}
-
-
-# ---- helpers ------------------------------------------------------------------------------------
-
-async def _organised(conn, contest_id: uuid.UUID, actor: Principal) -> asyncpg.Record:
-    contest = await load_contest(conn, contest_id)
-    await require_organiser(conn, contest, actor)
-    return contest
-
-
-def _not_published(contest) -> None:
-    if contest["status"] == "published":
-        raise RuleViolation("成绩已公布，不能再修改评审设置", status=409, kind="results-published")
-
-
-async def _is_skill(conn, contest, event_id: uuid.UUID | None) -> bool:
-    """The 30 % theory cap binds skill events; a contest without events is one if its kind is skill."""
-    if event_id is None:
-        return contest["kind"] == "skill"
-    return await conn.fetchval("SELECT kind = 'skill' FROM contest_events WHERE id = $1", event_id)
