@@ -3,9 +3,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from unionops.pii import InvalidResidentId, parse_resident_id
+
+def _resident_id(value: str) -> str:
+    try:
+        return parse_resident_id(value).number
+    except InvalidResidentId as exc:
+        raise ValueError(str(exc)) from None
+
+
+# A resident ID number (GB 11643-1999), validated and normalised; the message names what is wrong.
+ResidentIdNumber = Annotated[str, AfterValidator(_resident_id)]
 
 AmountFen = Field(json_schema_extra={"examples": [5000000]})  # of the type PositiveFen
 

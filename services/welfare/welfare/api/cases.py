@@ -7,15 +7,15 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from unionops.auth import Principal, requires
 from unionops.bodies import Body
 from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
 from unionops.inputs import Fen, Flag, PersonName
-from unionops.pii import InvalidResidentId, Vault, parse_resident_id
+from unionops.pii import Vault
 from unionops.unit_of_work import UnitOfWork
-from welfare.api.bodies import CaseKind, CaseOut
+from welfare.api.bodies import CaseKind, CaseOut, ResidentIdNumber
 from welfare.api.dependencies import Today
 from welfare.commands import cases
 from welfare.domain import golden_autumn
@@ -34,20 +34,11 @@ class StudentIn(Body):
     """金秋助学: the student the grant is for."""
 
     name: PersonName = Field(min_length=1, max_length=50, description="学生姓名（加密存储，脱敏显示）")
-    id_number: str = Field(description="学生居民身份证号（加密存储；键控哈希用于“一年一助”查重）")
+    id_number: ResidentIdNumber = Field(description="学生居民身份证号（加密存储；键控哈希用于“一年一助”查重）")
     school_level: SchoolLevel = Field(description="primary 小学, junior_high 初中, senior_high 普通高中, vocational"
                                                   " 中职, junior_college 高职（大专）, undergraduate 本科,"
                                                   " postgraduate 研究生")
     aided_by_government: Flag = Field(False, description="已获政府资助的学生不重复资助")
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id(cls, v: str) -> str:
-        try:
-            return parse_resident_id(v).number
-        except InvalidResidentId as e:
-            raise ValueError(str(e)) from None
-
 
 class CaseIn(Body):
     member_id: uuid.UUID

@@ -9,14 +9,15 @@ from datetime import date, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Query
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from unionops.auth import ROLES, Principal, current_principal, requires
 from unionops.bodies import Body
 from unionops.clock import local_today
 from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
 from unionops.inputs import fen, Limit, Offset, PersonName
-from unionops.pii import InvalidResidentId, Vault, parse_resident_id
+from unionops.pii import Vault
+from welfare.api.bodies import ResidentIdNumber
 from welfare.commands import hardship
 from welfare.domain import hardship as rules
 from welfare.queries import hardship as queries
@@ -36,20 +37,12 @@ HouseholdFen = fen(le=10_000_000_000)  # up to 1亿元
 class HouseholdPersonIn(Body):
     relation: Relation = Field(description="与会员关系：self 本人, spouse 配偶, child 子女, parent 父母, …")
     name: PersonName = Field(min_length=1, max_length=50)
-    id_number: str = Field(min_length=1, max_length=32, description="18位居民身份证号（加密存储，只以掩码显示）")
+    id_number: ResidentIdNumber = Field(min_length=1, max_length=32,
+                                        description="18位居民身份证号（加密存储，只以掩码显示）")
     monthly_income_fen: HouseholdFen
     health_note: str | None = Field(None, max_length=2000, description="健康状况（敏感，加密）")
     disability_note: str | None = Field(None, max_length=2000, description="残疾情况（敏感，加密）")
     employment_note: str | None = Field(None, max_length=2000, description="就业状况（加密）")
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id(cls, v: str) -> str:
-        try:
-            return parse_resident_id(v).number
-        except InvalidResidentId as exc:
-            raise ValueError(str(exc)) from None
-
 
 class HouseholdIn(Body):
     household: list[HouseholdPersonIn] = Field(min_length=1, max_length=20,
