@@ -27,6 +27,7 @@ from unionops.unit_of_work import UnitOfWork
 from welfare.domain import hardship as rules
 from welfare.domain.hardship import Household
 from welfare.queries import hardship as queries
+from welfare.queries.members import known_member
 
 SYSTEM_ACTOR = "welfare:hardship-sweep"
 
@@ -48,12 +49,6 @@ async def set_minimum_living_standard(uow: UnitOfWork, org_id: uuid.UUID, effect
         " RETURNING org_id, effective_from, monthly_fen, set_by, set_at",
         org_id, effective_from, monthly_fen, actor.subject)
     return dict(row)
-
-
-async def _load_member(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT member_id, union_id, union_name, org_path, name, is_migrant_worker, joined_on, status"
-        " FROM members WHERE member_id = $1", member_id)
 
 
 async def _assess(conn: asyncpg.Connection, org_path: list[uuid.UUID], household: Household, today: date,
@@ -146,17 +141,10 @@ async def open_hardship_file(uow: UnitOfWork, *, member_id: uuid.UUID, file_kind
                              actor: Principal, vault: Vault, settings, today: date) -> dict:
     """Open a household's file (建档) for a member of the caller's subtree; HardshipFileOpened."""
     conn = uow.conn
-    member = await _load_member(conn, member_id)
-    if member is None or not actor.covers(member["org_path"]):  # out of scope: exactly as unknown
-        raise RuleViolation("会员不存在：尚未入会或尚未同步", field="member_id", kind="unknown-member")
-    if member["status"] == "left":
-        raise RuleViolation("该会员已退会，不能建档", field="member_id", kind="member-left")
-    if file_kind not in rules.FILE_KINDS:
-        raise RuleViolation("档案类型须为 worker 或 model_worker", field="file_kind")
-    if member["is_migrant_worker"] and not rules.migrant_worker_qualifies(
-            member["joined_on"], today, settings.migrant_worker_min_membership_months):
-        raise RuleViolation(f"农民工会员入会满{settings.migrant_worker_min_membership_months}个月后方可建档",
-                            field="member_id", kind="migrant-worker-waiting-period")
+    member = await known_member(conn, member_id)
+    if member is not None and not actor.covers(member.org_path):
+        member = None  # out of scope: refused exactly as an unknown member
+    rules.check_can_open_file(member, file_kind, today=today, min_months=settings.migrant_worker_min_membership_months)
     rules.check_household(household)
     # One file per member: checked before the heavier household check, and by the unique index.
     existing = await queries.open_file_for_member(conn, member_id)
@@ -164,7 +152,7 @@ async def open_hardship_file(uow: UnitOfWork, *, member_id: uuid.UUID, file_kind
         raise Problem(409, "该会员家庭已有在档的困难档案", type_="/problems/duplicate-household",
                       existing_union_id=str(existing["union_id"]), existing_file_id=str(existing["id"]))
     await _check_one_file_per_household(conn, None, household, vault, actor)
-    assessment = await _assess(conn, member["org_path"], household, today, settings)
+    assessment = await _assess(conn, member.org_path, household, today, settings)
     if assessment.level is None:
         raise rules.not_in_hardship(settings)
 
@@ -177,7 +165,7 @@ async def open_hardship_file(uow: UnitOfWork, *, member_id: uuid.UUID, file_kind
                 " opened_on, review_due_on, causes, household_size, minimum_living_standard_fen, annual_income_enc,"
                 " unavoidable_costs_enc, largest_event_cost_enc, per_capita_monthly_enc, opened_by)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-                file_id, member_id, member["union_id"], member["union_name"], member["org_path"], file_kind,
+                file_id, member_id, member.union_id, member.union_name, member.org_path, file_kind,
                 assessment.level, today, due, list(household.causes), household.size,
                 assessment.minimum_living_standard_fen, *_encrypted_amounts(vault, household, assessment),
                 actor.subject)
@@ -187,7 +175,7 @@ async def open_hardship_file(uow: UnitOfWork, *, member_id: uuid.UUID, file_kind
     await conn.execute("INSERT INTO hardship_file_history (file_id, action, actor, detail) VALUES ($1, 'opened', $2, $3)",
                        file_id, actor.subject, {"level": assessment.level, "file_kind": file_kind})
     await uow.stage(HardshipFileOpened(
-        file_id=file_id, member_id=member_id, union_id=member["union_id"], org_path=member["org_path"],
+        file_id=file_id, member_id=member_id, union_id=member.union_id, org_path=member.org_path,
         file_kind=file_kind, level=assessment.level, opened_on=today, review_due_on=due))
     trace.get_current_span().set_attribute("hardship_file.id", str(file_id))
     return await queries.file_summary(conn, file_id)

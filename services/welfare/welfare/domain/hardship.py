@@ -163,6 +163,20 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
+def check_can_open_file(member, file_kind: str, *, today: date, min_months: int) -> None:
+    """A file is opened for a member welfare knows (a `KnownMember`, None when unknown or out of
+    the caller's scope), still a member, of a known kind; a migrant worker after `min_months`."""
+    if member is None:
+        raise RuleViolation("会员不存在：尚未入会或尚未同步", field="member_id", kind="unknown-member")
+    if member.status == "left":
+        raise RuleViolation("该会员已退会，不能建档", field="member_id", kind="member-left")
+    if file_kind not in FILE_KINDS:
+        raise RuleViolation("档案类型须为 worker 或 model_worker", field="file_kind")
+    if member.is_migrant_worker and not migrant_worker_qualifies(member.joined_on, today, min_months):
+        raise RuleViolation(f"农民工会员入会满{min_months}个月后方可建档", field="member_id",
+                            kind="migrant-worker-waiting-period")
+
+
 def review_due_on(verified_on: date, interval_months: int = 12) -> date:
     """Files are re-verified every year: due one interval after opening or the last review."""
     return add_months(verified_on, interval_months)
