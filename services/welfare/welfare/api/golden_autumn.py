@@ -56,9 +56,9 @@ async def post_notice(body: NoticeIn, commands: CommandsDep, vault: VaultDep, se
                       idempotency_key: str | None = Header(None)):
     calendar = settings.working_calendar()
     return await commands.create(
-        lambda uow: golden_autumn.post_notice(uow, org_id=body.org_id, title=body.title, actor=principal, today=today,
-                                              calendar=calendar, working_days=settings.golden_autumn_notice_working_days,
-                                              vault=vault),
+        lambda uow: golden_autumn.post_notice(
+            uow, org_id=body.org_id, title=body.title, actor=principal, today=today, calendar=calendar,
+            working_days=settings.golden_autumn_notice_working_days, vault=vault),
         subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
 
 

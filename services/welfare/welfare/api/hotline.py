@@ -138,7 +138,8 @@ async def rate(ticket_id: uuid.UUID, body: RatingIn, commands: CommandsDep,
              summary="Open an assistance case from the ticket (source hotline)")
 async def open_case(ticket_id: uuid.UUID, body: TicketCaseIn, commands: CommandsDep, vault: VaultDep, today: Today,
                     principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
-    payload = body.model_dump(mode="json") | {"summary": body.summary and vault.lookup_hash("case_summary", body.summary)}
+    payload = body.model_dump(mode="json") | {
+        "summary": body.summary and vault.lookup_hash("case_summary", body.summary)}
     return await commands.create(
         lambda uow: hotline.open_case(uow, ticket_id, kind=body.kind, member_id=body.member_id, summary=body.summary,
                                       actor=principal, vault=vault, today=today),

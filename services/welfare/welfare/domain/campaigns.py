@@ -39,7 +39,8 @@ class LaunchCampaign:
     per_person_year_cap_fen: int | None = None
 
 
-def check_launch(cmd: LaunchCampaign, *, default_per_payment_fen: int, default_per_person_year_fen: int) -> tuple[int, int]:
+def check_launch(cmd: LaunchCampaign, *, default_per_payment_fen: int,
+                 default_per_person_year_fen: int) -> tuple[int, int]:
     """The period, the budget, the caps (the kind's defaults where none is given) and the amount
     of each level; returns (per-payment cap, per-person-per-year cap)."""
     if cmd.ends_on < cmd.starts_on:
