@@ -8,12 +8,11 @@ from datetime import date
 import asyncpg
 from opentelemetry import trace
 
-from contracts.events import FundAllocated
 from unionops.auth import Principal
 from unionops.problems import RuleViolation
 from unionops.unit_of_work import UnitOfWork
 from welfare.commands import ledger
-from welfare.domain.funds import UNKNOWN_UNIT, CreateFund
+from welfare.domain.funds import UNKNOWN_UNIT, CreateFund, fund_allocated
 from welfare.queries import funds as queries
 
 
@@ -56,9 +55,9 @@ async def credit_budget(uow: UnitOfWork, fund_id: uuid.UUID, amount_fen: int, ac
     fund = await queries.load_fund(conn, fund_id, actor)
     actor.require("admin")
     entry_id = await ledger.credit_budget(conn, fund["id"], amount_fen, actor=actor.subject, reason=reason)
-    await uow.stage(FundAllocated(
-        fund_id=fund["id"], from_fund_id=None, org_id=fund["org_id"], org_path=fund["org_path"], amount_fen=amount_fen,
-        ledger_entry_id=entry_id, allocated_by=actor.subject, allocated_on=today))
+    await uow.stage(fund_allocated(fund_id=fund["id"], from_fund_id=None, org_id=fund["org_id"],
+                                   org_path=fund["org_path"], amount_fen=amount_fen, entry_id=entry_id,
+                                   by=actor.subject, on=today))
     return {"entry_id": entry_id, "fund": await queries.fund_view(conn, fund["id"])}
 
 
@@ -71,8 +70,8 @@ async def allocate(uow: UnitOfWork, fund_id: uuid.UUID, to_fund_id: uuid.UUID, a
     child = await queries.load_fund(conn, to_fund_id, actor, field="to_fund_id")
     out_id, in_id = await ledger.allocate(conn, fund["id"], child["id"], amount_fen, actor=actor.subject,
                                           reason=reason)
-    await uow.stage(FundAllocated(
-        fund_id=child["id"], from_fund_id=fund["id"], org_id=child["org_id"], org_path=child["org_path"],
-        amount_fen=amount_fen, ledger_entry_id=in_id, allocated_by=actor.subject, allocated_on=today))
+    await uow.stage(fund_allocated(fund_id=child["id"], from_fund_id=fund["id"], org_id=child["org_id"],
+                                   org_path=child["org_path"], amount_fen=amount_fen, entry_id=in_id,
+                                   by=actor.subject, on=today))
     return {"out_entry_id": out_id, "in_entry_id": in_id, "from_fund": await queries.fund_view(conn, fund["id"]),
             "to_fund": await queries.fund_view(conn, child["id"])}
