@@ -17,7 +17,7 @@ from devstack.config import StackConfig
 from devstack.processes import ServiceProcess
 from unionops import db as database
 from unionops.clock import local_today
-from welfare.working_days import CalendarUnknown, WorkingCalendar
+from welfare.domain.working_days import CalendarUnknown, WorkingCalendar
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ import pytest
 from contracts.events import AidDisbursed, CampaignLaunched
 from tests.city import ROOT
 from unionops.clock import local_today
-from welfare.ledger import sums_from_entries
+from welfare.queries.funds import sums_from_entries
 
 from .federation import Membership, admin_headers, bearer
 from .stack import async_client_fixture, database_fixture, eventually, running

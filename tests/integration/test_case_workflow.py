@@ -11,7 +11,7 @@ import pytest
 
 from unionops.auth import root_org_id
 from unionops.clock import local_today
-from welfare.hardship_rules import add_months
+from welfare.domain.hardship import add_months
 
 from .federation import (CITY_REGION_CODE, Membership, admin_headers, bearer, resident_id,
                          set_minimum_living_standard)

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from devstack.processes import ServiceProcess
 from unionops import db as database
 from unionops.clock import local_today
-from welfare import funds as welfare_funds
-from welfare import ledger
-from welfare.money import InsufficientFunds
+from welfare.queries import funds as welfare_funds
+from welfare.commands import ledger
+from welfare.domain.money import InsufficientFunds
 
 from tests.city import ROOT
 
@@ -85,7 +85,7 @@ async def balance(conn, fund_id) -> dict:
 
 async def assert_reconciles(conn, fund_ids, budget: int) -> None:
     """Each balance row equals the sum of its fund's entries; all funds together hold the budget."""
-    sums = await ledger.sums_from_entries(conn, list(fund_ids))
+    sums = await welfare_funds.sums_from_entries(conn, list(fund_ids))
     zero = {"allocated_fen": 0, "available_fen": 0, "committed_fen": 0, "disbursed_fen": 0}
     held = 0
     for f in fund_ids:
@@ -459,7 +459,7 @@ async def test_the_audit_report_traces_every_movement_to_its_case_campaign_and_a
     city, district, street = await fund_tree(http, units)
     await post(http, f"/funds/{city}/allocations", {"to_fund_id": district, "amount_fen": 1_000_000})
     case_id = uuid.uuid4()
-    async with db.transaction():  # the case workflow's calls, as welfare.cases makes them
+    async with db.transaction():  # the case workflow's calls, as welfare.commands.cases makes them
         commitment = await ledger.commit(db, uuid.UUID(district), 300_000, case_id=case_id, approver="王主席",
                                          actor="李社工")
         paid = await ledger.disburse(db, commitment, 250_000, actor="张出纳")

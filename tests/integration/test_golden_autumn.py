@@ -21,7 +21,7 @@ from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually
 pytestmark = pytest.mark.integration
 
 ROOT = root_org_id(CITY_REGION_CODE)
-SENIOR_HIGH_FEN = 200_000   # welfare.golden_autumn.DEFAULT_TIERS_FEN
+SENIOR_HIGH_FEN = 200_000   # welfare.domain.golden_autumn.DEFAULT_TIERS_FEN
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from devstack.processes import ServiceProcess
 from unionops.clock import local_today
 from tests.city import new_resident_id
-from welfare.hardship_rules import add_months
+from welfare.domain.hardship import add_months
 
 from .federation import Membership, admin_headers, bearer, set_minimum_living_standard
 from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, started

@@ -11,7 +11,8 @@ import pytest
 
 from devstack.processes import ServiceProcess
 from unionops.auth import issue_token
-from welfare import hotline
+from unionops.unit_of_work import UnitOfWork
+from welfare.commands import hotline
 from welfare.settings import Settings
 
 from .federation import Membership, bearer
@@ -118,7 +119,7 @@ async def test_overdue_ticket_is_reported_once(http, world, caller, db):
     await eventually(lambda: db.fetchval("SELECT published_at FROM outbox WHERE event_type = 'HotlineTicketOverdue'"
                                          " AND key = $1", str(ticket_id)), what="the relay to publish it")
     async with db.transaction():   # a second replica running the check at the same moment finds nothing
-        assert ticket_id not in await hotline.mark_overdue(db, datetime.now(timezone.utc))
+        assert ticket_id not in await hotline.mark_overdue(UnitOfWork(db), datetime.now(timezone.utc))
 
     listed = await http.get("/hotline/tickets", params={"overdue": "true"}, headers=hotline_desk(world))
     assert listed.status_code == 200

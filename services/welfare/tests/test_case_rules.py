@@ -8,9 +8,9 @@ from datetime import date, datetime, timezone
 import pytest
 
 from unionops.problems import RuleViolation
-from welfare import domain, golden_autumn, hotline
-from welfare.domain import AssistanceCase, KnownMember
-from welfare.working_days import WorkingCalendar
+from welfare.domain import cases as domain, golden_autumn, hotline
+from welfare.domain.cases import AssistanceCase, KnownMember
+from welfare.domain.working_days import WorkingCalendar
 
 CITY, DISTRICT, STREET, UNION = (uuid.uuid4() for _ in range(4))
 PATH = [CITY, DISTRICT, STREET, UNION]

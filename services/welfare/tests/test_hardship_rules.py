@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from welfare.hardship_rules import (
+from welfare.domain.hardship import (
     Thresholds, add_months, hardship_level, migrant_worker_qualifies, per_capita_monthly_income, retain_until,
     review_due_on,
 )

@@ -1,15 +1,15 @@
-"""The arithmetic of the fund ledger (welfare.money), without a database: every entry kind's
+"""The arithmetic of the fund ledger (welfare.domain.money), without a database: every entry kind's
 effect, the refusals, the yuan display, and a property-based check that no sequence of
 allocations, commitments, releases, disbursements and reversals makes a figure negative or
 loses a fen. (tests/integration/test_fund_ledger.py runs the same property against PostgreSQL
-through welfare.ledger.)"""
+through welfare.commands.ledger.)"""
 from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from unionops.problems import RuleViolation
-from welfare.money import EFFECTS, REVERSAL_EFFECTS, Balance, InsufficientFunds, check_amount, effect, money, yuan
+from welfare.domain.money import EFFECTS, REVERSAL_EFFECTS, Balance, InsufficientFunds, check_amount, effect, money, yuan
 
 
 def test_amounts_are_shown_in_yuan_with_thousands_and_two_decimals():
@@ -58,7 +58,7 @@ def test_a_reversed_disbursement_returns_the_money_to_the_available_balance():
 
 class Model:
     """A fund tree (0 is the root; 1 and 2 its children; 3 a child of 1) driven through the pure
-    effects with the same rules welfare.ledger applies: allocations go to child funds, a
+    effects with the same rules welfare.commands.ledger applies: allocations go to child funds, a
     disbursement draws on its commitment and settles it, each entry is reversed at most once."""
 
     PARENT = {1: 0, 2: 0, 3: 1}

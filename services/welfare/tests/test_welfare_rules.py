@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from unionops.problems import RuleViolation
-from welfare.domain import CASE_KINDS, KnownMember, open_case
+from welfare.domain.cases import CASE_KINDS, KnownMember, open_case
 
 CITY, DISTRICT, UNION = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 

@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from unionops.problems import RuleViolation
-from welfare import golden_autumn, hotline
+from welfare.domain import golden_autumn, hotline
 from welfare.settings import Settings
-from welfare.working_days import WorkingCalendar
+from welfare.domain.working_days import WorkingCalendar
 
 STATE_COUNCIL = WorkingCalendar.official()
 DEADLINES = {"general": 3, "difficult": 7, "complex": 15}

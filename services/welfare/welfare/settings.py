@@ -3,7 +3,7 @@ from datetime import date
 from pydantic import Field
 
 from unionops.settings import CommonSettings
-from welfare.working_days import WorkingCalendar
+from welfare.domain.working_days import WorkingCalendar
 
 
 class Settings(CommonSettings):
@@ -21,7 +21,7 @@ class Settings(CommonSettings):
     # How often overdue re-verifications are flagged and files of members who left are closed.
     hardship_sweep_interval_seconds: float = Field(3600, alias="HARDSHIP_SWEEP_INTERVAL_SECONDS", gt=0)
 
-    # ---- case workflow, 金秋助学, 12351 hotline (welfare.cases, golden_autumn, hotline) ----
+    # ---- case workflow, 金秋助学, 12351 hotline (welfare.commands: cases, golden_autumn, hotline) ----
     # The federation's time zone: "today" and deadlines are Beijing days.
     welfare_timezone: str = Field("Asia/Shanghai", alias="WELFARE_TIMEZONE")
     # Working days: the State Council's holidays (法定节假日) and 调休 working days come from the
@@ -38,7 +38,7 @@ class Settings(CommonSettings):
     payment_backdate_max_days: int = Field(90, alias="WELFARE_PAYMENT_BACKDATE_MAX_DAYS", ge=0)
     visit_backdate_max_days: int = Field(180, alias="WELFARE_VISIT_BACKDATE_MAX_DAYS", ge=0)
     # 金秋助学: the grant per school level, integer fen (JSON object; levels missing here fall
-    # back to the defaults in welfare.golden_autumn.DEFAULT_TIERS_FEN).
+    # back to the defaults in welfare.domain.golden_autumn.DEFAULT_TIERS_FEN).
     golden_autumn_tiers_fen: dict[str, int] = Field(default_factory=dict, alias="WELFARE_GOLDEN_AUTUMN_TIERS_FEN")
     # 公示: how many working days the masked list stays up before the grants may be paid.
     golden_autumn_notice_working_days: int = Field(5, alias="WELFARE_GOLDEN_AUTUMN_NOTICE_WORKING_DAYS", ge=1)

@@ -6,15 +6,17 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
-from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.bodies import Body
+from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
 from unionops.inputs import fen, PersonName
-from unionops.clock import local_today
-from welfare import visits
+from welfare.api.dependencies import Today
+from welfare.commands import visits
+from welfare.queries import visits as queries
+from welfare.settings import Settings
 
 router = APIRouter(tags=["visits"])
 
@@ -49,23 +51,21 @@ class VisitDetailOut(VisitOut):
 
 
 @router.post("/visits", status_code=201, response_model=VisitOut, summary="Record a visit to a member (走访慰问)")
-async def record_visit(body: VisitIn, request: Request, principal: Principal = Depends(requires("write")),
+async def record_visit(body: VisitIn, commands: CommandsDep, vault: VaultDep, settings: SettingsDep[Settings],
+                       today: Today, principal: Principal = Depends(requires("write")),
                        idempotency_key: str | None = Header(None)):
-    vault, s = request.app.state.runtime.vault, request.app.state.runtime.settings
     notes_hash = vault.lookup_hash("visit_notes", body.notes)  # the key table never keeps the words
     payload = json.loads(body.model_dump_json()) | {"notes": notes_hash}
-    return await idempotency.create(
-        request, principal, idempotency_key, payload,
-        lambda conn: visits.record_visit(conn, member_id=body.member_id, kind=body.kind, visited_on=body.visited_on,
-                                         visitors=body.visitors, notes=body.notes,
-                                         gift_fen=body.gift_fen, actor=principal, vault=vault,
-                                         today=local_today(s.welfare_timezone),
-                                         max_backdate_days=s.visit_backdate_max_days))
+    return await commands.create(
+        lambda uow: visits.record_visit(uow, member_id=body.member_id, kind=body.kind, visited_on=body.visited_on,
+                                        visitors=body.visitors, notes=body.notes, gift_fen=body.gift_fen,
+                                        actor=principal, vault=vault, today=today,
+                                        max_backdate_days=settings.visit_backdate_max_days),
+        subject=principal.subject, key=idempotency_key, payload=payload)
 
 
 @router.get("/members/{member_id}/visits", response_model=list[VisitDetailOut],
             summary="A member's visits, newest first (notes only for staff with write permission)")
-async def member_visits(member_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    runtime = request.app.state.runtime
-    async with runtime.pool.acquire() as conn:
-        return await visits.member_visits(conn, member_id, principal, runtime.vault)
+async def member_visits(member_id: uuid.UUID, db: PoolDep, vault: VaultDep,
+                        principal: Principal = Depends(requires("read"))):
+    return await queries.member_visits(db, member_id, principal, vault)

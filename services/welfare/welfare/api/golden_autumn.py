@@ -8,15 +8,18 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
-from unionops import idempotency
 from unionops.auth import Principal, requires
-from unionops.clock import local_today
-from unionops.problems import Problem
-from welfare import golden_autumn
 from unionops.bodies import Body
+from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
+from unionops.problems import Problem
+from welfare.api.bodies import Money
+from welfare.api.dependencies import Today
+from welfare.commands import golden_autumn
+from welfare.queries import golden_autumn as queries
+from welfare.settings import Settings
 
 router = APIRouter(prefix="/golden-autumn", tags=["golden-autumn"])
 
@@ -24,11 +27,6 @@ router = APIRouter(prefix="/golden-autumn", tags=["golden-autumn"])
 class NoticeIn(Body):
     org_id: uuid.UUID = Field(description="公示单位：其下所有已审批、尚未公示的金秋助学案件进入名单")
     title: str = Field("金秋助学拟资助名单公示", min_length=1, max_length=200)
-
-
-class Money(BaseModel):
-    fen: int
-    yuan: str
 
 
 class NoticeEntryOut(BaseModel):
@@ -53,23 +51,20 @@ class NoticeOut(BaseModel):
 
 @router.post("/notices", status_code=201, response_model=NoticeOut,
              summary="Post the masked list of a unit's approved 金秋助学 cases for N working days (公示)")
-async def post_notice(body: NoticeIn, request: Request, principal: Principal = Depends(requires("write")),
+async def post_notice(body: NoticeIn, commands: CommandsDep, vault: VaultDep, settings: SettingsDep[Settings],
+                      today: Today, principal: Principal = Depends(requires("write")),
                       idempotency_key: str | None = Header(None)):
-    runtime = request.app.state.runtime
-    s = runtime.settings
-    calendar = s.working_calendar()
-    today = local_today(s.welfare_timezone)
-    return await idempotency.create(
-        request, principal, idempotency_key, body.model_dump(mode="json"),
-        lambda conn: golden_autumn.post_notice(conn, org_id=body.org_id, title=body.title, actor=principal,
-                                               today=today, calendar=calendar,
-                                               working_days=s.golden_autumn_notice_working_days, vault=runtime.vault))
+    calendar = settings.working_calendar()
+    return await commands.create(
+        lambda uow: golden_autumn.post_notice(
+            uow, org_id=body.org_id, title=body.title, actor=principal, today=today, calendar=calendar,
+            working_days=settings.golden_autumn_notice_working_days, vault=vault),
+        subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
 
 
 @router.get("/notices/{notice_id}", response_model=NoticeOut, summary="A public notice (公示) — no token needed")
-async def get_notice(notice_id: uuid.UUID, request: Request):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        notice = await golden_autumn.public_notice(conn, notice_id)
+async def get_notice(notice_id: uuid.UUID, db: PoolDep):
+    notice = await queries.public_notice(db, notice_id)
     if notice is None:
         raise Problem(404, "公示不存在")
     return notice

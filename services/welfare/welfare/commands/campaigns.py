@@ -1,10 +1,11 @@
-"""Seasonal campaigns (送温暖, 金秋助学, 中秋国庆慰问, 送清凉): a unit launches one with a budget
-committed from its fund; a run pays every eligible hardship file of the unit's subtree at once.
+"""Commands of seasonal campaigns (送温暖, 金秋助学, 中秋国庆慰问, 送清凉): a unit launches one
+with a budget committed from its fund; a run pays every eligible hardship file of the unit's
+subtree at once; closing gives back what is left.
 
 A run is set-based: the plan (who is paid how much, who is not and why) is one SELECT into a
-temporary table; ledger entries, payments, skips and the AidDisbursed outbox rows are each one
-INSERT … SELECT from it; the campaign's commitment and the fund's balance change once by the
-run's total. Rules it applies, in SQL:
+temporary table; ledger entries, payments and skips are each one INSERT … SELECT from it, and
+the AidDisbursed events one `uow.stage_select` of it; the campaign's commitment and the fund's
+balance change once by the run's total. Rules it applies, in SQL:
 - eligible: an open hardship file in the subtree whose review is not overdue and whose member is
   active in welfare's member projection;
 - a file is paid at most once per campaign (unique (campaign_id, file_id)), so a second run pays
@@ -19,59 +20,28 @@ run's total. Rules it applies, in SQL:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date
 
-import asyncpg
 from opentelemetry import trace
 
-from contracts.events import CampaignLaunched
-from unionops import outbox
+from contracts.events import AidDisbursed, CampaignLaunched
 from unionops.auth import Principal
 from unionops.backdating import backdating, check_dated
-from unionops.problems import Problem, RuleViolation
-from unionops.telemetry import current_trace_headers
-from welfare import ledger
-from welfare.funds import UNKNOWN_UNIT, load_fund
-from welfare.money import EFFECTS, check_amount, money, yuan
-
-LEVELS = {"deep": "深度困难", "accident": "意外致困", "relative": "相对困难"}
-LEVEL_ORDER = ("deep", "accident", "relative")  # who is paid first when the budget runs short
-
-NOT_PAID_REASONS = {
-    "member_unknown": "会员未同步到帮扶系统",
-    "member_not_active": "会员非在会状态",
-    "review_overdue": "困难档案逾期未复核",
-    "no_amount_for_level": "本活动未设该困难等级的标准",
-    "person_year_cap_reached": "已达本年度个人限额",
-    "budget_exhausted": "活动预算已用完",
-}
-
-NOT_FOUND = "帮扶活动不存在或不在您的管辖范围内"
+from unionops.problems import RuleViolation
+from unionops.unit_of_work import UnitOfWork
+from welfare.commands import ledger
+from welfare.domain.campaigns import LEVEL_ORDER, NOT_PAID_REASONS, LaunchCampaign, check_launch
+from welfare.domain.funds import UNKNOWN_UNIT
+from welfare.domain.money import EFFECTS, money
+from welfare.queries import campaigns as queries
+from welfare.queries.funds import load_fund
 
 
-@dataclass(frozen=True)
-class LaunchCampaign:
-    name: str
-    kind: str
-    org_id: uuid.UUID
-    fund_id: uuid.UUID
-    budget_fen: int
-    level_amounts: dict[str, int]
-    starts_on: date
-    ends_on: date
-    per_payment_cap_fen: int | None = None
-    per_person_year_cap_fen: int | None = None
-
-
-async def kind_defaults(conn: asyncpg.Connection) -> dict[str, asyncpg.Record]:
-    return {r["kind"]: r for r in await conn.fetch("SELECT * FROM campaign_kind_defaults ORDER BY kind")}
-
-
-async def launch(conn: asyncpg.Connection, cmd: LaunchCampaign, actor: Principal) -> dict:
+async def launch(uow: UnitOfWork, cmd: LaunchCampaign, actor: Principal) -> dict:
     """Launch a campaign for a unit of the caller's subtree, drawing on a fund whose unit covers
     it; the whole budget is committed from the fund now (409 insufficient-funds if it cannot be)."""
-    defaults = (await kind_defaults(conn)).get(cmd.kind)
+    conn = uow.conn
+    defaults = (await queries.kind_defaults(conn)).get(cmd.kind)
     if defaults is None:
         raise RuleViolation("未知的帮扶活动类型", field="kind", kind="unknown-campaign-kind")
     unit = await conn.fetchrow("SELECT org_id, org_path FROM org_units WHERE org_id = $1", cmd.org_id)
@@ -80,23 +50,8 @@ async def launch(conn: asyncpg.Connection, cmd: LaunchCampaign, actor: Principal
     fund = await load_fund(conn, cmd.fund_id, actor)
     if fund["org_id"] not in unit["org_path"]:
         raise RuleViolation("活动资金须来自本单位或其上级单位的专项资金", field="fund_id", kind="fund-outside-scope")
-    if cmd.ends_on < cmd.starts_on:
-        raise RuleViolation("结束日期不能早于开始日期", field="ends_on", kind="period")
-    per_payment = cmd.per_payment_cap_fen or defaults["per_payment_cap_fen"]
-    per_person = cmd.per_person_year_cap_fen or defaults["per_person_year_cap_fen"]
-    check_amount(cmd.budget_fen)
-    if per_payment > per_person:
-        raise RuleViolation("单笔限额不能高于个人年度限额", field="per_payment_cap_fen", kind="caps")
-    if not cmd.level_amounts:
-        raise RuleViolation("须给出至少一个困难等级的发放标准", field="level_amounts", kind="level-amounts")
-    for level, amount in cmd.level_amounts.items():
-        if level not in LEVELS:
-            raise RuleViolation(f"困难等级须为 {'、'.join(LEVELS)} 之一", field=f"level_amounts.{level}",
-                                kind="level-amounts")
-        check_amount(amount)
-        if amount > per_payment:
-            raise RuleViolation(f"{LEVELS[level]}标准 {yuan(amount)} 超过单笔限额 {yuan(per_payment)}",
-                                field=f"level_amounts.{level}", kind="over-cap")
+    per_payment, per_person = check_launch(cmd, default_per_payment_fen=defaults["per_payment_cap_fen"],
+                                           default_per_person_year_fen=defaults["per_person_year_cap_fen"])
     campaign_id = uuid.uuid4()
     commitment_id = await ledger.commit(conn, fund["id"], cmd.budget_fen, campaign_id=campaign_id,
                                         approver=actor.subject, actor=actor.subject)
@@ -107,53 +62,25 @@ async def launch(conn: asyncpg.Connection, cmd: LaunchCampaign, actor: Principal
         campaign_id, cmd.name, cmd.kind, unit["org_id"], unit["org_path"], fund["id"], commitment_id,
         cmd.starts_on.year, cmd.budget_fen, per_payment, per_person, dict(cmd.level_amounts), cmd.starts_on,
         cmd.ends_on, actor.subject)
-    await outbox.record(conn, CampaignLaunched(
+    await uow.stage(CampaignLaunched(
         campaign_id=campaign_id, name=cmd.name, kind=cmd.kind, org_id=unit["org_id"], org_path=unit["org_path"],
         fund_id=fund["id"], budget_fen=cmd.budget_fen, per_payment_cap_fen=per_payment,
         per_person_year_cap_fen=per_person, starts_on=cmd.starts_on, ends_on=cmd.ends_on))
     trace.get_current_span().set_attribute("campaign.id", str(campaign_id))
-    return await campaign_view(conn, campaign_id)
+    return await queries.campaign_view(conn, campaign_id)
 
 
-async def load_campaign(conn: asyncpg.Connection, campaign_id: uuid.UUID, principal: Principal, *,
-                        lock: bool = False) -> asyncpg.Record:
-    row = await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1" + (" FOR UPDATE" if lock else ""), campaign_id)
-    if row is None or not principal.covers(row["org_path"]):
-        raise Problem(404, NOT_FOUND)
-    return row
-
-
-async def campaign_view(conn: asyncpg.Connection, campaign_id: uuid.UUID) -> dict:
-    c = await conn.fetchrow(
-        "SELECT c.*, d.label AS kind_label, fc.remaining_fen,"
-        " (SELECT coalesce(sum(amount_fen), 0) FROM campaign_payments p WHERE p.campaign_id = c.id) AS paid_fen,"
-        " (SELECT count(*) FROM campaign_payments p WHERE p.campaign_id = c.id) AS paid_count"
-        " FROM campaigns c JOIN campaign_kind_defaults d ON d.kind = c.kind"
-        " JOIN fund_commitments fc ON fc.entry_id = c.commitment_id WHERE c.id = $1", campaign_id)
-    return {
-        "id": c["id"], "name": c["name"], "kind": c["kind"], "kind_label": c["kind_label"], "org_id": c["org_id"],
-        "fund_id": c["fund_id"], "commitment_id": c["commitment_id"], "year": c["year"],
-        "budget": money(c["budget_fen"]), "per_payment_cap": money(c["per_payment_cap_fen"]),
-        "per_person_year_cap": money(c["per_person_year_cap_fen"]),
-        "level_amounts": {k: money(v) for k, v in c["level_amounts"].items()},
-        "starts_on": c["starts_on"], "ends_on": c["ends_on"], "status": c["status"],
-        "launched_by": c["launched_by"], "launched_at": c["launched_at"],
-        "closed_by": c["closed_by"], "closed_at": c["closed_at"],
-        "paid": money(c["paid_fen"]), "paid_count": c["paid_count"],
-        "budget_left": money(c["remaining_fen"]),
-    }
-
-
-async def close(conn: asyncpg.Connection, campaign_id: uuid.UUID, actor: Principal) -> dict:
+async def close(uow: UnitOfWork, campaign_id: uuid.UUID, actor: Principal) -> dict:
     """Close the campaign: no more runs; what is left of the budget goes back to the fund."""
-    c = await load_campaign(conn, campaign_id, actor, lock=True)
+    conn = uow.conn
+    c = await queries.load_campaign(conn, campaign_id, actor, lock=True)
     actor.require_scope(c["org_path"])
     if c["status"] == "closed":
         raise RuleViolation("帮扶活动已结束", status=409, kind="campaign-closed")
     released = await ledger.release(conn, c["commitment_id"], actor=actor.subject)
     await conn.execute("UPDATE campaigns SET status = 'closed', closed_by = $2, closed_at = now() WHERE id = $1",
                        campaign_id, actor.subject)
-    return await campaign_view(conn, campaign_id) | {"release_entry_id": released}
+    return await queries.campaign_view(conn, campaign_id) | {"release_entry_id": released}
 
 
 # ---- the batch run --------------------------------------------------------------------------------
@@ -222,27 +149,25 @@ INSERT INTO campaign_run_skips (run_id, file_id, member_id, reason)
 SELECT $1, file_id, member_id, reason FROM campaign_plan WHERE reason IS NOT NULL
 """
 
-# AidDisbursed for every payment, built in SQL: the same fields as contracts.events.AidDisbursed.
-_INSERT_EVENTS = """
-INSERT INTO outbox (event_id, topic, key, event_type, subject, payload, trace_headers)
-SELECT gen_random_uuid(), 'welfare.case.v1', payment_id::text, 'AidDisbursed', payment_id::text,
-       jsonb_build_object('case_id', payment_id, 'member_id', member_id, 'union_id', union_id,
-                          'org_path', to_jsonb(org_path), 'kind', $1::text, 'amount_fen', amount,
-                          'fund_id', $2::uuid, 'campaign_id', $3::uuid, 'ledger_entry_id', entry_id,
-                          'paid_on', $4::date),
-       $5::jsonb
-  FROM campaign_plan WHERE reason IS NULL ORDER BY priority, opened_on, file_id
+# AidDisbursed for every payment: the event's fields, checked against the model by
+# `uow.stage_select`; staged in payment order. $1 case kind, $2 fund, $3 campaign, $4 payment date.
+_DISBURSED = """
+SELECT payment_id AS case_id, member_id, union_id, org_path, $1::text AS kind, amount AS amount_fen,
+       $2::uuid AS fund_id, $3::uuid AS campaign_id, entry_id AS ledger_entry_id, $4::date AS paid_on,
+       priority AS _priority, opened_on AS _opened_on, file_id AS _file_id
+  FROM campaign_plan WHERE reason IS NULL
 """
 
 
-async def run(conn: asyncpg.Connection, campaign_id: uuid.UUID, actor: Principal, *, run_on: date, today: date,
+async def run(uow: UnitOfWork, campaign_id: uuid.UUID, actor: Principal, *, run_on: date, today: date,
               max_backdate_days: int, report_limit: int = 1000) -> dict:
     """Pay every eligible file of the campaign's subtree at once (see the module's rules). Runs in
-    the caller's transaction; two runs of one campaign serialise on the campaign row. The payment
+    its unit of work; two runs of one campaign serialise on the campaign row. The payment
     date is today or, for a payment entered late, at most `max_backdate_days` before: members are
     told the money was paid on it. A back-dated run says so in every ledger entry it books (the
     run row keeps who ran it and when)."""
-    c = await load_campaign(conn, campaign_id, actor, lock=True)
+    conn = uow.conn
+    c = await queries.load_campaign(conn, campaign_id, actor, lock=True)
     actor.require_scope(c["org_path"])
     check_dated(run_on, today, field="run_on", what="发放日期", max_backdate_days=max_backdate_days)
     late = backdating(run_on, today, actor.subject)
@@ -276,7 +201,8 @@ async def run(conn: asyncpg.Connection, campaign_id: uuid.UUID, actor: Principal
         await conn.execute(_INSERT_ENTRIES, c["fund_id"], c["commitment_id"], campaign_id, c["launched_by"],
                            actor.subject, entry_reason)
         await conn.execute(_INSERT_PAYMENTS, campaign_id, c["kind"], c["year"], run_id, run_on)
-        await conn.execute(_INSERT_EVENTS, case_kind, c["fund_id"], campaign_id, run_on, current_trace_headers())
+        await uow.stage_select(AidDisbursed, _DISBURSED, case_kind, c["fund_id"], campaign_id, run_on,
+                               order_by=["_priority", "_opened_on", "_file_id"])
     await conn.execute(_INSERT_SKIPS, run_id)
     not_paid = await conn.fetch(
         "SELECT file_id, member_id, level, reason FROM campaign_plan WHERE reason IS NOT NULL"

@@ -5,16 +5,19 @@ import uuid
 from datetime import datetime, timezone
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field, model_validator
 
-from unionops import idempotency
-from unionops.auth import ROLES, Principal, current_principal, requires
-from welfare import hotline
+from unionops.auth import Principal, current_principal, requires
 from unionops.bodies import Body
+from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
 from unionops.inputs import count
-from unionops.clock import local_today
-from welfare.api import CaseKind, CaseOut
+from welfare.api.bodies import CaseKind, CaseOut
+from welfare.api.dependencies import Today
+from welfare.commands import hotline
+from welfare.domain.hotline import OpenTicket
+from welfare.queries import hotline as queries
+from welfare.settings import Settings
 
 router = APIRouter(prefix="/hotline", tags=["hotline"])
 
@@ -86,73 +89,58 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def _change(request: Request, command) -> dict:
-    async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
-        return await command(conn)
-
-
 @router.post("/tickets", status_code=201, response_model=TicketOut, summary="Open a 12351 ticket (受理工单)")
-async def open_ticket(body: TicketIn, request: Request, principal: Principal = Depends(requires("write")),
-                      idempotency_key: str | None = Header(None)):
-    runtime = request.app.state.runtime
-    s = runtime.settings
-    cmd = hotline.OpenTicket(org_id=body.org_id, member_id=body.member_id, category=body.category,
-                             summary=body.summary)
-    payload = body.model_dump(mode="json") | {"summary": runtime.vault.lookup_hash("hotline_summary", body.summary)}
-    calendar = s.working_calendar()
-    return await idempotency.create(request, principal, idempotency_key, payload, lambda conn: hotline.open_ticket(
-        conn, cmd, principal, runtime.vault, now=_now(), deadlines=s.hotline_deadline_working_days,
-        calendar=calendar, tz=s.welfare_timezone))
+async def open_ticket(body: TicketIn, commands: CommandsDep, vault: VaultDep, settings: SettingsDep[Settings],
+                      principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
+    cmd = OpenTicket(org_id=body.org_id, member_id=body.member_id, category=body.category, summary=body.summary)
+    payload = body.model_dump(mode="json") | {"summary": vault.lookup_hash("hotline_summary", body.summary)}
+    calendar = settings.working_calendar()
+    return await commands.create(
+        lambda uow: hotline.open_ticket(uow, cmd, principal, vault, now=_now(),
+                                        deadlines=settings.hotline_deadline_working_days, calendar=calendar,
+                                        tz=settings.welfare_timezone),
+        subject=principal.subject, key=idempotency_key, payload=payload)
 
 
 @router.get("/tickets", response_model=list[TicketOut], summary="Tickets of the caller's subtree, earliest due first")
-async def list_tickets(request: Request, overdue: bool | None = Query(None, description="true: only overdue ones"),
+async def list_tickets(db: PoolDep, overdue: bool | None = Query(None, description="true: only overdue ones"),
                        status: Literal["open", "assigned", "resolved"] | None = None,
                        limit: int = Query(200, ge=1, le=1000), principal: Principal = Depends(requires("read"))):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        return await hotline.list_tickets(conn, principal, overdue=overdue, status=status, limit=limit)
+    return await queries.list_tickets(db, principal, overdue=overdue, status=status, limit=limit)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetailOut)
-async def get_ticket(ticket_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    runtime = request.app.state.runtime
-    async with runtime.pool.acquire() as conn, conn.transaction():
-        await hotline.load_ticket(conn, ticket_id, principal)
-        # What the caller told the hotline is for those who handle it; auditors read the ticket
-        # without it, as they read cases and hardship files.
-        handles = "write" in ROLES.get(principal.role, ())
-        return await hotline.ticket_view(conn, ticket_id, runtime.vault if handles else None)
+async def get_ticket(ticket_id: uuid.UUID, db: PoolDep, vault: VaultDep,
+                     principal: Principal = Depends(requires("read"))):
+    return await queries.ticket_detail(db, ticket_id, principal, vault)
 
 
 @router.post("/tickets/{ticket_id}/assign", response_model=TicketOut, summary="Assign to an officer (分派)")
-async def assign(ticket_id: uuid.UUID, body: AssignIn, request: Request,
+async def assign(ticket_id: uuid.UUID, body: AssignIn, commands: CommandsDep,
                  principal: Principal = Depends(requires("write"))):
-    return await _change(request, lambda conn: hotline.assign(conn, ticket_id, body.assignee, principal, _now()))
+    return await commands.run(lambda uow: hotline.assign(uow, ticket_id, body.assignee, principal, _now()))
 
 
 @router.post("/tickets/{ticket_id}/resolve", response_model=TicketOut, summary="Resolve (办结)")
-async def resolve(ticket_id: uuid.UUID, body: ResolveIn, request: Request,
+async def resolve(ticket_id: uuid.UUID, body: ResolveIn, commands: CommandsDep, vault: VaultDep,
                   principal: Principal = Depends(requires("write"))):
-    vault = request.app.state.runtime.vault
-    return await _change(request, lambda conn: hotline.resolve(conn, ticket_id, body.resolution, principal, vault,
-                                                               _now()))
+    return await commands.run(lambda uow: hotline.resolve(uow, ticket_id, body.resolution, principal, vault, _now()))
 
 
 @router.post("/tickets/{ticket_id}/rating", response_model=TicketOut,
              summary="Satisfaction 1–5 after resolution, once (满意度回访); staff or the calling member")
-async def rate(ticket_id: uuid.UUID, body: RatingIn, request: Request,
+async def rate(ticket_id: uuid.UUID, body: RatingIn, commands: CommandsDep,
                principal: Principal = Depends(current_principal)):
-    return await _change(request, lambda conn: hotline.rate(conn, ticket_id, body.satisfaction, principal, _now()))
+    return await commands.run(lambda uow: hotline.rate(uow, ticket_id, body.satisfaction, principal, _now()))
 
 
 @router.post("/tickets/{ticket_id}/cases", status_code=201, response_model=TicketCaseOut,
              summary="Open an assistance case from the ticket (source hotline)")
-async def open_case(ticket_id: uuid.UUID, body: TicketCaseIn, request: Request,
+async def open_case(ticket_id: uuid.UUID, body: TicketCaseIn, commands: CommandsDep, vault: VaultDep, today: Today,
                     principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
-    runtime = request.app.state.runtime
-    today = local_today(runtime.settings.welfare_timezone)
     payload = body.model_dump(mode="json") | {
-        "summary": body.summary and runtime.vault.lookup_hash("case_summary", body.summary)}
-    return await idempotency.create(request, principal, idempotency_key, payload, lambda conn: hotline.open_case(
-        conn, ticket_id, kind=body.kind, member_id=body.member_id, summary=body.summary, actor=principal,
-        vault=runtime.vault, today=today))
+        "summary": body.summary and vault.lookup_hash("case_summary", body.summary)}
+    return await commands.create(
+        lambda uow: hotline.open_case(uow, ticket_id, kind=body.kind, member_id=body.member_id, summary=body.summary,
+                                      actor=principal, vault=vault, today=today),
+        subject=principal.subject, key=idempotency_key, payload=payload)

@@ -1,12 +1,13 @@
 """The fund ledger (专项帮扶资金): every movement of money is an append-only entry, and each fund's
 balance row changes in the same transaction by a conditional UPDATE built from
-`welfare.money.EFFECTS`. Two transactions racing for the same yuan serialise on the balance row;
+`welfare.domain.money.EFFECTS`. Two transactions racing for the same yuan serialise on the balance row;
 the loser sees the winner's balance and is refused — never a negative balance (the row's CHECK
 backs this up).
 
-Every function here runs inside the CALLER's transaction (`conn` must be in one) and stages no
-events: the caller publishes what its command means (CaseApproved, AidDisbursed …) in the same
-transaction. These signatures are stable; the case workflow (welfare.cases) calls:
+Every function here is a step of a command (funds, cases, campaigns of this package) and runs on
+its unit of work's connection (`uow.conn`, which must be in a transaction); none stages events:
+the command stages what it means (CaseApproved, AidDisbursed …) in the same unit of work. These
+signatures are stable; the case workflow (welfare.commands.cases) calls:
 
     commit(conn, fund_id, amount_fen, *, case_id=None, campaign_id=None, approver, actor) -> UUID
     release(conn, commitment_id, *, actor) -> UUID | None
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from unionops.problems import RuleViolation
-from welfare.money import EFFECTS, REVERSAL_EFFECTS, Delta, InsufficientFunds, check_amount, effect, yuan
+from welfare.domain.money import REVERSAL_EFFECTS, Delta, InsufficientFunds, check_amount, effect, yuan
 
 _APPLY = """
 UPDATE fund_balances
@@ -233,38 +234,3 @@ async def reverse(conn: asyncpg.Connection, entry_id: uuid.UUID, *, reason: str,
         if side["id"] == entry_id:
             mine = rid
     return mine
-
-
-# ---- reading -----------------------------------------------------------------------------------
-
-def _effects_table() -> tuple[list, list, list, list, list, list]:
-    """EFFECTS as SQL arrays, so that sums over the ledger use the same arithmetic as the writes."""
-    rows = [(k, None, d) for k, d in EFFECTS.items()] + [("reversal", k, d) for k, d in REVERSAL_EFFECTS.items()]
-    return ([r[0] for r in rows], [r[1] for r in rows], [r[2].allocated for r in rows],
-            [r[2].available for r in rows], [r[2].committed for r in rows], [r[2].disbursed for r in rows])
-
-
-LEDGER_SUMS = """
-WITH fx (kind, reversed_kind, a, v, c, d) AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[]))
-SELECT e.fund_id,
-       coalesce(sum(e.amount_fen * fx.a), 0)::bigint AS allocated_fen,
-       coalesce(sum(e.amount_fen * fx.v), 0)::bigint AS available_fen,
-       coalesce(sum(e.amount_fen * fx.c), 0)::bigint AS committed_fen,
-       coalesce(sum(e.amount_fen * fx.d), 0)::bigint AS disbursed_fen
-  FROM ledger_entries e
-  LEFT JOIN ledger_entries r ON r.id = e.reverses_entry_id
-  JOIN fx ON fx.kind = e.kind AND fx.reversed_kind IS NOT DISTINCT FROM r.kind
- WHERE ($7::uuid[] IS NULL OR e.fund_id = ANY($7::uuid[]))
-   AND ($8::timestamptz IS NULL OR e.created_at < $8::timestamptz)
- GROUP BY e.fund_id
-"""
-
-
-async def sums_from_entries(conn: asyncpg.Connection, fund_ids: list[uuid.UUID] | None = None,
-                            before=None) -> dict[uuid.UUID, dict[str, int]]:
-    """Each fund's balance recomputed from its ledger entries alone (optionally only those booked
-    before `before`): what the balance row must equal, and the audit's opening/closing figures."""
-    rows = await conn.fetch(LEDGER_SUMS, *_effects_table(), fund_ids, before)
-    return {r["fund_id"]: {k: r[k] for k in ("allocated_fen", "available_fen", "committed_fen", "disbursed_fen")}
-            for r in rows}

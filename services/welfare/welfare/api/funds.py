@@ -1,25 +1,26 @@
 """HTTP API of the special assistance funds (专项帮扶资金) and their ledger."""
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from unionops import idempotency
 from unionops.auth import Principal, requires
-from welfare import funds
 from unionops.bodies import Body
+from unionops.clock import local_today
+from unionops.dependencies import CommandsDep, PoolDep, SettingsDep
 from unionops.inputs import PositiveFen, Seq, UnitName, Year
+from welfare.api.bodies import AmountFen, Money
+from welfare.commands import funds
+from welfare.domain.funds import CreateFund
+from welfare.queries import funds as queries
+from welfare.settings import Settings
 
 router = APIRouter(tags=["funds"])
-
-AmountFen = Field(json_schema_extra={"examples": [5000000]})  # of the type PositiveFen
 
 
 class FundIn(Body):
@@ -39,11 +40,6 @@ class AllocationIn(Body):
     to_fund_id: uuid.UUID
     amount_fen: PositiveFen = AmountFen
     reason: str | None = Field(None, max_length=500)
-
-
-class Money(BaseModel):
-    fen: int
-    yuan: str = Field(examples=["3,000.00元"])
 
 
 class BalanceOut(BaseModel):
@@ -104,69 +100,50 @@ class AuditOut(BaseModel):
 
 
 @router.post("/funds", status_code=201, response_model=FundOut, summary="Create a fund for a unit in scope (设立专项资金)")
-async def create_fund(body: FundIn, request: Request, principal: Principal = Depends(requires("write")),
+async def create_fund(body: FundIn, commands: CommandsDep, principal: Principal = Depends(requires("write")),
                       idempotency_key: str | None = Header(None)):
-    cmd = funds.CreateFund(org_id=body.org_id, name=body.name, year=body.year, parent_fund_id=body.parent_fund_id)
-    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
-                                    lambda conn: funds.create_fund(conn, cmd, principal))
+    cmd = CreateFund(org_id=body.org_id, name=body.name, year=body.year, parent_fund_id=body.parent_fund_id)
+    return await commands.create(lambda uow: funds.create_fund(uow, cmd, principal), subject=principal.subject,
+                                 key=idempotency_key, payload=body.model_dump(mode="json"))
 
 
 @router.post("/funds/{fund_id}/budget", status_code=201, summary="Credit a root fund from the budget (预算注资, admin)")
-async def credit_budget(fund_id: uuid.UUID, body: BudgetIn, request: Request,
+async def credit_budget(fund_id: uuid.UUID, body: BudgetIn, commands: CommandsDep,
                         principal: Principal = Depends(requires("admin")), idempotency_key: str | None = Header(None)):
-    async def command(conn):
-        fund = await funds.load_fund(conn, fund_id, principal)
-        return await funds.credit_budget(conn, fund, body.amount_fen, principal, body.reason)
-
-    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"), command)
+    return await commands.create(
+        lambda uow: funds.credit_budget(uow, fund_id, body.amount_fen, principal, body.reason, today=local_today()),
+        subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
 
 
 @router.post("/funds/{fund_id}/allocations", status_code=201, summary="Allocate to a child fund (拨付)")
-async def allocate(fund_id: uuid.UUID, body: AllocationIn, request: Request,
+async def allocate(fund_id: uuid.UUID, body: AllocationIn, commands: CommandsDep,
                    principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
-    async def command(conn):
-        fund = await funds.load_fund(conn, fund_id, principal)
-        return await funds.allocate(conn, fund, body.to_fund_id, body.amount_fen, principal, body.reason)
-
-    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"), command)
+    return await commands.create(
+        lambda uow: funds.allocate(uow, fund_id, body.to_fund_id, body.amount_fen, principal, body.reason,
+                                   today=local_today()),
+        subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
 
 
 @router.get("/funds/{fund_id}", response_model=FundOut, summary="A fund and its balances")
-async def get_fund(fund_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        await funds.load_fund(conn, fund_id, principal)
-        return await funds.fund_view(conn, fund_id)
+async def get_fund(fund_id: uuid.UUID, db: PoolDep, principal: Principal = Depends(requires("read"))):
+    return await queries.fund(db, fund_id, principal)
 
 
 @router.get("/funds/{fund_id}/ledger", response_model=list[EntryOut], summary="The fund's ledger entries, in order")
-async def get_ledger(fund_id: uuid.UUID, request: Request, after_seq: Seq = 0,
+async def get_ledger(fund_id: uuid.UUID, db: PoolDep, after_seq: Seq = 0,
                      limit: int = Query(500, ge=1, le=5000), principal: Principal = Depends(requires("read"))):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        await funds.load_fund(conn, fund_id, principal)
-        return await funds.ledger_page(conn, fund_id, after_seq=after_seq, limit=limit)
+    return await queries.fund_ledger(db, fund_id, principal, after_seq=after_seq, limit=limit)
 
 
 @router.get("/funds/{fund_id}/audit", response_model=AuditOut, response_model_by_alias=True,
             summary="经审 report: every movement of a period with its case, campaign and approver",
             responses={200: {"content": {"text/csv": {}}}})
-async def audit(fund_id: uuid.UUID, request: Request, from_: date = Query(alias="from"), to: date = Query(),
+async def audit(fund_id: uuid.UUID, db: PoolDep, settings: SettingsDep[Settings],
+                from_: date = Query(alias="from"), to: date = Query(),
                 format: Literal["json", "csv"] = "json", principal: Principal = Depends(requires("read"))):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        fund = await funds.load_fund(conn, fund_id, principal)
-        report = await funds.audit_report(conn, fund, from_, to,
-                                          request.app.state.runtime.settings.welfare_timezone)
+    report = await queries.fund_audit(db, fund_id, principal, from_, to, settings.welfare_timezone)
     if format == "json":
         return report
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(funds.AUDIT_CSV_COLUMNS)
-    writer.writerows(funds.audit_csv_rows(report))
-    writer.writerow([])
-    writer.writerow(["期初可用", report["opening_balance"]["available"]["yuan"], "期末可用",
-                     report["closing_balance"]["available"]["yuan"]])
-    for kind, total in report["totals"].items():
-        writer.writerow(["合计", kind, total["fen"], total["yuan"]])
     name = f"audit-{fund_id}-{from_}-{to}.csv"
-    # A BOM so that spreadsheet programs read the Chinese text as UTF-8.
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+    return Response(queries.audit_csv(report), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

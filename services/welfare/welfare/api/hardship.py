@@ -1,5 +1,6 @@
 """HTTP API of hardship files (困难职工建档) and the minimum living standards (低保) they are
-measured against. The rules live in `welfare.hardship_rules`, the commands in `welfare.hardship`."""
+measured against. The rules live in `welfare.domain.hardship`, the commands in
+`welfare.commands.hardship`, the field-level reading rule in `welfare.queries.hardship`."""
 from __future__ import annotations
 
 import json
@@ -7,17 +8,20 @@ import uuid
 from datetime import date, timedelta
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import BaseModel, Field, field_validator
+from fastapi import APIRouter, Depends, Header, Query
+from pydantic import BaseModel, Field
 
-from unionops import idempotency
 from unionops.auth import ROLES, Principal, current_principal, requires
-from unionops.clock import local_today
-from unionops.pii import InvalidResidentId, parse_resident_id
-from unionops.problems import Problem
 from unionops.bodies import Body
+from unionops.clock import local_today
+from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
 from unionops.inputs import fen, Limit, Offset, PersonName
-from welfare import hardship
+from unionops.pii import Vault
+from welfare.api.bodies import ResidentIdNumber
+from welfare.commands import hardship
+from welfare.domain import hardship as rules
+from welfare.queries import hardship as queries
+from welfare.settings import Settings
 
 router = APIRouter(tags=["hardship files"])
 
@@ -33,20 +37,12 @@ HouseholdFen = fen(le=10_000_000_000)  # up to 1亿元
 class HouseholdPersonIn(Body):
     relation: Relation = Field(description="与会员关系：self 本人, spouse 配偶, child 子女, parent 父母, …")
     name: PersonName = Field(min_length=1, max_length=50)
-    id_number: str = Field(min_length=1, max_length=32, description="18位居民身份证号（加密存储，只以掩码显示）")
+    id_number: ResidentIdNumber = Field(min_length=1, max_length=32,
+                                        description="18位居民身份证号（加密存储，只以掩码显示）")
     monthly_income_fen: HouseholdFen
     health_note: str | None = Field(None, max_length=2000, description="健康状况（敏感，加密）")
     disability_note: str | None = Field(None, max_length=2000, description="残疾情况（敏感，加密）")
     employment_note: str | None = Field(None, max_length=2000, description="就业状况（加密）")
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id(cls, v: str) -> str:
-        try:
-            return parse_resident_id(v).number
-        except InvalidResidentId as exc:
-            raise ValueError(str(exc)) from None
-
 
 class HouseholdIn(Body):
     household: list[HouseholdPersonIn] = Field(min_length=1, max_length=20,
@@ -57,9 +53,9 @@ class HouseholdIn(Body):
     largest_event_cost_fen: fen(le=10_000_000_000) = Field(0,
                                         description="单一意外事件的支出（分），用于认定意外致困")
 
-    def to_household(self) -> hardship.Household:
-        return hardship.Household(
-            people=tuple(hardship.HouseholdPerson(**p.model_dump()) for p in self.household),
+    def to_household(self) -> rules.Household:
+        return rules.Household(
+            people=tuple(rules.HouseholdPerson(**p.model_dump()) for p in self.household),
             causes=tuple(dict.fromkeys(self.causes)), annual_income_fen=self.annual_income_fen,
             unavoidable_costs_fen=self.unavoidable_costs_fen, largest_event_cost_fen=self.largest_event_cost_fen)
 
@@ -129,112 +125,90 @@ class FileOut(FileSummaryOut):
         description="all: 有写权限的工作人员；own: 会员本人只见本人的备注；none: 审计等只读角色不见健康等备注")
 
 
-def _fingerprint(request: Request, body: BaseModel) -> dict:
+def _fingerprint(vault: Vault, body: BaseModel) -> dict:
     """What the Idempotency-Key table keeps: a keyed hash, never the household's words."""
     text = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return {"request": request.app.state.runtime.vault.lookup_hash("hardship_file_request", text)}
+    return {"request": vault.lookup_hash("hardship_file_request", text)}
 
 
 # ---- 低保 ---------------------------------------------------------------------------------------
 
 @router.put("/minimum-living-standards/{org_id}/{effective_from}", response_model=StandardOut,
             summary="Set a unit's minimum living standard (低保) from a date (federation admin, or the unit's own staff)")
-async def set_standard(org_id: uuid.UUID, effective_from: date, body: StandardIn, request: Request,
+async def set_standard(org_id: uuid.UUID, effective_from: date, body: StandardIn, commands: CommandsDep,
                        principal: Principal = Depends(requires("write"))):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        return await hardship.set_minimum_living_standard(conn, org_id, effective_from, body.monthly_fen, principal)
+    return await commands.run(lambda uow: hardship.set_minimum_living_standard(
+        uow, org_id, effective_from, body.monthly_fen, principal))
 
 
 @router.get("/minimum-living-standards/{org_id}", response_model=list[StandardOut],
             summary="A unit's minimum living standards, newest first: for staff over the unit or below it")
-async def standards(org_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        await hardship.readable_unit(conn, org_id, principal, own_chain=True)
-        rows = await conn.fetch(
-            "SELECT org_id, effective_from, monthly_fen, set_by FROM minimum_living_standards WHERE org_id = $1"
-            " ORDER BY effective_from DESC", org_id)
-    return [dict(r) for r in rows]
+async def standards(org_id: uuid.UUID, db: PoolDep, principal: Principal = Depends(requires("read"))):
+    return await queries.standards(db, org_id, principal)
 
 
 # ---- files --------------------------------------------------------------------------------------
 
 @router.post("/hardship-files", status_code=201, response_model=FileSummaryOut,
              summary="Open a household's hardship file (困难职工建档); one file per household")
-async def open_file(body: HardshipFileIn, request: Request, principal: Principal = Depends(requires("write")),
-                    idempotency_key: str | None = Header(None)):
-    runtime = request.app.state.runtime
+async def open_file(body: HardshipFileIn, commands: CommandsDep, vault: VaultDep, settings: SettingsDep[Settings],
+                    principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
     household = body.to_household()
-    return await idempotency.create(
-        request, principal, idempotency_key, _fingerprint(request, body),
-        lambda conn: hardship.open_hardship_file(conn, member_id=body.member_id, file_kind=body.file_kind,
-                                                 household=household, actor=principal, vault=runtime.vault,
-                                                 settings=runtime.settings, today=local_today()))
+    return await commands.create(
+        lambda uow: hardship.open_hardship_file(uow, member_id=body.member_id, file_kind=body.file_kind,
+                                                household=household, actor=principal, vault=vault,
+                                                settings=settings, today=local_today()),
+        subject=principal.subject, key=idempotency_key, payload=_fingerprint(vault, body))
 
 
 @router.get("/hardship-files", response_model=list[FileSummaryOut],
             summary="Files within the caller's subtree (no income, health or family detail)")
-async def list_files(request: Request, principal: Principal = Depends(requires("read")),
+async def list_files(db: PoolDep, principal: Principal = Depends(requires("read")),
                      status: Literal["open", "closed"] | None = None, level: Level | None = None,
                      member_id: uuid.UUID | None = None, limit: Limit = 100, offset: Offset = 0):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        return await hardship.list_files(conn, principal, status=status, level=level, member_id=member_id,
-                                         due_by=None, limit=limit, offset=offset)
+    return await queries.list_files(db, principal, status=status, level=level, member_id=member_id,
+                                    due_by=None, limit=limit, offset=offset)
 
 
 @router.get("/hardship-files/due", response_model=list[FileSummaryOut],
             summary="Open files due for re-verification within N days (overdue ones included), soonest first")
-async def due_files(request: Request, principal: Principal = Depends(requires("read")),
+async def due_files(db: PoolDep, principal: Principal = Depends(requires("read")),
                     within_days: int = Query(30, ge=0, le=366), limit: int = Query(500, ge=1, le=5000),
                     offset: Offset = 0):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        return await hardship.list_files(conn, principal, status="open", level=None, member_id=None,
-                                         due_by=local_today() + timedelta(days=within_days), limit=limit,
-                                         offset=offset)
+    return await queries.list_files(db, principal, status="open", level=None, member_id=None,
+                                    due_by=local_today() + timedelta(days=within_days), limit=limit, offset=offset)
 
 
 @router.get("/hardship-files/mine", response_model=FileOut,
             summary="A member reads their own file (member token; open file, else the latest closed one)")
-async def my_file(request: Request, principal: Principal = Depends(requires("self"))):
-    runtime = request.app.state.runtime
-    try:
-        member_id = uuid.UUID(principal.subject)
-    except ValueError:
-        raise Problem(404, "未找到您的困难档案") from None
-    async with runtime.pool.acquire() as conn:
-        row = await hardship.members_latest_file(conn, member_id)
-        if row is None:
-            raise Problem(404, "未找到您的困难档案")
-        return await hardship.file_view(conn, row, principal, runtime.vault)
+async def my_file(db: PoolDep, vault: VaultDep, principal: Principal = Depends(requires("self"))):
+    return await queries.my_file(db, principal, vault)
 
 
 @router.get("/hardship-files/{file_id}", response_model=FileOut,
             summary="One file as the caller may read it (field-level rule: see notes_visible)")
-async def get_file(file_id: uuid.UUID, request: Request, principal: Principal = Depends(current_principal)):
+async def get_file(file_id: uuid.UUID, db: PoolDep, vault: VaultDep,
+                   principal: Principal = Depends(current_principal)):
     if not ({"read", "self"} & ROLES.get(principal.role, frozenset())):
         principal.require("read")
-    runtime = request.app.state.runtime
-    async with runtime.pool.acquire() as conn:
-        row = await hardship.readable_file(conn, file_id, principal)
-        return await hardship.file_view(conn, row, principal, runtime.vault)
+    return await queries.readable_file_view(db, file_id, principal, vault)
 
 
 @router.post("/hardship-files/{file_id}/reviews", status_code=201, response_model=FileSummaryOut,
              summary="Re-verify a file (年度复核): the level is recomputed; a household out of hardship is closed")
-async def review_file(file_id: uuid.UUID, body: HouseholdIn, request: Request,
-                      principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
-    runtime = request.app.state.runtime
+async def review_file(file_id: uuid.UUID, body: HouseholdIn, commands: CommandsDep, vault: VaultDep,
+                      settings: SettingsDep[Settings], principal: Principal = Depends(requires("write")),
+                      idempotency_key: str | None = Header(None)):
     household = body.to_household()
-    return await idempotency.create(
-        request, principal, idempotency_key, _fingerprint(request, body),
-        lambda conn: hardship.review_hardship_file(conn, file_id, household, actor=principal, vault=runtime.vault,
-                                                   settings=runtime.settings, today=local_today()))
+    return await commands.create(
+        lambda uow: hardship.review_hardship_file(uow, file_id, household, actor=principal, vault=vault,
+                                                  settings=settings, today=local_today()),
+        subject=principal.subject, key=idempotency_key, payload=_fingerprint(vault, body))
 
 
 @router.post("/hardship-files/{file_id}/close", response_model=FileSummaryOut,
              summary="Close a file for a reason other than the review (kept 10 years)")
-async def close_file(file_id: uuid.UUID, body: CloseIn, request: Request,
-                     principal: Principal = Depends(requires("write"))):
-    runtime = request.app.state.runtime
-    async with runtime.pool.acquire() as conn, conn.transaction():
-        return await hardship.close_hardship_file(conn, file_id, body.reason, body.note, actor=principal,
-                                                  vault=runtime.vault, settings=runtime.settings, today=local_today())
+async def close_file(file_id: uuid.UUID, body: CloseIn, commands: CommandsDep, vault: VaultDep,
+                     settings: SettingsDep[Settings], principal: Principal = Depends(requires("write"))):
+    return await commands.run(lambda uow: hardship.close_hardship_file(
+        uow, file_id, body.reason, body.note, actor=principal, vault=vault, settings=settings, today=local_today()))

@@ -7,7 +7,7 @@ from datetime import date
 
 from contracts.events import AidDisbursed, CaseApproved, CaseAssessed, CaseClosed, CaseOpened, CaseRejected
 from unionops.problems import RuleViolation
-from welfare.hardship_rules import add_months  # one calendar-month rule for the whole service
+from welfare.domain.hardship import add_months  # one calendar-month rule for the whole service
 
 # Kinds of assistance the federation gives, with the words its staff use.
 CASE_KINDS: dict[str, str] = {
@@ -60,7 +60,7 @@ class AssistanceCase:
     status: str
     opened_on: date
     opened_by: str
-    # Filled in as the case moves on (welfare.cases).
+    # Filled in as the case moves on (welfare.commands.cases).
     assessed_by: str | None = None
     district_reviewed_by: str | None = None
     proposed_amount_fen: int | None = None

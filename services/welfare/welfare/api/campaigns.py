@@ -5,16 +5,19 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
-from unionops import idempotency
 from unionops.auth import Principal, requires
-from welfare import campaigns
 from unionops.bodies import Body
+from unionops.dependencies import CommandsDep, PoolDep, SettingsDep
 from unionops.inputs import PositiveFen
-from unionops.clock import local_today
-from welfare.api_funds import AmountFen, Money
+from welfare.api.bodies import AmountFen, Money
+from welfare.api.dependencies import Today
+from welfare.commands import campaigns
+from welfare.domain.campaigns import LaunchCampaign
+from welfare.queries import campaigns as queries
+from welfare.settings import Settings
 
 router = APIRouter(tags=["campaigns"])
 
@@ -97,49 +100,40 @@ class KindDefaultOut(BaseModel):
 
 
 @router.get("/campaign-kinds", response_model=list[KindDefaultOut], summary="Campaign kinds and their default caps")
-async def campaign_kinds(request: Request, principal: Principal = Depends(requires("read"))):
-    from welfare.money import money
-
-    async with request.app.state.runtime.pool.acquire() as conn:
-        rows = (await campaigns.kind_defaults(conn)).values()
-    return [{"kind": r["kind"], "label": r["label"], "usual_month": r["usual_month"],
-             "per_payment_cap": money(r["per_payment_cap_fen"]),
-             "per_person_year_cap": money(r["per_person_year_cap_fen"])} for r in rows]
+async def campaign_kinds(db: PoolDep, principal: Principal = Depends(requires("read"))):
+    return await queries.campaign_kinds(db)
 
 
 @router.post("/campaigns", status_code=201, response_model=CampaignOut,
              summary="Launch a campaign; its budget is committed from the fund (CampaignLaunched)")
-async def launch(body: CampaignIn, request: Request, principal: Principal = Depends(requires("write")),
+async def launch(body: CampaignIn, commands: CommandsDep, principal: Principal = Depends(requires("write")),
                  idempotency_key: str | None = Header(None)):
-    cmd = campaigns.LaunchCampaign(
+    cmd = LaunchCampaign(
         name=body.name, kind=body.kind, org_id=body.org_id, fund_id=body.fund_id, budget_fen=body.budget_fen,
         level_amounts=dict(body.level_amounts), starts_on=body.starts_on, ends_on=body.ends_on,
         per_payment_cap_fen=body.per_payment_cap_fen, per_person_year_cap_fen=body.per_person_year_cap_fen)
-    return await idempotency.create(request, principal, idempotency_key, body.model_dump(mode="json"),
-                                    lambda conn: campaigns.launch(conn, cmd, principal))
+    return await commands.create(lambda uow: campaigns.launch(uow, cmd, principal), subject=principal.subject,
+                                 key=idempotency_key, payload=body.model_dump(mode="json"))
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
-async def get_campaign(campaign_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        await campaigns.load_campaign(conn, campaign_id, principal)
-        return await campaigns.campaign_view(conn, campaign_id)
+async def get_campaign(campaign_id: uuid.UUID, db: PoolDep, principal: Principal = Depends(requires("read"))):
+    return await queries.campaign(db, campaign_id, principal)
 
 
 @router.post("/campaigns/{campaign_id}/runs", status_code=201, response_model=RunOut,
              summary="Pay every eligible hardship file of the campaign's subtree at once (AidDisbursed each)")
-async def run(campaign_id: uuid.UUID, request: Request, body: RunIn | None = None,
-              principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
-    s = request.app.state.runtime.settings
-    today = local_today(s.welfare_timezone)
+async def run(campaign_id: uuid.UUID, commands: CommandsDep, settings: SettingsDep[Settings], today: Today,
+              body: RunIn | None = None, principal: Principal = Depends(requires("write")),
+              idempotency_key: str | None = Header(None)):
     run_on = (body.run_on if body else None) or today
-    return await idempotency.create(request, principal, idempotency_key, {"run_on": str(run_on)},
-                                    lambda conn: campaigns.run(conn, campaign_id, principal, run_on=run_on, today=today,
-                                                               max_backdate_days=s.payment_backdate_max_days))
+    return await commands.create(
+        lambda uow: campaigns.run(uow, campaign_id, principal, run_on=run_on, today=today,
+                                  max_backdate_days=settings.payment_backdate_max_days),
+        subject=principal.subject, key=idempotency_key, payload={"run_on": str(run_on)})
 
 
 @router.post("/campaigns/{campaign_id}/close", response_model=CampaignOut,
              summary="Close a campaign; what is left of its budget returns to the fund")
-async def close(campaign_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("write"))):
-    async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
-        return await campaigns.close(conn, campaign_id, principal)
+async def close(campaign_id: uuid.UUID, commands: CommandsDep, principal: Principal = Depends(requires("write"))):
+    return await commands.run(lambda uow: campaigns.close(uow, campaign_id, principal))

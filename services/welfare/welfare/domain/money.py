@@ -2,7 +2,7 @@
 
 Amounts are integer fen (分) everywhere; a float never holds money. Each ledger entry kind moves
 money between the four figures of a fund's balance row; `EFFECTS` is the one place that says how,
-and the database updates in `welfare.ledger` are built from it, so the SQL and the pure model
+and the database updates in `welfare.commands.ledger` are built from it, so the SQL and the pure model
 cannot drift apart.
 
     held      = available + committed + disbursed      (the money this fund has)

@@ -1,5 +1,6 @@
-"""Rules of hardship files (困难职工建档), free of I/O: the level of a household, the yearly
-re-verification date, the 10-year retention, the waiting period of migrant workers.
+"""Rules of hardship files (困难职工建档), free of I/O: the household staff enter, the level of a
+household, the yearly re-verification date, the 10-year retention, the waiting period of migrant
+workers.
 
 Level (DOMAIN.md, "Rules found in published union practice"):
     monthly per-capita income = (annual household income − unavoidable costs) ÷ 12 ÷ household size
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+
+from unionops.problems import RuleViolation
 
 LEVELS: dict[str, str] = {"deep": "深度困难", "relative": "相对困难", "accident": "意外致困"}
 
@@ -45,12 +48,63 @@ NOT_IN_HARDSHIP = "家庭人均月收入不低于低保标准的{relative}%，�
 
 
 @dataclass(frozen=True)
+class HouseholdPerson:
+    relation: str           # self, spouse, child, parent, sibling, grandparent, grandchild, other
+    name: str
+    id_number: str          # validated, normalised resident ID number
+    monthly_income_fen: int
+    health_note: str | None = None
+    disability_note: str | None = None
+    employment_note: str | None = None
+
+
+@dataclass(frozen=True)
+class Household:
+    """What staff enter when opening or re-verifying a file."""
+
+    people: tuple[HouseholdPerson, ...]
+    causes: tuple[str, ...]
+    annual_income_fen: int
+    unavoidable_costs_fen: int
+    largest_event_cost_fen: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.people)
+
+
+def check_household(household: Household) -> None:
+    if not household.people:
+        raise RuleViolation("家庭成员不能为空", field="household")
+    if sum(1 for p in household.people if p.relation == "self") != 1:
+        raise RuleViolation("家庭成员中须有且仅有一位本人（relation = self）", field="household")
+    seen: set[str] = set()
+    for i, person in enumerate(household.people):
+        if person.id_number in seen:
+            raise RuleViolation("同一人在家庭成员中出现两次", field=f"household.{i}.id_number")
+        seen.add(person.id_number)
+    if not household.causes:
+        raise RuleViolation("须至少选择一项致困原因", field="causes")
+
+
+@dataclass(frozen=True)
 class Thresholds:
     """Percentages that a city may set differently (settings)."""
 
     deep_percent_of_minimum: int = 100       # below 1 × 低保: deep
     relative_percent_of_minimum: int = 200   # below 2 × 低保: relative
     accident_percent_of_income: int = 80     # one event's costs above 80 % of annual income: accident
+
+
+def thresholds(settings) -> Thresholds:
+    return Thresholds(settings.hardship_deep_percent_of_minimum, settings.hardship_relative_percent_of_minimum,
+                      settings.hardship_accident_percent_of_income)
+
+
+def not_in_hardship(settings) -> RuleViolation:
+    return RuleViolation(NOT_IN_HARDSHIP.format(relative=settings.hardship_relative_percent_of_minimum,
+                                                accident=settings.hardship_accident_percent_of_income),
+                         field="annual_income_fen", kind="not-in-hardship")
 
 
 @dataclass(frozen=True)
@@ -107,6 +161,20 @@ def add_months(day: date, months: int) -> date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
+
+
+def check_can_open_file(member, file_kind: str, *, today: date, min_months: int) -> None:
+    """A file is opened for a member welfare knows (a `KnownMember`, None when unknown or out of
+    the caller's scope), still a member, of a known kind; a migrant worker after `min_months`."""
+    if member is None:
+        raise RuleViolation("会员不存在：尚未入会或尚未同步", field="member_id", kind="unknown-member")
+    if member.status == "left":
+        raise RuleViolation("该会员已退会，不能建档", field="member_id", kind="member-left")
+    if file_kind not in FILE_KINDS:
+        raise RuleViolation("档案类型须为 worker 或 model_worker", field="file_kind")
+    if member.is_migrant_worker and not migrant_worker_qualifies(member.joined_on, today, min_months):
+        raise RuleViolation(f"农民工会员入会满{min_months}个月后方可建档", field="member_id",
+                            kind="migrant-worker-waiting-period")
 
 
 def review_due_on(verified_on: date, interval_months: int = 12) -> date:

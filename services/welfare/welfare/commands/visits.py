@@ -1,0 +1,40 @@
+"""Commands of visits (走访慰问, "五必访"): recorded against the member. The notes hold health and
+family circumstances and are encrypted; scope follows the member's current union
+(members.org_path), so a member's visit history goes with them when they transfer or their union
+moves."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from opentelemetry import trace
+
+from unionops.auth import Principal
+from unionops.backdating import check_dated
+from unionops.pii import Vault
+from unionops.problems import RuleViolation
+from unionops.unit_of_work import UnitOfWork
+from welfare.domain.visits import VISIT_KINDS
+from welfare.queries import visits as queries
+
+
+async def record_visit(uow: UnitOfWork, *, member_id: uuid.UUID, kind: str, visited_on: date,
+                       visitors: list[str], notes: str, gift_fen: int | None, actor: Principal, vault: Vault,
+                       today: date, max_backdate_days: int | None = None) -> dict:
+    """Record a visit to a member of the caller's subtree. Returns no notes (the Idempotency-Key
+    table keeps this body). A visit is entered on the day or up to `max_backdate_days` later; the
+    row keeps who entered it and when (recorded_by, recorded_at) beside the day of the visit."""
+    conn = uow.conn
+    member = await queries.member_in_scope(conn, member_id, actor, writing=True)
+    if kind not in VISIT_KINDS:
+        raise RuleViolation(f"走访类型须为 {'、'.join(VISIT_KINDS)} 之一", field="kind")
+    check_dated(visited_on, today, field="visited_on", what="走访日期", max_backdate_days=max_backdate_days)
+    visit_id = uuid.uuid4()
+    row = await conn.fetchrow(
+        "INSERT INTO visits (id, member_id, union_id, kind, visited_on, visitors, notes_enc, gift_fen, recorded_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " RETURNING id, member_id, union_id, kind, visited_on, visitors, gift_fen, recorded_by, recorded_at",
+        visit_id, member_id, member["union_id"], kind, visited_on, visitors, vault.encrypt("visit_notes", notes),
+        gift_fen, actor.subject)
+    trace.get_current_span().set_attribute("visit.id", str(visit_id))
+    return dict(row) | {"kind_label": VISIT_KINDS[kind]}

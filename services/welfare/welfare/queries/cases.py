@@ -1,0 +1,61 @@
+"""Reads of assistance cases: one case as the caller may read it, a member's cases."""
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from unionops.auth import ROLES, Principal
+from unionops.pii import Vault, mask_name
+from unionops.problems import Problem
+from welfare.queries import golden_autumn
+from welfare.queries.members import readable_member_path
+
+NOT_FOUND = "帮扶案件不存在或不在您的管辖范围内"
+
+_CASE_COLUMNS = (
+    "c.id, c.member_id, m.name AS member_name, c.union_id, m.union_name, c.org_path, c.kind, c.source, c.status,"
+    " c.opened_on, c.opened_by"
+)
+
+_WORKFLOW_COLUMNS = (
+    "c.proposed_amount_fen, c.findings_enc, c.assessed_by, c.assessed_on, c.district_reviewed_by,"
+    " c.district_reviewed_on, c.approved_amount_fen, c.fund_id, c.approved_by, c.approved_on, c.rejected_reason,"
+    " c.rejected_by, c.rejected_on, c.disbursement_id, c.paid_by, c.paid_on, c.outcome, c.closed_by, c.closed_on,"
+    " c.hotline_ticket_id"
+)
+
+
+async def case_detail(conn: asyncpg.Connection, case_id: uuid.UUID, principal: Principal, vault: Vault) -> dict:
+    row = await conn.fetchrow(
+        f"SELECT {_CASE_COLUMNS}, c.summary_enc, {_WORKFLOW_COLUMNS} FROM assistance_cases c"
+        " JOIN members m ON m.member_id = c.member_id WHERE c.id = $1", case_id)
+    # Out of scope answers like absent: a case's existence is itself sensitive.
+    if row is None or not principal.covers(row["org_path"]):
+        raise Problem(404, NOT_FOUND)
+    # Auditors read a case as they read a hardship file: the workflow, amounts and dates, the
+    # member's name masked, none of the health or family circumstances in the summary and findings.
+    full = "write" in ROLES.get(principal.role, ())
+    detail = dict(row) | {"notes_visible": "all" if full else "none"}
+    if full:
+        detail["summary"] = vault.decrypt("case_summary", row["summary_enc"])
+        if row["findings_enc"] is not None:
+            detail["findings"] = vault.decrypt("case_findings", row["findings_enc"])
+    else:
+        detail["member_name"] = mask_name(row["member_name"] or "")
+    if row["kind"] == "education":
+        detail["student"] = await golden_autumn.student_of(conn, case_id, vault)
+        notice = await golden_autumn.notice_of_case(conn, case_id)
+        if notice:
+            detail["public_notice"] = {"ends_on": notice[0], "payable_from": notice[1]}
+    return detail
+
+
+async def member_cases(conn: asyncpg.Connection, member_id: uuid.UUID, principal: Principal) -> list[dict]:
+    """A member's cases within the caller's subtree, newest first (no summaries)."""
+    await readable_member_path(conn, member_id, principal)
+    rows = await conn.fetch(
+        f"SELECT {_CASE_COLUMNS} FROM assistance_cases c JOIN members m ON m.member_id = c.member_id"
+        " WHERE c.member_id = $1 AND $2 = ANY(c.org_path) ORDER BY c.opened_at DESC, c.id",
+        member_id, principal.org_id)
+    return [dict(r) for r in rows]
