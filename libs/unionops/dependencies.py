@@ -13,7 +13,7 @@ A service's own objects (notify's templates, a dispatcher) are registered with
 """
 from __future__ import annotations
 
-from typing import Annotated, AsyncIterator, TypeVar
+from typing import Annotated, TypeVar
 
 import asyncpg
 from fastapi import Depends, Request
@@ -35,23 +35,14 @@ RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 
 def pool(rt: RuntimeDep) -> asyncpg.Pool:
+    """For reads: a query takes `unionops.db.Reader` (the pool, or a connection a command holds).
+    There is deliberately no per-request connection dependency: FastAPI solves dependencies
+    before it refuses invalid parameters, so every refused request would take a connection
+    (and the apps of the bad-input tests, which run without a pool, would answer 500)."""
     return rt.pool
 
 
 PoolDep = Annotated[asyncpg.Pool, Depends(pool)]
-
-
-async def connection(rt: RuntimeDep) -> AsyncIterator[asyncpg.Connection]:
-    """One pooled connection held for the whole request, where several reads must share it or
-    a long job runs on it (no transaction: commands take `CommandsDep`, which opens its own).
-    Single reads take `PoolDep` and a query typed `unionops.db.Reader`: FastAPI solves
-    dependencies before it refuses an invalid body, so this one is taken even for a request
-    that is then refused."""
-    async with rt.pool.acquire() as conn:
-        yield conn
-
-
-ConnectionDep = Annotated[asyncpg.Connection, Depends(connection)]
 
 
 def vault(rt: RuntimeDep) -> Vault:

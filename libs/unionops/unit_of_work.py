@@ -72,6 +72,13 @@ class Commands:
         async with UnitOfWork.begin(self.pool) as uow:
             return await command(uow)
 
+    async def on_connection(self, job: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Run a job that manages its own units of work on one held connection
+        (`UnitOfWork.within(conn)`): the member import rolls a dry run back and then records
+        the attempt, and answers 200 or 201 itself."""
+        async with self.pool.acquire() as conn:
+            return await job(conn)
+
     def idempotency_scope(self, subject: str) -> str:
         return f"{subject}:{self.method}:{self.path}"
 

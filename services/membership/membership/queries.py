@@ -29,7 +29,7 @@ MEMBER_QUERY = (
 )
 
 
-async def load_member(conn: asyncpg.Connection, member_id: uuid.UUID, actor: Principal | None = None, *,
+async def load_member(conn: Reader, member_id: uuid.UUID, actor: Principal | None = None, *,
                       for_update: bool = False) -> asyncpg.Record:
     """The member with its union's path. With `actor`, one outside the caller's subtree is
     answered like one that does not exist (404), for changes as for reads."""
@@ -53,7 +53,7 @@ def member_view(row, **extra) -> dict:
     }
 
 
-async def member_file(conn: asyncpg.Connection, member_id: uuid.UUID, actor: Principal) -> dict:
+async def member_file(conn: Reader, member_id: uuid.UUID, actor: Principal) -> dict:
     """The full, ordered history. Readable by staff whose subtree covers any union the member
     ever belonged to (the current one, and every union named in an entry), by today's tree."""
     member = await conn.fetchrow(
@@ -230,7 +230,7 @@ async def employers(conn: Reader, principal: Principal, org_id: uuid.UUID | None
     return [dict(r) for r in rows]
 
 
-async def coverage(conn: asyncpg.Connection, org_id: uuid.UUID, year: int, principal: Principal) -> dict:
+async def coverage(conn: Reader, org_id: uuid.UUID, year: int, principal: Principal) -> dict:
     """The coverage figures of a subtree of the caller's, with the unit's name and level."""
     unit = await conn.fetchrow("SELECT name, level, path FROM org_units WHERE id = $1", org_id)
     if unit is None or not principal.covers(unit["path"]):

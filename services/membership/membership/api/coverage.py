@@ -9,16 +9,16 @@ from membership import queries
 from membership.commands import coverage
 from unionops.auth import Principal, requires
 from unionops.clock import local_today
-from unionops.dependencies import CommandsDep, ConnectionDep
+from unionops.dependencies import CommandsDep, PoolDep
 from unionops.inputs import YearParam
 
 router = APIRouter(tags=["coverage"])
 
 
 @router.get("/coverage/{org_id}", summary="Coverage of a subtree for a year (统计)")
-async def get_coverage(org_id: uuid.UUID, conn: ConnectionDep, year: YearParam | None = None,
+async def get_coverage(org_id: uuid.UUID, pool: PoolDep, year: YearParam | None = None,
                        principal: Principal = Depends(requires("read"))):
-    return await queries.coverage(conn, org_id, year or local_today().year, principal)
+    return await queries.coverage(pool, org_id, year or local_today().year, principal)
 
 
 @router.post("/coverage/summaries", status_code=202, summary="Publish the coverage summaries now")

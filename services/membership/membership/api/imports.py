@@ -14,7 +14,7 @@ from membership.commands import imports
 from membership.domain.imports import ImportRejected
 from unionops import idempotency
 from unionops.auth import Principal, requires
-from unionops.dependencies import CommandsDep, ConnectionDep, PoolDep, VaultDep
+from unionops.dependencies import CommandsDep, PoolDep, VaultDep
 from unionops.limits import BODY_LIMIT_KEY, UPLOAD
 from unionops.problems import PROBLEM_JSON
 
@@ -31,7 +31,6 @@ router = APIRouter()
 )
 async def import_members(
     commands: CommandsDep,
-    conn: ConnectionDep,
     vault: VaultDep,
     file: UploadFile = File(..., description="the sheet: .xlsx, or CSV in UTF-8 (with or without BOM) or GB18030"),
     union_id: uuid.UUID | None = Form(None, description="default union for rows whose 所属工会 is empty"),
@@ -49,8 +48,8 @@ async def import_members(
     fingerprint = {"file_sha256": sheet.sha256, "union_id": str(union_id) if union_id else None, "dry_run": dry_run}
     claim = imports.IdempotencyClaim(commands.idempotency_scope(principal.subject), key, fingerprint) if key else None
     try:
-        outcome = await imports.import_members(conn, sheet, principal, vault, default_union_id=union_id,
-                                               dry_run=dry_run, idempotency_key=claim)
+        outcome = await commands.on_connection(lambda conn: imports.import_members(
+            conn, sheet, principal, vault, default_union_id=union_id, dry_run=dry_run, idempotency_key=claim))
     except ImportRejected as exc:
         raise exc.to_problem() from None
     except SheetRejected as exc:

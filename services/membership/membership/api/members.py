@@ -11,7 +11,7 @@ from membership.settings import Settings
 from membership import queries
 from unionops.auth import Principal, current_principal, requires
 from unionops.clock import local_today
-from unionops.dependencies import CommandsDep, ConnectionDep, SettingsDep, VaultDep
+from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
 
 router = APIRouter()
 
@@ -31,8 +31,8 @@ async def admit_member(body: MemberIn, commands: CommandsDep, vault: VaultDep,
 
 
 @router.get("/members/{member_id}", response_model=MemberOut, tags=["members"])
-async def get_member(member_id: uuid.UUID, conn: ConnectionDep, principal: Principal = Depends(requires("read"))):
-    return queries.member_view(await queries.load_member(conn, member_id, principal))
+async def get_member(member_id: uuid.UUID, pool: PoolDep, principal: Principal = Depends(requires("read"))):
+    return queries.member_view(await queries.load_member(pool, member_id, principal))
 
 
 @router.patch("/members/{member_id}", response_model=MemberOut, tags=["members"],
@@ -74,5 +74,5 @@ async def transfer_member(member_id: uuid.UUID, body: TransferIn, commands: Comm
 
 @router.get("/members/{member_id}/file", tags=["members"],
             summary="The member file (会员档案), in order; readable by staff over any union the member was in")
-async def member_file(member_id: uuid.UUID, conn: ConnectionDep, principal: Principal = Depends(requires("read"))):
-    return await queries.member_file(conn, member_id, principal)
+async def member_file(member_id: uuid.UUID, pool: PoolDep, principal: Principal = Depends(requires("read"))):
+    return await queries.member_file(pool, member_id, principal)
