@@ -137,57 +137,31 @@ async def campaign_launched(conn: asyncpg.Connection, event: CampaignLaunched, e
     await notices.campaign_started(UnitOfWork(conn), event, env, needs.the_templates())
 
 
-# ---- deliveries only -----------------------------------------------------------------------------
+# ---- deliveries only ----------------------------------------------------------------------------
 
-@consumer.on(TransferRequested)
-async def transfer_requested(conn: asyncpg.Connection, event: TransferRequested, env: Envelope) -> None:
-    await notices.transfer_requested(UnitOfWork(conn), event, env, needs.the_templates())
-
-
-@consumer.on(TransferRequestClosed)
-async def transfer_request_closed(conn: asyncpg.Connection, event: TransferRequestClosed, env: Envelope) -> None:
-    await notices.transfer_request_closed(UnitOfWork(conn), event, env, needs.the_templates())
-
-
-@consumer.on(CaseOpened)
-async def case_opened(conn: asyncpg.Connection, event: CaseOpened, env: Envelope) -> None:
-    await notices.case_opened(UnitOfWork(conn), event, env, needs.the_templates())
-
-
-@consumer.on(CaseAssessed)
-async def case_assessed(conn: asyncpg.Connection, event: CaseAssessed, env: Envelope) -> None:
-    await notices.case_assessed(UnitOfWork(conn), event, env, needs.the_templates())
+# Events that only create deliveries: the command that tells whom (commands.notices).
+TELLS = {
+    TransferRequested: notices.transfer_requested,
+    TransferRequestClosed: notices.transfer_request_closed,
+    CaseOpened: notices.case_opened,
+    CaseAssessed: notices.case_assessed,
+    CaseApproved: notices.case_approved,
+    HotlineTicketOverdue: notices.hotline_overdue,
+    ContestScored: notices.contest_scored,
+    TeamRegistered: notices.team_changed,
+    TeamWaitlisted: notices.team_changed,
+    ContestResultsPublished: notices.results_published,
+    ProposalAnswered: notices.proposal_answered,
+}
 
 
-@consumer.on(CaseApproved)
-async def case_approved(conn: asyncpg.Connection, event: CaseApproved, env: Envelope) -> None:
-    await notices.case_approved(UnitOfWork(conn), event, env, needs.the_templates())
+async def tell(conn: asyncpg.Connection, event, env: Envelope) -> None:
+    """The handler of every event in TELLS: its command, on the consumer's transaction."""
+    await TELLS[type(event)](UnitOfWork(conn), event, env, needs.the_templates())
 
 
-@consumer.on(HotlineTicketOverdue)
-async def hotline_overdue(conn: asyncpg.Connection, event: HotlineTicketOverdue, env: Envelope) -> None:
-    await notices.hotline_overdue(UnitOfWork(conn), event, env, needs.the_templates())
-
-
-@consumer.on(ContestScored)
-async def contest_scored(conn: asyncpg.Connection, event: ContestScored, env: Envelope) -> None:
-    await notices.contest_scored(UnitOfWork(conn), event, env, needs.the_templates())
-
-
-@consumer.on(ContestResultsPublished)
-async def results_published(conn: asyncpg.Connection, event: ContestResultsPublished, env: Envelope) -> None:
-    await notices.results_published(UnitOfWork(conn), event, env, needs.the_templates())
-
-
-@consumer.on(ProposalAnswered)
-async def proposal_answered(conn: asyncpg.Connection, event: ProposalAnswered, env: Envelope) -> None:
-    await notices.proposal_answered(UnitOfWork(conn), event, env, needs.the_templates())
-
-
-@consumer.on(TeamRegistered)
-@consumer.on(TeamWaitlisted)
-async def team_changed(conn: asyncpg.Connection, event: TeamRegistered | TeamWaitlisted, env: Envelope) -> None:
-    await notices.team_changed(UnitOfWork(conn), event, env, needs.the_templates())
+for _event in TELLS:
+    consumer.on(_event)(tell)
 
 
 @consumer.on_batch(AidDisbursed)
