@@ -2,7 +2,8 @@
 (`<name>.v<version>.subject.j2` and `.body.j2`), plain text in Chinese.
 
 A delivery stores the name and version it was created with, so publishing v2 of a template
-never changes what an already queued notification says; old versions stay on disk."""
+never changes what an already queued notification says; old versions stay on disk.
+`ChannelRenderer` renders them per channel and language (SMS, group chat, in-app)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -73,6 +74,20 @@ def points(centipoints: int) -> str:
     """Hundredths of a point, without trailing zeros: 8750 -> 87.5, 9000 -> 90"""
     whole, frac = divmod(int(centipoints), 100)
     return f"{whole}.{frac:02d}".rstrip("0").rstrip(".") if frac else str(whole)
+
+
+def environment(directory: Path) -> jinja2.Environment:
+    """The Jinja2 environment of the message templates, with the Chinese filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory),
+        autoescape=False,  # plain-text mail: escaping would show "&lt;" to the member
+        undefined=jinja2.StrictUndefined,  # a missing variable fails the render, not the reader
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, yuan=yuan, points=points)
+    return env
 
 
 # ---- the registry ----------------------------------------------------------------------------
@@ -199,15 +214,7 @@ class TemplateRegistry:
             if s.version >= self._current.get(s.name, s).version:
                 self._current[s.name] = s
         self.defaults = dict(defaults or {})
-        self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(directory),
-            autoescape=False,  # plain-text mail: escaping would show "&lt;" to the member
-            undefined=jinja2.StrictUndefined,  # a missing variable fails the render, not the reader
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self._env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, yuan=yuan, points=points)
+        self._env = environment(directory)
 
     def current(self, name: str) -> TemplateSpec:
         try:
@@ -272,12 +279,8 @@ class ChannelRenderer:
     def __init__(self, registry: TemplateRegistry, directory: Path = TEMPLATE_DIR) -> None:
         self.registry = registry
         self.directory = directory
-        self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(directory), autoescape=False, undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-        )
-        self._env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, yuan=yuan, points=points,
-                                 mask_name=mask_name)
+        self._env = environment(directory)
+        self._env.filters["mask_name"] = mask_name
 
     def _file(self, stem: str, part: str, language: str) -> str | None:
         for name in ([f"{stem}.{part}.{language}.j2"] if language != "zh-CN" else []) + [f"{stem}.{part}.j2"]:
