@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from notify import contacts
+from notify.projections import put_contact
 from devstack.processes import ServiceProcess, httpsink, smtpsink, tracesink
 from tests.city import ROOT, SETTINGS, auth
 from unionops import db
@@ -71,7 +71,7 @@ async def new_member(stack, name: str = "张三丰", *, phone: str | None = None
     member_id = uuid.uuid4()
     conn = await db.connect(stack.dsn("notify"))
     try:  # as MemberContactChanged leaves it: sealed under the member's data key
-        await contacts.put(conn, VAULT.contact_keys, member_id, name, email, phone)
+        await put_contact(conn, VAULT.contact_keys, member_id, name, email, phone)
     finally:
         await conn.close()
     await sql(stack, "INSERT INTO members (member_id, union_id, union_name, org_path, joined_on)"
@@ -163,17 +163,17 @@ async def test_sms_in_the_members_quiet_hours_waits_for_the_morning(stack, notif
 
 
 async def test_opt_outs_are_honoured_and_only_the_member_or_staff_in_scope_may_set_them(stack, notify):
-    from notify import preferences
+    from notify import queries
 
     member = await new_member(stack, email="m@example.cn", phone=new_phone())
     conn = await db.connect(stack.dsn("notify"))
     try:
-        assert (await preferences.channels_for(conn, [member], "member_joined"))[member] == ["email", "inapp"]
-        assert (await preferences.channels_for(conn, [member], "case_approved"))[member] == ["email", "sms", "inapp"]
+        assert (await queries.channels_for(conn, [member], "member_joined"))[member] == ["email", "inapp"]
+        assert (await queries.channels_for(conn, [member], "case_approved"))[member] == ["email", "sms", "inapp"]
         r = notify.put(f"/members/{member}/preferences", json={"channels": {"sms": False, "email": False}},
                        headers=member_token(member))
         assert r.status_code == 200, r.text
-        assert (await preferences.channels_for(conn, [member], "case_approved"))[member] == ["inapp"]
+        assert (await queries.channels_for(conn, [member], "case_approved"))[member] == ["inapp"]
     finally:
         await conn.close()
     other = member_token(uuid.uuid4())

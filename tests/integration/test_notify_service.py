@@ -17,10 +17,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from contracts.events import AidDisbursed, CaseOpened, ContestScored, DomainEvent, MemberJoined
-from notify import deliveries, domain
+from notify.commands.settlement import DLQ_TOPIC
+from notify.domain import notices as domain
 from devstack.processes import ServiceProcess, smtpsink, tracesink
 from devstack.seed import zh_digits
-from notify import contacts
+from notify.projections import put_contact
 from tests.city import ROOT, SETTINGS, admit, auth, contact_changed, found_district
 from tests.kafka_util import header, read_topic
 from unionops import db
@@ -230,7 +231,7 @@ async def dead_letters(stack_config, delivery_ids) -> tuple[list, list]:
     """The `delivery_dlq` rows and the records on notify.delivery.v1.dlq of these deliveries."""
     ids = [str(i) for i in delivery_ids]
     rows = await db_fetch(stack_config, "SELECT * FROM delivery_dlq WHERE delivery_id = ANY($1::uuid[])", ids)
-    records = [r for r in await read_topic(stack_config.bootstrap, deliveries.DLQ_TOPIC) if r.key.decode() in ids]
+    records = [r for r in await read_topic(stack_config.bootstrap, DLQ_TOPIC) if r.key.decode() in ids]
     return rows, records
 
 
@@ -413,7 +414,7 @@ async def test_a_send_interrupted_after_the_server_accepted_it_is_resent_with_th
     conn = await db.connect(stack.dsn("notify"))
     try:
         async with conn.transaction():
-            await contacts.put(conn, Vault.from_settings(SETTINGS).contact_keys, member_id, "周杰", address, None)
+            await put_contact(conn, Vault.from_settings(SETTINGS).contact_keys, member_id, "周杰", address, None)
             await conn.execute(
                 "INSERT INTO deliveries (id, source_event_id, source_event_type, member_id, channel, template,"
                 " template_version, context, status, attempts, lease_expires_at) VALUES ($1, $2, 'MemberJoined', $3,"

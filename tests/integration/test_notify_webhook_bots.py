@@ -273,8 +273,10 @@ async def test_a_join_reaches_the_nearest_units_subscribed_bots_once_signed_and_
 
 
 async def test_one_statement_serves_a_batch_and_running_it_again_creates_nothing(stack, trees, layout):
-    from notify import deliveries, domain
-    from notify.templates import TemplateRegistry
+    from notify.commands import deliveries
+    from notify.domain import notices as domain
+    from notify.domain.templates import TemplateRegistry
+    from unionops.unit_of_work import UnitOfWork
 
     mine, _ = trees
     registry = TemplateRegistry()
@@ -291,8 +293,8 @@ async def test_one_statement_serves_a_batch_and_running_it_again_creates_nothing
     tx = conn.transaction()
     await tx.start()
     try:  # rolled back: the running dispatcher never sees these rows
-        assert await deliveries.create_for_bots(conn, items, registry) == 4
-        assert await deliveries.create_for_bots(conn, items, registry) == 0
+        assert await deliveries.create_for_bots(UnitOfWork(conn), items, registry) == 4
+        assert await deliveries.create_for_bots(UnitOfWork(conn), items, registry) == 0
         rows = await conn.fetch("SELECT source_event_id, recipient_id, trace_headers FROM deliveries"
                                 " WHERE source_event_id = ANY($1::uuid[])", [env.id for env, _, _ in items])
     finally:

@@ -7,9 +7,9 @@ import uuid
 import pytest
 from pydantic import ValidationError
 
-from notify.api_bots import BotIn, BotPatch
-from notify.bots import check_url, mask_url, webhook_kinds
-from notify.templates import TemplateRegistry
+from notify.api.bots import BotIn, BotPatch
+from notify.domain.bots import check_url, mask_url, webhook_kinds
+from notify.domain.templates import TemplateRegistry
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 

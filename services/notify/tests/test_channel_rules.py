@@ -9,10 +9,11 @@ from datetime import datetime, time, timezone
 
 import pytest
 
-from notify.channels import ChannelRenderer, mask_name, robot_signature
-from notify.preferences import BEIJING, QuietHours, default_channels
-from notify.ratelimit import RateLimits, TokenBucket
-from notify.templates import TemplateRegistry
+from notify.adapters import robot_signature
+from notify.domain.templates import ChannelRenderer, mask_name
+from notify.domain.preferences import BEIJING, QuietHours, default_channels
+from notify.domain.ratelimit import RateLimits, TokenBucket
+from notify.domain.templates import TemplateRegistry
 
 
 def _channels(kind="member_joined", *, sms=None, email=None, inapp=None):

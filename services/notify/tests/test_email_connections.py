@@ -9,7 +9,7 @@ import uuid
 import pytest
 from aiosmtpd.smtp import SMTP as SMTPServer, AuthResult
 
-from notify.channels import EmailChannel, OutgoingMessage, SendFailure
+from notify.adapters import EmailChannel, OutgoingMessage, SendFailure
 
 
 class Server:

@@ -8,7 +8,7 @@ from email import message_from_bytes, policy
 import pytest
 from hypothesis import given, strategies as st
 
-from notify import mail
+from notify.adapters import mail
 
 
 def _parse(raw: bytes):

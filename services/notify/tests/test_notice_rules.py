@@ -19,8 +19,8 @@ from contracts.events import (
     TeamRegistered,
     TeamWaitlisted,
 )
-from notify import domain
-from notify.templates import TemplateRegistry
+from notify.domain import notices as domain
+from notify.domain.templates import TemplateRegistry
 
 CITY, DISTRICT, STREET, UNION, OTHER = (uuid.uuid4() for _ in range(5))
 PATH = [CITY, DISTRICT, STREET, UNION]

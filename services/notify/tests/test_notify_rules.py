@@ -10,9 +10,9 @@ import pytest
 from aiosmtplib import errors as smtp_errors
 
 from contracts.events import CaseOpened, ContestScored, MemberJoined
-from notify import domain
-from notify.channels import EmailChannel, OutgoingMessage, SendFailure, classify_smtp_error, message_id
-from notify.templates import TEMPLATES, TemplateError, TemplateRegistry, cn_date, cn_datetime, points, yuan
+from notify.domain import notices as domain
+from notify.adapters import EmailChannel, OutgoingMessage, SendFailure, classify_smtp_error, message_id
+from notify.domain.templates import TEMPLATES, TemplateError, TemplateRegistry, cn_date, cn_datetime, points, yuan
 
 ROOT, DISTRICT, UNION = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 

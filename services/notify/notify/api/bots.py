@@ -1,4 +1,4 @@
-"""HTTP API of the group-chat robots (DingTalk / WeCom style): staff register the bots of their
+"""Group-chat robots (DingTalk / WeCom style): staff register the bots of their
 own subtree (`write`) and read them (`read`). A bot receives only the notice kinds it subscribed
 to. The signing secret is stored encrypted and never returned (`has_secret`); the URL carries the
 robot's access token and is returned masked."""
@@ -8,17 +8,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-import asyncpg
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
-from notify import bots
-from notify.templates import TemplateRegistry
-from unionops import idempotency
+from notify import queries
+from notify.commands import bots
+from notify.domain import bots as bot_rules
+from notify.domain.templates import TemplateRegistry
 from unionops.auth import Principal, requires
 from unionops.bodies import Body, Patch
+from unionops.dependencies import CommandsDep, PoolDep, VaultDep, component
 from unionops.inputs import Flag, UnitName
-from unionops.problems import Problem, RuleViolation
+from unionops.problems import RuleViolation
 
 router = APIRouter(tags=["webhook bots"])
 
@@ -32,7 +33,7 @@ class _BotFields(Body):
     @field_validator("url", check_fields=False)
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        return None if v is None else bots.check_url(v)
+        return None if v is None else bot_rules.check_url(v)
 
     @field_validator("notice_kinds", check_fields=False)
     @classmethod
@@ -83,80 +84,58 @@ def _out(row) -> dict:
     return BotOut(**{k: row[k] for k in BotOut.model_fields}).model_dump(mode="json")
 
 
-def _check_kinds(request: Request, kinds: list[str]) -> None:
-    allowed = bots.webhook_kinds(request.app.state.runtime.component(TemplateRegistry))
+Templates = Annotated[TemplateRegistry, component(TemplateRegistry)]
+
+
+def _check_kinds(templates: TemplateRegistry, kinds: list[str]) -> None:
+    allowed = bot_rules.webhook_kinds(templates)
     unknown = [k for k in kinds if k not in allowed]
     if unknown:
         raise RuleViolation(f"通知类型 {'、'.join(unknown)} 不存在或没有群机器人模板（可订阅：{'、'.join(allowed)}）",
                             field="notice_kinds", kind="unknown-notice-kind")
 
 
-def _duplicate() -> Problem:
-    return Problem(409, "该组织（工作组）已登记群机器人", type_="/problems/duplicate")
-
-
 @router.post("/webhook-bots", status_code=201, response_model=BotOut,
              summary="Register a group-chat robot of a unit (Idempotency-Key accepted)")
-async def create_bot(body: BotIn, request: Request, principal: Principal = Depends(requires("write")),
-                     idempotency_key: str | None = Header(None)):
-    runtime = request.app.state.runtime
-    _check_kinds(request, body.notice_kinds)
+async def create_bot(body: BotIn, commands: CommandsDep, vault: VaultDep, templates: Templates,
+                     principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
+    _check_kinds(templates, body.notice_kinds)
     secret = body.secret.get_secret_value() if body.secret else None
 
-    async def command(conn):
-        path = await conn.fetchval("SELECT org_path FROM org_units WHERE org_id = $1", body.org_unit_id)
-        if path is None or not principal.covers(path):  # out of scope: exactly as unknown
-            raise RuleViolation("组织不存在或尚未同步到通知服务", field="org_unit_id", kind="unknown-org")
-        try:
-            row = await bots.create(
-                conn, name=body.name, org_unit_id=body.org_unit_id, org_path=path, officer_group=body.officer_group,
-                flavour=body.flavour, **bots.url_columns(runtime.vault, body.url),
-                secret_enc=runtime.vault.encrypt("webhook_secret", secret) if secret else None,
-                notice_kinds=body.notice_kinds, created_by=principal.subject)
-        except asyncpg.UniqueViolationError:  # one bot per unit and officer group
-            raise _duplicate() from None
-        return _out(row)
+    async def register(uow):
+        return _out(await bots.register(
+            uow, name=body.name, org_unit_id=body.org_unit_id, officer_group=body.officer_group, flavour=body.flavour,
+            **bot_rules.url_columns(vault, body.url), secret_enc=bot_rules.secret_column(vault, secret),
+            notice_kinds=body.notice_kinds, principal=principal))
 
     # The replay check compares request fingerprints: the secret enters only as a keyed hash.
     payload = {**body.model_dump(mode="json"),
-               "secret": runtime.vault.lookup_hash("webhook_secret", secret) if secret else None}
-    return await idempotency.create(request, principal, idempotency_key, payload, command)
+               "secret": vault.lookup_hash("webhook_secret", secret) if secret else None}
+    return await commands.create(register, subject=principal.subject, key=idempotency_key, payload=payload)
 
 
 @router.get("/webhook-bots", response_model=list[BotOut], summary="Group-chat robots in the caller's subtree")
-async def list_bots(request: Request, org_unit_id: uuid.UUID | None = None, notice_kind: str | None = None,
+async def list_bots(pool: PoolDep, org_unit_id: uuid.UUID | None = None, notice_kind: str | None = None,
                     limit: int = Query(200, ge=1, le=1000), principal: Principal = Depends(requires("read"))):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        rows = await bots.list_in(conn, principal.org_id, unit=org_unit_id, notice_kind=notice_kind, limit=limit)
-    return [_out(r) for r in rows if principal.covers(r["org_path"])]
+    return [_out(r) for r in await queries.bots(pool, principal, unit=org_unit_id, notice_kind=notice_kind,
+                                                limit=limit)]
 
 
 @router.get("/webhook-bots/{bot_id}", response_model=BotOut)
-async def get_bot(bot_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        row = await bots.get(conn, bot_id)
-    if row is None or not principal.covers(row["org_path"]):
-        raise Problem(404, "群机器人不存在或不在您的管辖范围内")
-    return _out(row)
+async def get_bot(bot_id: uuid.UUID, pool: PoolDep, principal: Principal = Depends(requires("read"))):
+    return _out(await queries.bot(pool, bot_id, principal))
 
 
 @router.patch("/webhook-bots/{bot_id}", response_model=BotOut,
               summary="Change a robot's name, address, secret, subscriptions, or switch it off (enabled=false)")
-async def patch_bot(bot_id: uuid.UUID, body: BotPatch, request: Request,
+async def patch_bot(bot_id: uuid.UUID, body: BotPatch, commands: CommandsDep, vault: VaultDep, templates: Templates,
                     principal: Principal = Depends(requires("write"))):
-    runtime = request.app.state.runtime
     fields = body.model_dump(exclude_unset=True, exclude={"secret"})
     if body.notice_kinds is not None:
-        _check_kinds(request, body.notice_kinds)
+        _check_kinds(templates, body.notice_kinds)
     changes: dict = {k: fields[k] for k in ("name", "flavour", "notice_kinds", "enabled") if k in fields}
     if fields.get("url") is not None:
-        changes.update(bots.url_columns(runtime.vault, fields["url"]))
+        changes.update(bot_rules.url_columns(vault, fields["url"]))
     if "secret" in body.model_fields_set:
-        changes["secret_enc"] = (runtime.vault.encrypt("webhook_secret", body.secret.get_secret_value())
-                                 if body.secret else None)
-    async with runtime.pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow("SELECT org_path FROM webhook_bots WHERE id = $1 FOR UPDATE", bot_id)
-        if row is None or not principal.covers(row["org_path"]):
-            raise Problem(404, "群机器人不存在或不在您的管辖范围内")
-        updated = await bots.update(conn, bot_id, changes)
-    return _out(updated)
+        changes["secret_enc"] = bot_rules.secret_column(vault, body.secret.get_secret_value() if body.secret else None)
+    return _out(await commands.run(lambda uow: bots.change(uow, bot_id, changes, principal)))

@@ -6,13 +6,15 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, field_validator
 
-from notify import inbox, preferences
-from notify.preferences import QuietHours
+from notify import queries
+from notify.commands import preferences
+from notify.domain.preferences import Preferences, QuietHours
 from unionops.auth import Principal, current_principal
 from unionops.bodies import Body
+from unionops.dependencies import CommandsDep, PoolDep
 from unionops.inputs import Flag
 
 router = APIRouter(tags=["preferences"])
@@ -45,40 +47,26 @@ class PreferencesOut(BaseModel):
     quiet_hours: str | None
 
 
-async def _authorise(request: Request, principal: Principal, member_id: uuid.UUID, permission: str) -> None:
-    if principal.is_member(member_id):
-        return
-    principal.require(permission)
-    async with request.app.state.runtime.pool.acquire() as conn:
-        path = await inbox.member_org_path(conn, member_id)
-    if path is None or not principal.covers(path):
-        raise inbox.member_not_found()  # out of scope: exactly as unknown
-
-
-async def _out(conn, member_id: uuid.UUID) -> PreferencesOut:
-    p = await preferences.get_preferences(conn, member_id)
+def _out(member_id: uuid.UUID, p: Preferences) -> PreferencesOut:
     return PreferencesOut(member_id=member_id, channels=p.channels, language=p.language,
                           quiet_hours=str(p.quiet_hours) if p.quiet_hours else None)
 
 
 @router.get("/members/{member_id}/preferences", response_model=PreferencesOut)
-async def get_preferences(member_id: uuid.UUID, request: Request, principal: Principal = Depends(current_principal)):
-    await _authorise(request, principal, member_id, "read")
-    async with request.app.state.runtime.pool.acquire() as conn:
-        return await _out(conn, member_id)
+async def get_preferences(member_id: uuid.UUID, pool: PoolDep, principal: Principal = Depends(current_principal)):
+    await queries.authorise_member(pool, principal, member_id, "read")
+    return _out(member_id, await queries.preferences(pool, member_id))
 
 
 @router.put("/members/{member_id}/preferences", response_model=PreferencesOut)
-async def put_preferences(member_id: uuid.UUID, body: PreferencesIn, request: Request,
+async def put_preferences(member_id: uuid.UUID, body: PreferencesIn, commands: CommandsDep,
                           principal: Principal = Depends(current_principal)):
-    await _authorise(request, principal, member_id, "write")
     if body.quiet_hours is None:
         quiet = False
     elif body.quiet_hours == "default":
         quiet = None
     else:
         quiet = QuietHours.parse(body.quiet_hours)
-    async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
-        await preferences.set_preferences(conn, member_id, channels=dict(body.channels), language=body.language,
-                                          quiet_hours=quiet, updated_by=f"{principal.role}:{principal.subject}")
-        return await _out(conn, member_id)
+    chosen = await commands.run(lambda uow: preferences.choose(
+        uow, member_id, channels=dict(body.channels), language=body.language, quiet_hours=quiet, principal=principal))
+    return _out(member_id, chosen)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from notify import fanout
+from notify import queries
 from unionops.auth import Principal, requires
-from unionops.problems import Problem
+from unionops.dependencies import PoolDep
 
 router = APIRouter(tags=["fanouts"])
 
@@ -35,9 +35,6 @@ class FanoutOut(BaseModel):
 
 @router.get("/fanouts/{source_event_id}", response_model=FanoutOut,
             summary="Progress of the fan-out of one event (e.g. CampaignLaunched)")
-async def get_fanout(source_event_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("read"))):
-    async with request.app.state.runtime.pool.acquire() as conn:
-        row = await fanout.progress(conn, source_event_id)
-    if row is None or not principal.covers(row["org_path"]):
-        raise Problem(404, "群发任务不存在或不在您的管辖范围内")
+async def get_fanout(source_event_id: uuid.UUID, pool: PoolDep, principal: Principal = Depends(requires("read"))):
+    row = await queries.fanout(pool, source_event_id, principal)
     return {**row, "total": row["members_total"]}

@@ -2,7 +2,8 @@
 (`<name>.v<version>.subject.j2` and `.body.j2`), plain text in Chinese.
 
 A delivery stores the name and version it was created with, so publishing v2 of a template
-never changes what an already queued notification says; old versions stay on disk."""
+never changes what an already queued notification says; old versions stay on disk.
+`ChannelRenderer` renders them per channel and language (SMS, group chat, in-app)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 # China has one time zone and no daylight saving: a fixed offset needs no tz database.
 BEIJING = timezone(timedelta(hours=8), "CST")
 
@@ -73,6 +74,20 @@ def points(centipoints: int) -> str:
     """Hundredths of a point, without trailing zeros: 8750 -> 87.5, 9000 -> 90"""
     whole, frac = divmod(int(centipoints), 100)
     return f"{whole}.{frac:02d}".rstrip("0").rstrip(".") if frac else str(whole)
+
+
+def environment(directory: Path) -> jinja2.Environment:
+    """The Jinja2 environment of the message templates, with the Chinese filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory),
+        autoescape=False,  # plain-text mail: escaping would show "&lt;" to the member
+        undefined=jinja2.StrictUndefined,  # a missing variable fails the render, not the reader
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, yuan=yuan, points=points)
+    return env
 
 
 # ---- the registry ----------------------------------------------------------------------------
@@ -199,15 +214,7 @@ class TemplateRegistry:
             if s.version >= self._current.get(s.name, s).version:
                 self._current[s.name] = s
         self.defaults = dict(defaults or {})
-        self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(directory),
-            autoescape=False,  # plain-text mail: escaping would show "&lt;" to the member
-            undefined=jinja2.StrictUndefined,  # a missing variable fails the render, not the reader
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self._env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, yuan=yuan, points=points)
+        self._env = environment(directory)
 
     def current(self, name: str) -> TemplateSpec:
         try:
@@ -244,3 +251,65 @@ class TemplateRegistry:
     def preview(self, name: str, version: int | None = None, overrides: dict[str, Any] | None = None) -> tuple[TemplateSpec, Rendered]:
         spec = self.get(name, version)
         return spec, self.render(spec.name, spec.version, {**spec.sample, **(overrides or {})})
+
+
+# ---- per channel ----------------------------------------------------------------------------
+
+def mask_name(name: str | None) -> str:
+    """张三 -> 张*, 张三丰 -> 张*丰, 欧阳娜娜 -> 欧**娜: enough for colleagues to recognise, not to
+    identify a stranger in a group chat or on a lock screen."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+class ChannelRenderer:
+    """Per-channel and per-language variants of the registered templates.
+
+    Files, beside the e-mail pair `<name>.v<version>.subject.j2` / `.body.j2`:
+      `<name>.v<version>.sms.j2`      one short text (SMS)
+      `<name>.v<version>.webhook.j2`  Markdown for a group chat; its title is the e-mail subject
+    A language other than zh-CN adds its tag before `.j2` (`member_joined.v1.sms.en.j2`); a file
+    missing in that language falls back to the zh-CN one. In-app messages use the e-mail pair.
+    A channel without its own file falls back to the e-mail body (SMS: the subject)."""
+
+    def __init__(self, registry: TemplateRegistry, directory: Path = TEMPLATE_DIR) -> None:
+        self.registry = registry
+        self.directory = directory
+        self._env = environment(directory)
+        self._env.filters["mask_name"] = mask_name
+
+    def _file(self, stem: str, part: str, language: str) -> str | None:
+        for name in ([f"{stem}.{part}.{language}.j2"] if language != "zh-CN" else []) + [f"{stem}.{part}.j2"]:
+            if (self.directory / name).exists():
+                return name
+        return None
+
+    def _render(self, filename: str, data: dict[str, Any]) -> str:
+        try:
+            return self._env.get_template(filename).render(data)
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{filename}: {exc}") from exc
+        except (ValueError, TypeError) as exc:
+            raise TemplateError(f"{filename}: {exc}") from exc
+
+    def render(self, name: str, version: int, channel: str, variables: dict[str, Any],
+               language: str = "zh-CN") -> Rendered:
+        spec = self.registry.get(name, version)  # only registered names reach the loader
+        stem = f"{spec.name}.v{spec.version}"
+        data = {**self.registry.defaults, **variables}
+        subject_file = self._file(stem, "subject", language)
+        body_file = self._file(stem, "body", language)
+        if subject_file is None or body_file is None:
+            raise TemplateError(f"{stem}: no subject/body template")
+        subject = " ".join(self._render(subject_file, data).split())
+        if channel in ("email", "inapp"):
+            return Rendered(subject=subject, body=self._render(body_file, data).strip() + "\n")
+        own = self._file(stem, channel, language)
+        if channel == "sms":
+            text = self._render(own, data) if own else subject
+            return Rendered(subject=subject, body=" ".join(text.split()))  # one line, no layout
+        return Rendered(subject=subject, body=(self._render(own, data) if own else self._render(body_file, data)).strip())

@@ -17,7 +17,7 @@ deliveries send nothing: their inbox row is written in the transaction that mark
 delivered. Before a send, SMS in the member's quiet hours (theirs or NOTIFY_QUIET_HOURS,
 Beijing time) and sends a provider's rate limit would refuse (token bucket per channel; per bot
 for webhooks) are handed back unsent with a later next_attempt_at — postponed, their attempt not counted. Every failed delivery is also
-dead-lettered to `notify.delivery.v1.dlq` from the `delivery_dlq` table (see deliveries).
+dead-lettered to `notify.delivery.v1.dlq` from the `delivery_dlq` table (background.dead_letters).
 
 Each send runs in a span whose parent is the trace context stored with the delivery, and the
 outcome is staged while that span is current: a member's admission, welcome mail included,
@@ -34,14 +34,19 @@ import asyncpg
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from notify import contacts, deliveries, domain, officers
-from notify.channels import Channel, ChannelRenderer, OutgoingMessage, SendFailure, mask_name
-from notify.preferences import QuietHours
-from notify.ratelimit import RateLimits
+from notify.adapters import Channel, OutgoingMessage, SendFailure
+from notify.background import dead_letters
+from notify.commands import settlement
+from notify.domain import contacts, officers
+from notify.domain import notices as domain
+from notify.domain.preferences import QuietHours
+from notify.domain.ratelimit import RateLimits
+from notify.domain.templates import ChannelRenderer, Rendered, TemplateError, TemplateRegistry, mask_name
 from notify.settings import Settings
-from notify.templates import Rendered, TemplateError, TemplateRegistry
-from unionops import db, metrics
+from unionops import metrics
+from unionops.listening import Listening
 from unionops.telemetry import current_trace_headers
+from unionops.unit_of_work import UnitOfWork
 
 # A rate-limit wait up to this long is slept through; a longer one hands the delivery back.
 MAX_INLINE_WAIT_SECONDS = 1.0
@@ -56,7 +61,7 @@ class Dispatcher:
         self.templates = templates
         self.sent_total = 0
         self.failed_total = 0
-        self._wake = asyncio.Event()
+        self.listening = Listening("deliveries", "dispatcher", poll_interval=settings.poll_interval_seconds)
         self._slots = asyncio.Semaphore(settings.send_concurrency)
         self._last_sweep = 0.0
         self._settling: list[tuple] = []  # (row, failure, span, future) ready to be settled
@@ -82,27 +87,14 @@ class Dispatcher:
 
     async def run(self, runtime) -> None:
         """Background task (create_app(background=[...])): runs until cancelled, reconnecting
-        after database failures. What is pending waits in the table meanwhile."""
+        after database failures (unionops.listening). What is pending waits in the table meanwhile."""
         self.vault = runtime.vault
         if runtime.producer is not None:
             with contextlib.suppress(Exception):
                 from unionops.kafka import ensure_topics
-                await ensure_topics(self.settings, [deliveries.DLQ_TOPIC])
+                await ensure_topics(self.settings, [settlement.DLQ_TOPIC])
         try:
-            while True:
-                listener = None
-                try:
-                    listener = await db.connect(runtime.database_url)
-                    await listener.add_listener("deliveries", lambda *_: self._wake.set())
-                    await self._loop(runtime.pool, runtime.producer)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("dispatcher failed; restarting")
-                    await asyncio.sleep(1.0)
-                finally:
-                    if listener is not None and not listener.is_closed():
-                        await listener.close()
+            await self.listening.run(runtime.database_url, lambda _conn: self.round(runtime.pool, runtime.producer))
         finally:
             if self._settler is not None:
                 self._settler.cancel()
@@ -112,32 +104,26 @@ class Dispatcher:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(close(), 5.0)
 
-    async def _loop(self, pool: asyncpg.Pool, producer=None) -> None:
+    async def round(self, pool: asyncpg.Pool, producer=None) -> bool:
+        """Sweep (at most once per poll interval), publish dead letters, send one batch; True when
+        a full batch was claimed (more may be due at once)."""
         s = self.settings
-        while True:
-            self._wake.clear()
-            if time.monotonic() - self._last_sweep >= s.poll_interval_seconds:
-                async with pool.acquire() as conn, conn.transaction():
-                    await deliveries.sweep(conn, contact_wait_seconds=s.contact_wait_seconds,
-                                           max_attempts=s.max_attempts)
-                self._last_sweep = time.monotonic()
-                if producer is not None:
-                    try:
-                        await deliveries.dlq_publish(pool, producer)
-                    except Exception:  # the broker is away: the rows wait in delivery_dlq
-                        log.warning("publishing dead letters failed; will retry", exc_info=True)
-            handled = await self.dispatch_batch(pool)
-            if handled < s.dispatch_batch_size:
+        if time.monotonic() - self._last_sweep >= s.poll_interval_seconds:
+            async with UnitOfWork.begin(pool) as uow:
+                await settlement.sweep(uow, contact_wait_seconds=s.contact_wait_seconds, max_attempts=s.max_attempts)
+            self._last_sweep = time.monotonic()
+            if producer is not None:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=s.poll_interval_seconds)
-                except asyncio.TimeoutError:
-                    pass
+                    await dead_letters.publish(pool, producer)
+                except Exception:  # the broker is away: the rows wait in delivery_dlq
+                    log.warning("publishing dead letters failed; will retry", exc_info=True)
+        return await self.dispatch_batch(pool) >= s.dispatch_batch_size
 
     async def dispatch_batch(self, pool: asyncpg.Pool) -> int:
         """Claim one batch and send it; returns how many were claimed."""
         s = self.settings
-        async with pool.acquire() as conn, conn.transaction():
-            rows = await deliveries.claim(conn, batch_size=s.dispatch_batch_size, lease_seconds=s.send_lease_seconds,
+        async with UnitOfWork.begin(pool) as uow:
+            rows = await settlement.claim(uow, batch_size=s.dispatch_batch_size, lease_seconds=s.send_lease_seconds,
                                           max_attempts=s.max_attempts, channels=self.claimed_channels)
         if not rows:
             return 0
@@ -149,8 +135,8 @@ class Dispatcher:
             # for the lease. Sends already under way keep theirs (their outcome is unknown).
             waiting = [r for r in rows if r["id"] not in started]
             if waiting:
-                async with pool.acquire() as conn:
-                    await deliveries.release(conn, waiting)
+                async with UnitOfWork.begin(pool) as uow:
+                    await settlement.release(uow, waiting)
             raise
         return len(rows)
 
@@ -178,8 +164,8 @@ class Dispatcher:
             await asyncio.sleep(wait)
 
     async def _defer(self, pool: asyncpg.Pool, row, seconds: float, why: str) -> None:
-        async with pool.acquire() as conn:
-            if await deliveries.defer(conn, row, until_seconds=seconds, why=why):
+        async with UnitOfWork.begin(pool) as uow:
+            if await settlement.defer(uow, row, until_seconds=seconds, why=why):
                 self.deferred_total += 1
                 metrics.notify_postponed.add(1, {"channel": row["channel"],
                                                  "why": "rate_limit" if why == "rate limit" else "quiet_hours"})
@@ -203,7 +189,7 @@ class Dispatcher:
         holding = True
         try:
             started.add(row["id"])
-            with deliveries.delivery_span(row, f"send {row['template']}", SpanKind.CLIENT) as span:
+            with settlement.delivery_span(row, f"send {row['template']}", SpanKind.CLIENT) as span:
                 sending = time.perf_counter()
                 try:
                     failure = await self._send(row)
@@ -275,15 +261,15 @@ class Dispatcher:
         one outbox INSERT, failures one by one; their outcomes once committed."""
         outcomes: list[str | None] = [None] * len(group)
         sent = []
-        async with pool.acquire() as conn, conn.transaction():
+        async with UnitOfWork.begin(pool) as uow:
             for i, (row, failure, span, _) in enumerate(group):
                 # Staged while this delivery's send span is current: the event joins its trace.
                 with trace.use_span(span, end_on_exit=False):
                     if failure is None:
                         sent.append((row, current_trace_headers(), self._inbox.get((row["id"], row["attempts"]))))
                     else:
-                        outcomes[i] = await self._settle_failure(conn, row, failure)
-            settled = await deliveries.mark_delivered_many(conn, sent)
+                        outcomes[i] = await self._settle_failure(uow, row, failure)
+            settled = await settlement.mark_delivered_many(uow, sent)
         for i, (row, failure, _, _) in enumerate(group):
             if failure is None and row["id"] in settled:
                 outcomes[i] = "delivered"
@@ -351,7 +337,7 @@ class Dispatcher:
             return SendFailure(permanent=False, reason="internal", detail=f"{type(exc).__name__}: {exc}")
         return None
 
-    async def _settle_failure(self, conn: asyncpg.Connection, row, failure: SendFailure) -> str | None:
+    async def _settle_failure(self, uow: UnitOfWork, row, failure: SendFailure) -> str | None:
         """Apply a failed send in the caller's transaction: "failed:<reason>", "retried", or None
         (the claim was lost). Counted by the caller once committed."""
         s = self.settings
@@ -360,13 +346,13 @@ class Dispatcher:
             reason = failure.reason
         elif domain.after_temporary_failure(row["attempts"], s.max_attempts) == "retry":
             delay = domain.retry_delay(row["attempts"], base=s.retry_base_seconds, cap=s.retry_max_seconds)
-            await deliveries.reschedule(conn, row, delay_seconds=delay, error=error)
+            await settlement.reschedule(uow, row, delay_seconds=delay, error=error)
             log.info("delivery will be retried", extra={"delivery_id": str(row["id"]), "attempt": row["attempts"],
                                                          "delay_s": round(delay, 2), "reason": failure.reason})
             return "retried"
         else:
             reason = domain.RETRIES_EXHAUSTED
-        if await deliveries.fail_claimed(conn, row, reason=reason, error=error):
+        if await settlement.fail_claimed(uow, row, reason=reason, error=error):
             log.warning("delivery failed", extra={"delivery_id": str(row["id"]), "reason": reason,
                                                   "attempts": row["attempts"]})
             return f"failed:{reason}"

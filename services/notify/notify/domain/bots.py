@@ -1,30 +1,23 @@
-"""Group-chat robots (DingTalk / WeCom style): the `webhook_bots` table and its rules.
+"""Group-chat robots (DingTalk / WeCom style): the rules of their addresses and subscriptions.
 
 A bot belongs to an organisation unit (and optionally one officer group of it) and subscribes
 to notice kinds — template names that have a group-chat variant (`<name>.v<version>.webhook.j2`).
-Who gets a notice is decided set-based in `deliveries.create_for_bots`: the bots of the nearest
-unit on the member's path that has an enabled bot subscribed to the kind.
+Who gets a notice is decided set-based in `commands.deliveries.create_for_bots`: the bots of the
+nearest unit on the member's path that has an enabled bot subscribed to the kind.
 
 The signing secret and the URL (it carries the robot's access token) are stored encrypted with
 the vault (fields "webhook_secret", "webhook_url"), decrypted only by the dispatcher for the
 call; the API shows the URL masked (`url_masked`)."""
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import asyncpg
-
-from notify.templates import TEMPLATE_DIR, TemplateRegistry
-from unionops import db
+from notify.domain.templates import TEMPLATE_DIR, TemplateRegistry
 
 # Plain http is accepted for these hosts only (the local HTTP sink, a test double on the machine).
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_URL_LENGTH = 2000
-
-BOT_COLUMNS = ("id, name, org_unit_id, org_path, officer_group, flavour, url_masked,"
-               " secret_enc IS NOT NULL AS has_secret, notice_kinds, enabled, created_at, updated_at")
 
 
 def check_url(url: str) -> str:
@@ -71,39 +64,6 @@ def url_columns(vault, url: str) -> dict:
     return {"url_enc": vault.encrypt("webhook_url", url), "url_masked": mask_url(url)}
 
 
-async def create(conn: asyncpg.Connection, *, name: str, org_unit_id: uuid.UUID, org_path: list[uuid.UUID],
-                 officer_group: str | None, flavour: str, url_enc: bytes, url_masked: str,
-                 secret_enc: bytes | None, notice_kinds: list[str], created_by: str):
-    return await conn.fetchrow(
-        "INSERT INTO webhook_bots (id, name, org_unit_id, org_path, officer_group, flavour, url_enc, url_masked,"
-        " secret_enc, notice_kinds, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        f" RETURNING {BOT_COLUMNS}",
-        uuid.uuid4(), name, org_unit_id, org_path, officer_group, flavour, url_enc, url_masked, secret_enc,
-        notice_kinds, created_by)
-
-
-async def encrypt_stored_urls(conn: asyncpg.Connection, vault) -> int:
-    """Encrypt URLs stored in plain text before migration 006 and clear them (start-up)."""
-    rows = await conn.fetch("SELECT id, url FROM webhook_bots WHERE url IS NOT NULL FOR UPDATE")
-    for r in rows:
-        cols = url_columns(vault, r["url"])
-        await conn.execute("UPDATE webhook_bots SET url_enc = $2, url_masked = $3, url = NULL WHERE id = $1",
-                           r["id"], cols["url_enc"], cols["url_masked"])
-    return len(rows)
-
-
-async def get(conn, bot_id: uuid.UUID):
-    return await conn.fetchrow(f"SELECT {BOT_COLUMNS} FROM webhook_bots WHERE id = $1", bot_id)
-
-
-async def list_in(conn, org_id: uuid.UUID, *, unit: uuid.UUID | None, notice_kind: str | None, limit: int):
-    """Bots in the subtree of `org_id` (the caller's scope)."""
-    return await conn.fetch(
-        f"SELECT {BOT_COLUMNS} FROM webhook_bots WHERE org_path @> ARRAY[$1]::uuid[]"
-        " AND ($2::uuid IS NULL OR org_unit_id = $2) AND ($3::text IS NULL OR $3 = ANY(notice_kinds))"
-        " ORDER BY org_path, name, id LIMIT $4", org_id, unit, notice_kind, limit)
-
-
-async def update(conn, bot_id: uuid.UUID, changes: dict):
-    """Apply the given column changes (names from code, never from input)."""
-    return await db.update_row(conn, "webhook_bots", bot_id, changes, BOT_COLUMNS)
+def secret_column(vault, secret: str | None) -> bytes | None:
+    """The stored form of a signing secret (None: not signed)."""
+    return vault.encrypt("webhook_secret", secret) if secret else None

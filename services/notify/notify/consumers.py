@@ -1,0 +1,169 @@
+"""The one consumer of notify (group `notify.events`) and every registration of its handlers.
+
+Who is told what (rules in domain.notices, deliveries created by commands.notices):
+  MemberJoined            → the member (welcome); the subscribed group-chat bots of the nearest
+                            unit on the member's path that has one (also for CaseOpened)
+  MemberTransferred       → the member; the organisation officers of both unions
+  TransferRequested       → the member; work item to the sending union's organisation officers
+  TransferRequestClosed   → the sending union's organisation officers; an expiry also the member
+  CaseOpened / CaseApproved / AidDisbursed → the member (a campaign payment names its campaign)
+  CaseAssessed            → work item to the approvers of the nearest unit above the case's union
+  CampaignLaunched        → every member of the campaign unit's subtree (fan-out)
+  TeamRegistered / TeamWaitlisted → every team member (accepted, moved up, waiting)
+  ContestResultsPublished → each contestant with their rank and prize
+  ContestScored           → the member, once per entry: scoring is under way (no scores before
+                            the results are published)
+  ProposalAnswered        → the member
+  HotlineTicketOverdue    → the assignee, else the nearest unit's hotline officers
+What notify keeps of the events (projections): contacts, members, units (UnionMoved rewrites every
+path), campaigns; UnionMerged / UnionDissolved stand the unit's officers down and disable its bots.
+
+Every handler runs in the consumer's inbox transaction; where an event both updates a projection
+and creates deliveries, the handler here runs them in the order the rules need, the commands on a
+`UnitOfWork` of that same transaction.
+
+Dependencies: the templates and the vault come from `needs`, one typed module-level object that
+the app's start-up hook `ready(runtime)` fills from the runtime (`create_app(components=[templates])`
+and the runtime's vault) before the consumer starts — no closures over the app, no globals
+looked up by name."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from contracts.events import (
+    AidDisbursed,
+    CampaignLaunched,
+    CaseApproved,
+    CaseAssessed,
+    CaseOpened,
+    ContestResultsPublished,
+    ContestScored,
+    HotlineTicketOverdue,
+    MemberContactChanged,
+    MemberJoined,
+    MemberLeft,
+    MemberPersonalDataErased,
+    MemberTransferred,
+    ProposalAnswered,
+    TeamRegistered,
+    TeamWaitlisted,
+    TransferRequestClosed,
+    TransferRequested,
+    UnionDissolved,
+    UnionEstablished,
+    UnionMerged,
+    UnionMoved,
+)
+from notify import projections
+from notify.commands import notices, settlement
+from notify.domain.templates import TemplateRegistry
+from unionops.consumer import IdempotentConsumer, Received
+from unionops.envelope import Envelope
+from unionops.pii import Vault
+from unionops.unit_of_work import UnitOfWork
+
+
+@dataclass
+class Needs:
+    """What the handlers need besides their connection; filled by `ready` at start-up."""
+
+    templates: TemplateRegistry | None = None
+    vault: Vault | None = None
+
+    def the_templates(self) -> TemplateRegistry:
+        if self.templates is None:
+            raise RuntimeError("notify's consumer runs before start-up made it ready")
+        return self.templates
+
+    def the_vault(self) -> Vault:
+        if self.vault is None:
+            raise RuntimeError("notify's consumer runs before start-up made it ready")
+        return self.vault
+
+
+needs = Needs()
+
+
+async def ready(runtime) -> None:
+    """Start-up hook (create_app(startup=[...]), run before the consumers start)."""
+    needs.templates = runtime.component(TemplateRegistry)
+    needs.vault = runtime.vault
+
+
+consumer = IdempotentConsumer("notify.events")
+
+# ---- projections only ----------------------------------------------------------------------------
+
+consumer.on(UnionEstablished)(projections.union_established)
+consumer.on(UnionMoved)(projections.union_moved)
+consumer.on(UnionMerged)(projections.union_closed)
+consumer.on(UnionDissolved)(projections.union_closed)
+consumer.on(MemberLeft)(projections.member_left)
+
+
+# ---- projections, then what they settle or tell ---------------------------------------------------
+
+@consumer.on_batch(MemberContactChanged)
+async def contacts_changed(conn: asyncpg.Connection, batch: list[Received]) -> None:
+    without_address = await projections.contacts_changed(conn, batch, needs.the_vault().contact_keys)
+    # Mails and SMS waiting for an address this contact does not have are not deliverable.
+    await settlement.settle_unaddressable(UnitOfWork(conn), without_address)
+
+
+@consumer.on(MemberPersonalDataErased)
+async def personal_data_erased(conn: asyncpg.Connection, event: MemberPersonalDataErased, env: Envelope) -> None:
+    await projections.personal_data_erased(conn, event, env)
+    # Mails and SMS still waiting for them are not deliverable (not failed).
+    await settlement.settle_unaddressable(UnitOfWork(conn), [event.member_id])
+
+
+@consumer.on_batch(MemberJoined)
+async def members_joined(conn: asyncpg.Connection, batch: list[Received]) -> None:
+    await projections.members_joined(conn, batch)  # first: the welcome's address wait needs joined_at
+    await notices.welcome(UnitOfWork(conn), batch, needs.the_templates())
+
+
+@consumer.on(MemberTransferred)
+async def member_transferred(conn: asyncpg.Connection, event: MemberTransferred, env: Envelope) -> None:
+    await notices.member_transferred(UnitOfWork(conn), event, env, needs.the_templates())  # names the old union
+    await projections.member_transferred(conn, event, env)  # then forgets it
+
+
+@consumer.on(CampaignLaunched)
+async def campaign_launched(conn: asyncpg.Connection, event: CampaignLaunched, env: Envelope) -> None:
+    await projections.campaign_launched(conn, event, env)
+    await notices.campaign_started(UnitOfWork(conn), event, env, needs.the_templates())
+
+
+# ---- deliveries only ----------------------------------------------------------------------------
+
+# Events that only create deliveries: the command that tells whom (commands.notices).
+TELLS = {
+    TransferRequested: notices.transfer_requested,
+    TransferRequestClosed: notices.transfer_request_closed,
+    CaseOpened: notices.case_opened,
+    CaseAssessed: notices.case_assessed,
+    CaseApproved: notices.case_approved,
+    HotlineTicketOverdue: notices.hotline_overdue,
+    ContestScored: notices.contest_scored,
+    TeamRegistered: notices.team_changed,
+    TeamWaitlisted: notices.team_changed,
+    ContestResultsPublished: notices.results_published,
+    ProposalAnswered: notices.proposal_answered,
+}
+
+
+async def tell(conn: asyncpg.Connection, event, env: Envelope) -> None:
+    """The handler of every event in TELLS: its command, on the consumer's transaction."""
+    await TELLS[type(event)](UnitOfWork(conn), event, env, needs.the_templates())
+
+
+for _event in TELLS:
+    consumer.on(_event)(tell)
+
+
+@consumer.on_batch(AidDisbursed)
+async def aid_disbursed(conn: asyncpg.Connection, batch: list[Received]) -> None:
+    await notices.aid_paid(UnitOfWork(conn), batch, needs.the_templates())
