@@ -8,20 +8,12 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.city import admit, found_district, new_resident_id
+from tests.support.membership import admit, found_district
+from tests.support.people import new_resident_id
+from tests.support.sinks import messages_to
+from tests.support.waiting import eventually_sync
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
-
-def wait_for(check, timeout: float = 60.0, interval: float = 0.3, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or check.__name__}")
-        time.sleep(interval)
 
 
 async def fetchval(dsn: str, sql: str, *args):
@@ -30,14 +22,6 @@ async def fetchval(dsn: str, sql: str, *args):
         return await conn.fetchval(sql, *args)
     finally:
         await conn.close()
-
-
-def messages_to(sink: httpx.Client, address: str, *, raw: bool = False) -> list[dict]:
-    params = {"to": address}
-    if raw:
-        params["all"] = "true"
-    body = sink.get("/messages", params=params).json()
-    return body["messages"] if isinstance(body, dict) else body
 
 
 async def test_a_member_join_travels_through_all_four_services_as_one_trace(system, membership_client, sink,
@@ -62,7 +46,7 @@ async def test_a_member_join_travels_through_all_four_services_as_one_trace(syst
         assert await held() == 1, f"{service} does not hold the member"
 
     # exactly one welcome e-mail reached the SMTP sink
-    welcome = wait_for(lambda: messages_to(sink, email), what="the welcome e-mail")
+    welcome = eventually_sync(lambda: messages_to(sink, email), "the welcome e-mail")
     time.sleep(1.0)  # a duplicate, if any, would arrive right after
     receipts = messages_to(sink, email, raw=True)
     assert len(receipts) == 1, receipts
@@ -74,7 +58,7 @@ async def test_a_member_join_travels_through_all_four_services_as_one_trace(syst
             r = traces.get(f"/api/traces/{trace_id}")
             return r.status_code == 200 and {"membership", "welfare", "competitions", "notify"} <= set(r.json()["services"])
 
-        wait_for(all_services_in_trace, what="spans of all four services in one trace")
+        eventually_sync(all_services_in_trace, "spans of all four services in one trace")
         spans = traces.get(f"/api/traces/{trace_id}").json()["spans"]
     names = {(s["service"], s["name"]) for s in spans}
     assert any(svc == "membership" and "POST /members" in name for svc, name in names), names

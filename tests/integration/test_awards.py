@@ -9,8 +9,10 @@ import uuid
 import httpx
 import pytest
 
-from .federation import Membership, admin_headers, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.membership import Membership
+from tests.support.people import auth
+from tests.support.processes import async_client_fixture, database_fixture, running
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +57,7 @@ async def synced(world, db):
 
 
 def organiser(world) -> dict[str, str]:
-    return bearer("staff", world["east"].district, "劳动保护部")
+    return auth("staff", world["east"].district, "劳动保护部")
 
 
 async def staged(db, event_type: str, key) -> list[dict]:
@@ -91,7 +93,7 @@ async def test_the_ankang_checklist_has_a_threshold_between_90_and_95_and_full_m
                             headers=organiser(synced))
     assert short.status_code == 422 and "100" in short.json()["detail"]
     foreign = await http.post("/ankang-cup/checklists", json=body | {"threshold": "92"},
-                              headers=bearer("staff", synced["west"].district))
+                              headers=auth("staff", synced["west"].district))
     assert foreign.status_code == 422 and foreign.json()["type"] == "/problems/unknown-unit"  # as unknown
 
 
@@ -135,7 +137,7 @@ async def test_ankang_cup_is_granted_at_the_threshold_and_not_again_within_five_
 
 async def test_only_the_organisers_staff_see_and_score_a_checklist(synced, http):
     c = await checklist(http, synced, 2026)
-    west = bearer("staff", synced["west"].district)
+    west = auth("staff", synced["west"].district)
     assert (await http.get(f"/ankang-cup/checklists/{c['id']}", headers=west)).status_code == 404
     r = await http.post(f"/ankang-cup/checklists/{c['id']}/units/{synced['east'].grassroots}/scores", headers=west,
                         json={"scores": [{"item": "A1", "points": 40}]})
@@ -204,7 +206,7 @@ async def test_a_member_is_nominated_once_per_award_and_year_within_the_organise
     collective = await nominate(http, synced, b["id"], union_id=synced["east"].grassroots, front_line=True)
     assert collective.status_code == 422
     assert (await http.get(f"/nomination-batches/{b['id']}",
-                           headers=bearer("staff", synced["west"].district))).status_code == 404
+                           headers=auth("staff", synced["west"].district))).status_code == 404
     empty = await batch(http, synced, "model_worker", year=2026)
     assert (await http.post(f"/nomination-batches/{empty['id']}/submit",
                             headers=organiser(synced))).status_code == 422
@@ -223,5 +225,5 @@ async def test_a_team_is_granted_the_worker_pioneer_title(synced, http, db):
 
     listed = (await http.get("/awards?award=worker_pioneer", headers=organiser(synced))).json()
     assert str(award_id) in [a["id"] for a in listed]
-    assert (await http.get("/awards", headers=bearer("staff", synced["west"].district))).json() == []
-    assert (await http.get("/awards", headers=admin_headers())).status_code == 200
+    assert (await http.get("/awards", headers=auth("staff", synced["west"].district))).json() == []
+    assert (await http.get("/awards", headers=auth())).status_code == 200

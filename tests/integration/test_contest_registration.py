@@ -12,8 +12,10 @@ import httpx
 import pytest
 
 from devstack.seed import zh_digits
-from .federation import Membership, admin_headers, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.membership import Membership
+from tests.support.people import auth
+from tests.support.processes import async_client_fixture, database_fixture, running
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -61,11 +63,11 @@ async def synced(park, db):
 
 
 def organiser(park) -> dict[str, str]:
-    return bearer("staff", park["park"], "园区工会文体委员")
+    return auth("staff", park["park"], "园区工会文体委员")
 
 
 def unit_staff(park, key) -> dict[str, str]:
-    return bearer("staff", park["units"][key], f"{key}单位工会")
+    return auth("staff", park["units"][key], f"{key}单位工会")
 
 
 async def new_contest(http, park, *, open_now: bool = True, **overrides) -> dict:
@@ -183,7 +185,7 @@ async def test_every_refusal_names_the_rule_broken_and_changes_nothing(synced, h
     assert no_leader.json()["type"] == "/problems/leader-count"
     men = await register(http, synced, contest, "M")
     assert men.status_code == 422 and men.json()["type"] == "/problems/no-woman"
-    outside = await register(http, synced, contest, "X", headers=admin_headers())
+    outside = await register(http, synced, contest, "X", headers=auth())
     assert outside.status_code == 422 and outside.json()["type"] == "/problems/out-of-subtree"
     assert outside.json()["errors"][0]["field"] == "body.union_id"
     foreign_unit = await register(http, synced, contest, "A", headers=unit_staff(synced, "B"))

@@ -25,10 +25,11 @@ from welfare import funds as welfare_funds
 from welfare import ledger
 from welfare.money import InsufficientFunds
 
-from tests.city import ROOT
+from tests.support.membership import Membership
+from tests.support.people import ROOT, auth
+from tests.support.processes import NO_TRACES, async_client_fixture, database_fixture, started
+from tests.support.waiting import eventually
 
-from .federation import Membership, admin_headers, bearer
-from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, started
 
 pytestmark = pytest.mark.integration
 
@@ -375,7 +376,7 @@ async def units(tree, db):
 
 
 async def post(http, path, body, headers=None):
-    return await http.post(path, json=body, headers=headers or admin_headers())
+    return await http.post(path, json=body, headers=headers or auth())
 
 
 async def fund_tree(http, units, year=2026):
@@ -388,11 +389,11 @@ async def fund_tree(http, units, year=2026):
     assert r.status_code == 201, r.text
     east = units["east"]
     r = await post(http, "/funds", {"org_id": str(east.district), "name": f"锦江区专项资金{tag}", "year": year,
-                                    "parent_fund_id": city}, bearer("staff", east.district, "区总会计"))
+                                    "parent_fund_id": city}, auth("staff", east.district, "区总会计"))
     assert r.status_code == 201, r.text
     district = r.json()["id"]
     r = await post(http, "/funds", {"org_id": str(east.street), "name": f"街道专项资金{tag}", "year": year,
-                                    "parent_fund_id": district}, bearer("staff", east.district, "区总会计"))
+                                    "parent_fund_id": district}, auth("staff", east.district, "区总会计"))
     assert r.status_code == 201, r.text
     return city, district, r.json()["id"]
 
@@ -404,9 +405,9 @@ async def test_money_flows_city_to_district_to_street_and_publishes_fund_allocat
     assert r.json()["from_fund"]["balance"]["available"] == {"fen": 30_000_000, "yuan": "300,000.00元"}
     east = units["east"]
     r = await post(http, f"/funds/{district}/allocations", {"to_fund_id": street, "amount_fen": 500_000},
-                   bearer("staff", east.district, "区总会计"))
+                   auth("staff", east.district, "区总会计"))
     assert r.status_code == 201, r.text
-    got = (await http.get(f"/funds/{street}", headers=bearer("auditor", east.street))).json()
+    got = (await http.get(f"/funds/{street}", headers=auth("auditor", east.street))).json()
     assert got["balance"]["allocated"] == {"fen": 500_000, "yuan": "5,000.00元"}
     assert got["balance"]["available"]["fen"] == 500_000
     events = await db.fetch("SELECT payload FROM outbox WHERE event_type = 'FundAllocated' AND key = ANY($1)",
@@ -418,7 +419,7 @@ async def test_money_flows_city_to_district_to_street_and_publishes_fund_allocat
 
 async def test_only_a_federation_admin_credits_the_budget(units, http):
     city, district, _ = await fund_tree(http, units)
-    r = await post(http, f"/funds/{city}/budget", {"amount_fen": 100}, bearer("staff", units["east"].district))
+    r = await post(http, f"/funds/{city}/budget", {"amount_fen": 100}, auth("staff", units["east"].district))
     assert r.status_code == 403
     r = await post(http, f"/funds/{district}/budget", {"amount_fen": 100})
     assert r.status_code == 409 and r.json()["type"] == "/problems/not-a-root-fund"
@@ -443,13 +444,13 @@ async def test_a_child_fund_belongs_to_the_parent_funds_subtree(units, http):
                                     "parent_fund_id": district})
     assert r.status_code == 422 and r.json()["type"] == "/problems/outside-parent-subtree"
     r = await post(http, "/funds", {"org_id": str(units["east"].street), "name": "无上级", "year": 2026},
-                   bearer("staff", units["east"].district))
+                   auth("staff", units["east"].district))
     assert r.status_code == 403  # a root fund is the federation's
 
 
 async def test_staff_of_another_district_do_not_see_the_fund(units, http):
     _, district, _ = await fund_tree(http, units)
-    outsider = bearer("staff", units["west"].district)
+    outsider = auth("staff", units["west"].district)
     assert (await http.get(f"/funds/{district}", headers=outsider)).status_code == 404
     assert (await http.get(f"/funds/{district}/ledger", headers=outsider)).status_code == 404
     assert (await http.get(f"/funds/{district}")).status_code == 401
@@ -465,7 +466,7 @@ async def test_the_audit_report_traces_every_movement_to_its_case_campaign_and_a
         paid = await ledger.disburse(db, commitment, 250_000, actor="张出纳")
     today = local_today().isoformat()
     r = await http.get(f"/funds/{district}/audit", params={"from": today, "to": today},
-                       headers=bearer("auditor", units["east"].district, "经审委员"))
+                       headers=auth("auditor", units["east"].district, "经审委员"))
     assert r.status_code == 200, r.text
     report = r.json()
     assert report["opening_balance"]["available"]["fen"] == 0
@@ -481,14 +482,14 @@ async def test_the_audit_report_traces_every_movement_to_its_case_campaign_and_a
     assert report["totals"]["commitment_release"]["fen"] == 50_000
 
     r = await http.get(f"/funds/{district}/audit", params={"from": today, "to": today, "format": "csv"},
-                       headers=bearer("auditor", units["east"].district))
+                       headers=auth("auditor", units["east"].district))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
     assert rows[0][:3] == ["seq", "created_at", "kind"]
     assert any(row[2] == "disbursement" and row[5] == str(case_id) and row[8] == "王主席" for row in rows[1:])
 
     r = await http.get(f"/funds/{district}/audit", params={"from": "2000-01-01", "to": "2000-01-31"},
-                       headers=admin_headers())
+                       headers=auth())
     assert r.json()["movement_count"] == 0 and r.json()["closing_balance"]["allocated"]["fen"] == 0
 
 
@@ -498,7 +499,7 @@ async def test_the_audit_report_puts_a_new_year_morning_booking_in_the_new_year_
 
     async def report(start: str, end: str, format: str = "json") -> httpx.Response:
         r = await http.get(f"/funds/{city}/audit", params={"from": start, "to": end, "format": format},
-                           headers=admin_headers())
+                           headers=auth())
         assert r.status_code == 200, r.text
         return r
 

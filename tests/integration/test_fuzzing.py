@@ -26,8 +26,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from .federation import Membership, admin_headers, bearer
-from .stack import running
+from tests.support.membership import Membership
+from tests.support.people import auth
+from tests.support.processes import running
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +51,7 @@ def tokens(services):
     """The city's federation admin and the staff of one district (a real unit, so scope applies)."""
     with Membership(services["membership"].url) as membership:
         district = membership.branch("锦江").district
-    return {"admin": admin_headers(), "district": bearer("staff", district, "district-staff")}
+    return {"admin": auth(), "district": auth("staff", district, "district-staff")}
 
 
 def problem_json_on_every_4xx(ctx, response, case):

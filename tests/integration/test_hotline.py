@@ -14,8 +14,10 @@ from unionops.auth import issue_token
 from welfare import hotline
 from welfare.settings import Settings
 
-from .federation import Membership, bearer
-from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, next_year_typed_in, started
+from tests.support.membership import Membership
+from tests.support.people import auth
+from tests.support.processes import NO_TRACES, async_client_fixture, database_fixture, next_year_typed_in, started
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +51,7 @@ async def caller(world, db):
 
 
 def hotline_desk(world):
-    return bearer("staff", world["east"].district, "12351话务员")
+    return auth("staff", world["east"].district, "12351话务员")
 
 
 async def open_ticket(http, world, caller, category="general", **extra) -> dict:
@@ -76,7 +78,7 @@ async def test_auditors_read_a_ticket_without_what_the_caller_said(http, world, 
     t = await open_ticket(http, world, caller)
     desk = await http.get(f"/hotline/tickets/{t['id']}", headers=hotline_desk(world))
     assert desk.status_code == 200 and desk.json()["summary"] == "工资被拖欠三个月，家中老人住院"
-    audit = await http.get(f"/hotline/tickets/{t['id']}", headers=bearer("auditor", world["east"].district))
+    audit = await http.get(f"/hotline/tickets/{t['id']}", headers=auth("auditor", world["east"].district))
     assert audit.status_code == 200
     assert audit.json()["summary"] is None and "住院" not in audit.text
     assert audit.json()["category"] == desk.json()["category"] and audit.json()["due_at"] == desk.json()["due_at"]
@@ -84,7 +86,7 @@ async def test_auditors_read_a_ticket_without_what_the_caller_said(http, world, 
 
 async def test_a_ticket_is_assigned_resolved_and_rated_once(http, world, caller):
     t = await open_ticket(http, world, caller, "difficult")
-    street = bearer("staff", world["east"].street, "街道-承办科")
+    street = auth("staff", world["east"].street, "街道-承办科")
     r = await http.post(f"/hotline/tickets/{t['id']}/rating", json={"satisfaction": 5}, headers=street)
     assert r.status_code == 409 and r.json()["type"] == "/problems/ticket-not-resolved"
     r = await http.post(f"/hotline/tickets/{t['id']}/assign", json={"assignee": "维权干事-邱"}, headers=street)
@@ -152,7 +154,7 @@ async def test_a_ticket_opens_an_assistance_case_from_the_hotline(http, world, c
 
 async def test_tickets_stay_in_the_responsible_subtree(http, world, caller):
     t = await open_ticket(http, world, caller)
-    outsider = bearer("staff", world["west"].district, "外区话务员")
+    outsider = auth("staff", world["west"].district, "外区话务员")
     assert (await http.get(f"/hotline/tickets/{t['id']}", headers=outsider)).status_code == 404
     assert t["id"] not in [x["id"] for x in (await http.get("/hotline/tickets", headers=outsider)).json()]
     r = await http.post("/hotline/tickets", headers=outsider,

@@ -10,8 +10,10 @@ import httpx
 import pytest
 
 from devstack.seed import zh_digits
-from .federation import Membership, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.membership import Membership
+from tests.support.people import auth
+from tests.support.processes import async_client_fixture, database_fixture, running
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +54,7 @@ async def synced(world, db):
 
 
 def organiser(world) -> dict[str, str]:
-    return bearer("staff", world["branch"].district, "文体委员")
+    return auth("staff", world["branch"].district, "文体委员")
 
 
 async def ok(response: httpx.Response, status: int = 200) -> dict | list:
@@ -204,14 +206,14 @@ async def test_a_judge_records_their_own_sheet_and_no_one_elses(synced, http):
     branch = synced["branch"]
     await ok(await http.put(f"/contests/{cid}/criteria", json={"criteria": CRITERIA}, headers=organiser(synced)))
     await assign(http, synced, cid, "j1", branch.street, subject="judge-wang")
-    judge = bearer("staff", branch.street, "judge-wang")
+    judge = auth("staff", branch.street, "judge-wang")
     mine = await http.post(f"/contests/{cid}/score-sheets", headers=judge, json={
         "scores": [{"entry_id": entries["welder"], "criterion": "理论", "score": "88.5"}]})
     assert (await ok(mine, 201))[0]["judge_id"] == "j1"
     other = await http.post(f"/contests/{cid}/score-sheets", headers=judge, json={
         "judge_id": "j2", "scores": [{"entry_id": entries["welder"], "criterion": "实操", "score": "80"}]})
     assert other.status_code == 403
-    stranger = bearer("staff", synced["second"], "someone")
+    stranger = auth("staff", synced["second"], "someone")
     assert (await http.post(f"/contests/{cid}/score-sheets", headers=stranger, json={
         "judge_id": "j1", "scores": [{"entry_id": entries["welder"], "criterion": "实操", "score": "80"}]}
     )).status_code == 403

@@ -21,8 +21,9 @@ from openpyxl import Workbook
 from devstack.config import REPO
 from devstack.processes import ServiceProcess
 from devstack.seed import zh_digits
-from tests.city import auth, found_district, new_resident_id, open_contact
-from tests.integration.stack import NO_TRACES, started
+from tests.support.membership import found_district
+from tests.support.people import auth, new_resident_id, open_contact
+from tests.support.processes import NO_TRACES, started
 from unionops.clock import local_today
 from unionops.pii import check_character
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from devstack.processes import ServiceProcess
-from tests.city import ROOT, admit, auth, found_district, new_resident_id, open_contact
-from tests.integration.stack import NO_TRACES, started
-from tests.membership_helpers import Database, change_status, transfer
+from tests.support.membership import Database, admit, change_status, found_district, transfer
+from tests.support.people import ROOT, auth, new_resident_id, open_contact
+from tests.support.processes import NO_TRACES, started
 from unionops.clock import local_today
 from unionops.pii import check_character
 

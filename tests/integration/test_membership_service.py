@@ -6,8 +6,9 @@ import httpx
 import pytest
 
 from devstack.processes import ServiceProcess
-from tests.city import ROOT, admit, auth, found_district, new_resident_id
-from tests.integration.stack import NO_TRACES, started
+from tests.support.membership import admit, found_district
+from tests.support.people import ROOT, auth, new_resident_id
+from tests.support.processes import NO_TRACES, started
 
 pytestmark = pytest.mark.integration
 

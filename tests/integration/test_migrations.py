@@ -15,7 +15,7 @@ import pytest
 
 from devstack.config import REPO
 from devstack.processes import ServiceProcess
-from tests.integration.stack import NO_TRACES
+from tests.support.processes import NO_TRACES
 from unionops import db, migrate
 
 pytestmark = pytest.mark.integration

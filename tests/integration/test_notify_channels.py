@@ -15,13 +15,13 @@ import pytest
 
 from notify import contacts
 from devstack.processes import ServiceProcess, httpsink, smtpsink, tracesink
-from tests.city import ROOT, SETTINGS, auth
+from tests.support.people import ROOT, SETTINGS, auth
+from tests.support.processes import client_fixture, started
 from unionops import db
 from unionops.auth import issue_token
 from unionops.clock import local_today
 from unionops.pii import Vault
 
-from .stack import client_fixture, started
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,9 @@ from contracts.events import CampaignLaunched
 from devstack.bench_membership import write_csv
 from devstack.bench_notify import generate_members
 from devstack.processes import ServiceProcess, smtpsink
-from tests.city import ROOT, auth, found_district
-from tests.integration.stack import NO_TRACES, started
+from tests.support.membership import found_district
+from tests.support.people import ROOT, auth
+from tests.support.processes import NO_TRACES, started
 from tests.integration.test_notify_service import db_fetch, publish
 
 pytestmark = pytest.mark.integration

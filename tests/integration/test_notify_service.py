@@ -21,13 +21,15 @@ from notify import deliveries, domain
 from devstack.processes import ServiceProcess, smtpsink, tracesink
 from devstack.seed import zh_digits
 from notify import contacts
-from tests.city import ROOT, SETTINGS, admit, auth, contact_changed, found_district
-from tests.kafka_util import header, read_topic
+from tests.support.broker import header, read_topic
+from tests.support.membership import admit, found_district
+from tests.support.people import ROOT, SETTINGS, auth, contact_changed
+from tests.support.processes import client_fixture, started
+from tests.support.waiting import eventually
 from unionops import db
 from unionops.envelope import Envelope
 from unionops.pii import Vault
 
-from .stack import client_fixture, eventually, started
 
 pytestmark = pytest.mark.integration
 

@@ -25,8 +25,10 @@ from contracts.events import (
     TeamWaitlisted,
 )
 from devstack.processes import ServiceProcess, smtpsink
-from tests.city import ROOT, auth, found_district, new_resident_id, token
-from tests.integration.stack import NO_TRACES, client_fixture, eventually, started
+from tests.support.membership import found_district
+from tests.support.people import ROOT, auth, new_resident_id, token
+from tests.support.processes import NO_TRACES, client_fixture, started
+from tests.support.waiting import eventually
 from tests.integration.test_notify_service import admit_member, db_fetch, new_address, publish
 
 pytestmark = pytest.mark.integration

@@ -21,8 +21,9 @@ from contracts.events import (
 )
 from devstack.processes import ServiceProcess, httpsink
 from devstack.seed import zh_digits
-from tests.city import ROOT, SETTINGS, auth, contact_changed
-from tests.integration.stack import NO_TRACES, client_fixture, eventually, started
+from tests.support.people import ROOT, SETTINGS, auth, contact_changed
+from tests.support.processes import NO_TRACES, client_fixture, started
+from tests.support.waiting import eventually
 from tests.integration.test_notify_service import db_fetch, publish
 from unionops import db
 from unionops.envelope import Envelope

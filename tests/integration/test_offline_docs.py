@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from .stack import client_fixture, running
+from tests.support.processes import client_fixture, running
 
 pytestmark = pytest.mark.integration
 

@@ -15,11 +15,12 @@ import httpx
 import pytest
 
 from devstack.config import REPO
-from unionops.auth import root_org_id
 from unionops.clock import local_now
 
-from .federation import CITY_REGION_CODE, Membership, admin_headers, bearer
-from .stack import database_fixture, eventually, running
+from tests.support.membership import Membership
+from tests.support.people import ROOT, auth
+from tests.support.processes import database_fixture, running
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +62,7 @@ membership_db = database_fixture("membership")
 
 @pytest.fixture
 async def welfare(services):
-    async with httpx.AsyncClient(base_url=services["welfare"].url, timeout=30, headers=admin_headers()) as client:
+    async with httpx.AsyncClient(base_url=services["welfare"].url, timeout=30, headers=auth()) as client:
         yield client
 
 
@@ -192,7 +193,7 @@ async def test_an_outbox_replay_republishes_and_the_consumer_applies_nothing_twi
     await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member), "the admission in welfare")
     until = local_now() + timedelta(seconds=5)
     writes_before = await db.fetchval("SELECT count(*) FROM member_writes")
-    async with httpx.AsyncClient(base_url=services["membership"].url, timeout=30, headers=admin_headers()) as http:
+    async with httpx.AsyncClient(base_url=services["membership"].url, timeout=30, headers=auth()) as http:
         body = {"topic": "membership.member.v1", "since": since.isoformat(), "until": until.isoformat()}
         counted = await http.post("/admin/outbox/replay", json=body)
         assert counted.status_code == 200, counted.text
@@ -231,13 +232,13 @@ async def test_an_outbox_replay_republishes_and_the_consumer_applies_nothing_twi
 ])
 def test_only_a_city_federation_admin_may_use_the_on_call_api(services, world, method, path, body):
     district = world["branch"].district
-    callers = {401: {}, 403: bearer("staff", root_org_id(CITY_REGION_CODE), "city-staff")}
+    callers = {401: {}, 403: auth("staff", ROOT, "city-staff")}
     with httpx.Client(base_url=services["welfare"].url, timeout=10) as http:
         for status, headers in callers.items():
             r = http.request(method, path, json=body, headers=headers)
             assert r.status_code == status and r.headers["content-type"].startswith("application/problem+json")
         # a federation admin of one district does not see the whole city's dead letters
-        r = http.request(method, path, json=body, headers=bearer("federation_admin", district, "district-admin"))
+        r = http.request(method, path, json=body, headers=auth("federation_admin", district, "district-admin"))
         assert r.status_code == 403
 
 

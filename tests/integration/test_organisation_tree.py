@@ -10,8 +10,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.city import ROOT, admit, auth, found_district
-from tests.integration.stack import running
+from tests.support.membership import admit, found_district
+from tests.support.people import ROOT, auth
+from tests.support.processes import running
 from unionops.clock import local_today
 
 pytestmark = pytest.mark.integration

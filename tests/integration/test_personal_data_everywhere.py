@@ -15,12 +15,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from devstack.config import SERVICES
 from devstack.processes import ServiceProcess
-from tests.city import admit, auth, found_district, new_resident_id
-from tests.integration.stack import NO_TRACES, eventually, started
+from tests.support.broker import publish_as_hr_system, read_topic
+from tests.support.membership import admit, found_district, register_employer
+from tests.support.people import auth, new_resident_id
+from tests.support.processes import NO_TRACES, started
+from tests.support.waiting import eventually
 from tests.integration.test_member_import import person, upload, xlsx
 from tests.integration.test_transfers import employment_changed
-from tests.kafka_util import read_topic
-from tests.membership_helpers import publish_as_hr_system, register_employer
 from unionops.clock import local_today
 from unionops.pii import unb64
 

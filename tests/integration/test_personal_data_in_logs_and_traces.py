@@ -15,11 +15,13 @@ import pytest
 
 from devstack.config import SERVICES
 from devstack.processes import ServiceProcess, httpsink, smtpsink, tracesink
-from tests.city import auth, found_district, new_resident_id
-from tests.integration.stack import eventually, started
+from tests.support.broker import publish_as_hr_system
+from tests.support.membership import found_district, register_employer
+from tests.support.people import auth, new_resident_id
+from tests.support.processes import started
+from tests.support.waiting import eventually
 from tests.integration.test_personal_data_everywhere import add_officer, clear_copies, fetch
 from tests.integration.test_transfers import employment_changed
-from tests.membership_helpers import publish_as_hr_system, register_employer
 from unionops.clock import local_today
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.city import admit, auth, found_district
-from tests.integration.stack import running
+from tests.support.membership import admit, found_district
+from tests.support.people import auth
+from tests.support.processes import running
 
 pytestmark = pytest.mark.integration
 

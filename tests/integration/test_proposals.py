@@ -13,8 +13,10 @@ import pytest
 from competitions.proposals import add_months
 from unionops.clock import local_today
 
-from .federation import Membership, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.membership import Membership
+from tests.support.people import auth
+from tests.support.processes import async_client_fixture, database_fixture, running
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -55,11 +57,11 @@ async def synced(world, db):
 
 
 def member(world, who: str) -> dict[str, str]:
-    return bearer("member", world["east"].grassroots, str(world[who]))
+    return auth("member", world["east"].grassroots, str(world[who]))
 
 
 def union_staff(world) -> dict[str, str]:
-    return bearer("staff", world["east"].grassroots, "工会主席")
+    return auth("staff", world["east"].grassroots, "工会主席")
 
 
 async def staged(db, event_type: str, key) -> list[dict]:
@@ -91,7 +93,7 @@ async def test_a_member_submits_a_proposal_due_for_an_answer_a_month_later(synce
 
     assert (await http.get(f"/proposals/{p['id']}", headers=member(synced, "fitter"))).status_code == 200
     assert (await http.get(f"/proposals/{p['id']}", headers=member(synced, "colleague"))).status_code == 404
-    west = bearer("staff", synced["west"].district)
+    west = auth("staff", synced["west"].district)
     assert (await http.get(f"/proposals/{p['id']}", headers=west)).status_code == 404
     mine = (await http.get("/proposals", headers=member(synced, "colleague"))).json()
     assert p["id"] not in [x["id"] for x in mine]
@@ -114,10 +116,10 @@ async def test_overdue_proposals_are_listed_and_a_late_answer_is_flagged(synced,
     fresh = (await propose(http, member(synced, "colleague"), title="食堂错峰就餐")).json()
     assert late["answer_due_on"] == add_months(handed_in, 1).isoformat() and late["overdue"]
 
-    overdue = (await http.get("/proposals?overdue=true", headers=bearer("staff", synced["east"].district))).json()
+    overdue = (await http.get("/proposals?overdue=true", headers=auth("staff", synced["east"].district))).json()
     ids = [p["id"] for p in overdue]
     assert late["id"] in ids and fresh["id"] not in ids
-    assert (await http.get("/proposals?overdue=true", headers=bearer("staff", synced["west"].district))).json() == []
+    assert (await http.get("/proposals?overdue=true", headers=auth("staff", synced["west"].district))).json() == []
 
     answered = await http.post(f"/proposals/{late['id']}/answer", headers=union_staff(synced),
                                json={"outcome": "not_adopted", "answer": "现有照明已满足标准。"})
@@ -155,7 +157,7 @@ async def test_an_adopted_proposal_is_implemented_and_rewarded_with_every_step_r
 
     implemented = await http.post(f"/proposals/{p['id']}/implement", headers=staff, json={"note": "全车间推广"})
     assert implemented.status_code == 200 and implemented.json()["implemented_on"] == today().isoformat()
-    auditor = bearer("auditor", synced["east"].district)
+    auditor = auth("auditor", synced["east"].district)
     assert (await http.post(f"/proposals/{p['id']}/reward", headers=auditor,
                             json={"grade": "first", "effect": "x"})).status_code == 403
     rewarded = await http.post(f"/proposals/{p['id']}/reward", headers=staff,

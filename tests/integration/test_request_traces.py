@@ -9,8 +9,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.city import auth
-from tests.integration.stack import running
+from tests.support.people import auth
+from tests.support.processes import running
 
 pytestmark = pytest.mark.integration
 

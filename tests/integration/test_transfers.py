@@ -15,18 +15,11 @@ from unionops.settings import CommonSettings
 from devstack.processes import ServiceProcess
 from unionops import db as database
 from unionops.clock import local_today
-from tests.city import ROOT, admit, auth, found_district, new_resident_id, token
-from tests.integration.stack import NO_TRACES, eventually, started
-from tests.membership_helpers import (
-    Database,
-    change_status,
-    create_unit,
-    new_credit_code,
-    new_region_code,
-    publish_as_hr_system,
-    register_employer,
-    transfer,
-)
+from tests.support.broker import publish_as_hr_system
+from tests.support.membership import Database, admit, change_status, create_unit, found_district, register_employer, transfer
+from tests.support.people import ROOT, auth, new_credit_code, new_region_code, new_resident_id, token
+from tests.support.processes import NO_TRACES, started
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,10 @@ import uuid
 
 import pytest
 
-from .federation import Membership, admin_headers, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.membership import Membership
+from tests.support.people import auth
+from tests.support.processes import async_client_fixture, database_fixture, running
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +61,7 @@ async def test_member_joined_is_projected_with_its_union_path(known_member, worl
 
 
 async def test_opening_a_case_stages_case_opened_without_the_summary(known_member, world, http, db):
-    r = await http.post("/cases", json=case_body(known_member), headers=bearer("staff", world["east"].street, "社工甲"))
+    r = await http.post("/cases", json=case_body(known_member), headers=auth("staff", world["east"].street, "社工甲"))
     assert r.status_code == 201, r.text
     case = r.json()
     assert case["status"] == "opened" and case["opened_by"] == "社工甲" and "summary" not in case
@@ -76,11 +78,11 @@ async def test_opening_a_case_stages_case_opened_without_the_summary(known_membe
     assert event["payload"]["kind"] == "medical" and event["payload"]["source"] == "visit"
     assert "summary" not in event["payload"] and "住院" not in str(event["payload"])
 
-    detail = await http.get(f"/cases/{case_id}", headers=bearer("staff", world["east"].district))
+    detail = await http.get(f"/cases/{case_id}", headers=auth("staff", world["east"].district))
     assert detail.status_code == 200
     assert detail.json()["summary"] == "丈夫住院，家庭月收入不足两千元" and detail.json()["notes_visible"] == "all"
 
-    listed = await http.get(f"/members/{known_member}/cases", headers=admin_headers())
+    listed = await http.get(f"/members/{known_member}/cases", headers=auth())
     assert listed.status_code == 200
     assert case["id"] in [c["id"] for c in listed.json()]
     assert all("summary" not in c for c in listed.json())
@@ -88,7 +90,7 @@ async def test_opening_a_case_stages_case_opened_without_the_summary(known_membe
 
 async def test_a_case_for_an_unknown_member_is_refused_and_nothing_is_written(known_member, http, db):
     before = await counts(db)
-    r = await http.post("/cases", json=case_body(uuid.uuid4()), headers=admin_headers())
+    r = await http.post("/cases", json=case_body(uuid.uuid4()), headers=auth())
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()
@@ -97,7 +99,7 @@ async def test_a_case_for_an_unknown_member_is_refused_and_nothing_is_written(kn
 
 
 async def test_staff_of_another_district_may_not_open_or_see_the_case(known_member, world, http, db):
-    outsider = bearer("staff", world["west"].district)
+    outsider = auth("staff", world["west"].district)
     before = await counts(db)
     r = await http.post("/cases", json=case_body(known_member), headers=outsider)
     unknown = await http.post("/cases", json=case_body(uuid.uuid4()), headers=outsider)
@@ -105,7 +107,7 @@ async def test_staff_of_another_district_may_not_open_or_see_the_case(known_memb
     assert r.json()["detail"] == unknown.json()["detail"]
     assert await counts(db) == before
 
-    r = await http.post("/cases", json=case_body(known_member, kind="legal"), headers=admin_headers())
+    r = await http.post("/cases", json=case_body(known_member, kind="legal"), headers=auth())
     assert r.status_code == 201
     assert (await http.get(f"/cases/{r.json()['id']}", headers=outsider)).status_code == 404
     assert (await http.get(f"/members/{known_member}/cases", headers=outsider)).status_code == 404
@@ -118,19 +120,19 @@ async def test_without_a_token_the_answer_is_401(known_member, http):
 
 
 async def test_an_auditor_may_read_but_not_open_cases(known_member, world, http):
-    r = await http.post("/cases", json=case_body(known_member), headers=bearer("auditor", world["east"].district))
+    r = await http.post("/cases", json=case_body(known_member), headers=auth("auditor", world["east"].district))
     assert r.status_code == 403
 
 
 async def test_auditors_read_cases_masked_as_they_read_hardship_files(known_member, world, http):
-    r = await http.post("/cases", json=case_body(known_member), headers=bearer("staff", world["east"].street, "社工甲"))
+    r = await http.post("/cases", json=case_body(known_member), headers=auth("staff", world["east"].street, "社工甲"))
     assert r.status_code == 201, r.text
     case_id = r.json()["id"]
-    step = await http.post(f"/cases/{case_id}/assess", headers=bearer("staff", world["east"].district, "核查员"),
+    step = await http.post(f"/cases/{case_id}/assess", headers=auth("staff", world["east"].district, "核查员"),
                            json={"proposed_amount_fen": 50_000, "findings": "妻子患病，长期服药"})
     assert step.status_code == 200, step.text
-    staff = (await http.get(f"/cases/{case_id}", headers=bearer("staff", world["east"].district))).json()
-    audit = await http.get(f"/cases/{case_id}", headers=bearer("auditor", world["east"].district))
+    staff = (await http.get(f"/cases/{case_id}", headers=auth("staff", world["east"].district))).json()
+    audit = await http.get(f"/cases/{case_id}", headers=auth("auditor", world["east"].district))
     assert audit.status_code == 200
     seen = audit.json()
     assert seen["notes_visible"] == "none" and seen["summary"] is None and seen["findings"] is None
@@ -141,7 +143,7 @@ async def test_auditors_read_cases_masked_as_they_read_hardship_files(known_memb
 
 
 async def test_a_replayed_idempotency_key_opens_one_case(known_member, world, http, db):
-    headers = bearer("staff", world["east"].grassroots, "组织委员") | {"Idempotency-Key": f"case-{uuid.uuid4()}"}
+    headers = auth("staff", world["east"].grassroots, "组织委员") | {"Idempotency-Key": f"case-{uuid.uuid4()}"}
     body = case_body(known_member, kind="temporary", source="hotline")
     before = await counts(db)
     first = await http.post("/cases", json=body, headers=headers)

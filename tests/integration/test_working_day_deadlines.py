@@ -10,8 +10,10 @@ import pytest
 
 from devstack.processes import ServiceProcess
 
-from .federation import Membership, bearer
-from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, next_year_typed_in, started
+from tests.support.membership import Membership
+from tests.support.people import auth
+from tests.support.processes import NO_TRACES, async_client_fixture, database_fixture, next_year_typed_in, started
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +43,7 @@ async def test_a_ticket_whose_deadline_reaches_an_unpublished_holiday_year_is_re
     caller = world["caller"]
     await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", caller),
                      what="MemberJoined to reach welfare")
-    desk = bearer("staff", world["east"].district, "12351话务员")
+    desk = auth("staff", world["east"].district, "12351话务员")
     body = {"member_id": str(caller), "summary": "工伤认定迟迟没有结果"}
     before = await db.fetchval("SELECT count(*) FROM hotline_tickets")
     r = await http.post("/hotline/tickets", json=body | {"category": "complex"}, headers=desk)
