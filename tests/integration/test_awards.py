@@ -9,12 +9,11 @@ import uuid
 import httpx
 import pytest
 
-from tests.support.membership import Membership
 from tests.support.people import auth
-from tests.support.processes import async_client_fixture, database_fixture, running
-from tests.support.waiting import eventually
+from tests.support.rows import projected, staged
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "competitions")]
 
 ITEMS = [{"code": "A1", "title": "安全生产责任制落实", "max_points": 40},
          {"code": "A2", "title": "隐患排查治理", "max_points": 35},
@@ -22,48 +21,27 @@ ITEMS = [{"code": "A1", "title": "安全生产责任制落实", "max_points": 40
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "competitions") as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("成华"), membership.branch("武侯")
-        yield {
-            "east": east, "west": west,
-            "second_union": membership.unit(east.street, f"成华化工厂工会{uuid.uuid4().hex[:6]}", "grassroots",
-                                            "enterprise_union"),
-            "welder": membership.admit(east.grassroots, "陈静", female=True, migrant=True),
-            "manager": membership.admit(east.grassroots, "赵强"),
-            "outsider": membership.admit(west.grassroots, "孙伟"),
-        }
-
-
-db = database_fixture("competitions")
-http = async_client_fixture("competitions")
+def world(membership):
+    east, west = membership.branch("成华"), membership.branch("武侯")
+    yield {
+        "east": east, "west": west,
+        "second_union": membership.unit(east.street, f"成华化工厂工会{uuid.uuid4().hex[:6]}", "grassroots",
+                                        "enterprise_union"),
+        "welder": membership.admit(east.grassroots, "陈静", female=True, migrant=True),
+        "manager": membership.admit(east.grassroots, "赵强"),
+        "outsider": membership.admit(west.grassroots, "孙伟"),
+    }
 
 
 @pytest.fixture
 async def synced(world, db):
-    units = [world["east"].grassroots, world["second_union"], world["west"].grassroots]
-    members = [world["welder"], world["manager"], world["outsider"]]
-    await eventually(lambda: db.fetchval("SELECT count(*) = 3 FROM org_units WHERE org_id = ANY($1)", units),
-                     what="UnionEstablished to reach the org_units projection")
-    await eventually(lambda: db.fetchval("SELECT count(*) = 3 FROM members WHERE member_id = ANY($1)", members),
-                     what="MemberJoined to reach the members projection")
+    await projected(db, units=[world["east"].grassroots, world["second_union"], world["west"].grassroots],
+                    members=[world["welder"], world["manager"], world["outsider"]])
     return world
 
 
 def organiser(world) -> dict[str, str]:
     return auth("staff", world["east"].district, "劳动保护部")
-
-
-async def staged(db, event_type: str, key) -> list[dict]:
-    rows = await db.fetch("SELECT payload FROM outbox WHERE event_type = $1 AND key = $2 ORDER BY id",
-                          event_type, str(key))
-    return [r["payload"] for r in rows]
 
 
 async def checklist(http, world, year: int, threshold="90") -> dict:

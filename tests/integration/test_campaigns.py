@@ -11,41 +11,28 @@ from datetime import timedelta
 import pytest
 
 from contracts.events import AidDisbursed, CampaignLaunched
-from tests.support.membership import Membership
 from tests.support.people import ROOT, auth
-from tests.support.processes import async_client_fixture, database_fixture, running
 from tests.support.waiting import eventually
 from unionops.clock import local_today
 from welfare.ledger import sums_from_entries
 
-
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare")]
 
 TODAY = local_today()
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "welfare") as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("成华"), membership.branch("武侯")
-        people = {name: membership.admit(east.grassroots, name) for name in
-                  ("张深困", "李相对", "王意外", "赵逾期", "钱退休", "孙已关", "周新档", "吴两档",
-                                "冯补录", "陈未来")}
-        people["郑外区"] = membership.admit(west.grassroots, "郑外区")
-        r = membership.http.post(f"/members/{people['钱退休']}/status-changes",
-                                 json={"status": "retained", "reason": "retired"})
-        assert r.status_code == 201, r.text
-        yield {"east": east, "west": west, "people": people}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare", timeout=30)
+def world(membership):
+    east, west = membership.branch("成华"), membership.branch("武侯")
+    people = {name: membership.admit(east.grassroots, name) for name in
+              ("张深困", "李相对", "王意外", "赵逾期", "钱退休", "孙已关", "周新档", "吴两档",
+                            "冯补录", "陈未来")}
+    people["郑外区"] = membership.admit(west.grassroots, "郑外区")
+    r = membership.http.post(f"/members/{people['钱退休']}/status-changes",
+                             json={"status": "retained", "reason": "retired"})
+    assert r.status_code == 201, r.text
+    yield {"east": east, "west": west, "people": people}
 
 
 @pytest.fixture
@@ -274,7 +261,6 @@ async def test_staff_of_another_district_cannot_run_or_see_the_campaign(ready, h
     r = await http.post("/campaigns", json=campaign_body(ready["east"].district, fund), headers=outsider)
     unknown = await http.post("/campaigns", json=campaign_body(uuid.uuid4(), fund), headers=outsider)
     assert r.status_code == unknown.status_code == 422 and r.json()["detail"] == unknown.json()["detail"]
-
 
 
 async def test_a_campaign_run_dated_in_the_future_pays_nothing_and_tells_no_one(ready, http, db):

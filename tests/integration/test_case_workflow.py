@@ -12,30 +12,19 @@ import pytest
 from unionops.clock import local_today
 from welfare.hardship_rules import add_months
 
-from tests.support.membership import Membership, set_minimum_living_standard
+from tests.support.membership import set_minimum_living_standard
 from tests.support.people import ROOT, auth, new_resident_id
-from tests.support.processes import async_client_fixture, database_fixture, running
+from tests.support.rows import projected
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.integration
-
-
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "welfare") as processes:
-        yield processes
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare")]
 
 
 @pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("武侯"), membership.branch("成华")
-        yield {"east": east, "west": west, "membership": membership}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+def world(membership):
+    east, west = membership.branch("武侯"), membership.branch("成华")
+    yield {"east": east, "west": west, "membership": membership}
 
 
 class Desk:
@@ -51,8 +40,7 @@ class Desk:
 
     async def member(self, name: str, *, migrant: bool = False) -> uuid.UUID:
         member_id = self.world["membership"].admit(self.world["east"].grassroots, name, migrant=migrant)
-        await eventually(lambda: self.db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member_id),
-                         what="MemberJoined to reach welfare")
+        await projected(self.db, members=[member_id])
         return member_id
 
     async def hardship_file(self, member_id: uuid.UUID) -> uuid.UUID:

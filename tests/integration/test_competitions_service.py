@@ -10,46 +10,30 @@ import httpx
 import pytest
 
 from devstack.seed import zh_digits
-from tests.support.membership import Membership
 from tests.support.people import auth
-from tests.support.processes import async_client_fixture, database_fixture, running
-from tests.support.waiting import eventually
+from tests.support.rows import projected, staged
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "competitions") as processes:
-        yield processes
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "competitions")]
 
 
 @pytest.fixture(scope="module")
-def world(services):
+def world(membership):
     """Two district branches: two members in the first, one in the second."""
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("成华"), membership.branch("武侯")
-        yield {
-            "east": east, "west": west,
-            "welder": membership.admit(east.grassroots, "陈静", female=True),
-            "fitter": membership.admit(east.grassroots, "赵强"),
-            "outsider": membership.admit(west.grassroots, "孙伟"),
-        }
-
-
-db = database_fixture("competitions")
-http = async_client_fixture("competitions")
+    east, west = membership.branch("成华"), membership.branch("武侯")
+    yield {
+        "east": east, "west": west,
+        "welder": membership.admit(east.grassroots, "陈静", female=True),
+        "fitter": membership.admit(east.grassroots, "赵强"),
+        "outsider": membership.admit(west.grassroots, "孙伟"),
+    }
 
 
 @pytest.fixture
 async def synced(world, db):
     """The world, once competitions' projections have caught up with membership's events."""
-    units = [world["east"].grassroots, world["west"].grassroots]
-    members = [world["welder"], world["fitter"], world["outsider"]]
-    await eventually(lambda: db.fetchval("SELECT count(*) = 2 FROM org_units WHERE org_id = ANY($1)", units),
-                     what="UnionEstablished to reach the org_units projection")
-    await eventually(lambda: db.fetchval("SELECT count(*) = 3 FROM members WHERE member_id = ANY($1)", members),
-                     what="MemberJoined to reach the members projection")
+    await projected(db, units=[world["east"].grassroots, world["west"].grassroots],
+                    members=[world["welder"], world["fitter"], world["outsider"]])
     return world
 
 
@@ -92,12 +76,6 @@ async def judging_ready(http, world, contest_id) -> None:
 async def enter(http, world, contest_id, member_id, headers=None) -> httpx.Response:
     return await http.post(f"/contests/{contest_id}/entries", json={"member_id": str(member_id)},
                            headers=headers or organiser(world))
-
-
-async def staged(db, event_type: str, key) -> list[dict]:
-    rows = await db.fetch("SELECT payload FROM outbox WHERE event_type = $1 AND key = $2 ORDER BY id",
-                          event_type, str(key))
-    return [r["payload"] for r in rows]
 
 
 async def test_the_tree_and_members_are_projected(synced, db):

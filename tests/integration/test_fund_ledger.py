@@ -18,25 +18,23 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from devstack.processes import ServiceProcess
 from unionops import db as database
 from unionops.clock import local_today
 from welfare import funds as welfare_funds
 from welfare import ledger
 from welfare.money import InsufficientFunds
 
-from tests.support.membership import Membership
 from tests.support.people import ROOT, auth
-from tests.support.processes import NO_TRACES, async_client_fixture, database_fixture, started
-from tests.support.waiting import eventually
-
-
-pytestmark = pytest.mark.integration
+from tests.support.rows import projected
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "welfare" / "welfare" / "migrations"
 SERVER_ZONE = "America/New_York"
 # 07:30 on 1 January 2026 in Beijing: still New Year's Eve in UTC (23:30) and in New York (18:30)
 NEW_YEAR_MORNING = datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc)
+
+# The HTTP tests: welfare runs in a server zone that is neither UTC nor Beijing; its days must still be Beijing's.
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare", env={"welfare": {"TZ": SERVER_ZONE}})]
 
 
 # ---- the ledger functions, in a database of their own ---------------------------------------------
@@ -349,29 +347,14 @@ def test_no_sequence_of_movements_loses_a_fen_in_the_database(ledger_dsn, ops):
 # ---- the HTTP API, in the welfare process -----------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    # welfare runs in a server zone that is neither UTC nor Beijing: its days must still be Beijing's
-    with started(ServiceProcess(stack_config, "membership", NO_TRACES),
-                 ServiceProcess(stack_config, "welfare", NO_TRACES | {"TZ": SERVER_ZONE})) as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def tree(services):
-    with Membership(services["membership"].url) as membership:
-        yield {"east": membership.branch("锦江"), "west": membership.branch("青羊")}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare", timeout=20)
+def tree(membership):
+    return {"east": membership.branch("锦江"), "west": membership.branch("青羊")}
 
 
 @pytest.fixture
 async def units(tree, db):
     """The branches, once welfare's organisation projection has them."""
-    for b in tree.values():
-        await eventually(lambda: db.fetchval("SELECT 1 FROM org_units WHERE org_id = $1", b.grassroots),
-                         what="UnionEstablished to reach welfare")
+    await projected(db, units=[b.grassroots for b in tree.values()])
     return tree
 
 

@@ -9,35 +9,24 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from devstack.processes import ServiceProcess
 from unionops.clock import local_today
 from unionops.pii import mask_name
 
-from tests.support.membership import Membership, set_minimum_living_standard
+from tests.support.membership import set_minimum_living_standard
 from tests.support.people import ROOT, auth, new_resident_id
-from tests.support.processes import NO_TRACES, async_client_fixture, database_fixture, next_year_typed_in, started
+from tests.support.processes import next_year_typed_in
+from tests.support.rows import projected
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare", env={"welfare": next_year_typed_in()})]
 
 SENIOR_HIGH_FEN = 200_000   # welfare.golden_autumn.DEFAULT_TIERS_FEN
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with started(ServiceProcess(stack_config, "membership", NO_TRACES),
-                 ServiceProcess(stack_config, "welfare", NO_TRACES | next_year_typed_in())) as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        yield {"branch": membership.branch("温江"), "membership": membership}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+def world(membership):
+    yield {"branch": membership.branch("温江"), "membership": membership}
 
 
 @pytest.fixture
@@ -63,8 +52,7 @@ async def fund(world, http, db) -> str:
 async def applicant(world, db, http, name: str) -> uuid.UUID:
     """A member in hardship: admitted, known to welfare, with an open hardship file."""
     member_id = world["membership"].admit(world["branch"].grassroots, name)
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member_id),
-                     what="MemberJoined to reach welfare")
+    await projected(db, members=[member_id])
     # The district's own 低保 (not the city's: a city-wide default would leak into other tests).
     r = await set_minimum_living_standard(http, world["branch"].district, "2020-01-01", 100_000)
     assert r.status_code in (200, 201), r.text

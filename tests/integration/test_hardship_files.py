@@ -9,37 +9,24 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from devstack.processes import ServiceProcess
 from unionops.clock import local_today
-from tests.support.membership import Membership, set_minimum_living_standard
+from tests.support.membership import set_minimum_living_standard
 from tests.support.people import auth, new_resident_id
-from tests.support.processes import NO_TRACES, async_client_fixture, database_fixture, started
+from tests.support.rows import projected
 from tests.support.waiting import eventually
 from welfare.hardship_rules import add_months
 
-
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              # The sweep (overdue flags, files of members who left) runs every second here.
+              pytest.mark.services("membership", "welfare", env={"welfare": {"HARDSHIP_SWEEP_INTERVAL_SECONDS": "1"}})]
 
 MINIMUM = 100_000  # 低保: ¥1,000 a person a month
 TODAY = local_today()
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    # The sweep (overdue flags, files of members who left) runs every second here.
-    welfare = ServiceProcess(stack_config, "welfare", NO_TRACES | {"HARDSHIP_SWEEP_INTERVAL_SECONDS": "1"})
-    with started(ServiceProcess(stack_config, "membership", NO_TRACES), welfare) as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        yield {"east": membership.branch("锦江"), "west": membership.branch("青羊"), "membership": membership}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+def world(membership):
+    yield {"east": membership.branch("锦江"), "west": membership.branch("青羊"), "membership": membership}
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +47,7 @@ async def known_to_welfare(http, unit) -> bool:
 async def admitted(world, db, union: uuid.UUID | None = None, name: str = "王秀英", **kwargs) -> uuid.UUID:
     """A member admitted through membership, once welfare's projection has them."""
     member = world["membership"].admit(union or world["east"].grassroots, name, **kwargs)
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member),
-                     what="MemberJoined to reach welfare")
+    await projected(db, members=[member])
     return member
 
 
@@ -168,7 +154,6 @@ async def test_one_file_per_household_and_an_out_of_scope_caller_learns_only_who
     assert inside.json()["existing_file_id"] == r.json()["id"]
 
 
-
 async def test_no_level_without_the_districts_minimum_living_standard(world, standard, http, db):
     member = await admitted(world, db, union=world["west"].grassroots)  # west has no 低保 set
     r = await open_file(http, member)
@@ -222,7 +207,7 @@ async def test_migrant_worker_is_eligible_only_after_twelve_months_of_membership
         "is_migrant_worker": True, "joined_on": str(add_months(TODAY, -12))})
     assert veteran.status_code == 201, veteran.text
     member = uuid.UUID(veteran.json()["id"])
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member), what="projection")
+    await projected(db, members=[member])
     assert (await open_file(http, member)).status_code == 201
 
 

@@ -9,44 +9,31 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from devstack.processes import ServiceProcess
 from unionops.auth import issue_token
 from welfare import hotline
 from welfare.settings import Settings
 
-from tests.support.membership import Membership
 from tests.support.people import auth
-from tests.support.processes import NO_TRACES, async_client_fixture, database_fixture, next_year_typed_in, started
+from tests.support.processes import next_year_typed_in
+from tests.support.rows import projected
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              # The overdue check every second, so the test sees it run several times.
+              pytest.mark.services("membership", "welfare",
+                                   env={"welfare": next_year_typed_in() | {"WELFARE_HOTLINE_CHECK_SECONDS": "1"}})]
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    # The overdue check every second, so the test sees it run several times.
-    welfare = ServiceProcess(stack_config, "welfare", NO_TRACES | next_year_typed_in()
-                             | {"WELFARE_HOTLINE_CHECK_SECONDS": "1"})
-    with started(ServiceProcess(stack_config, "membership", NO_TRACES), welfare) as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("双流"), membership.branch("郫都")
-        caller = membership.admit(east.grassroots, "杨师傅", migrant=True)
-        yield {"east": east, "west": west, "caller": caller}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+def world(membership):
+    east, west = membership.branch("双流"), membership.branch("郫都")
+    caller = membership.admit(east.grassroots, "杨师傅", migrant=True)
+    yield {"east": east, "west": west, "caller": caller}
 
 
 @pytest.fixture
 async def caller(world, db):
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", world["caller"]),
-                     what="MemberJoined to reach welfare")
+    await projected(db, members=[world["caller"]])
     return world["caller"]
 
 

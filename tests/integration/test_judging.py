@@ -10,46 +10,32 @@ import httpx
 import pytest
 
 from devstack.seed import zh_digits
-from tests.support.membership import Membership
 from tests.support.people import auth
-from tests.support.processes import async_client_fixture, database_fixture, running
-from tests.support.waiting import eventually
+from tests.support.rows import projected, staged
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "competitions")]
 
 CRITERIA = [{"name": "理论", "kind": "theory", "weight_bp": 3000, "max_score": "100"},
             {"name": "实操", "kind": "practical", "weight_bp": 7000, "max_score": "100"}]
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "competitions") as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
+def world(membership):
     """One district, two enterprise unions under one street; an entrant in each."""
-    with Membership(services["membership"].url) as membership:
-        branch = membership.branch("金牛")
-        second = membership.unit(branch.street, f"金牛电力公司工会{uuid.uuid4().hex[:6]}", "grassroots",
-                                 "enterprise_union")
-        yield {"branch": branch, "second": second,
-               "welder": membership.admit(branch.grassroots, "陈静", female=True),
-               "fitter": membership.admit(second, "赵强")}
-
-
-db = database_fixture("competitions")
-http = async_client_fixture("competitions")
+    branch = membership.branch("金牛")
+    second = membership.unit(branch.street, f"金牛电力公司工会{uuid.uuid4().hex[:6]}", "grassroots",
+                             "enterprise_union")
+    yield {"branch": branch, "second": second,
+           "welder": membership.admit(branch.grassroots, "陈静", female=True),
+           "fitter": membership.admit(second, "赵强")}
 
 
 @pytest.fixture
 async def synced(world, db):
-    await eventually(lambda: db.fetchval("SELECT count(*) = 2 FROM members WHERE member_id = ANY($1)",
-                                         [world["welder"], world["fitter"]]), what="members projected")
-    await eventually(lambda: db.fetchval("SELECT count(*) = 4 FROM org_units WHERE org_id = ANY($1)",
-                                         [world["branch"].district, world["branch"].street,
-                                          world["branch"].grassroots, world["second"]]), what="units projected")
+    branch = world["branch"]
+    await projected(db, members=[world["welder"], world["fitter"]],
+                    units=[branch.district, branch.street, branch.grassroots, world["second"]])
     return world
 
 
@@ -88,12 +74,6 @@ async def sheet(http, world, cid, judge_id, entry_id, theory, practical, headers
     return await http.post(f"/contests/{cid}/score-sheets", headers=headers or organiser(world), json={
         "judge_id": judge_id, "scores": [{"entry_id": entry_id, "criterion": "理论", "score": theory},
                                          {"entry_id": entry_id, "criterion": "实操", "score": practical}]})
-
-
-async def staged(db, event_type: str, key) -> list[dict]:
-    rows = await db.fetch("SELECT payload FROM outbox WHERE event_type = $1 AND key = $2 ORDER BY id",
-                          event_type, str(key))
-    return [r["payload"] for r in rows]
 
 
 async def test_theory_at_most_30_percent(synced, http):

@@ -17,14 +17,15 @@ import pytest
 from devstack.config import REPO
 from unionops.clock import local_now
 
-from tests.support.membership import Membership
 from tests.support.people import ROOT, auth
-from tests.support.processes import database_fixture, running
+from tests.support.processes import database_fixture
+from tests.support.rows import projected
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.integration
-
 SERVICES = ("membership", "welfare", "competitions", "notify")
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services(*SERVICES, subject="welfare")]
 PHONE = "13912345678"
 # A check in welfare's database that refuses some members — the "cause" an operator fixes — and
 # a log of every write to welfare's members, to count how often an event took effect.
@@ -45,18 +46,10 @@ CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON members FOR EACH ROW EXE
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, *SERVICES) as processes:
-        yield processes
+def world(membership):
+    yield {"branch": membership.branch("武侯"), "membership": membership}
 
 
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        yield {"branch": membership.branch("武侯"), "membership": membership}
-
-
-db = database_fixture("welfare")
 membership_db = database_fixture("membership")
 
 
@@ -155,10 +148,10 @@ async def test_a_poisoned_event_is_dead_lettered_inspected_masked_replayed_once_
     mine = [(a["action"], a["target"], a["outcome"], a["reason"], a["actor"]) for a in reversed(actions)
             if a["target"] in {f"dead_letter:{d['id']}" for d in dead.values()}]
     assert mine == [
-        ("dead_letter.replay", f"dead_letter:{dead['replay']['id']}", "failed", "先试一次", "city-admin"),
-        ("dead_letter.replay", f"dead_letter:{dead['replay']['id']}", "replayed", "检查已修正", "city-admin"),
+        ("dead_letter.replay", f"dead_letter:{dead['replay']['id']}", "failed", "先试一次", "test-admin"),
+        ("dead_letter.replay", f"dead_letter:{dead['replay']['id']}", "replayed", "检查已修正", "test-admin"),
         ("dead_letter.discard", f"dead_letter:{dead['discard']['id']}", "discarded", "测试数据，已在会员系统删除",
-         "city-admin"),
+         "test-admin"),
     ]
     assert all(a["at"] for a in actions)
 
@@ -190,7 +183,7 @@ async def test_an_outbox_replay_republishes_and_the_consumer_applies_nothing_twi
     membership = world["membership"]
     since = local_now() - timedelta(seconds=5)
     member = membership.admit(world["branch"].grassroots, "诸葛明远")
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member), "the admission in welfare")
+    await projected(db, members=[member])
     until = local_now() + timedelta(seconds=5)
     writes_before = await db.fetchval("SELECT count(*) FROM member_writes")
     async with httpx.AsyncClient(base_url=services["membership"].url, timeout=30, headers=auth()) as http:

@@ -13,12 +13,11 @@ import pytest
 from competitions.proposals import add_months
 from unionops.clock import local_today
 
-from tests.support.membership import Membership
 from tests.support.people import auth
-from tests.support.processes import async_client_fixture, database_fixture, running
-from tests.support.waiting import eventually
+from tests.support.rows import projected, staged
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "competitions")]
 
 
 def today() -> date:
@@ -26,33 +25,18 @@ def today() -> date:
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "competitions") as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("青羊"), membership.branch("锦江")
-        yield {"east": east, "west": west,
-               "fitter": membership.admit(east.grassroots, "刘洋"),
-               "colleague": membership.admit(east.grassroots, "何敏", female=True),
-               "outsider": membership.admit(west.grassroots, "孙伟")}
-
-
-db = database_fixture("competitions")
-http = async_client_fixture("competitions")
+def world(membership):
+    east, west = membership.branch("青羊"), membership.branch("锦江")
+    yield {"east": east, "west": west,
+           "fitter": membership.admit(east.grassroots, "刘洋"),
+           "colleague": membership.admit(east.grassroots, "何敏", female=True),
+           "outsider": membership.admit(west.grassroots, "孙伟")}
 
 
 @pytest.fixture
 async def synced(world, db):
-    members = [world["fitter"], world["colleague"], world["outsider"]]
-    units = [world["east"].grassroots, world["west"].grassroots]
-    await eventually(lambda: db.fetchval("SELECT count(*) = 2 FROM org_units WHERE org_id = ANY($1)", units),
-                     what="UnionEstablished to reach the org_units projection")
-    await eventually(lambda: db.fetchval("SELECT count(*) = 3 FROM members WHERE member_id = ANY($1)", members),
-                     what="MemberJoined to reach the members projection")
+    await projected(db, units=[world["east"].grassroots, world["west"].grassroots],
+                    members=[world["fitter"], world["colleague"], world["outsider"]])
     return world
 
 
@@ -62,12 +46,6 @@ def member(world, who: str) -> dict[str, str]:
 
 def union_staff(world) -> dict[str, str]:
     return auth("staff", world["east"].grassroots, "工会主席")
-
-
-async def staged(db, event_type: str, key) -> list[dict]:
-    rows = await db.fetch("SELECT payload FROM outbox WHERE event_type = $1 AND key = $2 ORDER BY id",
-                          event_type, str(key))
-    return [r["payload"] for r in rows]
 
 
 async def propose(http, headers, **body) -> httpx.Response:

@@ -9,35 +9,22 @@ import pytest
 
 from unionops.clock import local_today
 
-from tests.support.membership import Membership
 from tests.support.people import auth
-from tests.support.processes import async_client_fixture, database_fixture, running
-from tests.support.waiting import eventually
+from tests.support.rows import projected
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "welfare") as processes:
-        yield processes
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare")]
 
 
 @pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("锦江"), membership.branch("青羊")
-        yield {"east": east, "west": west, "member": membership.admit(east.grassroots, "刘桂兰", female=True)}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+def world(membership):
+    east, west = membership.branch("锦江"), membership.branch("青羊")
+    yield {"east": east, "west": west, "member": membership.admit(east.grassroots, "刘桂兰", female=True)}
 
 
 @pytest.fixture
 async def member(world, db):
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", world["member"]),
-                     what="MemberJoined to reach welfare")
+    await projected(db, members=[world["member"]])
     return world["member"]
 
 

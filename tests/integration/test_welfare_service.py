@@ -7,38 +7,25 @@ import uuid
 
 import pytest
 
-from tests.support.membership import Membership
 from tests.support.people import auth
-from tests.support.processes import async_client_fixture, database_fixture, running
-from tests.support.waiting import eventually
+from tests.support.rows import projected
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "welfare") as processes:
-        yield processes
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare")]
 
 
 @pytest.fixture(scope="module")
-def world(services):
+def world(membership):
     """Two district branches and a member in the first, admitted through membership."""
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("锦江"), membership.branch("青羊")
-        member = membership.admit(east.grassroots, "王秀英", female=True, migrant=True)
-        yield {"east": east, "west": west, "member": member, "membership": membership}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+    east, west = membership.branch("锦江"), membership.branch("青羊")
+    member = membership.admit(east.grassroots, "王秀英", female=True, migrant=True)
+    yield {"east": east, "west": west, "member": member, "membership": membership}
 
 
 @pytest.fixture
 async def known_member(world, db):
     """The member, once welfare's projection has caught up with MemberJoined."""
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", world["member"]),
-                     what="MemberJoined to reach welfare's projection")
+    await projected(db, members=[world["member"]])
     return world["member"]
 
 

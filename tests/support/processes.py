@@ -75,18 +75,6 @@ def client_fixture(base_url: Callable[[StackConfig], str], *, timeout: float = 1
     return client
 
 
-def async_client_fixture(service: str, *, timeout: float = 10):
-    """A fixture: an httpx.AsyncClient for each test on `services[service]`, where `services` is
-    the module's fixture that yields the processes by name (as `started` and `running` do)."""
-
-    @pytest.fixture
-    async def http(services: dict[str, ServiceProcess]) -> AsyncIterator[httpx.AsyncClient]:
-        async with httpx.AsyncClient(base_url=services[service].url, timeout=timeout) as client:
-            yield client
-
-    return http
-
-
 def database_fixture(service: str):
     """A fixture: a connection to the service's database for each test (unionops.db.connect, so
     jsonb comes back decoded)."""
