@@ -78,14 +78,6 @@ async def enter(http, world, contest_id, member_id, headers=None) -> httpx.Respo
                            headers=headers or organiser(world))
 
 
-async def test_the_tree_and_members_are_projected(synced, db):
-    east = synced["east"]
-    unit = await db.fetchrow("SELECT * FROM org_units WHERE org_id = $1", east.grassroots)
-    assert unit["level"] == "grassroots" and unit["org_path"][-3:] == [east.district, east.street, east.grassroots]
-    member = await db.fetchrow("SELECT * FROM members WHERE member_id = $1", synced["welder"])
-    assert member["gender"] == "female" and member["union_id"] == east.grassroots
-
-
 async def test_a_contest_is_created_for_a_known_unit_of_the_callers_subtree(synced, http, db):
     contest = await new_contest(http, synced)
     assert contest["org_name"].startswith("成华区总工会")

@@ -39,14 +39,6 @@ async def counts(db) -> tuple[int, int]:
             await db.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'CaseOpened'"))
 
 
-async def test_member_joined_is_projected_with_its_union_path(known_member, world, db):
-    row = await db.fetchrow("SELECT * FROM members WHERE member_id = $1", known_member)
-    assert row["name"] == "王秀英" and row["gender"] == "female" and row["is_migrant_worker"] is True
-    east = world["east"]
-    assert row["union_id"] == east.grassroots
-    assert row["org_path"][-3:] == [east.district, east.street, east.grassroots]
-
-
 async def test_opening_a_case_stages_case_opened_without_the_summary(known_member, world, http, db):
     r = await http.post("/cases", json=case_body(known_member), headers=auth("staff", world["east"].street, "社工甲"))
     assert r.status_code == 201, r.text
