@@ -6,11 +6,11 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.support.membership import found_district
+from tests.support.rows import query
 from tests.support.waiting import eventually_sync
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -49,14 +49,6 @@ def admit_many(url: str, union_id: str, emails: list[str], on_progress=None) -> 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(one, emails))
     return results
-
-
-async def query(dsn: str, sql: str, *args):
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 def distinct_mail(sink: httpx.Client, emails: set[str], raw: bool = False) -> dict[str, int]:

@@ -4,24 +4,16 @@ from __future__ import annotations
 import time
 import uuid
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.support.membership import admit, found_district
 from tests.support.people import new_resident_id
+from tests.support.rows import query
 from tests.support.sinks import messages_to
 from tests.support.waiting import eventually_sync
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
-
-async def fetchval(dsn: str, sql: str, *args):
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetchval(sql, *args)
-    finally:
-        await conn.close()
 
 
 async def test_a_member_join_travels_through_all_four_services_as_one_trace(system, membership_client, sink,
@@ -38,8 +30,8 @@ async def test_a_member_join_travels_through_all_four_services_as_one_trace(syst
     # welfare and competitions now hold the member in their own projections
     for service in ("welfare", "competitions"):
         async def held(service=service):
-            return await fetchval(stack_config.dsn(service), "SELECT count(*) FROM members WHERE member_id = $1",
-                                  member_id)
+            return (await query(stack_config.dsn(service), "SELECT count(*) FROM members WHERE member_id = $1",
+                                member_id))[0][0]
         deadline = time.monotonic() + 60
         while not await held() and time.monotonic() < deadline:
             time.sleep(0.3)

@@ -14,7 +14,8 @@ in its `pytestmark`, and this file starts them once for the module:
 Fixtures: `services` (the processes by name, module-scoped), `stack` (the StackConfig once they
 run), `membership` (the city admin's `Membership` client, module-scoped), `client` (a plain
 httpx.Client on membership), `http` (an httpx.AsyncClient on the subject), `db` (a connection to
-the subject's database)."""
+the subject's database), `sink` (the last sink named), `records` (looks into membership's
+database)."""
 from __future__ import annotations
 
 from typing import AsyncIterator, Iterator
@@ -86,6 +87,17 @@ async def db(request, services, stack_config: StackConfig) -> AsyncIterator[asyn
     conn = await database.connect(stack_config.dsn(_subject(request)))
     yield conn
     await conn.close()
+
+
+@pytest.fixture(scope="module")
+def sink(request, services, stack_config: StackConfig) -> Iterator[httpx.Client]:
+    """A client of the last sink the module names (the SMTP sink or the SMS/robot provider sink);
+    whatever failure mode a test set is switched off after the module."""
+    url = {"smtpsink": stack_config.smtpsink_url, "httpsink": stack_config.httpsink_url}[
+        _declared(request).kwargs["sinks"][-1]]
+    with httpx.Client(base_url=url, timeout=10) as c:
+        yield c
+        c.post("/control/fail", json={"mode": "off"})
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from contracts.events import AidDisbursed, CampaignLaunched
 from tests.support.people import ROOT, auth
 from tests.support.waiting import eventually
 from unionops.clock import local_today
-from welfare.ledger import sums_from_entries
+from tests.support.services import welfare_ledger
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.services("membership", "welfare")]
@@ -178,7 +178,7 @@ async def test_a_run_pays_every_eligible_file_of_the_subtree_with_aid_disbursed(
     assert all(e["kind"] == "disbursement" and e["approver"] == "区总主席" for e in entries)
     f = (await http.get(f"/funds/{fund}", headers=auth())).json()["balance"]
     assert f["disbursed"]["fen"] == 750_000 and f["committed"]["fen"] == 10_000_000 - 750_000
-    sums = await sums_from_entries(db, [uuid.UUID(fund)])
+    sums = await welfare_ledger.sums_from_entries(db, [uuid.UUID(fund)])
     assert sums[uuid.UUID(fund)]["disbursed_fen"] == 750_000  # the balance row agrees with the ledger
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from unionops.clock import local_today
-from welfare.hardship_rules import add_months
+from tests.support.services import hardship_add_months as add_months
 
 from tests.support.membership import set_minimum_living_standard
 from tests.support.people import ROOT, auth, new_resident_id

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from unionops import db as database
 from unionops.clock import local_today
-from welfare import funds as welfare_funds
-from welfare import ledger
-from welfare.money import InsufficientFunds
+from tests.support.services import welfare_funds
+from tests.support.services import welfare_ledger as ledger
+from tests.support.services import InsufficientFunds
 
 from tests.support.people import ROOT, auth
 from tests.support.rows import projected

@@ -14,7 +14,7 @@ from tests.support.membership import set_minimum_living_standard
 from tests.support.people import auth, new_resident_id
 from tests.support.rows import projected
 from tests.support.waiting import eventually
-from welfare.hardship_rules import add_months
+from tests.support.services import hardship_add_months as add_months
 
 pytestmark = [pytest.mark.integration,
               # The sweep (overdue flags, files of members who left) runs every second here.

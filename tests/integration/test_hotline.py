@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from unionops.auth import issue_token
-from welfare import hotline
-from welfare.settings import Settings
+from tests.support.services import welfare_hotline as hotline
+from tests.support.services import WelfareSettings as Settings
 
 from tests.support.people import auth
 from tests.support.processes import next_year_typed_in

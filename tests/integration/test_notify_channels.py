@@ -10,10 +10,9 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 
-from notify import contacts
+from tests.support.services import notify_contacts as contacts
 from tests.support.people import ROOT, SETTINGS, auth
 from tests.support.processes import client_fixture
 from unionops import db
@@ -36,13 +35,6 @@ DISTRICT = uuid.uuid4()  # a unit under the root, for staff scope
 
 
 notify = client_fixture(lambda stack: stack.url("notify"))
-
-
-@pytest.fixture(scope="module")
-def sink(stack):
-    with httpx.Client(base_url=stack.httpsink_url, timeout=10) as c:
-        yield c
-        c.post("/control/fail", json={"mode": "off"})
 
 
 async def sql(stack, query: str, *args):
@@ -153,7 +145,7 @@ async def test_sms_in_the_members_quiet_hours_waits_for_the_morning(stack, notif
 
 
 async def test_opt_outs_are_honoured_and_only_the_member_or_staff_in_scope_may_set_them(stack, notify):
-    from notify import preferences
+    from tests.support.services import notify_preferences as preferences
 
     member = await new_member(stack, email="m@example.cn", phone=new_phone())
     conn = await db.connect(stack.dsn("notify"))

@@ -17,9 +17,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from contracts.events import AidDisbursed, CaseOpened, ContestScored, DomainEvent, MemberJoined
-from notify import deliveries, domain
+from tests.support.services import notify_deliveries as deliveries, notify_domain as domain
 from devstack.seed import zh_digits
-from notify import contacts
+from tests.support.services import notify_contacts as contacts
 from tests.support.broker import header, read_topic
 from tests.support.membership import admit, found_district
 from tests.support.people import ROOT, SETTINGS, auth, contact_changed
@@ -41,13 +41,6 @@ DEADLINE = 30.0
 
 membership = client_fixture(lambda stack: stack.url("membership"))
 notify = client_fixture(lambda stack: stack.url("notify"))
-
-
-@pytest.fixture(scope="module")
-def sink(stack):
-    with httpx.Client(base_url=stack.smtpsink_url, timeout=10) as c:
-        yield c
-        c.post("/control/fail", json={"mode": "off"})
 
 
 @pytest.fixture(scope="module")

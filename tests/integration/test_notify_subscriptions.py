@@ -39,7 +39,6 @@ DEADLINE = 45.0  # the first consumer-group join on the local broker takes sever
 
 membership = client_fixture(lambda stack: stack.url("membership"))
 notify = client_fixture(lambda stack: stack.url("notify"))
-sink = client_fixture(lambda stack: stack.smtpsink_url)
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,6 @@ VAULT = Vault(SETTINGS.pii_encryption_key, SETTINGS.pii_hash_key)
 
 
 notify = client_fixture(lambda stack: stack.url("notify"))
-sink = client_fixture(lambda stack: stack.httpsink_url)
 
 
 class Tree:
@@ -267,8 +266,8 @@ async def test_a_join_reaches_the_nearest_units_subscribed_bots_once_signed_and_
 
 
 async def test_one_statement_serves_a_batch_and_running_it_again_creates_nothing(stack, trees, layout):
-    from notify import deliveries, domain
-    from notify.templates import TemplateRegistry
+    from tests.support.services import notify_deliveries as deliveries, notify_domain as domain
+    from tests.support.services import TemplateRegistry
 
     mine, _ = trees
     registry = TemplateRegistry()

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from competitions.proposals import add_months
+from tests.support.services import proposal_add_months as add_months
 from unionops.clock import local_today
 
 from tests.support.people import auth

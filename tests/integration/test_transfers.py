@@ -258,8 +258,8 @@ async def test_an_employment_change_announced_ahead_moves_the_membership_on_its_
     assert transferred_events(await records.events(member["id"])) == []
 
     # Its day comes (the test moves the day, not the clock): the next check applies it.
-    from membership import hr
-    from membership.settings import Settings
+    from tests.support.services import membership_hr as hr
+    from tests.support.services import MembershipSettings as Settings
     from unionops.pii import Vault
 
     pool = await database.create_pool(stack_config.dsn("membership"), max_size=2)  # jsonb decoded, as the service's

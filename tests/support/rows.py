@@ -1,5 +1,5 @@
 """What a service's database holds, read by tests: other services' events reached in its
-projections, the events it staged in its outbox."""
+projections, the events it staged in its outbox, any one query."""
 from __future__ import annotations
 
 import uuid
@@ -8,6 +8,7 @@ from typing import Iterable
 import asyncpg
 
 from tests.support.waiting import eventually
+from unionops import db as database
 
 
 async def projected(db: asyncpg.Connection, *, members: Iterable[uuid.UUID | str] = (),
@@ -28,3 +29,12 @@ async def staged(db: asyncpg.Connection, event_type: str, key) -> list[dict]:
     rows = await db.fetch("SELECT payload FROM outbox WHERE event_type = $1 AND key = $2 ORDER BY id",
                           event_type, str(key))
     return [r["payload"] for r in rows]
+
+
+async def query(dsn: str, sql: str, *args) -> list[asyncpg.Record]:
+    """One query on a connection of its own (unionops.db.connect: jsonb comes back decoded)."""
+    conn = await database.connect(dsn)
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()

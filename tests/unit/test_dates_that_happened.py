@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from membership.domain import check_joined_on
+from tests.support.services import check_joined_on
 from unionops.backdating import backdating, check_dated
 from unionops.problems import RuleViolation
 
