@@ -25,7 +25,7 @@ def admit_many(url: str, union_id: str, emails: list[str], on_progress=None) -> 
 
     def one(email: str) -> None:
         nonlocal done
-        from tests.city import auth, new_resident_id
+        from tests.support.people import auth, new_resident_id
 
         body = {"union_id": union_id, "name": "测试会员", "id_number": new_resident_id(), "email": email}
         headers = auth() | {"Idempotency-Key": f"fault-{email}"}
