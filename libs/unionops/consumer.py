@@ -2,7 +2,9 @@
 
 A batch from Kafka is applied in one database transaction: the event ids go into `inbox` with
 ON CONFLICT DO NOTHING, and only the newly inserted ones are handed to their handlers, in the
-same transaction. Offsets are committed (by FastStream's ack) only after that transaction.
+same transaction (`IdempotentConsumer.apply`, also the entry for events that come without a
+broker: a dead letter's replay, the in-process tests' loopback). Offsets are committed (by
+FastStream's ack) only after that transaction.
 If the batch fails, each event is retried alone (bounded, with backoff); one that still fails is
 sent to `<topic>.dlq` with the failure in headers, recorded as dead-lettered in the inbox and kept
 in `dead_letters` (to inspect, replay or discard: unionops.deadletters), and the consumer goes on. Failures of the database or broker themselves are not the message's fault: they are
@@ -138,6 +140,10 @@ class IdempotentConsumer:
             env = from_record(record)
         except EnvelopeError as exc:
             return _Item(record, None, None, None, error=f"malformed envelope: {exc}")
+        return self._decode(record, env)
+
+    def _decode(self, record, env: Envelope) -> _Item:
+        """The event of an envelope and its handler; no handler: not ours, skipped."""
         handler = self.handlers.get(env.type)
         if handler is None:
             return _Item(record, env, None, None)  # not ours: skipped
@@ -180,8 +186,19 @@ class IdempotentConsumer:
     async def _apply(self, items: list[_Item]) -> None:
         pool = self._pool()
         async with pool.acquire() as conn, conn.transaction():
-            applied = await self._apply_on(conn, items)
+            applied = await self.apply(conn, items)
         self.count_applied(len(items), applied)
+
+    async def apply(self, conn: asyncpg.Connection, events: list[Envelope] | list[_Item]) -> int:
+        """The inbox insert and the handlers of the fresh events, in the caller's transaction —
+        what `process` does for a batch after decoding it; for events that come without a broker
+        (a replay, the in-process tests' loopback) as envelopes. Envelopes of types this consumer
+        has no handler for are skipped; returns how many events were fresh. Raises ValueError for
+        an envelope whose data is not a valid event, and what a handler raises."""
+        items = [e if isinstance(e, _Item) else self._decode(None, e) for e in events]
+        for bad in (i for i in items if i.error):
+            raise ValueError(bad.error)
+        return await self._apply_on(conn, [i for i in items if i.handler is not None])
 
     def count_applied(self, consumed: int, applied: int) -> None:
         self.applied_total += applied
@@ -200,7 +217,7 @@ class IdempotentConsumer:
         if item.handler is None:
             raise LookupError(f"{self.name} handles no {item.envelope.type}")
         # Counted as applied by the caller, after its commit.
-        return await self._apply_on(conn, [item]) == 1
+        return await self.apply(conn, [item]) == 1
 
     async def _apply_on(self, conn: asyncpg.Connection, items: list[_Item]) -> int:
         """The inbox insert and the handlers of the fresh ones; returns how many were fresh."""

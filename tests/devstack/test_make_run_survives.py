@@ -8,9 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from pathlib import Path
 
 import httpx
 import psutil
@@ -19,8 +17,9 @@ import pytest
 from devstack import broker
 from devstack.config import REPO, SERVICES, StackConfig
 from devstack.supervise import Supervisor
-from tests.city import admit, found_district
-from tests.e2e.test_member_joins_end_to_end import messages_to, wait_for
+from tests.support.membership import admit, found_district
+from tests.support.sinks import messages_to
+from tests.support.waiting import eventually_sync
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -48,7 +47,8 @@ class Launcher:
         start_at = self.out.stat().st_size if self.out.exists() else 0
         self.proc = subprocess.Popen([sys.executable, "-m", "devstack.run"], env=self.env(), cwd=REPO,
                                      stdout=open(self.out, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: self.proc.poll() is not None or UP in self.output(start_at), timeout, 1, "make run to come up")
+        eventually_sync(lambda: self.proc.poll() is not None or UP in self.output(start_at), "make run to come up",
+                        timeout=timeout, interval=1)
         assert self.proc.poll() is None, self.output(start_at)[-3000:]
         return self
 
@@ -99,7 +99,7 @@ def restarted(launcher: Launcher, name: str, old_pid: int, timeout: float = 60) 
     def new_running_pid():
         info = Supervisor.attach(launcher.cfg).info(name)
         return info["pid"] if info["statename"] == "RUNNING" and info["pid"] not in (0, old_pid) else None
-    return wait_for(new_running_pid, timeout, 0.5, f"{name} to be restarted")
+    return eventually_sync(new_running_pid, f"{name} to be restarted", timeout=timeout, interval=0.5)
 
 
 def admitted_with_welcome(membership: httpx.Client, sink: httpx.Client, union: str, email: str,
@@ -110,16 +110,16 @@ def admitted_with_welcome(membership: httpx.Client, sink: httpx.Client, union: s
             return r.status_code == 201 or r.status_code == 409
         except httpx.HTTPError:
             return False
-    wait_for(admitted, 60, 1, f"admission of {email}")
-    wait_for(lambda: messages_to(sink, email), timeout, 1, f"the welcome mail to {email}")
+    eventually_sync(admitted, f"admission of {email}", interval=1)
+    eventually_sync(lambda: messages_to(sink, email), f"the welcome mail to {email}", timeout=timeout, interval=1)
 
 
 def test_a_service_killed_with_sigkill_is_restarted_while_the_others_keep_running(launcher, membership, sink):
     before = launcher.pids()
     os.kill(before["notify"], signal.SIGKILL)
     new = restarted(launcher, "notify", before["notify"])
-    wait_for(lambda: _try(lambda: httpx.get(launcher.cfg.url("notify") + "/health/ready", timeout=5).status_code == 200),
-             90, 1, "notify to be ready again")
+    eventually_sync(lambda: _try(lambda: httpx.get(launcher.cfg.url("notify") + "/health/ready", timeout=5).status_code == 200),
+                    "notify to be ready again", timeout=90, interval=1)
     after = launcher.pids()
     assert {k: v for k, v in after.items() if k != "notify"} == {k: v for k, v in before.items() if k != "notify"}
     assert after["notify"] == new
@@ -138,7 +138,8 @@ def test_a_broker_killed_with_sigkill_is_restarted_and_events_flow_again(launche
     restarted(launcher, "broker", before["broker"])
     after_restart = f"after-broker-restart-{uuid.uuid4().hex[:8]}@example.cn"
     admitted_with_welcome(membership, sink, union, after_restart)
-    wait_for(lambda: messages_to(sink, during), 120, 1, "the welcome mail written while the broker was down")
+    eventually_sync(lambda: messages_to(sink, during), "the welcome mail written while the broker was down",
+                    timeout=120, interval=1)
     assert {k: v for k, v in launcher.pids().items() if k != "broker"} == \
         {k: v for k, v in before.items() if k != "broker"}
 
@@ -147,7 +148,8 @@ def test_postgres_killed_with_sigkill_is_restarted_and_admissions_work_again(lau
     before = launcher.pids()
     os.kill(before["postgres"], signal.SIGKILL)
     restarted(launcher, "postgres", before["postgres"], timeout=120)
-    union = wait_for(lambda: _try(lambda: found_district(membership).union_ids[0]), 90, 1, "membership to write again")
+    union = eventually_sync(lambda: _try(lambda: found_district(membership).union_ids[0]), "membership to write again",
+                            timeout=90, interval=1)
     admitted_with_welcome(membership, sink, union, f"after-postgres-kill-{uuid.uuid4().hex[:8]}@example.cn")
 
 
@@ -165,8 +167,8 @@ def test_a_launcher_killed_with_sigkill_leaves_nothing_behind_and_make_run_start
     children = [p.pid for p in psutil.Process(launcher.proc.pid).children(recursive=True)]
     os.kill(launcher.proc.pid, signal.SIGKILL)
     launcher.proc.wait()
-    wait_for(lambda: not any(alive(p) for p in [*pids.values(), *children]), 30, 0.5,
-             "every process of the killed run to stop")
+    eventually_sync(lambda: not any(alive(p) for p in [*pids.values(), *children]),
+                    "every process of the killed run to stop", timeout=30, interval=0.5)
 
     # What older runs left behind (a broker in its own session) is stopped by the next run;
     # another state folder's broker is not.

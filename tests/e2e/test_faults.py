@@ -6,12 +6,12 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.city import found_district
-from tests.e2e.test_member_joins_end_to_end import wait_for
+from tests.support.membership import found_district
+from tests.support.rows import query
+from tests.support.waiting import eventually_sync
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -25,7 +25,7 @@ def admit_many(url: str, union_id: str, emails: list[str], on_progress=None) -> 
 
     def one(email: str) -> None:
         nonlocal done
-        from tests.city import auth, new_resident_id
+        from tests.support.people import auth, new_resident_id
 
         body = {"union_id": union_id, "name": "测试会员", "id_number": new_resident_id(), "email": email}
         headers = auth() | {"Idempotency-Key": f"fault-{email}"}
@@ -49,14 +49,6 @@ def admit_many(url: str, union_id: str, emails: list[str], on_progress=None) -> 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(one, emails))
     return results
-
-
-async def query(dsn: str, sql: str, *args):
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 def distinct_mail(sink: httpx.Client, emails: set[str], raw: bool = False) -> dict[str, int]:
@@ -129,8 +121,8 @@ async def test_membership_restarted_mid_relay_loses_and_duplicates_nothing_downs
 
     admit_many(membership.url, union, emails, on_progress=kill_and_restart)
     assert killed.is_set()
-    wait_for(lambda: membership.proc.poll() is None and httpx.get(membership.url + "/health/ready").status_code == 200,
-             timeout=60, what="membership back")
+    eventually_sync(lambda: membership.proc.poll() is None
+                    and httpx.get(membership.url + "/health/ready").status_code == 200, "membership back")
 
     # The truth: every member membership committed for this union.
     members = [r["id"] for r in await query(stack_config.dsn("membership"),
@@ -149,7 +141,7 @@ async def test_membership_restarted_mid_relay_loses_and_duplicates_nothing_downs
         got = await projected(service)
         assert set(got) == set(members), f"{service} lost events"
     wanted = set(emails)
-    wait_for(lambda: len(distinct_mail(sink, wanted)) == 150, timeout=120, what="150 welcome e-mails")
+    eventually_sync(lambda: len(distinct_mail(sink, wanted)) == 150, "150 welcome e-mails", timeout=120)
     time.sleep(2)
     assert set(distinct_mail(sink, wanted).values()) == {1}
     # A republished event is deduplicated by notify's inbox: not even a second SMTP receipt.

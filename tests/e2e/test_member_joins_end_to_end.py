@@ -4,40 +4,16 @@ from __future__ import annotations
 import time
 import uuid
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.city import admit, found_district, new_resident_id
+from tests.support.membership import admit, found_district
+from tests.support.people import new_resident_id
+from tests.support.rows import query
+from tests.support.sinks import messages_to
+from tests.support.waiting import eventually_sync
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
-
-def wait_for(check, timeout: float = 60.0, interval: float = 0.3, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or check.__name__}")
-        time.sleep(interval)
-
-
-async def fetchval(dsn: str, sql: str, *args):
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetchval(sql, *args)
-    finally:
-        await conn.close()
-
-
-def messages_to(sink: httpx.Client, address: str, *, raw: bool = False) -> list[dict]:
-    params = {"to": address}
-    if raw:
-        params["all"] = "true"
-    body = sink.get("/messages", params=params).json()
-    return body["messages"] if isinstance(body, dict) else body
 
 
 async def test_a_member_join_travels_through_all_four_services_as_one_trace(system, membership_client, sink,
@@ -54,15 +30,15 @@ async def test_a_member_join_travels_through_all_four_services_as_one_trace(syst
     # welfare and competitions now hold the member in their own projections
     for service in ("welfare", "competitions"):
         async def held(service=service):
-            return await fetchval(stack_config.dsn(service), "SELECT count(*) FROM members WHERE member_id = $1",
-                                  member_id)
+            return (await query(stack_config.dsn(service), "SELECT count(*) FROM members WHERE member_id = $1",
+                                member_id))[0][0]
         deadline = time.monotonic() + 60
         while not await held() and time.monotonic() < deadline:
             time.sleep(0.3)
         assert await held() == 1, f"{service} does not hold the member"
 
     # exactly one welcome e-mail reached the SMTP sink
-    welcome = wait_for(lambda: messages_to(sink, email), what="the welcome e-mail")
+    welcome = eventually_sync(lambda: messages_to(sink, email), "the welcome e-mail")
     time.sleep(1.0)  # a duplicate, if any, would arrive right after
     receipts = messages_to(sink, email, raw=True)
     assert len(receipts) == 1, receipts
@@ -74,7 +50,7 @@ async def test_a_member_join_travels_through_all_four_services_as_one_trace(syst
             r = traces.get(f"/api/traces/{trace_id}")
             return r.status_code == 200 and {"membership", "welfare", "competitions", "notify"} <= set(r.json()["services"])
 
-        wait_for(all_services_in_trace, what="spans of all four services in one trace")
+        eventually_sync(all_services_in_trace, "spans of all four services in one trace")
         spans = traces.get(f"/api/traces/{trace_id}").json()["spans"]
     names = {(s["service"], s["name"]) for s in spans}
     assert any(svc == "membership" and "POST /members" in name for svc, name in names), names

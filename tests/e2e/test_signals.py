@@ -7,7 +7,8 @@ import uuid
 import httpx
 import pytest
 
-from tests.city import admit, found_district, new_resident_id
+from tests.support.membership import admit, found_district
+from tests.support.people import new_resident_id
 from tests.promql import PROMETHEUS_OWN, alert_expressions, dashboard_expressions, exposed_names, metric_names
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]

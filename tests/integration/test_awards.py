@@ -9,10 +9,11 @@ import uuid
 import httpx
 import pytest
 
-from .federation import Membership, admin_headers, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.people import auth
+from tests.support.rows import projected, staged
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "competitions")]
 
 ITEMS = [{"code": "A1", "title": "安全生产责任制落实", "max_points": 40},
          {"code": "A2", "title": "隐患排查治理", "max_points": 35},
@@ -20,48 +21,27 @@ ITEMS = [{"code": "A1", "title": "安全生产责任制落实", "max_points": 40
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "competitions") as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("成华"), membership.branch("武侯")
-        yield {
-            "east": east, "west": west,
-            "second_union": membership.unit(east.street, f"成华化工厂工会{uuid.uuid4().hex[:6]}", "grassroots",
-                                            "enterprise_union"),
-            "welder": membership.admit(east.grassroots, "陈静", female=True, migrant=True),
-            "manager": membership.admit(east.grassroots, "赵强"),
-            "outsider": membership.admit(west.grassroots, "孙伟"),
-        }
-
-
-db = database_fixture("competitions")
-http = async_client_fixture("competitions")
+def world(membership):
+    east, west = membership.branch("成华"), membership.branch("武侯")
+    yield {
+        "east": east, "west": west,
+        "second_union": membership.unit(east.street, f"成华化工厂工会{uuid.uuid4().hex[:6]}", "grassroots",
+                                        "enterprise_union"),
+        "welder": membership.admit(east.grassroots, "陈静", female=True, migrant=True),
+        "manager": membership.admit(east.grassroots, "赵强"),
+        "outsider": membership.admit(west.grassroots, "孙伟"),
+    }
 
 
 @pytest.fixture
 async def synced(world, db):
-    units = [world["east"].grassroots, world["second_union"], world["west"].grassroots]
-    members = [world["welder"], world["manager"], world["outsider"]]
-    await eventually(lambda: db.fetchval("SELECT count(*) = 3 FROM org_units WHERE org_id = ANY($1)", units),
-                     what="UnionEstablished to reach the org_units projection")
-    await eventually(lambda: db.fetchval("SELECT count(*) = 3 FROM members WHERE member_id = ANY($1)", members),
-                     what="MemberJoined to reach the members projection")
+    await projected(db, units=[world["east"].grassroots, world["second_union"], world["west"].grassroots],
+                    members=[world["welder"], world["manager"], world["outsider"]])
     return world
 
 
 def organiser(world) -> dict[str, str]:
-    return bearer("staff", world["east"].district, "劳动保护部")
-
-
-async def staged(db, event_type: str, key) -> list[dict]:
-    rows = await db.fetch("SELECT payload FROM outbox WHERE event_type = $1 AND key = $2 ORDER BY id",
-                          event_type, str(key))
-    return [r["payload"] for r in rows]
+    return auth("staff", world["east"].district, "劳动保护部")
 
 
 async def checklist(http, world, year: int, threshold="90") -> dict:
@@ -91,7 +71,7 @@ async def test_the_ankang_checklist_has_a_threshold_between_90_and_95_and_full_m
                             headers=organiser(synced))
     assert short.status_code == 422 and "100" in short.json()["detail"]
     foreign = await http.post("/ankang-cup/checklists", json=body | {"threshold": "92"},
-                              headers=bearer("staff", synced["west"].district))
+                              headers=auth("staff", synced["west"].district))
     assert foreign.status_code == 422 and foreign.json()["type"] == "/problems/unknown-unit"  # as unknown
 
 
@@ -135,7 +115,7 @@ async def test_ankang_cup_is_granted_at_the_threshold_and_not_again_within_five_
 
 async def test_only_the_organisers_staff_see_and_score_a_checklist(synced, http):
     c = await checklist(http, synced, 2026)
-    west = bearer("staff", synced["west"].district)
+    west = auth("staff", synced["west"].district)
     assert (await http.get(f"/ankang-cup/checklists/{c['id']}", headers=west)).status_code == 404
     r = await http.post(f"/ankang-cup/checklists/{c['id']}/units/{synced['east'].grassroots}/scores", headers=west,
                         json={"scores": [{"item": "A1", "points": 40}]})
@@ -204,7 +184,7 @@ async def test_a_member_is_nominated_once_per_award_and_year_within_the_organise
     collective = await nominate(http, synced, b["id"], union_id=synced["east"].grassroots, front_line=True)
     assert collective.status_code == 422
     assert (await http.get(f"/nomination-batches/{b['id']}",
-                           headers=bearer("staff", synced["west"].district))).status_code == 404
+                           headers=auth("staff", synced["west"].district))).status_code == 404
     empty = await batch(http, synced, "model_worker", year=2026)
     assert (await http.post(f"/nomination-batches/{empty['id']}/submit",
                             headers=organiser(synced))).status_code == 422
@@ -223,5 +203,5 @@ async def test_a_team_is_granted_the_worker_pioneer_title(synced, http, db):
 
     listed = (await http.get("/awards?award=worker_pioneer", headers=organiser(synced))).json()
     assert str(award_id) in [a["id"] for a in listed]
-    assert (await http.get("/awards", headers=bearer("staff", synced["west"].district))).json() == []
-    assert (await http.get("/awards", headers=admin_headers())).status_code == 200
+    assert (await http.get("/awards", headers=auth("staff", synced["west"].district))).json() == []
+    assert (await http.get("/awards", headers=auth())).status_code == 200

@@ -11,40 +11,28 @@ from datetime import timedelta
 import pytest
 
 from contracts.events import AidDisbursed, CampaignLaunched
-from tests.city import ROOT
+from tests.support.people import ROOT, auth
+from tests.support.waiting import eventually
 from unionops.clock import local_today
 from welfare.queries.funds import sums_from_entries
 
-from .federation import Membership, admin_headers, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
-
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare")]
 
 TODAY = local_today()
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "welfare") as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("成华"), membership.branch("武侯")
-        people = {name: membership.admit(east.grassroots, name) for name in
-                  ("张深困", "李相对", "王意外", "赵逾期", "钱退休", "孙已关", "周新档", "吴两档",
-                                "冯补录", "陈未来")}
-        people["郑外区"] = membership.admit(west.grassroots, "郑外区")
-        r = membership.http.post(f"/members/{people['钱退休']}/status-changes",
-                                 json={"status": "retained", "reason": "retired"})
-        assert r.status_code == 201, r.text
-        yield {"east": east, "west": west, "people": people}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare", timeout=30)
+def world(membership):
+    east, west = membership.branch("成华"), membership.branch("武侯")
+    people = {name: membership.admit(east.grassroots, name) for name in
+              ("张深困", "李相对", "王意外", "赵逾期", "钱退休", "孙已关", "周新档", "吴两档",
+                            "冯补录", "陈未来")}
+    people["郑外区"] = membership.admit(west.grassroots, "郑外区")
+    r = membership.http.post(f"/members/{people['钱退休']}/status-changes",
+                             json={"status": "retained", "reason": "retired"})
+    assert r.status_code == 201, r.text
+    yield {"east": east, "west": west, "people": people}
 
 
 @pytest.fixture
@@ -83,17 +71,17 @@ async def funded(http, world, amount_fen: int) -> str:
     """The east district's fund holding `amount_fen`, allocated from the city's root fund."""
     tag = uuid.uuid4().hex[:6]
     r = await http.post("/funds", json={"org_id": str(ROOT), "name": f"帮扶资金{tag}", "year": TODAY.year},
-                        headers=admin_headers())
+                        headers=auth())
     assert r.status_code == 201, r.text
     city = r.json()["id"]
-    r = await http.post(f"/funds/{city}/budget", json={"amount_fen": amount_fen}, headers=admin_headers())
+    r = await http.post(f"/funds/{city}/budget", json={"amount_fen": amount_fen}, headers=auth())
     assert r.status_code == 201, r.text
     r = await http.post("/funds", json={"org_id": str(world["east"].district), "name": f"区帮扶资金{tag}",
-                                        "year": TODAY.year, "parent_fund_id": city}, headers=admin_headers())
+                                        "year": TODAY.year, "parent_fund_id": city}, headers=auth())
     assert r.status_code == 201, r.text
     fund = r.json()["id"]
     r = await http.post(f"/funds/{city}/allocations", json={"to_fund_id": fund, "amount_fen": amount_fen},
-                        headers=admin_headers())
+                        headers=auth())
     assert r.status_code == 201, r.text
     return fund
 
@@ -107,13 +95,13 @@ def campaign_body(org_id, fund_id, budget_fen=10_000_000, **extra) -> dict:
 
 async def launch(http, world, fund, **extra) -> dict:
     r = await http.post("/campaigns", json=campaign_body(world["east"].district, fund, **extra),
-                        headers=bearer("staff", world["east"].district, "区总主席"))
+                        headers=auth("staff", world["east"].district, "区总主席"))
     assert r.status_code == 201, r.text
     return r.json()
 
 
 async def run(http, world, campaign_id) -> dict:
-    r = await http.post(f"/campaigns/{campaign_id}/runs", json={}, headers=bearer("staff", world["east"].district,
+    r = await http.post(f"/campaigns/{campaign_id}/runs", json={}, headers=auth("staff", world["east"].district,
                                                                                    "区总出纳"))
     assert r.status_code == 201, r.text
     return r.json()
@@ -131,7 +119,7 @@ async def test_launching_a_campaign_commits_its_budget_and_publishes_campaign_la
     assert c["per_payment_cap"] == {"fen": 300_000, "yuan": "3,000.00元"}  # 送温暖 defaults
     assert c["per_person_year_cap"] == {"fen": 600_000, "yuan": "6,000.00元"}
     assert c["budget_left"]["fen"] == 5_000_000 and c["kind_label"] == "送温暖"
-    f = (await http.get(f"/funds/{fund}", headers=admin_headers())).json()
+    f = (await http.get(f"/funds/{fund}", headers=auth())).json()
     assert f["balance"]["committed"]["fen"] == 5_000_000 and f["balance"]["available"]["fen"] == 15_000_000
     payload = await db.fetchval("SELECT payload FROM outbox WHERE event_type = 'CampaignLaunched' AND key = $1",
                                 c["id"])
@@ -141,7 +129,7 @@ async def test_launching_a_campaign_commits_its_budget_and_publishes_campaign_la
 async def test_a_campaign_beyond_the_fund_is_refused(ready, http, db):
     fund = await funded(http, ready, 1_000_000)
     r = await http.post("/campaigns", json=campaign_body(ready["east"].district, fund, budget_fen=1_000_001),
-                        headers=admin_headers())
+                        headers=auth())
     assert r.status_code == 409 and r.json()["type"] == "/problems/insufficient-funds"
     assert "10,000.00元" in r.json()["detail"]
 
@@ -150,7 +138,7 @@ async def test_a_level_amount_above_the_per_payment_cap_is_refused(ready, http):
     fund = await funded(http, ready, 1_000_000)
     body = campaign_body(ready["east"].district, fund, budget_fen=100_000,
                          level_amounts={"deep": 300_001})
-    r = await http.post("/campaigns", json=body, headers=admin_headers())
+    r = await http.post("/campaigns", json=body, headers=auth())
     assert r.status_code == 422 and r.json()["type"] == "/problems/over-cap"
 
 
@@ -188,7 +176,7 @@ async def test_a_run_pays_every_eligible_file_of_the_subtree_with_aid_disbursed(
     entries = await db.fetch("SELECT kind, case_id, campaign_id, approver FROM ledger_entries WHERE id = ANY($1)",
                              [r["ledger_entry_id"] for r in payments])
     assert all(e["kind"] == "disbursement" and e["approver"] == "区总主席" for e in entries)
-    f = (await http.get(f"/funds/{fund}", headers=admin_headers())).json()["balance"]
+    f = (await http.get(f"/funds/{fund}", headers=auth())).json()["balance"]
     assert f["disbursed"]["fen"] == 750_000 and f["committed"]["fen"] == 10_000_000 - 750_000
     sums = await sums_from_entries(db, [uuid.UUID(fund)])
     assert sums[uuid.UUID(fund)]["disbursed_fen"] == 750_000  # the balance row agrees with the ledger
@@ -255,25 +243,24 @@ async def test_the_budget_is_never_exceeded_and_deep_hardship_is_paid_first(read
     assert [(n["file_id"], n["reason"]) for n in result["not_paid"]] == [
         (str(acc), "budget_exhausted"), (str(rel), "budget_exhausted")]  # in payment order
     # Closing returns the unused budget to the fund.
-    r = await http.post(f"/campaigns/{c['id']}/close", headers=bearer("staff", ready["east"].district))
+    r = await http.post(f"/campaigns/{c['id']}/close", headers=auth("staff", ready["east"].district))
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "closed" and r.json()["budget_left"]["fen"] == 0
-    f = (await http.get(f"/funds/{fund}", headers=admin_headers())).json()["balance"]
+    f = (await http.get(f"/funds/{fund}", headers=auth())).json()["balance"]
     assert f["committed"]["fen"] == 0 and f["available"]["fen"] == 20_000_000 - 600_000
-    r = await http.post(f"/campaigns/{c['id']}/runs", json={}, headers=admin_headers())
+    r = await http.post(f"/campaigns/{c['id']}/runs", json={}, headers=auth())
     assert r.status_code == 409 and r.json()["type"] == "/problems/campaign-closed"
 
 
 async def test_staff_of_another_district_cannot_run_or_see_the_campaign(ready, http):
     fund = await funded(http, ready, 1_000_000)
     c = await launch(http, ready, fund, budget_fen=100_000)
-    outsider = bearer("staff", ready["west"].district)
+    outsider = auth("staff", ready["west"].district)
     assert (await http.get(f"/campaigns/{c['id']}", headers=outsider)).status_code == 404
     assert (await http.post(f"/campaigns/{c['id']}/runs", json={}, headers=outsider)).status_code == 404
     r = await http.post("/campaigns", json=campaign_body(ready["east"].district, fund), headers=outsider)
     unknown = await http.post("/campaigns", json=campaign_body(uuid.uuid4(), fund), headers=outsider)
     assert r.status_code == unknown.status_code == 422 and r.json()["detail"] == unknown.json()["detail"]
-
 
 
 async def test_a_campaign_run_dated_in_the_future_pays_nothing_and_tells_no_one(ready, http, db):
@@ -283,14 +270,14 @@ async def test_a_campaign_run_dated_in_the_future_pays_nothing_and_tells_no_one(
     fund = await funded(http, ready, 20_000_000)
     c = await launch(http, ready, fund)
     r = await http.post(f"/campaigns/{c['id']}/runs", json={"run_on": str(TODAY + timedelta(days=1))},
-                        headers=bearer("staff", ready["east"].district, "区总出纳"))
+                        headers=auth("staff", ready["east"].district, "区总出纳"))
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["type"] == "/problems/dated-in-the-future"
     assert r.json()["errors"][0]["field"] == "body.run_on" and "发放日期" in r.json()["errors"][0]["message"]
     assert await db.fetchval("SELECT count(*) FROM campaign_runs WHERE campaign_id = $1", uuid.UUID(c["id"])) == 0
     assert await db.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'AidDisbursed'"
                              " AND payload->>'campaign_id' = $1", c["id"]) == 0
-    f = (await http.get(f"/funds/{fund}", headers=admin_headers())).json()["balance"]
+    f = (await http.get(f"/funds/{fund}", headers=auth())).json()["balance"]
     assert f["disbursed"]["fen"] == 0
 
 
@@ -300,7 +287,7 @@ async def test_a_backdated_campaign_run_is_bounded_and_its_ledger_entries_say_wh
     await add_file(db, p["冯补录"], "deep", opened_on=TODAY - timedelta(days=300))
     fund = await funded(http, ready, 20_000_000)
     c = await launch(http, ready, fund, starts_on=str(TODAY - timedelta(days=200)))
-    cashier = bearer("staff", ready["east"].district, "区总出纳")
+    cashier = auth("staff", ready["east"].district, "区总出纳")
     r = await http.post(f"/campaigns/{c['id']}/runs", json={"run_on": str(TODAY - timedelta(days=91))}, headers=cashier)
     assert r.status_code == 422 and r.json()["type"] == "/problems/backdated-too-far"
     assert r.json()["errors"][0]["field"] == "body.run_on" and "90天" in r.json()["errors"][0]["message"]

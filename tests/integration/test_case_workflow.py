@@ -9,34 +9,22 @@ import uuid
 import httpx
 import pytest
 
-from unionops.auth import root_org_id
 from unionops.clock import local_today
 from welfare.domain.hardship import add_months
 
-from .federation import (CITY_REGION_CODE, Membership, admin_headers, bearer, resident_id,
-                         set_minimum_living_standard)
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.membership import set_minimum_living_standard
+from tests.support.people import ROOT, auth, new_resident_id
+from tests.support.rows import projected
+from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.integration
-
-ROOT = root_org_id(CITY_REGION_CODE)
-
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "welfare") as processes:
-        yield processes
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare")]
 
 
 @pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("武侯"), membership.branch("成华")
-        yield {"east": east, "west": west, "membership": membership}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+def world(membership):
+    east, west = membership.branch("武侯"), membership.branch("成华")
+    yield {"east": east, "west": west, "membership": membership}
 
 
 class Desk:
@@ -45,15 +33,14 @@ class Desk:
     def __init__(self, http: httpx.AsyncClient, db, world) -> None:
         self.http, self.db, self.world = http, db, world
         b = world["east"]
-        self.organiser = bearer("staff", b.grassroots, "组织委员-张")   # opens and assesses
-        self.street_chair = bearer("staff", b.street, "街道主席-李")     # approves
-        self.street_clerk = bearer("staff", b.street, "街道干事-王")
-        self.district = bearer("staff", b.district, "区总干事-赵")
+        self.organiser = auth("staff", b.grassroots, "组织委员-张")   # opens and assesses
+        self.street_chair = auth("staff", b.street, "街道主席-李")     # approves
+        self.street_clerk = auth("staff", b.street, "街道干事-王")
+        self.district = auth("staff", b.district, "区总干事-赵")
 
     async def member(self, name: str, *, migrant: bool = False) -> uuid.UUID:
         member_id = self.world["membership"].admit(self.world["east"].grassroots, name, migrant=migrant)
-        await eventually(lambda: self.db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member_id),
-                         what="MemberJoined to reach welfare")
+        await projected(self.db, members=[member_id])
         return member_id
 
     async def hardship_file(self, member_id: uuid.UUID) -> uuid.UUID:
@@ -62,7 +49,7 @@ class Desk:
         assert r.status_code in (200, 201), r.text
         r = await self.http.post("/hardship-files", headers=self.organiser, json={
             "member_id": str(member_id), "causes": ["illness"], "annual_income_fen": 0,
-            "household": [{"relation": "self", "name": "户主", "id_number": resident_id(), "monthly_income_fen": 0}]})
+            "household": [{"relation": "self", "name": "户主", "id_number": new_resident_id(female=False), "monthly_income_fen": 0}]})
         assert r.status_code == 201, r.text
         return uuid.UUID(r.json()["id"])
 
@@ -72,16 +59,16 @@ class Desk:
         await eventually(lambda: self.db.fetchval("SELECT 1 FROM org_units WHERE org_id = $1", b.street),
                          what="the street union to reach welfare's tree")
         year, tag = local_today().year, uuid.uuid4().hex[:6]
-        root = await self.http.post("/funds", headers=admin_headers(),
+        root = await self.http.post("/funds", headers=auth(),
                                     json={"org_id": str(ROOT), "name": f"市级帮扶资金{tag}", "year": year})
         assert root.status_code == 201, root.text
         root_id = root.json()["id"]
-        r = await self.http.post(f"/funds/{root_id}/budget", headers=admin_headers(), json={"amount_fen": amount_fen})
+        r = await self.http.post(f"/funds/{root_id}/budget", headers=auth(), json={"amount_fen": amount_fen})
         assert r.status_code == 201, r.text
-        street = await self.http.post("/funds", headers=admin_headers(), json={
+        street = await self.http.post("/funds", headers=auth(), json={
             "org_id": str(b.street), "name": f"街道帮扶资金{tag}", "year": year, "parent_fund_id": root_id})
         assert street.status_code == 201, street.text
-        r = await self.http.post(f"/funds/{root_id}/allocations", headers=admin_headers(),
+        r = await self.http.post(f"/funds/{root_id}/allocations", headers=auth(),
                                  json={"to_fund_id": street.json()["id"], "amount_fen": amount_fen})
         assert r.status_code == 201, r.text
         return uuid.UUID(street.json()["id"])
@@ -282,8 +269,8 @@ async def test_steps_follow_the_workflow_and_the_subtree(desk, world):
     case_id = await desk.open(member)
     r = await desk.http.post(f"/cases/{case_id}/pay", headers=desk.street_clerk)
     assert r.status_code == 409 and r.json()["type"] == "/problems/case-status"
-    outsider = bearer("staff", world["west"].district, "外区干事")
+    outsider = auth("staff", world["west"].district, "外区干事")
     assert (await desk.assess(case_id, 100_000, headers=outsider)).status_code == 404
-    assert (await desk.assess(case_id, 100_000, headers=bearer("auditor", world["east"].district))).status_code == 403
+    assert (await desk.assess(case_id, 100_000, headers=auth("auditor", world["east"].district))).status_code == 403
     assert (await desk.http.post(f"/cases/{case_id}/assess", json={"findings": "x"})).status_code == 401
     assert await desk.status(case_id) == "opened"

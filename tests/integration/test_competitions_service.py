@@ -10,49 +10,35 @@ import httpx
 import pytest
 
 from devstack.seed import zh_digits
-from .federation import Membership, admin_headers, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.people import auth
+from tests.support.rows import projected, staged
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "competitions") as processes:
-        yield processes
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "competitions")]
 
 
 @pytest.fixture(scope="module")
-def world(services):
+def world(membership):
     """Two district branches: two members in the first, one in the second."""
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("成华"), membership.branch("武侯")
-        yield {
-            "east": east, "west": west,
-            "welder": membership.admit(east.grassroots, "陈静", female=True),
-            "fitter": membership.admit(east.grassroots, "赵强"),
-            "outsider": membership.admit(west.grassroots, "孙伟"),
-        }
-
-
-db = database_fixture("competitions")
-http = async_client_fixture("competitions")
+    east, west = membership.branch("成华"), membership.branch("武侯")
+    yield {
+        "east": east, "west": west,
+        "welder": membership.admit(east.grassroots, "陈静", female=True),
+        "fitter": membership.admit(east.grassroots, "赵强"),
+        "outsider": membership.admit(west.grassroots, "孙伟"),
+    }
 
 
 @pytest.fixture
 async def synced(world, db):
     """The world, once competitions' projections have caught up with membership's events."""
-    units = [world["east"].grassroots, world["west"].grassroots]
-    members = [world["welder"], world["fitter"], world["outsider"]]
-    await eventually(lambda: db.fetchval("SELECT count(*) = 2 FROM org_units WHERE org_id = ANY($1)", units),
-                     what="UnionEstablished to reach the org_units projection")
-    await eventually(lambda: db.fetchval("SELECT count(*) = 3 FROM members WHERE member_id = ANY($1)", members),
-                     what="MemberJoined to reach the members projection")
+    await projected(db, units=[world["east"].grassroots, world["west"].grassroots],
+                    members=[world["welder"], world["fitter"], world["outsider"]])
     return world
 
 
 def organiser(world) -> dict[str, str]:
-    return bearer("staff", world["east"].district, "文体委员")
+    return auth("staff", world["east"].district, "文体委员")
 
 
 async def new_contest(http, world, **overrides) -> dict:
@@ -92,20 +78,6 @@ async def enter(http, world, contest_id, member_id, headers=None) -> httpx.Respo
                            headers=headers or organiser(world))
 
 
-async def staged(db, event_type: str, key) -> list[dict]:
-    rows = await db.fetch("SELECT payload FROM outbox WHERE event_type = $1 AND key = $2 ORDER BY id",
-                          event_type, str(key))
-    return [r["payload"] for r in rows]
-
-
-async def test_the_tree_and_members_are_projected(synced, db):
-    east = synced["east"]
-    unit = await db.fetchrow("SELECT * FROM org_units WHERE org_id = $1", east.grassroots)
-    assert unit["level"] == "grassroots" and unit["org_path"][-3:] == [east.district, east.street, east.grassroots]
-    member = await db.fetchrow("SELECT * FROM members WHERE member_id = $1", synced["welder"])
-    assert member["gender"] == "female" and member["union_id"] == east.grassroots
-
-
 async def test_a_contest_is_created_for_a_known_unit_of_the_callers_subtree(synced, http, db):
     contest = await new_contest(http, synced)
     assert contest["org_name"].startswith("成华区总工会")
@@ -113,13 +85,13 @@ async def test_a_contest_is_created_for_a_known_unit_of_the_callers_subtree(sync
     assert event["kind"] == "skill" and event["org_id"] == str(synced["east"].district)
 
     unknown = await http.post("/contests", json={"name": "安康杯", "kind": "safety", "org_id": str(uuid.uuid4())},
-                              headers=admin_headers())
+                              headers=auth())
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["field"] == "body.org_id"
 
     foreign = await http.post("/contests", json={"name": "安康杯", "kind": "safety",
                                                  "org_id": str(synced["east"].district)},
-                              headers=bearer("staff", synced["west"].district))
+                              headers=auth("staff", synced["west"].district))
     assert foreign.status_code == 422  # another subtree's unit: exactly as unknown
     assert foreign.json()["detail"] == unknown.json()["detail"]
 
@@ -148,19 +120,19 @@ async def test_a_member_enters_a_contest_once(synced, http, db):
 
 async def test_only_members_known_and_inside_the_organisers_subtree_may_enter(synced, http, db):
     contest = await new_contest(http, synced)
-    outside = await enter(http, synced, contest["id"], synced["outsider"], headers=admin_headers())
+    outside = await enter(http, synced, contest["id"], synced["outsider"], headers=auth())
     assert outside.status_code == 422 and outside.json()["errors"][0]["field"] == "body.member_id"
     unknown = await enter(http, synced, contest["id"], uuid.uuid4())
     assert unknown.status_code == 422 and "尚未同步" in unknown.json()["detail"]
     assert (await http.post(f"/contests/{uuid.uuid4()}/entries", json={"member_id": str(synced["welder"])},
-                            headers=admin_headers())).status_code == 404
+                            headers=auth())).status_code == 404
     assert await db.fetchval("SELECT count(*) FROM contest_entries WHERE contest_id = $1",
                              uuid.UUID(contest["id"])) == 0
 
 
 async def test_a_grassroots_union_enters_its_member_and_sees_only_its_own(synced, http):
     contest = await new_contest(http, synced)
-    union_staff = bearer("staff", synced["east"].grassroots, "组织委员")
+    union_staff = auth("staff", synced["east"].grassroots, "组织委员")
     assert (await enter(http, synced, contest["id"], synced["fitter"], headers=union_staff)).status_code == 201
     assert (await enter(http, synced, contest["id"], synced["welder"])).status_code == 201
 
@@ -168,7 +140,7 @@ async def test_a_grassroots_union_enters_its_member_and_sees_only_its_own(synced
     assert len((await http.get(f"/contests/{contest['id']}/entries", headers=organiser(synced))).json()) == 2
     assert (await http.get(f"/contests/{contest['id']}/scores", headers=union_staff)).status_code == 403
 
-    west_staff = bearer("staff", synced["west"].district)
+    west_staff = auth("staff", synced["west"].district)
     assert (await http.get(f"/contests/{contest['id']}", headers=west_staff)).status_code == 404
     assert contest["id"] not in [c["id"] for c in (await http.get("/contests", headers=west_staff)).json()]
 

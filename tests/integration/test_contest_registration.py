@@ -12,60 +12,46 @@ import httpx
 import pytest
 
 from devstack.seed import zh_digits
-from .federation import Membership, admin_headers, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.people import auth
+from tests.support.rows import projected, staged
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "competitions") as processes:
-        yield processes
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "competitions")]
 
 
 @pytest.fixture(scope="module")
-def park(services):
+def park(membership):
     """A park (the organiser, district level) with five member units, and a unit elsewhere."""
-    with Membership(services["membership"].url) as membership:
-        branch, elsewhere = membership.branch("高新园区"), membership.branch("青羊")
-        world = {"park": branch.district, "street": branch.street, "units": {}, "people": {}}
+    branch, elsewhere = membership.branch("高新园区"), membership.branch("青羊")
+    world = {"park": branch.district, "street": branch.street, "units": {}, "people": {}}
 
-        def unit(key, parent, women, men):
-            union_id = membership.unit(parent, f"{key}单位工会{uuid.uuid4().hex[:4]}", "grassroots", "enterprise_union")
-            world["units"][key] = union_id
-            world["people"][key] = ([membership.admit(union_id, f"{key}女{zh_digits(i)}", female=True) for i in range(women)]
-                                    + [membership.admit(union_id, f"{key}男{zh_digits(i)}") for i in range(men)])
+    def unit(key, parent, women, men):
+        union_id = membership.unit(parent, f"{key}单位工会{uuid.uuid4().hex[:4]}", "grassroots", "enterprise_union")
+        world["units"][key] = union_id
+        world["people"][key] = ([membership.admit(union_id, f"{key}女{zh_digits(i)}", female=True) for i in range(women)]
+                                + [membership.admit(union_id, f"{key}男{zh_digits(i)}") for i in range(men)])
 
-        unit("A", branch.street, 1, 5)
-        for key in ("B", "C", "D"):
-            unit(key, branch.street, 1, 3)
-        unit("M", branch.street, 0, 4)       # no woman
-        unit("X", elsewhere.street, 1, 3)    # outside the park
-        yield world
-
-
-db = database_fixture("competitions")
-http = async_client_fixture("competitions", timeout=15)
+    unit("A", branch.street, 1, 5)
+    for key in ("B", "C", "D"):
+        unit(key, branch.street, 1, 3)
+    unit("M", branch.street, 0, 4)       # no woman
+    unit("X", elsewhere.street, 1, 3)    # outside the park
+    yield world
 
 
 @pytest.fixture
 async def synced(park, db):
-    people = [p for group in park["people"].values() for p in group]
-    await eventually(lambda: db.fetchval("SELECT count(*) = $2 FROM members WHERE member_id = ANY($1)",
-                                         people, len(people)), what="MemberJoined to reach the members projection")
-    await eventually(lambda: db.fetchval("SELECT count(*) = $2 FROM org_units WHERE org_id = ANY($1)",
-                                         list(park["units"].values()), len(park["units"])),
-                     what="UnionEstablished to reach the org_units projection")
+    await projected(db, members=[p for group in park["people"].values() for p in group],
+                    units=list(park["units"].values()))
     return park
 
 
 def organiser(park) -> dict[str, str]:
-    return bearer("staff", park["park"], "园区工会文体委员")
+    return auth("staff", park["park"], "园区工会文体委员")
 
 
 def unit_staff(park, key) -> dict[str, str]:
-    return bearer("staff", park["units"][key], f"{key}单位工会")
+    return auth("staff", park["units"][key], f"{key}单位工会")
 
 
 async def new_contest(http, park, *, open_now: bool = True, **overrides) -> dict:
@@ -96,12 +82,6 @@ def team_of(park, key, *, size: int = 4, leader: int = 1, events=None) -> dict:
 async def register(http, park, contest, key, body=None, headers=None) -> httpx.Response:
     return await http.post(f"/contests/{contest['id']}/teams", json=body or team_of(park, key),
                            headers=headers or unit_staff(park, key))
-
-
-async def staged(db, event_type: str, contest_id) -> list[dict]:
-    rows = await db.fetch("SELECT payload FROM outbox WHERE event_type = $1 AND key = $2 ORDER BY id",
-                          event_type, str(contest_id))
-    return [r["payload"] for r in rows]
 
 
 async def test_a_contest_is_announced_as_a_draft_and_opened_by_its_organiser(synced, http, db):
@@ -183,7 +163,7 @@ async def test_every_refusal_names_the_rule_broken_and_changes_nothing(synced, h
     assert no_leader.json()["type"] == "/problems/leader-count"
     men = await register(http, synced, contest, "M")
     assert men.status_code == 422 and men.json()["type"] == "/problems/no-woman"
-    outside = await register(http, synced, contest, "X", headers=admin_headers())
+    outside = await register(http, synced, contest, "X", headers=auth())
     assert outside.status_code == 422 and outside.json()["type"] == "/problems/out-of-subtree"
     assert outside.json()["errors"][0]["field"] == "body.union_id"
     foreign_unit = await register(http, synced, contest, "A", headers=unit_staff(synced, "B"))

@@ -18,24 +18,23 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from devstack.processes import ServiceProcess
 from unionops import db as database
 from unionops.clock import local_today
-from welfare.queries import funds as welfare_funds
 from welfare.commands import ledger
 from welfare.domain.money import InsufficientFunds
+from welfare.queries import funds as welfare_funds
 
-from tests.city import ROOT
-
-from .federation import Membership, admin_headers, bearer
-from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, started
-
-pytestmark = pytest.mark.integration
+from tests.support.people import ROOT, auth
+from tests.support.rows import projected
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "welfare" / "welfare" / "migrations"
 SERVER_ZONE = "America/New_York"
 # 07:30 on 1 January 2026 in Beijing: still New Year's Eve in UTC (23:30) and in New York (18:30)
 NEW_YEAR_MORNING = datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc)
+
+# The HTTP tests: welfare runs in a server zone that is neither UTC nor Beijing; its days must still be Beijing's.
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare", env={"welfare": {"TZ": SERVER_ZONE}})]
 
 
 # ---- the ledger functions, in a database of their own ---------------------------------------------
@@ -348,34 +347,19 @@ def test_no_sequence_of_movements_loses_a_fen_in_the_database(ledger_dsn, ops):
 # ---- the HTTP API, in the welfare process -----------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    # welfare runs in a server zone that is neither UTC nor Beijing: its days must still be Beijing's
-    with started(ServiceProcess(stack_config, "membership", NO_TRACES),
-                 ServiceProcess(stack_config, "welfare", NO_TRACES | {"TZ": SERVER_ZONE})) as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def tree(services):
-    with Membership(services["membership"].url) as membership:
-        yield {"east": membership.branch("锦江"), "west": membership.branch("青羊")}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare", timeout=20)
+def tree(membership):
+    return {"east": membership.branch("锦江"), "west": membership.branch("青羊")}
 
 
 @pytest.fixture
 async def units(tree, db):
     """The branches, once welfare's organisation projection has them."""
-    for b in tree.values():
-        await eventually(lambda: db.fetchval("SELECT 1 FROM org_units WHERE org_id = $1", b.grassroots),
-                         what="UnionEstablished to reach welfare")
+    await projected(db, units=[b.grassroots for b in tree.values()])
     return tree
 
 
 async def post(http, path, body, headers=None):
-    return await http.post(path, json=body, headers=headers or admin_headers())
+    return await http.post(path, json=body, headers=headers or auth())
 
 
 async def fund_tree(http, units, year=2026):
@@ -388,11 +372,11 @@ async def fund_tree(http, units, year=2026):
     assert r.status_code == 201, r.text
     east = units["east"]
     r = await post(http, "/funds", {"org_id": str(east.district), "name": f"锦江区专项资金{tag}", "year": year,
-                                    "parent_fund_id": city}, bearer("staff", east.district, "区总会计"))
+                                    "parent_fund_id": city}, auth("staff", east.district, "区总会计"))
     assert r.status_code == 201, r.text
     district = r.json()["id"]
     r = await post(http, "/funds", {"org_id": str(east.street), "name": f"街道专项资金{tag}", "year": year,
-                                    "parent_fund_id": district}, bearer("staff", east.district, "区总会计"))
+                                    "parent_fund_id": district}, auth("staff", east.district, "区总会计"))
     assert r.status_code == 201, r.text
     return city, district, r.json()["id"]
 
@@ -404,9 +388,9 @@ async def test_money_flows_city_to_district_to_street_and_publishes_fund_allocat
     assert r.json()["from_fund"]["balance"]["available"] == {"fen": 30_000_000, "yuan": "300,000.00元"}
     east = units["east"]
     r = await post(http, f"/funds/{district}/allocations", {"to_fund_id": street, "amount_fen": 500_000},
-                   bearer("staff", east.district, "区总会计"))
+                   auth("staff", east.district, "区总会计"))
     assert r.status_code == 201, r.text
-    got = (await http.get(f"/funds/{street}", headers=bearer("auditor", east.street))).json()
+    got = (await http.get(f"/funds/{street}", headers=auth("auditor", east.street))).json()
     assert got["balance"]["allocated"] == {"fen": 500_000, "yuan": "5,000.00元"}
     assert got["balance"]["available"]["fen"] == 500_000
     events = await db.fetch("SELECT payload FROM outbox WHERE event_type = 'FundAllocated' AND key = ANY($1)",
@@ -418,7 +402,7 @@ async def test_money_flows_city_to_district_to_street_and_publishes_fund_allocat
 
 async def test_only_a_federation_admin_credits_the_budget(units, http):
     city, district, _ = await fund_tree(http, units)
-    r = await post(http, f"/funds/{city}/budget", {"amount_fen": 100}, bearer("staff", units["east"].district))
+    r = await post(http, f"/funds/{city}/budget", {"amount_fen": 100}, auth("staff", units["east"].district))
     assert r.status_code == 403
     r = await post(http, f"/funds/{district}/budget", {"amount_fen": 100})
     assert r.status_code == 409 and r.json()["type"] == "/problems/not-a-root-fund"
@@ -443,13 +427,13 @@ async def test_a_child_fund_belongs_to_the_parent_funds_subtree(units, http):
                                     "parent_fund_id": district})
     assert r.status_code == 422 and r.json()["type"] == "/problems/outside-parent-subtree"
     r = await post(http, "/funds", {"org_id": str(units["east"].street), "name": "无上级", "year": 2026},
-                   bearer("staff", units["east"].district))
+                   auth("staff", units["east"].district))
     assert r.status_code == 403  # a root fund is the federation's
 
 
 async def test_staff_of_another_district_do_not_see_the_fund(units, http):
     _, district, _ = await fund_tree(http, units)
-    outsider = bearer("staff", units["west"].district)
+    outsider = auth("staff", units["west"].district)
     assert (await http.get(f"/funds/{district}", headers=outsider)).status_code == 404
     assert (await http.get(f"/funds/{district}/ledger", headers=outsider)).status_code == 404
     assert (await http.get(f"/funds/{district}")).status_code == 401
@@ -465,7 +449,7 @@ async def test_the_audit_report_traces_every_movement_to_its_case_campaign_and_a
         paid = await ledger.disburse(db, commitment, 250_000, actor="张出纳")
     today = local_today().isoformat()
     r = await http.get(f"/funds/{district}/audit", params={"from": today, "to": today},
-                       headers=bearer("auditor", units["east"].district, "经审委员"))
+                       headers=auth("auditor", units["east"].district, "经审委员"))
     assert r.status_code == 200, r.text
     report = r.json()
     assert report["opening_balance"]["available"]["fen"] == 0
@@ -481,14 +465,14 @@ async def test_the_audit_report_traces_every_movement_to_its_case_campaign_and_a
     assert report["totals"]["commitment_release"]["fen"] == 50_000
 
     r = await http.get(f"/funds/{district}/audit", params={"from": today, "to": today, "format": "csv"},
-                       headers=bearer("auditor", units["east"].district))
+                       headers=auth("auditor", units["east"].district))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
     assert rows[0][:3] == ["seq", "created_at", "kind"]
     assert any(row[2] == "disbursement" and row[5] == str(case_id) and row[8] == "王主席" for row in rows[1:])
 
     r = await http.get(f"/funds/{district}/audit", params={"from": "2000-01-01", "to": "2000-01-31"},
-                       headers=admin_headers())
+                       headers=auth())
     assert r.json()["movement_count"] == 0 and r.json()["closing_balance"]["allocated"]["fen"] == 0
 
 
@@ -498,7 +482,7 @@ async def test_the_audit_report_puts_a_new_year_morning_booking_in_the_new_year_
 
     async def report(start: str, end: str, format: str = "json") -> httpx.Response:
         r = await http.get(f"/funds/{city}/audit", params={"from": start, "to": end, "format": format},
-                           headers=admin_headers())
+                           headers=auth())
         assert r.status_code == 200, r.text
         return r
 

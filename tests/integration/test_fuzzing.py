@@ -26,12 +26,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from .federation import Membership, admin_headers, bearer
-from .stack import running
-
-pytestmark = pytest.mark.integration
+from tests.support.people import auth
 
 SERVICES = ("membership", "welfare", "competitions", "notify")
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services(*SERVICES)]
 # Examples per operation, per token and generation mode: ~150 operations × 2 tokens × 2 modes.
 EXAMPLES = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 10}
 # A safety net for a loaded machine (the run takes ~80 s on 2 cores): operations not reached in
@@ -40,17 +40,10 @@ TIME_BUDGET_SECONDS = 200
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, *SERVICES) as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def tokens(services):
+def tokens(membership):
     """The city's federation admin and the staff of one district (a real unit, so scope applies)."""
-    with Membership(services["membership"].url) as membership:
-        district = membership.branch("锦江").district
-    return {"admin": admin_headers(), "district": bearer("staff", district, "district-staff")}
+    district = membership.branch("锦江").district
+    return {"admin": auth(), "district": auth("staff", district, "district-staff")}
 
 
 def problem_json_on_every_4xx(ctx, response, case):

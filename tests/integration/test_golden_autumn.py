@@ -9,43 +9,31 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from devstack.processes import ServiceProcess
-from unionops.auth import root_org_id
 from unionops.clock import local_today
 from unionops.pii import mask_name
 
-from .federation import (CITY_REGION_CODE, Membership, admin_headers, bearer, resident_id,
-                         set_minimum_living_standard)
-from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, next_year_typed_in, started
+from tests.support.membership import set_minimum_living_standard
+from tests.support.people import ROOT, auth, new_resident_id
+from tests.support.processes import next_year_typed_in
+from tests.support.rows import projected
+from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare", env={"welfare": next_year_typed_in()})]
 
-ROOT = root_org_id(CITY_REGION_CODE)
 SENIOR_HIGH_FEN = 200_000   # welfare.domain.golden_autumn.DEFAULT_TIERS_FEN
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with started(ServiceProcess(stack_config, "membership", NO_TRACES),
-                 ServiceProcess(stack_config, "welfare", NO_TRACES | next_year_typed_in())) as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        yield {"branch": membership.branch("温江"), "membership": membership}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+def world(membership):
+    yield {"branch": membership.branch("温江"), "membership": membership}
 
 
 @pytest.fixture
 def people(world):
     b = world["branch"]
-    return {"grassroots": bearer("staff", b.grassroots, "工会主席-何"), "street": bearer("staff", b.street, "街道-罗"),
-            "district": bearer("staff", b.district, "区总-复核员"), "city": bearer("federation_admin", ROOT, "市总-集体决定")}
+    return {"grassroots": auth("staff", b.grassroots, "工会主席-何"), "street": auth("staff", b.street, "街道-罗"),
+            "district": auth("staff", b.district, "区总-复核员"), "city": auth("federation_admin", ROOT, "市总-集体决定")}
 
 
 @pytest.fixture
@@ -55,23 +43,22 @@ async def fund(world, http, db) -> str:
     await eventually(lambda: db.fetchval("SELECT 1 FROM org_units WHERE org_id = $1", b.district),
                      what="the district to reach welfare's tree")
     tag, year = uuid.uuid4().hex[:6], local_today().year
-    root = (await http.post("/funds", headers=admin_headers(),
+    root = (await http.post("/funds", headers=auth(),
                             json={"org_id": str(ROOT), "name": f"金秋助学资金{tag}", "year": year})).json()["id"]
-    assert (await http.post(f"/funds/{root}/budget", headers=admin_headers(), json={"amount_fen": 5_000_000})).status_code == 201
+    assert (await http.post(f"/funds/{root}/budget", headers=auth(), json={"amount_fen": 5_000_000})).status_code == 201
     return root
 
 
 async def applicant(world, db, http, name: str) -> uuid.UUID:
     """A member in hardship: admitted, known to welfare, with an open hardship file."""
     member_id = world["membership"].admit(world["branch"].grassroots, name)
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member_id),
-                     what="MemberJoined to reach welfare")
+    await projected(db, members=[member_id])
     # The district's own 低保 (not the city's: a city-wide default would leak into other tests).
     r = await set_minimum_living_standard(http, world["branch"].district, "2020-01-01", 100_000)
     assert r.status_code in (200, 201), r.text
-    r = await http.post("/hardship-files", headers=bearer("staff", world["branch"].grassroots), json={
+    r = await http.post("/hardship-files", headers=auth("staff", world["branch"].grassroots), json={
         "member_id": str(member_id), "causes": ["single_parent"], "annual_income_fen": 1_000_000,
-        "household": [{"relation": "self", "name": name, "id_number": resident_id(), "monthly_income_fen": 0}]})
+        "household": [{"relation": "self", "name": name, "id_number": new_resident_id(female=False), "monthly_income_fen": 0}]})
     assert r.status_code == 201, r.text
     return member_id
 
@@ -96,7 +83,7 @@ async def to_approval(http, people, case_id: str, fund: str) -> None:
 
 async def test_payment_waits_for_five_working_days_of_public_notice(world, http, db, people, fund):
     member = await applicant(world, db, http, "林秀兰")
-    r = await apply(http, people, member, resident_id())
+    r = await apply(http, people, member, new_resident_id(female=False))
     assert r.status_code == 201, r.text
     case = r.json()
     assert case["student"]["name"] == "欧**雨" and "*" in case["student"]["id_number"]
@@ -144,7 +131,7 @@ async def test_payment_waits_for_five_working_days_of_public_notice(world, http,
 
 async def test_the_public_notice_shows_masked_names_school_level_and_amount_only(world, http, db, people, fund):
     member = await applicant(world, db, http, "诸葛明亮")
-    r = await apply(http, people, member, resident_id(), name="诸葛小花", school_level="undergraduate")
+    r = await apply(http, people, member, new_resident_id(female=False), name="诸葛小花", school_level="undergraduate")
     case_id = r.json()["id"]
     await to_approval(http, people, case_id, fund)
     r = await http.post("/golden-autumn/notices", headers=people["street"], json={"org_id": str(world["branch"].street)})
@@ -166,7 +153,7 @@ async def test_the_public_notice_shows_masked_names_school_level_and_amount_only
 
 
 async def test_no_second_golden_autumn_grant_for_a_student_in_a_year(world, http, db, people, fund):
-    student = resident_id()
+    student = new_resident_id(female=False)
     first_parent = await applicant(world, db, http, "黄志强")
     second_parent = await applicant(world, db, http, "黄太太")
     first = await apply(http, people, first_parent, student)
@@ -188,14 +175,14 @@ async def test_no_second_golden_autumn_grant_for_a_student_in_a_year(world, http
 async def test_a_student_aided_by_the_government_is_not_aided_twice(world, http, db, people):
     member = await applicant(world, db, http, "邓丽")
     before = await db.fetchval("SELECT count(*) FROM assistance_cases")
-    r = await apply(http, people, member, resident_id(), aided_by_government=True)
+    r = await apply(http, people, member, new_resident_id(female=False), aided_by_government=True)
     assert r.status_code == 422 and r.json()["type"] == "/problems/aided-by-government"
     assert await db.fetchval("SELECT count(*) FROM assistance_cases") == before   # nothing written
 
 
 async def test_the_grant_is_the_tier_of_the_school_level(world, http, db, people):
     member = await applicant(world, db, http, "蒋文")
-    r = await apply(http, people, member, resident_id(), school_level="primary")
+    r = await apply(http, people, member, new_resident_id(female=False), school_level="primary")
     case_id = r.json()["id"]
     r = await http.post(f"/cases/{case_id}/assess", headers=people["grassroots"],
                         json={"findings": "核实", "proposed_amount_fen": 900_000})
@@ -207,7 +194,7 @@ async def test_the_grant_is_the_tier_of_the_school_level(world, http, db, people
 
 async def test_an_education_case_names_its_student(world, http, people, db):
     member = await applicant(world, db, http, "韩梅")
-    body = application(member, resident_id())
+    body = application(member, new_resident_id(female=False))
     del body["student"]
     r = await http.post("/cases", json=body, headers=people["grassroots"])
     assert r.status_code == 422

@@ -9,36 +9,24 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from devstack.processes import ServiceProcess
 from unionops.clock import local_today
-from tests.city import new_resident_id
+from tests.support.membership import set_minimum_living_standard
+from tests.support.people import auth, new_resident_id
+from tests.support.rows import projected
+from tests.support.waiting import eventually
 from welfare.domain.hardship import add_months
 
-from .federation import Membership, admin_headers, bearer, set_minimum_living_standard
-from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, started
-
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              # The sweep (overdue flags, files of members who left) runs every second here.
+              pytest.mark.services("membership", "welfare", env={"welfare": {"HARDSHIP_SWEEP_INTERVAL_SECONDS": "1"}})]
 
 MINIMUM = 100_000  # 低保: ¥1,000 a person a month
 TODAY = local_today()
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    # The sweep (overdue flags, files of members who left) runs every second here.
-    welfare = ServiceProcess(stack_config, "welfare", NO_TRACES | {"HARDSHIP_SWEEP_INTERVAL_SECONDS": "1"})
-    with started(ServiceProcess(stack_config, "membership", NO_TRACES), welfare) as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        yield {"east": membership.branch("锦江"), "west": membership.branch("青羊"), "membership": membership}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+def world(membership):
+    yield {"east": membership.branch("锦江"), "west": membership.branch("青羊"), "membership": membership}
 
 
 @pytest.fixture(scope="module")
@@ -46,21 +34,20 @@ async def standard(world, services):
     """The east district's 低保, set by the district's own staff."""
     async with httpx.AsyncClient(base_url=services["welfare"].url, timeout=10) as client:
         r = await set_minimum_living_standard(client, world["east"].district, TODAY - timedelta(days=30), MINIMUM,
-                                              bearer("staff", world["east"].district))
+                                              auth("staff", world["east"].district))
         assert r.status_code == 200, r.text
     return MINIMUM
 
 
 async def known_to_welfare(http, unit) -> bool:
-    r = await http.get(f"/minimum-living-standards/{unit}", headers=admin_headers())
+    r = await http.get(f"/minimum-living-standards/{unit}", headers=auth())
     return r.status_code == 200
 
 
 async def admitted(world, db, union: uuid.UUID | None = None, name: str = "王秀英", **kwargs) -> uuid.UUID:
     """A member admitted through membership, once welfare's projection has them."""
     member = world["membership"].admit(union or world["east"].grassroots, name, **kwargs)
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member),
-                     what="MemberJoined to reach welfare")
+    await projected(db, members=[member])
     return member
 
 
@@ -81,12 +68,12 @@ def household(*people: dict, income: int = 2_400_000, costs: int = 0, event: int
 
 async def open_file(http, member, headers=None, people=(), **kwargs) -> httpx.Response:
     body = {"member_id": str(member), "file_kind": kwargs.pop("file_kind", "worker")} | household(*people, **kwargs)
-    return await http.post("/hardship-files", json=body, headers=headers or admin_headers())
+    return await http.post("/hardship-files", json=body, headers=headers or auth())
 
 
 async def test_level_is_deep_below_the_minimum_living_standard(world, standard, http, db):
     member = await admitted(world, db)
-    r = await open_file(http, member, bearer("staff", world["east"].street, "帮扶站社工"))
+    r = await open_file(http, member, auth("staff", world["east"].street, "帮扶站社工"))
     assert r.status_code == 201, r.text
     f = r.json()
     assert f["level"] == "deep" and f["level_label"] == "深度困难" and f["status"] == "open"
@@ -101,7 +88,7 @@ async def test_level_is_deep_below_the_minimum_living_standard(world, standard, 
     assert "乳腺癌".encode() not in raw and "王秀英".encode() not in raw  # encrypted at rest
     assert b"2400000" not in bytes(stored["annual_income_enc"])
 
-    detail = await http.get(f"/hardship-files/{f['id']}", headers=admin_headers())
+    detail = await http.get(f"/hardship-files/{f['id']}", headers=auth())
     assert detail.status_code == 200
     d = detail.json()
     assert d["per_capita_monthly_fen"] == 66_666 and d["minimum_living_standard_fen"] == MINIMUM
@@ -144,7 +131,7 @@ async def test_one_file_per_household_and_an_out_of_scope_caller_learns_only_who
     # The husband is a member of a union in another district; his household is the same one.
     husband = await admitted(world, db, union=world["west"].grassroots, name="李建国")
     before = await db.fetchval("SELECT count(*) FROM hardship_files")
-    dup = await http.post("/hardship-files", headers=bearer("staff", world["west"].district), json={
+    dup = await http.post("/hardship-files", headers=auth("staff", world["west"].district), json={
         "member_id": str(husband), **household(person("self", "李建国", husband_id), person("child", "李小明"))})
     assert dup.status_code == 409, dup.text
     problem = dup.json()
@@ -161,11 +148,10 @@ async def test_one_file_per_household_and_an_out_of_scope_caller_learns_only_who
     again = await open_file(http, first)  # the same member, another household on paper
     assert again.status_code == 409
     # Staff over both files may be told more.
-    inside = await http.post("/hardship-files", headers=admin_headers(), json={
+    inside = await http.post("/hardship-files", headers=auth(), json={
         "member_id": str(husband), **household(person("self", "李建国", husband_id), person("child", "李小明"))})
     assert inside.status_code == 409 and inside.json()["existing_union_id"] == str(world["east"].grassroots)
     assert inside.json()["existing_file_id"] == r.json()["id"]
-
 
 
 async def test_no_level_without_the_districts_minimum_living_standard(world, standard, http, db):
@@ -178,36 +164,36 @@ async def test_minimum_living_standard_is_set_by_a_federation_admin_or_the_distr
     url = f"/minimum-living-standards/{world['west'].district}/{TODAY}"
     await eventually(lambda: known_to_welfare(http, world["west"].district), what="the west district in welfare")
     assert (await http.put(url, json={"monthly_fen": 90_000},
-                           headers=bearer("staff", world["west"].street))).status_code == 403
+                           headers=auth("staff", world["west"].street))).status_code == 403
     assert (await http.put(url, json={"monthly_fen": 90_000},
-                           headers=bearer("auditor", world["west"].district))).status_code == 403
-    assert (await http.put(url, json={"monthly_fen": 0}, headers=admin_headers())).status_code == 422
+                           headers=auth("auditor", world["west"].district))).status_code == 403
+    assert (await http.put(url, json={"monthly_fen": 0}, headers=auth())).status_code == 422
     later = f"/minimum-living-standards/{world['west'].district}/{TODAY + timedelta(days=365)}"
-    assert (await http.put(later, json={"monthly_fen": 95_000}, headers=admin_headers())).status_code == 200
-    listed = await http.get(f"/minimum-living-standards/{world['west'].district}", headers=admin_headers())
+    assert (await http.put(later, json={"monthly_fen": 95_000}, headers=auth())).status_code == 200
+    listed = await http.get(f"/minimum-living-standards/{world['west'].district}", headers=auth())
     assert [s["monthly_fen"] for s in listed.json()] == [95_000]  # the 403s changed nothing
 
 
 async def test_a_districts_minimum_living_standard_is_readable_only_within_scope(world, standard, http):
     east = world["east"].district
-    unknown = await http.get(f"/minimum-living-standards/{uuid.uuid4()}", headers=bearer("staff", world["west"].district))
-    theirs = await http.get(f"/minimum-living-standards/{east}", headers=bearer("staff", world["west"].district))
+    unknown = await http.get(f"/minimum-living-standards/{uuid.uuid4()}", headers=auth("staff", world["west"].district))
+    theirs = await http.get(f"/minimum-living-standards/{east}", headers=auth("staff", world["west"].district))
     assert theirs.status_code == unknown.status_code == 404
     assert theirs.json()["detail"] == unknown.json()["detail"] and str(MINIMUM) not in theirs.text
-    assert (await http.get(f"/minimum-living-standards/{east}", headers=bearer("auditor", east))).status_code == 200
+    assert (await http.get(f"/minimum-living-standards/{east}", headers=auth("auditor", east))).status_code == 200
     # A street's staff read the standard of their own district, which applies to them.
-    below = await http.get(f"/minimum-living-standards/{east}", headers=bearer("staff", world["east"].street))
+    below = await http.get(f"/minimum-living-standards/{east}", headers=auth("staff", world["east"].street))
     assert below.status_code == 200 and below.json()[0]["monthly_fen"] == MINIMUM
     # Setting one outside one's subtree answers like an unknown unit.
     put = await http.put(f"/minimum-living-standards/{east}/{TODAY}", json={"monthly_fen": 1},
-                         headers=bearer("staff", world["west"].district))
+                         headers=auth("staff", world["west"].district))
     assert put.status_code == 404 and put.json()["detail"] == unknown.json()["detail"]
 
 
 async def test_a_minimum_living_standard_for_a_unit_that_does_not_exist_is_refused(world, http, db):
     nowhere = uuid.uuid4()
     r = await http.put(f"/minimum-living-standards/{nowhere}/{TODAY}", json={"monthly_fen": 90_000},
-                       headers=admin_headers())
+                       headers=auth())
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     assert await db.fetchval("SELECT count(*) FROM minimum_living_standards WHERE org_id = $1", nowhere) == 0
 
@@ -221,7 +207,7 @@ async def test_migrant_worker_is_eligible_only_after_twelve_months_of_membership
         "is_migrant_worker": True, "joined_on": str(add_months(TODAY, -12))})
     assert veteran.status_code == 201, veteran.text
     member = uuid.UUID(veteran.json()["id"])
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member), what="projection")
+    await projected(db, members=[member])
     assert (await open_file(http, member)).status_code == 201
 
 
@@ -233,7 +219,7 @@ async def test_model_worker_file_is_its_own_kind(world, standard, http, db):
 
 async def test_staff_see_and_change_files_only_within_their_subtree(world, standard, http, db):
     member = await admitted(world, db)
-    outsider = bearer("staff", world["west"].district)
+    outsider = auth("staff", world["west"].district)
     theirs, unknown = await open_file(http, member, outsider), await open_file(http, uuid.uuid4(), outsider)
     assert theirs.status_code == unknown.status_code == 422  # exactly as an unknown member
     assert theirs.json()["detail"] == unknown.json()["detail"]
@@ -246,21 +232,21 @@ async def test_staff_see_and_change_files_only_within_their_subtree(world, stand
     listed = await http.get("/hardship-files", params={"member_id": str(member)}, headers=outsider)
     assert listed.status_code == 200 and listed.json() == []
     inside = await http.get("/hardship-files", params={"member_id": str(member)},
-                            headers=bearer("staff", world["east"].street))
+                            headers=auth("staff", world["east"].street))
     assert [x["id"] for x in inside.json()] == [f["id"]]
     assert (await http.get(f"/hardship-files/{f['id']}")).status_code == 401
-    assert (await open_file(http, member, bearer("auditor", world["east"].district))).status_code == 403
+    assert (await open_file(http, member, auth("auditor", world["east"].district))).status_code == 403
 
 
 async def test_auditor_sees_levels_and_amounts_but_not_health_notes(world, standard, http, db):
     member = await admitted(world, db)
     f = (await open_file(http, member)).json()
-    staff = (await http.get(f"/hardship-files/{f['id']}", headers=bearer("staff", world["east"].grassroots))).json()
+    staff = (await http.get(f"/hardship-files/{f['id']}", headers=auth("staff", world["east"].grassroots))).json()
     assert staff["notes_visible"] == "all"
     assert staff["household"][0]["health_note"] == "2023年确诊乳腺癌，化疗中"
     assert staff["household"][1]["employment_note"] == "下岗，零工"
 
-    audit = await http.get(f"/hardship-files/{f['id']}", headers=bearer("auditor", world["east"].district))
+    audit = await http.get(f"/hardship-files/{f['id']}", headers=auth("auditor", world["east"].district))
     assert audit.status_code == 200
     a = audit.json()
     assert a["level"] == "deep" and a["annual_income_fen"] == 2_400_000 and a["per_capita_monthly_fen"] == 66_666
@@ -277,7 +263,7 @@ async def test_member_reads_their_own_file_only(world, standard, http, db):
     other = await admitted(world, db, name="陈志强")
     mine = (await open_file(http, member)).json()
     theirs = (await open_file(http, other)).json()
-    as_member = bearer("member", world["east"].grassroots, str(member))
+    as_member = auth("member", world["east"].grassroots, str(member))
 
     r = await http.get("/hardship-files/mine", headers=as_member)
     assert r.status_code == 200, r.text
@@ -294,9 +280,9 @@ async def test_member_reads_their_own_file_only(world, standard, http, db):
     assert (await http.get("/hardship-files/due", headers=as_member)).status_code == 403
     assert (await http.post(f"/hardship-files/{mine['id']}/close", json={"reason": "other"},
                             headers=as_member)).status_code == 403
-    nobody = bearer("member", world["east"].grassroots, str(uuid.uuid4()))
+    nobody = auth("member", world["east"].grassroots, str(uuid.uuid4()))
     assert (await http.get("/hardship-files/mine", headers=nobody)).status_code == 404
-    assert (await http.get("/hardship-files/mine", headers=admin_headers())).status_code == 403
+    assert (await http.get("/hardship-files/mine", headers=auth())).status_code == 403
 
 
 async def test_files_due_for_review_are_listed(world, standard, http, db):
@@ -304,12 +290,12 @@ async def test_files_due_for_review_are_listed(world, standard, http, db):
     later = (await open_file(http, await admitted(world, db))).json()
     await db.execute("UPDATE hardship_files SET review_due_on = $2 WHERE id = $1", uuid.UUID(soon["id"]),
                      TODAY + timedelta(days=10))
-    staff = bearer("staff", world["east"].district)
+    staff = auth("staff", world["east"].district)
     due = [f["id"] for f in (await http.get("/hardship-files/due", params={"within_days": 30}, headers=staff)).json()]
     assert soon["id"] in due and later["id"] not in due
     due5 = [f["id"] for f in (await http.get("/hardship-files/due", params={"within_days": 5}, headers=staff)).json()]
     assert soon["id"] not in due5
-    west = await http.get("/hardship-files/due", params={"within_days": 30}, headers=bearer("staff", world["west"].district))
+    west = await http.get("/hardship-files/due", params={"within_days": 30}, headers=auth("staff", world["west"].district))
     assert soon["id"] not in [f["id"] for f in west.json()]
 
 
@@ -323,7 +309,7 @@ async def test_file_not_reverified_in_time_is_flagged(world, standard, http, db)
     assert row["status"] == "open"  # flagged, not closed: campaigns skip it until it is re-verified
     assert await db.fetchval("SELECT count(*) FROM hardship_file_history WHERE file_id = $1"
                              " AND action = 'flagged_overdue'", file_id) == 1
-    listed = (await http.get("/hardship-files/due", params={"within_days": 0}, headers=admin_headers())).json()
+    listed = (await http.get("/hardship-files/due", params={"within_days": 0}, headers=auth())).json()
     assert any(x["id"] == f["id"] and x["review_overdue"] for x in listed)
 
 
@@ -333,7 +319,7 @@ async def test_review_recomputes_the_level_and_clears_the_overdue_flag(world, st
     await db.execute("UPDATE hardship_files SET review_due_on = $2, review_overdue = true WHERE id = $1",
                      file_id, TODAY - timedelta(days=3))
     r = await http.post(f"/hardship-files/{f['id']}/reviews", json=household(income=5_000_000),
-                        headers=bearer("staff", world["east"].street, "复核员"))
+                        headers=auth("staff", world["east"].street, "复核员"))
     assert r.status_code == 201, r.text
     reviewed = r.json()
     assert reviewed["level"] == "relative" and reviewed["status"] == "open"
@@ -354,7 +340,7 @@ async def test_household_out_of_hardship_is_closed_and_kept_ten_years(world, sta
     people = (person("self", "王秀英"), person("spouse", "李建国", spouse_id))
     f = (await open_file(http, member, people=people)).json()
     r = await http.post(f"/hardship-files/{f['id']}/reviews", json=household(*people, income=20_000_000),
-                        headers=admin_headers())
+                        headers=auth())
     assert r.status_code == 201, r.text
     closed = r.json()
     assert closed["status"] == "closed" and closed["close_reason"] == "out_of_hardship"
@@ -370,15 +356,15 @@ async def test_household_out_of_hardship_is_closed_and_kept_ten_years(world, sta
 async def test_file_is_closed_for_another_reason_and_a_closed_file_cannot_be_changed(world, standard, http, db):
     f = (await open_file(http, await admitted(world, db))).json()
     r = await http.post(f"/hardship-files/{f['id']}/close", json={"reason": "deceased", "note": "2024年病故"},
-                        headers=bearer("staff", world["east"].grassroots))
+                        headers=auth("staff", world["east"].grassroots))
     assert r.status_code == 200 and r.json()["close_reason"] == "deceased"
     assert (await http.post(f"/hardship-files/{f['id']}/close", json={"reason": "other"},
-                            headers=admin_headers())).status_code == 409
+                            headers=auth())).status_code == 409
     assert (await http.post(f"/hardship-files/{f['id']}/reviews", json=household(),
-                            headers=admin_headers())).status_code == 409
-    detail = (await http.get(f"/hardship-files/{f['id']}", headers=admin_headers())).json()
+                            headers=auth())).status_code == 409
+    detail = (await http.get(f"/hardship-files/{f['id']}", headers=auth())).json()
     assert detail["close_note"] == "2024年病故"
-    audit = (await http.get(f"/hardship-files/{f['id']}", headers=bearer("auditor", world["east"].district))).json()
+    audit = (await http.get(f"/hardship-files/{f['id']}", headers=auth("auditor", world["east"].district))).json()
     assert audit["close_note"] is None
 
 
@@ -399,7 +385,7 @@ async def test_file_of_a_member_who_left_is_closed(world, standard, http, db):
 
 async def test_a_replayed_idempotency_key_opens_one_file(world, standard, http, db):
     member = await admitted(world, db)
-    headers = admin_headers() | {"Idempotency-Key": f"file-{uuid.uuid4()}"}
+    headers = auth() | {"Idempotency-Key": f"file-{uuid.uuid4()}"}
     body = {"member_id": str(member)} | household()
     first = await http.post("/hardship-files", json=body, headers=headers)
     again = await http.post("/hardship-files", json=body, headers=headers)
@@ -417,12 +403,12 @@ async def test_file_follows_its_union_when_the_union_moves(world, standard, http
     f = (await open_file(http, member)).json()
     r = membership.http.post(f"/organisations/{branch.street}/move", json={"new_parent_id": str(world["west"].district)})
     assert r.status_code == 200, r.text
-    west = bearer("staff", world["west"].district)
+    west = auth("staff", world["west"].district)
 
     async def visible():
         return (await http.get(f"/hardship-files/{f['id']}", headers=west)).status_code == 200
     await eventually(visible, what="UnionMoved to rewrite the file's path")
-    assert (await http.get(f"/hardship-files/{f['id']}", headers=bearer("staff", branch.district))).status_code == 404
+    assert (await http.get(f"/hardship-files/{f['id']}", headers=auth("staff", branch.district))).status_code == 404
 
 
 async def test_bad_resident_id_in_the_household_is_refused_with_its_field(world, standard, http, db):

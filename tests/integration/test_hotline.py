@@ -9,48 +9,37 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from devstack.processes import ServiceProcess
 from unionops.auth import issue_token
 from unionops.unit_of_work import UnitOfWork
 from welfare.commands import hotline
 from welfare.settings import Settings
 
-from .federation import Membership, bearer
-from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, next_year_typed_in, started
+from tests.support.people import auth
+from tests.support.processes import next_year_typed_in
+from tests.support.rows import projected
+from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    # The overdue check every second, so the test sees it run several times.
-    welfare = ServiceProcess(stack_config, "welfare", NO_TRACES | next_year_typed_in()
-                             | {"WELFARE_HOTLINE_CHECK_SECONDS": "1"})
-    with started(ServiceProcess(stack_config, "membership", NO_TRACES), welfare) as processes:
-        yield processes
+pytestmark = [pytest.mark.integration,
+              # The overdue check every second, so the test sees it run several times.
+              pytest.mark.services("membership", "welfare",
+                                   env={"welfare": next_year_typed_in() | {"WELFARE_HOTLINE_CHECK_SECONDS": "1"}})]
 
 
 @pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("双流"), membership.branch("郫都")
-        caller = membership.admit(east.grassroots, "杨师傅", migrant=True)
-        yield {"east": east, "west": west, "caller": caller}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+def world(membership):
+    east, west = membership.branch("双流"), membership.branch("郫都")
+    caller = membership.admit(east.grassroots, "杨师傅", migrant=True)
+    yield {"east": east, "west": west, "caller": caller}
 
 
 @pytest.fixture
 async def caller(world, db):
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", world["caller"]),
-                     what="MemberJoined to reach welfare")
+    await projected(db, members=[world["caller"]])
     return world["caller"]
 
 
 def hotline_desk(world):
-    return bearer("staff", world["east"].district, "12351话务员")
+    return auth("staff", world["east"].district, "12351话务员")
 
 
 async def open_ticket(http, world, caller, category="general", **extra) -> dict:
@@ -77,7 +66,7 @@ async def test_auditors_read_a_ticket_without_what_the_caller_said(http, world, 
     t = await open_ticket(http, world, caller)
     desk = await http.get(f"/hotline/tickets/{t['id']}", headers=hotline_desk(world))
     assert desk.status_code == 200 and desk.json()["summary"] == "工资被拖欠三个月，家中老人住院"
-    audit = await http.get(f"/hotline/tickets/{t['id']}", headers=bearer("auditor", world["east"].district))
+    audit = await http.get(f"/hotline/tickets/{t['id']}", headers=auth("auditor", world["east"].district))
     assert audit.status_code == 200
     assert audit.json()["summary"] is None and "住院" not in audit.text
     assert audit.json()["category"] == desk.json()["category"] and audit.json()["due_at"] == desk.json()["due_at"]
@@ -85,7 +74,7 @@ async def test_auditors_read_a_ticket_without_what_the_caller_said(http, world, 
 
 async def test_a_ticket_is_assigned_resolved_and_rated_once(http, world, caller):
     t = await open_ticket(http, world, caller, "difficult")
-    street = bearer("staff", world["east"].street, "街道-承办科")
+    street = auth("staff", world["east"].street, "街道-承办科")
     r = await http.post(f"/hotline/tickets/{t['id']}/rating", json={"satisfaction": 5}, headers=street)
     assert r.status_code == 409 and r.json()["type"] == "/problems/ticket-not-resolved"
     r = await http.post(f"/hotline/tickets/{t['id']}/assign", json={"assignee": "维权干事-邱"}, headers=street)
@@ -153,7 +142,7 @@ async def test_a_ticket_opens_an_assistance_case_from_the_hotline(http, world, c
 
 async def test_tickets_stay_in_the_responsible_subtree(http, world, caller):
     t = await open_ticket(http, world, caller)
-    outsider = bearer("staff", world["west"].district, "外区话务员")
+    outsider = auth("staff", world["west"].district, "外区话务员")
     assert (await http.get(f"/hotline/tickets/{t['id']}", headers=outsider)).status_code == 404
     assert t["id"] not in [x["id"] for x in (await http.get("/hotline/tickets", headers=outsider)).json()]
     r = await http.post("/hotline/tickets", headers=outsider,

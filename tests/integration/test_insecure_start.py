@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from devstack.processes import ServiceProcess
-from tests.integration.stack import NO_TRACES
+from tests.support.processes import NO_TRACES
 
 pytestmark = pytest.mark.integration
 

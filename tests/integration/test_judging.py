@@ -10,49 +10,37 @@ import httpx
 import pytest
 
 from devstack.seed import zh_digits
-from .federation import Membership, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.people import auth
+from tests.support.rows import projected, staged
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "competitions")]
 
 CRITERIA = [{"name": "理论", "kind": "theory", "weight_bp": 3000, "max_score": "100"},
             {"name": "实操", "kind": "practical", "weight_bp": 7000, "max_score": "100"}]
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "competitions") as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
+def world(membership):
     """One district, two enterprise unions under one street; an entrant in each."""
-    with Membership(services["membership"].url) as membership:
-        branch = membership.branch("金牛")
-        second = membership.unit(branch.street, f"金牛电力公司工会{uuid.uuid4().hex[:6]}", "grassroots",
-                                 "enterprise_union")
-        yield {"branch": branch, "second": second,
-               "welder": membership.admit(branch.grassroots, "陈静", female=True),
-               "fitter": membership.admit(second, "赵强")}
-
-
-db = database_fixture("competitions")
-http = async_client_fixture("competitions")
+    branch = membership.branch("金牛")
+    second = membership.unit(branch.street, f"金牛电力公司工会{uuid.uuid4().hex[:6]}", "grassroots",
+                             "enterprise_union")
+    yield {"branch": branch, "second": second,
+           "welder": membership.admit(branch.grassroots, "陈静", female=True),
+           "fitter": membership.admit(second, "赵强")}
 
 
 @pytest.fixture
 async def synced(world, db):
-    await eventually(lambda: db.fetchval("SELECT count(*) = 2 FROM members WHERE member_id = ANY($1)",
-                                         [world["welder"], world["fitter"]]), what="members projected")
-    await eventually(lambda: db.fetchval("SELECT count(*) = 4 FROM org_units WHERE org_id = ANY($1)",
-                                         [world["branch"].district, world["branch"].street,
-                                          world["branch"].grassroots, world["second"]]), what="units projected")
+    branch = world["branch"]
+    await projected(db, members=[world["welder"], world["fitter"]],
+                    units=[branch.district, branch.street, branch.grassroots, world["second"]])
     return world
 
 
 def organiser(world) -> dict[str, str]:
-    return bearer("staff", world["branch"].district, "文体委员")
+    return auth("staff", world["branch"].district, "文体委员")
 
 
 async def ok(response: httpx.Response, status: int = 200) -> dict | list:
@@ -86,12 +74,6 @@ async def sheet(http, world, cid, judge_id, entry_id, theory, practical, headers
     return await http.post(f"/contests/{cid}/score-sheets", headers=headers or organiser(world), json={
         "judge_id": judge_id, "scores": [{"entry_id": entry_id, "criterion": "理论", "score": theory},
                                          {"entry_id": entry_id, "criterion": "实操", "score": practical}]})
-
-
-async def staged(db, event_type: str, key) -> list[dict]:
-    rows = await db.fetch("SELECT payload FROM outbox WHERE event_type = $1 AND key = $2 ORDER BY id",
-                          event_type, str(key))
-    return [r["payload"] for r in rows]
 
 
 async def test_theory_at_most_30_percent(synced, http):
@@ -204,14 +186,14 @@ async def test_a_judge_records_their_own_sheet_and_no_one_elses(synced, http):
     branch = synced["branch"]
     await ok(await http.put(f"/contests/{cid}/criteria", json={"criteria": CRITERIA}, headers=organiser(synced)))
     await assign(http, synced, cid, "j1", branch.street, subject="judge-wang")
-    judge = bearer("staff", branch.street, "judge-wang")
+    judge = auth("staff", branch.street, "judge-wang")
     mine = await http.post(f"/contests/{cid}/score-sheets", headers=judge, json={
         "scores": [{"entry_id": entries["welder"], "criterion": "理论", "score": "88.5"}]})
     assert (await ok(mine, 201))[0]["judge_id"] == "j1"
     other = await http.post(f"/contests/{cid}/score-sheets", headers=judge, json={
         "judge_id": "j2", "scores": [{"entry_id": entries["welder"], "criterion": "实操", "score": "80"}]})
     assert other.status_code == 403
-    stranger = bearer("staff", synced["second"], "someone")
+    stranger = auth("staff", synced["second"], "someone")
     assert (await http.post(f"/contests/{cid}/score-sheets", headers=stranger, json={
         "judge_id": "j1", "scores": [{"entry_id": entries["welder"], "criterion": "实操", "score": "80"}]}
     )).status_code == 403

@@ -19,28 +19,16 @@ from aiokafka import AIOKafkaConsumer
 from openpyxl import Workbook
 
 from devstack.config import REPO
-from devstack.processes import ServiceProcess
 from devstack.seed import zh_digits
-from tests.city import auth, found_district, new_resident_id, open_contact
-from tests.integration.stack import NO_TRACES, started
+from tests.support.membership import found_district
+from tests.support.people import auth, new_resident_id, open_contact
 from unionops.clock import local_today
 from unionops.pii import check_character
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership")]
 
 HEADER = ["序号", "姓名", "身份证号", "手机号", "电子邮箱", "工作单位", "职业", "学历", "是否农民工", "入会日期", "所属工会"]
-
-
-@pytest.fixture(scope="module")
-def membership(infra, stack_config):
-    with started(ServiceProcess(stack_config, "membership", NO_TRACES)) as processes:
-        yield processes["membership"]
-
-
-@pytest.fixture()
-def client(membership):
-    with httpx.Client(base_url=membership.url, timeout=60) as c:
-        yield c
 
 
 def person(union: str, n: int = 0, **over) -> dict:

@@ -2,26 +2,13 @@
 from __future__ import annotations
 
 import asyncpg
-import httpx
 import pytest
 
-from devstack.processes import ServiceProcess
-from tests.city import ROOT, admit, auth, found_district, new_resident_id
-from tests.integration.stack import NO_TRACES, started
+from tests.support.membership import admit, found_district
+from tests.support.people import ROOT, auth, new_resident_id
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def membership(infra, stack_config):
-    with started(ServiceProcess(stack_config, "membership", NO_TRACES)) as processes:
-        yield processes["membership"]
-
-
-@pytest.fixture()
-def client(membership):
-    with httpx.Client(base_url=membership.url, timeout=10) as c:
-        yield c
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership")]
 
 
 async def counts(stack_config) -> tuple[int, int]:

@@ -15,7 +15,8 @@ import pytest
 
 from devstack.config import REPO
 from devstack.processes import ServiceProcess
-from tests.integration.stack import NO_TRACES
+from tests.support.processes import NO_TRACES
+from tests.support.rows import query
 from unionops import db, migrate
 
 pytestmark = pytest.mark.integration
@@ -43,14 +44,6 @@ def folder(tmp_path) -> Path:
     return tmp_path
 
 
-async def fetch(dsn: str, query: str, *args):
-    conn = await db.connect(dsn)
-    try:
-        return await conn.fetch(query, *args)
-    finally:
-        await conn.close()
-
-
 def cli(stack_config, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "unionops.migrate", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": stack_config.pythonpath(args[1])})
@@ -75,11 +68,11 @@ def test_a_fresh_database_gets_the_plumbing_and_every_migration_of_the_service_f
     assert after.returncode == 0, after.stdout
     assert "pending    " not in after.stdout and "0 pending, 0 changed" in after.stdout
     folder = REPO / "services" / service / service / "migrations"
-    rows = asyncio.run(fetch(dsn, "SELECT version, checksum FROM schema_migrations"))
+    rows = asyncio.run(query(dsn, "SELECT version, checksum FROM schema_migrations"))
     recorded = {r["version"]: r["checksum"] for r in rows}
     assert recorded == {**{f"plumbing/{p.name}": sha256(p) for p in migrate.PLUMBING_SQL.glob("*.sql")},
                         **{f"service/{p.name}": sha256(p) for p in folder.glob("*.sql")}}
-    assert asyncio.run(fetch(dsn, "SELECT to_regclass('outbox') IS NOT NULL AS ok"))[0]["ok"]
+    assert asyncio.run(query(dsn, "SELECT to_regclass('outbox') IS NOT NULL AS ok"))[0]["ok"]
 
 
 def test_the_command_reads_the_database_from_the_service_setting(stack_config, dsn):
@@ -87,7 +80,7 @@ def test_the_command_reads_the_database_from_the_service_setting(stack_config, d
     done = subprocess.run([sys.executable, "-m", "unionops.migrate", "apply", "welfare"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert asyncio.run(fetch(dsn, "SELECT count(*) AS n FROM schema_migrations"))[0]["n"] > 1
+    assert asyncio.run(query(dsn, "SELECT count(*) AS n FROM schema_migrations"))[0]["n"] > 1
 
 
 async def test_status_reports_pending_files_until_they_are_applied(dsn, folder):
@@ -115,8 +108,8 @@ async def test_an_applied_file_edited_afterwards_is_refused_and_nothing_is_appli
     with pytest.raises(migrate.MigrationChanged, match="service/001_ledgers.sql"):
         await migrate.apply(dsn, folder)
 
-    assert (await fetch(dsn, "SELECT to_regclass('entries') IS NULL AS absent"))[0]["absent"]
-    assert [r["version"] for r in await fetch(dsn, "SELECT version FROM schema_migrations ORDER BY version")] == \
+    assert (await query(dsn, "SELECT to_regclass('entries') IS NULL AS absent"))[0]["absent"]
+    assert [r["version"] for r in await query(dsn, "SELECT version FROM schema_migrations ORDER BY version")] == \
         [*PLUMBING, "service/001_ledgers.sql"]
     state = await migrate.status(dsn, folder)
     assert [m.version for m, _ in state.changed] == ["service/001_ledgers.sql"] and not state.up_to_date
@@ -124,7 +117,7 @@ async def test_an_applied_file_edited_afterwards_is_refused_and_nothing_is_appli
 
 def test_the_apply_command_refuses_an_edited_file_with_a_clear_message(stack_config, dsn):
     assert cli(stack_config, "apply", "competitions", "--dsn", dsn).returncode == 0
-    asyncio.run(fetch(dsn, "UPDATE schema_migrations SET checksum = repeat('0', 64)"
+    asyncio.run(query(dsn, "UPDATE schema_migrations SET checksum = repeat('0', 64)"
                            " WHERE version = 'service/002_contests_and_teams.sql' RETURNING 1"))
     refused = cli(stack_config, "apply", "competitions", "--dsn", dsn)
     assert refused.returncode == 1
@@ -149,7 +142,7 @@ def _start_refused(stack_config, service: str, env: dict[str, str]) -> str:
 @pytest.mark.parametrize("migrate_on_start", ["true", "false"])
 def test_a_service_refuses_to_start_when_an_applied_migration_changed(stack_config, dsn, migrate_on_start):
     assert cli(stack_config, "apply", "welfare", "--dsn", dsn).returncode == 0
-    asyncio.run(fetch(dsn, "UPDATE schema_migrations SET checksum = repeat('0', 64)"
+    asyncio.run(query(dsn, "UPDATE schema_migrations SET checksum = repeat('0', 64)"
                            " WHERE version = 'service/003_hardship_files.sql' RETURNING 1"))
     log = _start_refused(stack_config, "welfare", {"WELFARE_DATABASE_URL": dsn, "MIGRATE_ON_START": migrate_on_start})
     assert "refusing to start" in log and "service/003_hardship_files.sql" in log
@@ -160,7 +153,7 @@ def test_without_migrating_on_start_a_service_refuses_a_database_behind_its_code
     env = {"WELFARE_DATABASE_URL": dsn, "MIGRATE_ON_START": "false"}
     log = _start_refused(stack_config, "welfare", env)
     assert "refusing to start" in log and "pending" in log and "unionops.migrate apply welfare" in log
-    assert (asyncio.run(fetch(dsn, "SELECT to_regclass('schema_migrations') IS NULL AS absent")))[0]["absent"]
+    assert (asyncio.run(query(dsn, "SELECT to_regclass('schema_migrations') IS NULL AS absent")))[0]["absent"]
 
     assert cli(stack_config, "apply", "welfare", "--dsn", dsn).returncode == 0
     process = ServiceProcess(stack_config, "welfare", NO_TRACES | env)
@@ -184,10 +177,10 @@ async def test_a_no_transaction_file_builds_an_index_concurrently(dsn, folder):
 
     assert await migrate.apply(dsn, folder) == [*PLUMBING, "service/001_ledgers.sql",
                                                 "service/002_ledger_name_index.sql"]
-    index = await fetch(dsn, "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+    index = await query(dsn, "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
                              " WHERE c.relname = 'ledgers_name'")
     assert [r["indisvalid"] for r in index] == [True]
-    recorded = await fetch(dsn, "SELECT no_transaction FROM schema_migrations WHERE version = $1",
+    recorded = await query(dsn, "SELECT no_transaction FROM schema_migrations WHERE version = $1",
                            "service/002_ledger_name_index.sql")
     assert [r["no_transaction"] for r in recorded] == [True]
 
@@ -204,7 +197,7 @@ async def test_a_no_transaction_file_failing_midway_is_not_recorded_and_runs_aga
     (folder / "002_ledger_name_index.sql").write_text(broken, encoding="utf-8")
     with pytest.raises(Exception, match="date"):
         await migrate.apply(dsn, folder)
-    assert (await fetch(dsn, "SELECT count(*) AS n FROM pg_class WHERE relname = 'ledgers_name'"))[0]["n"] == 1
+    assert (await query(dsn, "SELECT count(*) AS n FROM pg_class WHERE relname = 'ledgers_name'"))[0]["n"] == 1
     assert [m.version for m in (await migrate.status(dsn, folder)).pending] == ["service/002_ledger_name_index.sql"]
 
     fixed = INDEX_CONCURRENTLY + "ALTER TABLE ledgers ADD COLUMN IF NOT EXISTS opened date;\n"
@@ -221,7 +214,7 @@ async def test_two_replicas_migrating_at_once_apply_each_file_once(dsn, folder):
 
     assert sorted([first, second], key=len) == [
         [], [*PLUMBING, "service/001_ledgers.sql", "service/002_runs.sql"]]
-    assert (await fetch(dsn, "SELECT count(*) AS n FROM runs"))[0]["n"] == 1
+    assert (await query(dsn, "SELECT count(*) AS n FROM runs"))[0]["n"] == 1
 
 
 async def test_versions_recorded_before_checksums_existed_are_adopted(dsn, folder):
@@ -244,7 +237,7 @@ async def test_versions_recorded_before_checksums_existed_are_adopted(dsn, folde
     assert [m.version for m in state.pending] == [*PLUMBING[1:], "service/002_entries.sql"] and not state.up_to_date
 
     assert await migrate.apply(dsn, folder) == [*PLUMBING[1:], "service/002_entries.sql"]
-    recorded = {r["version"]: r["checksum"] for r in await fetch(dsn, "SELECT version, checksum FROM schema_migrations")}
+    recorded = {r["version"]: r["checksum"] for r in await query(dsn, "SELECT version, checksum FROM schema_migrations")}
     assert recorded == {**{f"plumbing/{p.name}": sha256(p) for p in migrate.PLUMBING_SQL.glob("*.sql")},
                         "service/001_ledgers.sql": sha256(folder / "001_ledgers.sql"),
                         "service/002_entries.sql": sha256(folder / "002_entries.sql")}
@@ -266,6 +259,6 @@ async def test_a_replica_waiting_for_the_lock_does_not_hold_up_a_concurrent_inde
 
     assert sorted([first, second], key=len) == [
         [], [*PLUMBING, "service/001_ledgers.sql", "service/002_ledger_name_index.sql"]]
-    index = await fetch(dsn, "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+    index = await query(dsn, "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
                              " WHERE c.relname = 'ledgers_name'")
     assert [r["indisvalid"] for r in index] == [True]

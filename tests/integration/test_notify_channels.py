@@ -10,49 +10,31 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 
 from notify.projections import put_contact
-from devstack.processes import ServiceProcess, httpsink, smtpsink, tracesink
-from tests.city import ROOT, SETTINGS, auth
+from tests.support.people import ROOT, SETTINGS, auth
+from tests.support.processes import client_fixture
 from unionops import db
 from unionops.auth import issue_token
 from unionops.clock import local_today
 from unionops.pii import Vault
 
-from .stack import client_fixture, started
-
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services(
+                  # Quiet hours off for the service (members set their own in the quiet-hours test);
+                  # a slow SMS rate so the spreading is visible; short retries.
+                  "notify", sinks=("tracesink", "smtpsink", "httpsink"), env={"notify": {
+                      "NOTIFY_RETRY_BASE_SECONDS": "0.3", "NOTIFY_RETRY_MAX_SECONDS": "1",
+                      "NOTIFY_POLL_INTERVAL_SECONDS": "0.3", "NOTIFY_MAX_ATTEMPTS": "30",
+                      "NOTIFY_QUIET_HOURS": "off", "NOTIFY_SMS_RATE_PER_SECOND": "5", "NOTIFY_SMS_BURST": "1"}})]
 
 DEADLINE = 30.0
 VAULT = Vault.from_settings(SETTINGS)
 DISTRICT = uuid.uuid4()  # a unit under the root, for staff scope
 
 
-@pytest.fixture(scope="module")
-def stack(infra, stack_config):
-    with started(
-        tracesink(stack_config), smtpsink(stack_config), httpsink(stack_config),
-        # Quiet hours off for the service (members set their own in the quiet-hours test);
-        # a slow SMS rate so the spreading is visible; short retries.
-        ServiceProcess(stack_config, "notify", {
-            "NOTIFY_RETRY_BASE_SECONDS": "0.3", "NOTIFY_RETRY_MAX_SECONDS": "1",
-            "NOTIFY_POLL_INTERVAL_SECONDS": "0.3", "NOTIFY_MAX_ATTEMPTS": "30",
-            "NOTIFY_QUIET_HOURS": "off", "NOTIFY_SMS_RATE_PER_SECOND": "5", "NOTIFY_SMS_BURST": "1",
-        }),
-    ):
-        yield stack_config
-
-
 notify = client_fixture(lambda stack: stack.url("notify"))
-
-
-@pytest.fixture(scope="module")
-def sink(stack):
-    with httpx.Client(base_url=stack.httpsink_url, timeout=10) as c:
-        yield c
-        c.post("/control/fail", json={"mode": "off"})
 
 
 async def sql(stack, query: str, *args):

@@ -15,23 +15,15 @@ import pytest
 from contracts.events import CampaignLaunched
 from devstack.bench_membership import write_csv
 from devstack.bench_notify import generate_members
-from devstack.processes import ServiceProcess, smtpsink
-from tests.city import ROOT, auth, found_district
-from tests.integration.stack import NO_TRACES, started
+from tests.support.membership import found_district
+from tests.support.people import ROOT, auth
 from tests.integration.test_notify_service import db_fetch, publish
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "notify", sinks=("smtpsink",), env={"notify": {
+                  "NOTIFY_FANOUT_CHUNK_SIZE": "300", "NOTIFY_DISPATCH_BATCH_SIZE": "200", "NOTIFY_SEND_CONCURRENCY": "16"}})]
 
 MEMBERS = 2000
-
-
-@pytest.fixture(scope="module")
-def stack(infra, stack_config):
-    with started(smtpsink(stack_config), ServiceProcess(stack_config, "membership", NO_TRACES),
-                 ServiceProcess(stack_config, "notify", NO_TRACES | {"NOTIFY_FANOUT_CHUNK_SIZE": "300",
-                                                                    "NOTIFY_DISPATCH_BATCH_SIZE": "200",
-                                                                    "NOTIFY_SEND_CONCURRENCY": "16"})):
-        yield stack_config
 
 
 async def test_a_campaign_reaches_every_member_of_the_subtree_once_with_progress(stack, tmp_path):

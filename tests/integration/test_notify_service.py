@@ -19,45 +19,29 @@ from aiokafka import AIOKafkaProducer
 from contracts.events import AidDisbursed, CaseOpened, ContestScored, DomainEvent, MemberJoined
 from notify.commands.settlement import DLQ_TOPIC
 from notify.domain import notices as domain
-from devstack.processes import ServiceProcess, smtpsink, tracesink
 from devstack.seed import zh_digits
 from notify.projections import put_contact
-from tests.city import ROOT, SETTINGS, admit, auth, contact_changed, found_district
-from tests.kafka_util import header, read_topic
+from tests.support.broker import header, read_topic
+from tests.support.membership import admit, found_district
+from tests.support.people import ROOT, SETTINGS, auth, contact_changed
+from tests.support.processes import client_fixture
+from tests.support.waiting import eventually
 from unionops import db
 from unionops.envelope import Envelope
 from unionops.pii import Vault
 
-from .stack import client_fixture, eventually, started
-
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services(
+                  # Short retry steps and polls keep the retry test fast; the rules are those of production.
+                  "membership", "notify", sinks=("tracesink", "smtpsink"),
+                  env={"notify": {"NOTIFY_RETRY_BASE_SECONDS": "0.5", "NOTIFY_POLL_INTERVAL_SECONDS": "0.5"}})]
 
 FIRST_DEADLINE = 45.0  # the first consumer-group join on the local broker takes several seconds
 DEADLINE = 30.0
 
 
-@pytest.fixture(scope="module")
-def stack(infra, stack_config):
-    with started(
-        tracesink(stack_config),
-        smtpsink(stack_config),
-        ServiceProcess(stack_config, "membership"),
-        # Short retry steps and polls keep the retry test fast; the rules are those of production.
-        ServiceProcess(stack_config, "notify", {"NOTIFY_RETRY_BASE_SECONDS": "0.5",
-                                               "NOTIFY_POLL_INTERVAL_SECONDS": "0.5"}),
-    ):
-        yield stack_config
-
-
 membership = client_fixture(lambda stack: stack.url("membership"))
 notify = client_fixture(lambda stack: stack.url("notify"))
-
-
-@pytest.fixture(scope="module")
-def sink(stack):
-    with httpx.Client(base_url=stack.smtpsink_url, timeout=10) as c:
-        yield c
-        c.post("/control/fail", json={"mode": "off"})
 
 
 @pytest.fixture(scope="module")

@@ -24,26 +24,21 @@ from contracts.events import (
     TeamRegistered,
     TeamWaitlisted,
 )
-from devstack.processes import ServiceProcess, smtpsink
-from tests.city import ROOT, auth, found_district, new_resident_id, token
-from tests.integration.stack import NO_TRACES, client_fixture, eventually, started
+from tests.support.membership import found_district
+from tests.support.people import ROOT, auth, new_resident_id, token
+from tests.support.processes import client_fixture
+from tests.support.waiting import eventually
 from tests.integration.test_notify_service import admit_member, db_fetch, new_address, publish
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "notify", sinks=("smtpsink",),
+                                   env={"notify": {"NOTIFY_POLL_INTERVAL_SECONDS": "0.5"}})]
 
 DEADLINE = 45.0  # the first consumer-group join on the local broker takes several seconds
 
 
-@pytest.fixture(scope="module")
-def stack(infra, stack_config):
-    with started(smtpsink(stack_config), ServiceProcess(stack_config, "membership", NO_TRACES),
-                 ServiceProcess(stack_config, "notify", NO_TRACES | {"NOTIFY_POLL_INTERVAL_SECONDS": "0.5"})):
-        yield stack_config
-
-
 membership = client_fixture(lambda stack: stack.url("membership"))
 notify = client_fixture(lambda stack: stack.url("notify"))
-sink = client_fixture(lambda stack: stack.smtpsink_url)
 
 
 @pytest.fixture(scope="module")

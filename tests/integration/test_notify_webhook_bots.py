@@ -19,30 +19,23 @@ from contracts.events import (
     MemberJoined,
     UnionEstablished,
 )
-from devstack.processes import ServiceProcess, httpsink
 from devstack.seed import zh_digits
-from tests.city import ROOT, SETTINGS, auth, contact_changed
-from tests.integration.stack import NO_TRACES, client_fixture, eventually, started
+from tests.support.people import ROOT, SETTINGS, auth, contact_changed
+from tests.support.processes import client_fixture
+from tests.support.waiting import eventually
 from tests.integration.test_notify_service import db_fetch, publish
 from unionops import db
 from unionops.envelope import Envelope
 from unionops.pii import Vault
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("notify", sinks=("httpsink",), env={"notify": {"NOTIFY_POLL_INTERVAL_SECONDS": "0.5"}})]
 
 DEADLINE = 45.0  # the first consumer-group join on the local broker takes several seconds
 VAULT = Vault(SETTINGS.pii_encryption_key, SETTINGS.pii_hash_key)
 
 
-@pytest.fixture(scope="module")
-def stack(infra, stack_config):
-    with started(httpsink(stack_config),
-                 ServiceProcess(stack_config, "notify", NO_TRACES | {"NOTIFY_POLL_INTERVAL_SECONDS": "0.5"})):
-        yield stack_config
-
-
 notify = client_fixture(lambda stack: stack.url("notify"))
-sink = client_fixture(lambda stack: stack.httpsink_url)
 
 
 class Tree:

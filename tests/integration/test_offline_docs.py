@@ -7,17 +7,12 @@ from urllib.parse import urljoin
 
 import pytest
 
-from .stack import client_fixture, running
+from tests.support.processes import client_fixture
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("notify")]
 
 CONTENT_TYPES = {".js": "javascript", ".css": "text/css", ".png": "image/png", ".json": "application/json"}
-
-
-@pytest.fixture(scope="module")
-def stack(infra, stack_config):
-    with running(stack_config, "notify"):
-        yield stack_config
 
 
 client = client_fixture(lambda stack: stack.url("notify"))

@@ -15,15 +15,17 @@ import httpx
 import pytest
 
 from devstack.config import REPO
-from unionops.auth import root_org_id
 from unionops.clock import local_now
 
-from .federation import CITY_REGION_CODE, Membership, admin_headers, bearer
-from .stack import database_fixture, eventually, running
-
-pytestmark = pytest.mark.integration
+from tests.support.people import ROOT, auth
+from tests.support.processes import database_fixture
+from tests.support.rows import projected
+from tests.support.waiting import eventually
 
 SERVICES = ("membership", "welfare", "competitions", "notify")
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services(*SERVICES, subject="welfare")]
 PHONE = "13912345678"
 # A check in welfare's database that refuses some members — the "cause" an operator fixes — and
 # a log of every write to welfare's members, to count how often an event took effect.
@@ -44,24 +46,16 @@ CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON members FOR EACH ROW EXE
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, *SERVICES) as processes:
-        yield processes
+def world(membership):
+    yield {"branch": membership.branch("武侯"), "membership": membership}
 
 
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        yield {"branch": membership.branch("武侯"), "membership": membership}
-
-
-db = database_fixture("welfare")
 membership_db = database_fixture("membership")
 
 
 @pytest.fixture
 async def welfare(services):
-    async with httpx.AsyncClient(base_url=services["welfare"].url, timeout=30, headers=admin_headers()) as client:
+    async with httpx.AsyncClient(base_url=services["welfare"].url, timeout=30, headers=auth()) as client:
         yield client
 
 
@@ -154,10 +148,10 @@ async def test_a_poisoned_event_is_dead_lettered_inspected_masked_replayed_once_
     mine = [(a["action"], a["target"], a["outcome"], a["reason"], a["actor"]) for a in reversed(actions)
             if a["target"] in {f"dead_letter:{d['id']}" for d in dead.values()}]
     assert mine == [
-        ("dead_letter.replay", f"dead_letter:{dead['replay']['id']}", "failed", "先试一次", "city-admin"),
-        ("dead_letter.replay", f"dead_letter:{dead['replay']['id']}", "replayed", "检查已修正", "city-admin"),
+        ("dead_letter.replay", f"dead_letter:{dead['replay']['id']}", "failed", "先试一次", "test-admin"),
+        ("dead_letter.replay", f"dead_letter:{dead['replay']['id']}", "replayed", "检查已修正", "test-admin"),
         ("dead_letter.discard", f"dead_letter:{dead['discard']['id']}", "discarded", "测试数据，已在会员系统删除",
-         "city-admin"),
+         "test-admin"),
     ]
     assert all(a["at"] for a in actions)
 
@@ -189,10 +183,10 @@ async def test_an_outbox_replay_republishes_and_the_consumer_applies_nothing_twi
     membership = world["membership"]
     since = local_now() - timedelta(seconds=5)
     member = membership.admit(world["branch"].grassroots, "诸葛明远")
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", member), "the admission in welfare")
+    await projected(db, members=[member])
     until = local_now() + timedelta(seconds=5)
     writes_before = await db.fetchval("SELECT count(*) FROM member_writes")
-    async with httpx.AsyncClient(base_url=services["membership"].url, timeout=30, headers=admin_headers()) as http:
+    async with httpx.AsyncClient(base_url=services["membership"].url, timeout=30, headers=auth()) as http:
         body = {"topic": "membership.member.v1", "since": since.isoformat(), "until": until.isoformat()}
         counted = await http.post("/admin/outbox/replay", json=body)
         assert counted.status_code == 200, counted.text
@@ -231,13 +225,13 @@ async def test_an_outbox_replay_republishes_and_the_consumer_applies_nothing_twi
 ])
 def test_only_a_city_federation_admin_may_use_the_on_call_api(services, world, method, path, body):
     district = world["branch"].district
-    callers = {401: {}, 403: bearer("staff", root_org_id(CITY_REGION_CODE), "city-staff")}
+    callers = {401: {}, 403: auth("staff", ROOT, "city-staff")}
     with httpx.Client(base_url=services["welfare"].url, timeout=10) as http:
         for status, headers in callers.items():
             r = http.request(method, path, json=body, headers=headers)
             assert r.status_code == status and r.headers["content-type"].startswith("application/problem+json")
         # a federation admin of one district does not see the whole city's dead letters
-        r = http.request(method, path, json=body, headers=bearer("federation_admin", district, "district-admin"))
+        r = http.request(method, path, json=body, headers=auth("federation_admin", district, "district-admin"))
         assert r.status_code == 403
 
 

@@ -7,26 +7,14 @@ import uuid
 from datetime import timedelta
 
 import asyncpg
-import httpx
 import pytest
 
-from tests.city import ROOT, admit, auth, found_district
-from tests.integration.stack import running
+from tests.support.membership import admit, found_district
+from tests.support.people import ROOT, auth
 from unionops.clock import local_today
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def membership(infra, stack_config):
-    with running(stack_config, "membership") as processes:
-        yield processes["membership"]
-
-
-@pytest.fixture()
-def client(membership):
-    with httpx.Client(base_url=membership.url, timeout=10) as c:
-        yield c
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership")]
 
 
 async def fetch(stack_config, sql, *args):

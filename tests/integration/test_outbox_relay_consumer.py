@@ -11,8 +11,8 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 
 from contracts.events import MemberJoined, dlq_topic
-from tests.integration.stack import eventually
-from tests.kafka_util import header, read_topic
+from tests.support.broker import header, read_topic
+from tests.support.waiting import eventually
 from unionops import db, outbox
 from unionops.clock import local_today
 from unionops.consumer import IdempotentConsumer

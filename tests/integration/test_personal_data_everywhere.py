@@ -14,29 +14,17 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from devstack.config import SERVICES
-from devstack.processes import ServiceProcess
-from tests.city import admit, auth, found_district, new_resident_id
-from tests.integration.stack import NO_TRACES, eventually, started
+from tests.support.broker import publish_as_hr_system, read_topic
+from tests.support.membership import found_district, register_employer
+from tests.support.people import auth, new_resident_id
+from tests.support.waiting import eventually
 from tests.integration.test_member_import import person, upload, xlsx
 from tests.integration.test_transfers import employment_changed
-from tests.kafka_util import read_topic
-from tests.membership_helpers import publish_as_hr_system, register_employer
 from unionops.clock import local_today
 from unionops.pii import unb64
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with started(*(ServiceProcess(stack_config, name, NO_TRACES) for name in SERVICES)) as processes:
-        yield processes
-
-
-@pytest.fixture()
-def client(services):
-    with httpx.Client(base_url=services["membership"].url, timeout=30) as c:
-        yield c
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services(*SERVICES, subject="membership")]
 
 
 @pytest.fixture()

@@ -14,25 +14,19 @@ import httpx
 import pytest
 
 from devstack.config import SERVICES
-from devstack.processes import ServiceProcess, httpsink, smtpsink, tracesink
-from tests.city import auth, found_district, new_resident_id
-from tests.integration.stack import eventually, started
+from tests.support.broker import publish_as_hr_system
+from tests.support.membership import found_district, register_employer
+from tests.support.people import auth, new_resident_id
+from tests.support.waiting import eventually
 from tests.integration.test_personal_data_everywhere import add_officer, clear_copies, fetch
 from tests.integration.test_transfers import employment_changed
-from tests.membership_helpers import publish_as_hr_system, register_employer
 from unionops.clock import local_today
-
-pytestmark = pytest.mark.integration
 
 FAST = {"NOTIFY_POLL_INTERVAL_SECONDS": "0.3", "NOTIFY_QUIET_HOURS": "off", "NOTIFY_RETRY_BASE_SECONDS": "0.3",
         "NOTIFY_RETRY_MAX_SECONDS": "1"}
 
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with started(tracesink(stack_config), smtpsink(stack_config), httpsink(stack_config),
-                 *(ServiceProcess(stack_config, name, FAST if name == "notify" else {}) for name in SERVICES)) as p:
-        yield p
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services(*SERVICES, sinks=("tracesink", "smtpsink", "httpsink"), env={"notify": FAST})]
 
 
 @pytest.fixture()

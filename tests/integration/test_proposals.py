@@ -13,10 +13,11 @@ import pytest
 from competitions.domain.proposals import add_months
 from unionops.clock import local_today
 
-from .federation import Membership, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.people import auth
+from tests.support.rows import projected, staged
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "competitions")]
 
 
 def today() -> date:
@@ -24,48 +25,27 @@ def today() -> date:
 
 
 @pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "competitions") as processes:
-        yield processes
-
-
-@pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("青羊"), membership.branch("锦江")
-        yield {"east": east, "west": west,
-               "fitter": membership.admit(east.grassroots, "刘洋"),
-               "colleague": membership.admit(east.grassroots, "何敏", female=True),
-               "outsider": membership.admit(west.grassroots, "孙伟")}
-
-
-db = database_fixture("competitions")
-http = async_client_fixture("competitions")
+def world(membership):
+    east, west = membership.branch("青羊"), membership.branch("锦江")
+    yield {"east": east, "west": west,
+           "fitter": membership.admit(east.grassroots, "刘洋"),
+           "colleague": membership.admit(east.grassroots, "何敏", female=True),
+           "outsider": membership.admit(west.grassroots, "孙伟")}
 
 
 @pytest.fixture
 async def synced(world, db):
-    members = [world["fitter"], world["colleague"], world["outsider"]]
-    units = [world["east"].grassroots, world["west"].grassroots]
-    await eventually(lambda: db.fetchval("SELECT count(*) = 2 FROM org_units WHERE org_id = ANY($1)", units),
-                     what="UnionEstablished to reach the org_units projection")
-    await eventually(lambda: db.fetchval("SELECT count(*) = 3 FROM members WHERE member_id = ANY($1)", members),
-                     what="MemberJoined to reach the members projection")
+    await projected(db, units=[world["east"].grassroots, world["west"].grassroots],
+                    members=[world["fitter"], world["colleague"], world["outsider"]])
     return world
 
 
 def member(world, who: str) -> dict[str, str]:
-    return bearer("member", world["east"].grassroots, str(world[who]))
+    return auth("member", world["east"].grassroots, str(world[who]))
 
 
 def union_staff(world) -> dict[str, str]:
-    return bearer("staff", world["east"].grassroots, "工会主席")
-
-
-async def staged(db, event_type: str, key) -> list[dict]:
-    rows = await db.fetch("SELECT payload FROM outbox WHERE event_type = $1 AND key = $2 ORDER BY id",
-                          event_type, str(key))
-    return [r["payload"] for r in rows]
+    return auth("staff", world["east"].grassroots, "工会主席")
 
 
 async def propose(http, headers, **body) -> httpx.Response:
@@ -91,7 +71,7 @@ async def test_a_member_submits_a_proposal_due_for_an_answer_a_month_later(synce
 
     assert (await http.get(f"/proposals/{p['id']}", headers=member(synced, "fitter"))).status_code == 200
     assert (await http.get(f"/proposals/{p['id']}", headers=member(synced, "colleague"))).status_code == 404
-    west = bearer("staff", synced["west"].district)
+    west = auth("staff", synced["west"].district)
     assert (await http.get(f"/proposals/{p['id']}", headers=west)).status_code == 404
     mine = (await http.get("/proposals", headers=member(synced, "colleague"))).json()
     assert p["id"] not in [x["id"] for x in mine]
@@ -114,10 +94,10 @@ async def test_overdue_proposals_are_listed_and_a_late_answer_is_flagged(synced,
     fresh = (await propose(http, member(synced, "colleague"), title="食堂错峰就餐")).json()
     assert late["answer_due_on"] == add_months(handed_in, 1).isoformat() and late["overdue"]
 
-    overdue = (await http.get("/proposals?overdue=true", headers=bearer("staff", synced["east"].district))).json()
+    overdue = (await http.get("/proposals?overdue=true", headers=auth("staff", synced["east"].district))).json()
     ids = [p["id"] for p in overdue]
     assert late["id"] in ids and fresh["id"] not in ids
-    assert (await http.get("/proposals?overdue=true", headers=bearer("staff", synced["west"].district))).json() == []
+    assert (await http.get("/proposals?overdue=true", headers=auth("staff", synced["west"].district))).json() == []
 
     answered = await http.post(f"/proposals/{late['id']}/answer", headers=union_staff(synced),
                                json={"outcome": "not_adopted", "answer": "现有照明已满足标准。"})
@@ -155,7 +135,7 @@ async def test_an_adopted_proposal_is_implemented_and_rewarded_with_every_step_r
 
     implemented = await http.post(f"/proposals/{p['id']}/implement", headers=staff, json={"note": "全车间推广"})
     assert implemented.status_code == 200 and implemented.json()["implemented_on"] == today().isoformat()
-    auditor = bearer("auditor", synced["east"].district)
+    auditor = auth("auditor", synced["east"].district)
     assert (await http.post(f"/proposals/{p['id']}/reward", headers=auditor,
                             json={"grade": "first", "effect": "x"})).status_code == 403
     rewarded = await http.post(f"/proposals/{p['id']}/reward", headers=staff,

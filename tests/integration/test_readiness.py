@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.integration.stack import eventually, running
+from tests.support.processes import running
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -9,24 +9,20 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.city import auth
-from tests.integration.stack import running
+from tests.support.people import auth
 
-pytestmark = pytest.mark.integration
 
 # A route of each service that reads a JSON body, and one that reads none.
 POSTS = {"membership": "/organisations", "welfare": "/visits", "competitions": "/contests", "notify": "/officers"}
 SERVICES = tuple(POSTS)
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services(*SERVICES)]
+
 # A JSON body the server must read whole to refuse (an unknown field): bigger than uvicorn's
 # 64 KiB read buffer, smaller than any route's size limit.
 BIG_BODY = '{"padding": "' + "x" * 200_000 + '"}'
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, *SERVICES) as processes:
-        yield processes
 
 
 @pytest.mark.parametrize("service", SERVICES)

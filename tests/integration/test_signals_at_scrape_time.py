@@ -11,7 +11,7 @@ import pytest
 from faststream.kafka import KafkaBroker
 
 from contracts.events import MemberJoined
-from tests.integration.stack import eventually
+from tests.support.waiting import eventually
 from tests.integration.test_outbox_relay_consumer import joined, make_consumer, plumbing, stage  # noqa: F401
 from unionops import db, metrics, outbox, scrape
 from unionops.clock import local_now

@@ -9,33 +9,22 @@ import pytest
 
 from unionops.clock import local_today
 
-from .federation import Membership, admin_headers, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.people import auth
+from tests.support.rows import projected
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "welfare") as processes:
-        yield processes
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare")]
 
 
 @pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("锦江"), membership.branch("青羊")
-        yield {"east": east, "west": west, "member": membership.admit(east.grassroots, "刘桂兰", female=True)}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+def world(membership):
+    east, west = membership.branch("锦江"), membership.branch("青羊")
+    yield {"east": east, "west": west, "member": membership.admit(east.grassroots, "刘桂兰", female=True)}
 
 
 @pytest.fixture
 async def member(world, db):
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", world["member"]),
-                     what="MemberJoined to reach welfare")
+    await projected(db, members=[world["member"]])
     return world["member"]
 
 
@@ -45,7 +34,7 @@ def visit(member_id, **overrides) -> dict:
 
 
 async def test_a_visit_is_recorded_against_the_member_with_notes_encrypted(member, world, http, db):
-    r = await http.post("/visits", json=visit(member), headers=bearer("staff", world["east"].street, "张主席"))
+    r = await http.post("/visits", json=visit(member), headers=auth("staff", world["east"].street, "张主席"))
     assert r.status_code == 201, r.text
     v = r.json()
     assert v["kind_label"] == "生病住院" and v["union_id"] == str(world["east"].grassroots)
@@ -53,7 +42,7 @@ async def test_a_visit_is_recorded_against_the_member_with_notes_encrypted(membe
     stored = await db.fetchval("SELECT notes_enc FROM visits WHERE id = $1", uuid.UUID(v["id"]))
     assert "术后".encode() not in bytes(stored)
 
-    listed = await http.get(f"/members/{member}/visits", headers=bearer("staff", world["east"].grassroots))
+    listed = await http.get(f"/members/{member}/visits", headers=auth("staff", world["east"].grassroots))
     assert listed.status_code == 200
     mine = [x for x in listed.json() if x["id"] == v["id"]]
     assert mine and mine[0]["notes"] == "术后恢复中，家中老人无人照料" and mine[0]["gift_fen"] == 50_000
@@ -62,22 +51,22 @@ async def test_a_visit_is_recorded_against_the_member_with_notes_encrypted(membe
 async def test_visits_are_listed_newest_first(member, http):
     for days, kind in ((40, "bereaved"), (5, "family_change")):
         r = await http.post("/visits", json=visit(member, kind=kind, visited_on=str(local_today() - timedelta(days=days)),
-                                                  gift_fen=None), headers=admin_headers())
+                                                  gift_fen=None), headers=auth())
         assert r.status_code == 201, r.text
-    dates = [x["visited_on"] for x in (await http.get(f"/members/{member}/visits", headers=admin_headers())).json()]
+    dates = [x["visited_on"] for x in (await http.get(f"/members/{member}/visits", headers=auth())).json()]
     assert dates == sorted(dates, reverse=True)
 
 
 async def test_auditor_sees_visits_but_not_their_notes(member, world, http):
-    await http.post("/visits", json=visit(member, kind="in_hardship"), headers=admin_headers())
-    r = await http.get(f"/members/{member}/visits", headers=bearer("auditor", world["east"].district))
+    await http.post("/visits", json=visit(member, kind="in_hardship"), headers=auth())
+    r = await http.get(f"/members/{member}/visits", headers=auth("auditor", world["east"].district))
     assert r.status_code == 200 and r.json()
     assert all(x["notes"] is None for x in r.json()) and "术后" not in r.text
-    assert (await http.post("/visits", json=visit(member), headers=bearer("auditor", world["east"].district))).status_code == 403
+    assert (await http.post("/visits", json=visit(member), headers=auth("auditor", world["east"].district))).status_code == 403
 
 
 async def test_staff_record_and_see_visits_only_within_their_subtree(member, world, http, db):
-    outsider = bearer("staff", world["west"].district)
+    outsider = auth("staff", world["west"].district)
     before = await db.fetchval("SELECT count(*) FROM visits")
     theirs = await http.post("/visits", json=visit(member), headers=outsider)
     unknown = await http.post("/visits", json=visit(uuid.uuid4()), headers=outsider)
@@ -86,36 +75,36 @@ async def test_staff_record_and_see_visits_only_within_their_subtree(member, wor
     assert await db.fetchval("SELECT count(*) FROM visits") == before
     assert (await http.get(f"/members/{member}/visits", headers=outsider)).status_code == 404
     assert (await http.get(f"/members/{member}/visits")).status_code == 401
-    as_member = bearer("member", world["east"].grassroots, str(member))
+    as_member = auth("member", world["east"].grassroots, str(member))
     assert (await http.get(f"/members/{member}/visits", headers=as_member)).status_code == 403
 
 
 async def test_a_visit_to_an_unknown_member_or_in_the_future_is_refused(member, http):
-    r = await http.post("/visits", json=visit(uuid.uuid4()), headers=admin_headers())
+    r = await http.post("/visits", json=visit(uuid.uuid4()), headers=auth())
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.member_id"
     r = await http.post("/visits", json=visit(member, visited_on=str(local_today() + timedelta(days=1))),
-                        headers=admin_headers())
+                        headers=auth())
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.visited_on"
-    assert (await http.post("/visits", json=visit(member, kind="wedding"), headers=admin_headers())).status_code == 422
-    assert (await http.post("/visits", json=visit(member, visitors=[]), headers=admin_headers())).status_code == 422
+    assert (await http.post("/visits", json=visit(member, kind="wedding"), headers=auth())).status_code == 422
+    assert (await http.post("/visits", json=visit(member, visitors=[]), headers=auth())).status_code == 422
 
 
 async def test_a_visit_is_backdated_at_most_the_configured_days_and_shows_who_entered_it_when(member, http, db):
     before = await db.fetchval("SELECT count(*) FROM visits")
     r = await http.post("/visits", json=visit(member, visited_on=str(local_today() - timedelta(days=181))),
-                        headers=admin_headers())
+                        headers=auth())
     assert r.status_code == 422 and r.json()["type"] == "/problems/backdated-too-far"
     assert r.json()["errors"][0]["field"] == "body.visited_on" and "走访日期" in r.json()["errors"][0]["message"]
     assert await db.fetchval("SELECT count(*) FROM visits") == before
     r = await http.post("/visits", json=visit(member, visited_on=str(local_today() - timedelta(days=180))),
-                        headers=admin_headers())
+                        headers=auth())
     assert r.status_code == 201, r.text
     entered = datetime.fromisoformat(r.json()["recorded_at"])
-    assert r.json()["recorded_by"] == "city-admin" and datetime.now(timezone.utc) - entered < timedelta(minutes=5)
+    assert r.json()["recorded_by"] == "test-admin" and datetime.now(timezone.utc) - entered < timedelta(minutes=5)
 
 
 async def test_a_replayed_idempotency_key_records_one_visit(member, http, db):
-    headers = admin_headers() | {"Idempotency-Key": f"visit-{uuid.uuid4()}"}
+    headers = auth() | {"Idempotency-Key": f"visit-{uuid.uuid4()}"}
     before = await db.fetchval("SELECT count(*) FROM visits")
     first = await http.post("/visits", json=visit(member), headers=headers)
     again = await http.post("/visits", json=visit(member), headers=headers)

@@ -7,36 +7,25 @@ import uuid
 
 import pytest
 
-from .federation import Membership, admin_headers, bearer
-from .stack import async_client_fixture, database_fixture, eventually, running
+from tests.support.people import auth
+from tests.support.rows import projected
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    with running(stack_config, "membership", "welfare") as processes:
-        yield processes
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare")]
 
 
 @pytest.fixture(scope="module")
-def world(services):
+def world(membership):
     """Two district branches and a member in the first, admitted through membership."""
-    with Membership(services["membership"].url) as membership:
-        east, west = membership.branch("锦江"), membership.branch("青羊")
-        member = membership.admit(east.grassroots, "王秀英", female=True, migrant=True)
-        yield {"east": east, "west": west, "member": member, "membership": membership}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+    east, west = membership.branch("锦江"), membership.branch("青羊")
+    member = membership.admit(east.grassroots, "王秀英", female=True, migrant=True)
+    yield {"east": east, "west": west, "member": member, "membership": membership}
 
 
 @pytest.fixture
 async def known_member(world, db):
     """The member, once welfare's projection has caught up with MemberJoined."""
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", world["member"]),
-                     what="MemberJoined to reach welfare's projection")
+    await projected(db, members=[world["member"]])
     return world["member"]
 
 
@@ -50,16 +39,8 @@ async def counts(db) -> tuple[int, int]:
             await db.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'CaseOpened'"))
 
 
-async def test_member_joined_is_projected_with_its_union_path(known_member, world, db):
-    row = await db.fetchrow("SELECT * FROM members WHERE member_id = $1", known_member)
-    assert row["name"] == "王秀英" and row["gender"] == "female" and row["is_migrant_worker"] is True
-    east = world["east"]
-    assert row["union_id"] == east.grassroots
-    assert row["org_path"][-3:] == [east.district, east.street, east.grassroots]
-
-
 async def test_opening_a_case_stages_case_opened_without_the_summary(known_member, world, http, db):
-    r = await http.post("/cases", json=case_body(known_member), headers=bearer("staff", world["east"].street, "社工甲"))
+    r = await http.post("/cases", json=case_body(known_member), headers=auth("staff", world["east"].street, "社工甲"))
     assert r.status_code == 201, r.text
     case = r.json()
     assert case["status"] == "opened" and case["opened_by"] == "社工甲" and "summary" not in case
@@ -76,11 +57,11 @@ async def test_opening_a_case_stages_case_opened_without_the_summary(known_membe
     assert event["payload"]["kind"] == "medical" and event["payload"]["source"] == "visit"
     assert "summary" not in event["payload"] and "住院" not in str(event["payload"])
 
-    detail = await http.get(f"/cases/{case_id}", headers=bearer("staff", world["east"].district))
+    detail = await http.get(f"/cases/{case_id}", headers=auth("staff", world["east"].district))
     assert detail.status_code == 200
     assert detail.json()["summary"] == "丈夫住院，家庭月收入不足两千元" and detail.json()["notes_visible"] == "all"
 
-    listed = await http.get(f"/members/{known_member}/cases", headers=admin_headers())
+    listed = await http.get(f"/members/{known_member}/cases", headers=auth())
     assert listed.status_code == 200
     assert case["id"] in [c["id"] for c in listed.json()]
     assert all("summary" not in c for c in listed.json())
@@ -88,7 +69,7 @@ async def test_opening_a_case_stages_case_opened_without_the_summary(known_membe
 
 async def test_a_case_for_an_unknown_member_is_refused_and_nothing_is_written(known_member, http, db):
     before = await counts(db)
-    r = await http.post("/cases", json=case_body(uuid.uuid4()), headers=admin_headers())
+    r = await http.post("/cases", json=case_body(uuid.uuid4()), headers=auth())
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()
@@ -97,7 +78,7 @@ async def test_a_case_for_an_unknown_member_is_refused_and_nothing_is_written(kn
 
 
 async def test_staff_of_another_district_may_not_open_or_see_the_case(known_member, world, http, db):
-    outsider = bearer("staff", world["west"].district)
+    outsider = auth("staff", world["west"].district)
     before = await counts(db)
     r = await http.post("/cases", json=case_body(known_member), headers=outsider)
     unknown = await http.post("/cases", json=case_body(uuid.uuid4()), headers=outsider)
@@ -105,7 +86,7 @@ async def test_staff_of_another_district_may_not_open_or_see_the_case(known_memb
     assert r.json()["detail"] == unknown.json()["detail"]
     assert await counts(db) == before
 
-    r = await http.post("/cases", json=case_body(known_member, kind="legal"), headers=admin_headers())
+    r = await http.post("/cases", json=case_body(known_member, kind="legal"), headers=auth())
     assert r.status_code == 201
     assert (await http.get(f"/cases/{r.json()['id']}", headers=outsider)).status_code == 404
     assert (await http.get(f"/members/{known_member}/cases", headers=outsider)).status_code == 404
@@ -118,19 +99,19 @@ async def test_without_a_token_the_answer_is_401(known_member, http):
 
 
 async def test_an_auditor_may_read_but_not_open_cases(known_member, world, http):
-    r = await http.post("/cases", json=case_body(known_member), headers=bearer("auditor", world["east"].district))
+    r = await http.post("/cases", json=case_body(known_member), headers=auth("auditor", world["east"].district))
     assert r.status_code == 403
 
 
 async def test_auditors_read_cases_masked_as_they_read_hardship_files(known_member, world, http):
-    r = await http.post("/cases", json=case_body(known_member), headers=bearer("staff", world["east"].street, "社工甲"))
+    r = await http.post("/cases", json=case_body(known_member), headers=auth("staff", world["east"].street, "社工甲"))
     assert r.status_code == 201, r.text
     case_id = r.json()["id"]
-    step = await http.post(f"/cases/{case_id}/assess", headers=bearer("staff", world["east"].district, "核查员"),
+    step = await http.post(f"/cases/{case_id}/assess", headers=auth("staff", world["east"].district, "核查员"),
                            json={"proposed_amount_fen": 50_000, "findings": "妻子患病，长期服药"})
     assert step.status_code == 200, step.text
-    staff = (await http.get(f"/cases/{case_id}", headers=bearer("staff", world["east"].district))).json()
-    audit = await http.get(f"/cases/{case_id}", headers=bearer("auditor", world["east"].district))
+    staff = (await http.get(f"/cases/{case_id}", headers=auth("staff", world["east"].district))).json()
+    audit = await http.get(f"/cases/{case_id}", headers=auth("auditor", world["east"].district))
     assert audit.status_code == 200
     seen = audit.json()
     assert seen["notes_visible"] == "none" and seen["summary"] is None and seen["findings"] is None
@@ -141,7 +122,7 @@ async def test_auditors_read_cases_masked_as_they_read_hardship_files(known_memb
 
 
 async def test_a_replayed_idempotency_key_opens_one_case(known_member, world, http, db):
-    headers = bearer("staff", world["east"].grassroots, "组织委员") | {"Idempotency-Key": f"case-{uuid.uuid4()}"}
+    headers = auth("staff", world["east"].grassroots, "组织委员") | {"Idempotency-Key": f"case-{uuid.uuid4()}"}
     body = case_body(known_member, kind="temporary", source="hotline")
     before = await counts(db)
     first = await http.post("/cases", json=body, headers=headers)

@@ -8,40 +8,27 @@ import json
 
 import pytest
 
-from devstack.processes import ServiceProcess
-
-from .federation import Membership, bearer
-from .stack import NO_TRACES, async_client_fixture, database_fixture, eventually, next_year_typed_in, started
-
-pytestmark = pytest.mark.integration
+from tests.support.people import auth
+from tests.support.processes import next_year_typed_in
+from tests.support.rows import projected
 
 FAR = {"general": 3, "difficult": 7, "complex": 5000}  # 5000 working days: some twenty years ahead
 
-
-@pytest.fixture(scope="module")
-def services(infra, stack_config):
-    welfare = ServiceProcess(stack_config, "welfare", NO_TRACES | next_year_typed_in()
-                             | {"WELFARE_HOTLINE_DEADLINE_WORKING_DAYS": json.dumps(FAR)})
-    with started(ServiceProcess(stack_config, "membership", NO_TRACES), welfare) as processes:
-        yield processes
+pytestmark = [pytest.mark.integration,
+              pytest.mark.services("membership", "welfare", env={"welfare": next_year_typed_in() | {
+                  "WELFARE_HOTLINE_DEADLINE_WORKING_DAYS": json.dumps(FAR)}})]
 
 
 @pytest.fixture(scope="module")
-def world(services):
-    with Membership(services["membership"].url) as membership:
-        east = membership.branch("新津")
-        yield {"east": east, "caller": membership.admit(east.grassroots, "罗师傅")}
-
-
-db = database_fixture("welfare")
-http = async_client_fixture("welfare")
+def world(membership):
+    east = membership.branch("新津")
+    yield {"east": east, "caller": membership.admit(east.grassroots, "罗师傅")}
 
 
 async def test_a_ticket_whose_deadline_reaches_an_unpublished_holiday_year_is_refused_and_not_written(world, http, db):
     caller = world["caller"]
-    await eventually(lambda: db.fetchval("SELECT 1 FROM members WHERE member_id = $1", caller),
-                     what="MemberJoined to reach welfare")
-    desk = bearer("staff", world["east"].district, "12351话务员")
+    await projected(db, members=[caller])
+    desk = auth("staff", world["east"].district, "12351话务员")
     body = {"member_id": str(caller), "summary": "工伤认定迟迟没有结果"}
     before = await db.fetchval("SELECT count(*) FROM hotline_tickets")
     r = await http.post("/hotline/tickets", json=body | {"category": "complex"}, headers=desk)

@@ -1,13 +1,10 @@
-"""Scaffolding shared by the integration tests: starting and stopping the stack's processes,
-fixtures for an HTTP client on one of them or a connection to a service's database, and waiting
-for something that happens asynchronously."""
+"""Starting and stopping the stack's processes for a test module, and fixture factories for an
+HTTP client on one of them or a connection to a service's database."""
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 from datetime import date
-from typing import AsyncIterator, Awaitable, Callable, Iterator, Protocol, TypeVar
+from typing import AsyncIterator, Callable, Iterator, Protocol
 
 import asyncpg
 import httpx
@@ -15,11 +12,9 @@ import pytest
 
 from devstack.config import StackConfig
 from devstack.processes import ServiceProcess
+from tests.support.services import CalendarUnknown, WorkingCalendar
 from unionops import db as database
 from unionops.clock import local_today
-from welfare.domain.working_days import CalendarUnknown, WorkingCalendar
-
-T = TypeVar("T")
 
 # No trace receiver runs in most of these tests; exporting would only retry and slow shutdown.
 # Merge it into a ServiceProcess's extra env (`NO_TRACES | {...}`); never change it in place.
@@ -80,18 +75,6 @@ def client_fixture(base_url: Callable[[StackConfig], str], *, timeout: float = 1
     return client
 
 
-def async_client_fixture(service: str, *, timeout: float = 10):
-    """A fixture: an httpx.AsyncClient for each test on `services[service]`, where `services` is
-    the module's fixture that yields the processes by name (as `started` and `running` do)."""
-
-    @pytest.fixture
-    async def http(services: dict[str, ServiceProcess]) -> AsyncIterator[httpx.AsyncClient]:
-        async with httpx.AsyncClient(base_url=services[service].url, timeout=timeout) as client:
-            yield client
-
-    return http
-
-
 def database_fixture(service: str):
     """A fixture: a connection to the service's database for each test (unionops.db.connect, so
     jsonb comes back decoded)."""
@@ -103,17 +86,3 @@ def database_fixture(service: str):
         await conn.close()
 
     return db
-
-
-async def eventually(probe: Callable[[], Awaitable[T]], what: str | None = None, *, timeout: float = 30.0) -> T:
-    """Await `probe()` until it returns something truthy, and return that; fail after `timeout`
-    seconds, naming `what` was awaited (the probe's name by default). The first consumer-group
-    join on the local broker takes several seconds, so the default deadline is generous."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or getattr(probe, '__name__', probe)}")
-        await asyncio.sleep(0.2)

@@ -1,7 +1,13 @@
-"""Reading what is really on the broker, for assertions."""
+"""The broker as a test sees it: what is really on a topic, and publishing as another system would."""
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+import uuid
+from datetime import datetime, timezone
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from contracts.events import DomainEvent
+from unionops.envelope import Envelope
 
 
 async def read_topic(bootstrap: str, topic: str) -> list:
@@ -35,3 +41,17 @@ def header(record, name: str) -> str | None:
         if k == name:
             return v.decode()
     return None
+
+
+async def publish_as_hr_system(bootstrap: str, event: DomainEvent, *, event_id: uuid.UUID | None = None) -> uuid.UUID:
+    """Publish an event the way another system would: aiokafka, CloudEvents binary-mode headers,
+    JSON value, keyed by the event's key. Returns the CloudEvents id."""
+    env = Envelope(id=event_id or uuid.uuid4(), type=event.event_type(), source="hr/test-payroll",
+                   time=datetime.now(timezone.utc), data=event.model_dump(mode="json"), subject=event.key())
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    await producer.start()
+    try:
+        await producer.send_and_wait(event.topic, env.value(), key=event.key().encode(), headers=env.kafka_headers())
+    finally:
+        await producer.stop()
+    return env.id

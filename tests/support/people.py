@@ -1,16 +1,14 @@
-"""Building a small organisation tree and admitting members through the membership API."""
+"""Who a test acts as and the personal data it makes up: tokens, valid ID numbers, credit and
+region codes, contact details sealed as membership seals them."""
 from __future__ import annotations
 
 import itertools
 import random
 import uuid
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import httpx
-
-from unionops.auth import issue_token, root_org_id
 from contracts.events import MemberContactChanged
+from unionops.auth import issue_token, root_org_id
 from unionops.pii import DataKey, KeyRing, b64, check_character, unb64
 from unionops.settings import CommonSettings
 
@@ -18,15 +16,15 @@ SETTINGS = CommonSettings()
 ROOT = root_org_id(SETTINGS.city_region_code)
 CONTACT_KEYS = KeyRing.from_config(SETTINGS.pii_contact_keys)
 _rng = random.Random()
-_seq = itertools.count(1)
 
 
 def token(role: str = "federation_admin", org: uuid.UUID | str = ROOT, subject: str = "test-admin") -> str:
     return issue_token(SETTINGS, subject=subject, role=role, org_id=org)
 
 
-def auth(role: str = "federation_admin", org: uuid.UUID | str = ROOT) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, org)}"}
+def auth(role: str = "federation_admin", org: uuid.UUID | str = ROOT, subject: str = "test-admin") -> dict[str, str]:
+    """Bearer headers of `role` in `org`; by default the city's federation admin."""
+    return {"Authorization": f"Bearer {token(role, org, subject)}"}
 
 
 _BIRTH_DAYS = 365 * 35  # people born 1970–2004
@@ -38,7 +36,7 @@ _people = itertools.count(_rng.randrange(0, _BIRTH_DAYS * 500 // 2))
 
 def new_resident_id(area: str = "510104", *, female: bool | None = None) -> str:
     """A valid resident ID number, never the same twice in a test run; the 17th digit is odd for
-    men, even for women."""
+    men, even for women (either when `female` is None)."""
     n = next(_people)
     # The sequence number changes fastest, so the masked form (first 4, last 4) of people made
     # one after another differs too, as real people's mostly do.
@@ -50,40 +48,21 @@ def new_resident_id(area: str = "510104", *, female: bool | None = None) -> str:
     return first17 + check_character(first17)
 
 
-@dataclass
-class District:
-    id: str
-    street_id: str
-    union_ids: list[str] = field(default_factory=list)
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# Region codes no other test uses (the trees are founded in 510104), one per call.
+_regions = itertools.count(_rng.randrange(200000, 900000))
 
 
-def found_district(client: httpx.Client, name: str | None = None, unions: int = 1) -> District:
-    """A district with one street and `unions` grassroots unions, created by the city admin."""
-    n = next(_seq)
-    name = name or f"测试{n}区总工会{uuid.uuid4().hex[:4]}"
-
-    def post(body):
-        r = client.post("/organisations", json=body, headers=auth())
-        assert r.status_code == 201, r.text
-        return r.json()["id"]
-
-    d = post({"parent_id": str(ROOT), "name": name, "level": "district", "kind": "district_federation",
-              "region_code": "510104"})
-    s = post({"parent_id": d, "name": f"{name}街道工会", "level": "street", "kind": "street_union",
-              "region_code": "510104"})
-    district = District(d, s)
-    for i in range(unions):
-        district.union_ids.append(post({"parent_id": s, "name": f"{name}第{i + 1}公司工会", "level": "grassroots",
-                                        "kind": "enterprise_union", "region_code": "510104"}))
-    return district
+def new_region_code() -> str:
+    return f"{next(_regions):06d}"
 
 
-def admit(client: httpx.Client, union_id: str, *, name: str = "王小明", email: str | None = None,
-          headers: dict | None = None, **extra) -> httpx.Response:
-    body = {"union_id": union_id, "name": name, "id_number": new_resident_id(), **extra}
-    if email:
-        body["email"] = email
-    return client.post("/members", json=body, headers=headers or auth())
+def new_credit_code() -> str:
+    """A valid unified social credit code (统一社会信用代码): 91 + area + 9-char org code + check."""
+    body = "91" + "510104" + "".join(_rng.choice(_CREDIT_CHARS) for _ in range(9))
+    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(body, _CREDIT_WEIGHTS))
+    return body + _CREDIT_CHARS[(31 - total % 31) % 31]
 
 
 def contact_changed(member_id: uuid.UUID, name: str, *, email: str | None = None,
