@@ -102,6 +102,20 @@ class IdempotentConsumer:
         self.dead_lettered_total = 0
         self.subscriber = None  # FastStream's, set by create_app; its aiokafka consumer's high-water marks
         self._tracer = tracer("unionops.consumer")
+        self._runtime = None
+
+    @property
+    def runtime(self):
+        """The running service (unionops.service.Runtime) this consumer is wired into: where
+        handlers registered in a service's `consumers.py` take what they need besides their
+        connection — `consumer.runtime.vault`, `consumer.runtime.component(Templates)`. Set by
+        `create_app`, or by `provide` (tests)."""
+        if self._runtime is None:
+            raise RuntimeError(f"consumer {self.name} is not wired into a running service yet")
+        return self._runtime
+
+    def provide(self, runtime) -> None:
+        self._runtime = runtime
 
     def bind(self, pool_getter: Callable[[], asyncpg.Pool], producer_getter: Callable[[], AIOKafkaProducer],
              max_retries: int) -> None:

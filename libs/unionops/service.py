@@ -156,6 +156,7 @@ def create_app(
         broker.publisher(cls.topic, title=f"{cls.topic}:{cls.event_type()}", schema=cls,
                          description=(cls.__doc__ or "").strip())
     for consumer in runtime.consumers:
+        consumer.provide(runtime)
         if consumer._pool is None:
             consumer.bind(lambda: runtime.pool, lambda: runtime.producer, settings.consumer_max_retries)
         _subscribe(broker, consumer, settings)

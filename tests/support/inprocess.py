@@ -26,7 +26,7 @@ from unionops.envelope import Envelope
 
 SERVICES = tuple(MIGRATIONS)
 VAULT = Vault.from_settings(SETTINGS)
-make_consumers_ready(VAULT)
+make_consumers_ready(SETTINGS, VAULT)
 CITY_ADMIN = Principal(subject="test-admin", name="测试管理员", role="federation_admin", org_id=ROOT)
 
 

@@ -13,7 +13,7 @@ from competitions.consumers import members as competitions_consumer
 from membership.commands.members import AdmitMember, admit_member
 from membership.commands.organisations import EstablishUnion, ensure_city_root, establish_union, merge_union, move_unit
 from membership.commands.transfers import TransferMember, transfer_member
-from notify import consumers as notify_consumers
+from notify.consumers import consumer as notify_consumer
 from notify.domain.templates import TemplateRegistry
 from welfare.commands.cases import OpenCase, open_case
 from welfare.consumers import members as welfare_consumer
@@ -23,13 +23,18 @@ MIGRATIONS = {package.__name__: Path(package.__file__).parent / "migrations"
               for package in (membership, welfare, competitions, notify)}
 
 # Each service's consumer of other services' events, handlers registered as in production.
-CONSUMERS = {"welfare": welfare_consumer, "competitions": competitions_consumer, "notify": notify_consumers.consumer}
+CONSUMERS = {"welfare": welfare_consumer, "competitions": competitions_consumer, "notify": notify_consumer}
 
 
-def make_consumers_ready(vault) -> None:
-    """What the services' start-up hooks give their handlers (notify's templates and vault)."""
-    notify_consumers.needs.templates = TemplateRegistry()
-    notify_consumers.needs.vault = vault
+def make_consumers_ready(settings, vault) -> None:
+    """Wire the consumers into a runtime as create_app does: what their handlers take from it
+    (the vault, notify's templates)."""
+    from unionops.auth import Authenticator
+    from unionops.service import Runtime
+
+    for name, consumer in CONSUMERS.items():
+        consumer.provide(Runtime(name=name, settings=settings, database_url="", authenticator=Authenticator(settings),
+                                 vault=vault, components={TemplateRegistry: TemplateRegistry()}))
 
 
 __all__ = ["admit_member", "AdmitMember", "CONSUMERS", "ensure_city_root", "establish_union", "EstablishUnion",

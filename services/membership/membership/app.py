@@ -38,7 +38,7 @@ app = create_app(
                MemberProfileChanged, TransferRequested, TransferRequestClosed],
     # HR systems' EmploymentChanged moves memberships with employment (consumers.py, commands/hr.py).
     consumers=consumers.consumers,
-    startup=[consumers.provide_vault, background.ensure_city_root, background.seal_stored_emails],
+    startup=[background.ensure_city_root, background.seal_stored_emails],
     background=[background.coverage_summaries, background.transfer_request_expiry,
                 background.scheduled_employment_changes],
 )

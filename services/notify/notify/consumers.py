@@ -22,13 +22,10 @@ Every handler runs in the consumer's inbox transaction; where an event both upda
 and creates deliveries, the handler here runs them in the order the rules need, the commands on a
 `UnitOfWork` of that same transaction.
 
-Dependencies: the templates and the vault come from `needs`, one typed module-level object that
-the app's start-up hook `ready(runtime)` fills from the runtime (`create_app(components=[templates])`
-and the runtime's vault) before the consumer starts — no closures over the app, no globals
-looked up by name."""
+Dependencies: the templates and the vault come from the running service the consumer is wired
+into (`consumer.runtime`, set by create_app: `component(TemplateRegistry)` and its vault) — no
+closures over the app, no start-up hooks filling globals."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import asyncpg
 
@@ -61,38 +58,14 @@ from notify.commands import notices, settlement
 from notify.domain.templates import TemplateRegistry
 from unionops.consumer import IdempotentConsumer, Received
 from unionops.envelope import Envelope
-from unionops.pii import Vault
 from unionops.unit_of_work import UnitOfWork
 
 
-@dataclass
-class Needs:
-    """What the handlers need besides their connection; filled by `ready` at start-up."""
-
-    templates: TemplateRegistry | None = None
-    vault: Vault | None = None
-
-    def the_templates(self) -> TemplateRegistry:
-        if self.templates is None:
-            raise RuntimeError("notify's consumer runs before start-up made it ready")
-        return self.templates
-
-    def the_vault(self) -> Vault:
-        if self.vault is None:
-            raise RuntimeError("notify's consumer runs before start-up made it ready")
-        return self.vault
-
-
-needs = Needs()
-
-
-async def ready(runtime) -> None:
-    """Start-up hook (create_app(startup=[...]), run before the consumers start)."""
-    needs.templates = runtime.component(TemplateRegistry)
-    needs.vault = runtime.vault
-
-
 consumer = IdempotentConsumer("notify.events")
+
+
+def templates() -> TemplateRegistry:
+    return consumer.runtime.component(TemplateRegistry)
 
 # ---- projections only ----------------------------------------------------------------------------
 
@@ -107,7 +80,7 @@ consumer.on(MemberLeft)(projections.member_left)
 
 @consumer.on_batch(MemberContactChanged)
 async def contacts_changed(conn: asyncpg.Connection, batch: list[Received]) -> None:
-    without_address = await projections.contacts_changed(conn, batch, needs.the_vault().contact_keys)
+    without_address = await projections.contacts_changed(conn, batch, consumer.runtime.vault.contact_keys)
     # Mails and SMS waiting for an address this contact does not have are not deliverable.
     await settlement.settle_unaddressable(UnitOfWork(conn), without_address)
 
@@ -122,19 +95,19 @@ async def personal_data_erased(conn: asyncpg.Connection, event: MemberPersonalDa
 @consumer.on_batch(MemberJoined)
 async def members_joined(conn: asyncpg.Connection, batch: list[Received]) -> None:
     await projections.members_joined(conn, batch)  # first: the welcome's address wait needs joined_at
-    await notices.welcome(UnitOfWork(conn), batch, needs.the_templates())
+    await notices.welcome(UnitOfWork(conn), batch, templates())
 
 
 @consumer.on(MemberTransferred)
 async def member_transferred(conn: asyncpg.Connection, event: MemberTransferred, env: Envelope) -> None:
-    await notices.member_transferred(UnitOfWork(conn), event, env, needs.the_templates())  # names the old union
+    await notices.member_transferred(UnitOfWork(conn), event, env, templates())  # names the old union
     await projections.member_transferred(conn, event, env)  # then forgets it
 
 
 @consumer.on(CampaignLaunched)
 async def campaign_launched(conn: asyncpg.Connection, event: CampaignLaunched, env: Envelope) -> None:
     await projections.campaign_launched(conn, event, env)
-    await notices.campaign_started(UnitOfWork(conn), event, env, needs.the_templates())
+    await notices.campaign_started(UnitOfWork(conn), event, env, templates())
 
 
 # ---- deliveries only ----------------------------------------------------------------------------
@@ -157,7 +130,7 @@ TELLS = {
 
 async def tell(conn: asyncpg.Connection, event, env: Envelope) -> None:
     """The handler of every event in TELLS: its command, on the consumer's transaction."""
-    await TELLS[type(event)](UnitOfWork(conn), event, env, needs.the_templates())
+    await TELLS[type(event)](UnitOfWork(conn), event, env, templates())
 
 
 for _event in TELLS:
@@ -166,4 +139,4 @@ for _event in TELLS:
 
 @consumer.on_batch(AidDisbursed)
 async def aid_disbursed(conn: asyncpg.Connection, batch: list[Received]) -> None:
-    await notices.aid_paid(UnitOfWork(conn), batch, needs.the_templates())
+    await notices.aid_paid(UnitOfWork(conn), batch, templates())
