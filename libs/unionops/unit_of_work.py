@@ -103,3 +103,15 @@ class Commands:
             body = jsonable_encoder(await command(uow))
             await idempotency.complete(uow.conn, scope, key, status_code, body)
         return JSONResponse(body, status_code=status_code)
+
+
+@contextlib.asynccontextmanager
+async def refusing_duplicates(conn: asyncpg.Connection, refusal: Exception) -> AsyncIterator[None]:
+    """Writes a unique constraint may refuse, in a savepoint: a violation becomes `refusal`
+    (a RuleViolation with its 409 and Chinese message) while the command's transaction stays
+    usable, instead of failing the whole unit of work with a database error."""
+    try:
+        async with conn.transaction():
+            yield
+    except asyncpg.UniqueViolationError:
+        raise refusal from None

@@ -12,7 +12,7 @@ import pytest
 
 from devstack.config import StackConfig
 from devstack.processes import ServiceProcess
-from tests.support.services import CalendarUnknown, WorkingCalendar
+from welfare.domain.working_days import CalendarUnknown, WorkingCalendar
 from unionops import db as database
 from unionops.clock import local_today
 

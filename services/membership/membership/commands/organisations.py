@@ -19,7 +19,7 @@ from unionops.auth import Principal, root_org_id
 from unionops.clock import local_today
 from unionops.problems import RuleViolation
 from unionops.projections import rewrite_path_prefix
-from unionops.unit_of_work import UnitOfWork
+from unionops.unit_of_work import UnitOfWork, refusing_duplicates
 
 
 @dataclass(frozen=True)
@@ -194,12 +194,10 @@ async def move_unit(uow: UnitOfWork, org_id: uuid.UUID, new_parent_id: uuid.UUID
     check_child_unit(parent["level"], unit["level"], unit["kind"])
     old_path = list(unit["path"])
     new_path = [*parent["path"], org_id]
-    try:
-        async with conn.transaction():  # a savepoint: a name clash is answered, not a failed transaction
-            await conn.execute("UPDATE org_units SET parent_id = $2 WHERE id = $1", org_id, new_parent_id)
-            await rewrite_path_prefix(conn, "org_units", "path", old_path, new_path)
-    except asyncpg.UniqueViolationError:
-        raise RuleViolation("新上级组织下已有同名组织", field="new_parent_id", status=409, kind="duplicate-unit") from None
+    refusal = RuleViolation("新上级组织下已有同名组织", field="new_parent_id", status=409, kind="duplicate-unit")
+    async with refusing_duplicates(conn, refusal):
+        await conn.execute("UPDATE org_units SET parent_id = $2 WHERE id = $1", org_id, new_parent_id)
+        await rewrite_path_prefix(conn, "org_units", "path", old_path, new_path)
     await _history(conn, org_id, "moved", {"old_parent_id": str(unit["parent_id"]),
                                            "new_parent_id": str(new_parent_id)}, actor)
     await uow.stage(UnionMoved(org_id=org_id, old_path=old_path, new_path=new_path, moved_on=on))
@@ -226,15 +224,13 @@ async def register_employer(uow: UnitOfWork, cmd: RegisterEmployer, actor: Princ
         if union["level"] != "grassroots":
             raise RuleViolation("覆盖企业的须为基层工会", field="union_id")
     employer_id = uuid.uuid4()
-    try:
-        async with conn.transaction():  # a savepoint: a duplicate code is answered, not a failed transaction
-            await conn.execute(
-                "INSERT INTO employers (id, org_id, union_id, name, credit_code, ownership, headcount,"
-                " has_collective_contract) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                employer_id, cmd.org_id, cmd.union_id, cmd.name, credit_code, cmd.ownership, cmd.headcount,
-                cmd.has_collective_contract)
-    except asyncpg.UniqueViolationError:
-        raise RuleViolation("该统一社会信用代码已登记", field="credit_code", status=409, kind="duplicate-employer") from None
+    refusal = RuleViolation("该统一社会信用代码已登记", field="credit_code", status=409, kind="duplicate-employer")
+    async with refusing_duplicates(conn, refusal):
+        await conn.execute(
+            "INSERT INTO employers (id, org_id, union_id, name, credit_code, ownership, headcount,"
+            " has_collective_contract) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            employer_id, cmd.org_id, cmd.union_id, cmd.name, credit_code, cmd.ownership, cmd.headcount,
+            cmd.has_collective_contract)
     return {"id": employer_id, "org_id": cmd.org_id, "union_id": cmd.union_id, "name": cmd.name,
             "credit_code": credit_code, "ownership": cmd.ownership, "headcount": cmd.headcount,
             "has_collective_contract": cmd.has_collective_contract}

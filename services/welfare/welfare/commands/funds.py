@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-import asyncpg
 from opentelemetry import trace
 
 from unionops.auth import Principal
 from unionops.problems import RuleViolation
-from unionops.unit_of_work import UnitOfWork
+from unionops.unit_of_work import UnitOfWork, refusing_duplicates
 from welfare.commands import ledger
 from welfare.domain.funds import UNKNOWN_UNIT, CreateFund, fund_allocated
 from welfare.queries import funds as queries
@@ -35,14 +34,12 @@ async def create_fund(uow: UnitOfWork, cmd: CreateFund, actor: Principal) -> dic
         if parent["year"] != cmd.year:
             raise RuleViolation(f"下级资金年度须与上级资金一致（{parent['year']}）", field="year", kind="year-mismatch")
     fund_id = uuid.uuid4()
-    try:
-        async with conn.transaction():  # a savepoint: the unique violation becomes a clear 409
-            await conn.execute(
-                "INSERT INTO funds (id, org_id, org_path, name, year, parent_fund_id, created_by)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                fund_id, unit["org_id"], unit["org_path"], cmd.name, cmd.year, cmd.parent_fund_id, actor.subject)
-    except asyncpg.UniqueViolationError:
-        raise RuleViolation("该单位本年度已有同名专项资金", field="name", status=409, kind="duplicate-fund") from None
+    refusal = RuleViolation("该单位本年度已有同名专项资金", field="name", status=409, kind="duplicate-fund")
+    async with refusing_duplicates(conn, refusal):
+        await conn.execute(
+            "INSERT INTO funds (id, org_id, org_path, name, year, parent_fund_id, created_by)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            fund_id, unit["org_id"], unit["org_path"], cmd.name, cmd.year, cmd.parent_fund_id, actor.subject)
     await conn.execute("INSERT INTO fund_balances (fund_id) VALUES ($1)", fund_id)
     trace.get_current_span().set_attribute("fund.id", str(fund_id))
     return await queries.fund_view(conn, fund_id)

@@ -11,7 +11,7 @@ import asyncpg
 from unionops.auth import Principal
 from unionops.pii import Vault, mask_name
 from unionops.problems import RuleViolation
-from unionops.unit_of_work import UnitOfWork
+from unionops.unit_of_work import UnitOfWork, refusing_duplicates
 from welfare.domain import golden_autumn as rules
 from welfare.domain.working_days import WorkingCalendar
 from welfare.queries import golden_autumn as queries
@@ -23,16 +23,14 @@ async def record_student(conn: asyncpg.Connection, case_id: uuid.UUID, student: 
     among live applications is the rule "no second grant for a student in a year"."""
     rules.check_not_aided_by_government(student)
     amount = rules.tier_amount(student.school_level, tier_table)
-    try:
-        async with conn.transaction():  # savepoint: the violation becomes a clear refusal
-            await conn.execute(
-                "INSERT INTO golden_autumn_students (case_id, grant_year, school_level, tier_amount_fen,"
-                " student_name_enc, student_id_hash, student_id_enc) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                case_id, year, student.school_level, amount, vault.encrypt("student_name", student.name),
-                vault.lookup_hash("id_number", student.id_number), vault.encrypt("student_id_number", student.id_number))
-    except asyncpg.UniqueViolationError:
-        raise RuleViolation(f"该学生 {year} 年已获金秋助学资助或已在申请中，不重复资助", field="student.id_number",
-                            status=409, kind="already-aided-this-year") from None
+    refusal = RuleViolation(f"该学生 {year} 年已获金秋助学资助或已在申请中，不重复资助", field="student.id_number",
+                            status=409, kind="already-aided-this-year")
+    async with refusing_duplicates(conn, refusal):
+        await conn.execute(
+            "INSERT INTO golden_autumn_students (case_id, grant_year, school_level, tier_amount_fen,"
+            " student_name_enc, student_id_hash, student_id_enc) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            case_id, year, student.school_level, amount, vault.encrypt("student_name", student.name),
+            vault.lookup_hash("id_number", student.id_number), vault.encrypt("student_id_number", student.id_number))
     return queries.student_view_of(student.name, student.id_number, student.school_level, amount, year)
 
 

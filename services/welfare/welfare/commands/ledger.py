@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from unionops.problems import RuleViolation
+from unionops.unit_of_work import refusing_duplicates
 from welfare.domain.money import REVERSAL_EFFECTS, Delta, InsufficientFunds, check_amount, effect, yuan
 
 _APPLY = """
@@ -222,15 +223,13 @@ async def reverse(conn: asyncpg.Connection, entry_id: uuid.UUID, *, reason: str,
         raise RuleViolation("该分录已冲销", field="entry_id", status=409, kind="already-reversed")
     mine = None
     for side in sides:
-        try:
-            async with conn.transaction():  # savepoint: turn the unique violation into a clear refusal
-                rid = await _book(conn, side["fund_id"], "reversal", side["amount_fen"], actor=actor, approver=actor,
-                                  reversed_kind=side["kind"], reverses_entry_id=side["id"],
-                                  counterpart_fund_id=side["counterpart_fund_id"], transfer_id=side["transfer_id"],
-                                  commitment_id=side["commitment_id"], case_id=side["case_id"],
-                                  campaign_id=side["campaign_id"], reason=reason.strip())
-        except asyncpg.UniqueViolationError:
-            raise RuleViolation("该分录已冲销", field="entry_id", status=409, kind="already-reversed") from None
+        refusal = RuleViolation("该分录已冲销", field="entry_id", status=409, kind="already-reversed")
+        async with refusing_duplicates(conn, refusal):
+            rid = await _book(conn, side["fund_id"], "reversal", side["amount_fen"], actor=actor, approver=actor,
+                              reversed_kind=side["kind"], reverses_entry_id=side["id"],
+                              counterpart_fund_id=side["counterpart_fund_id"], transfer_id=side["transfer_id"],
+                              commitment_id=side["commitment_id"], case_id=side["case_id"],
+                              campaign_id=side["campaign_id"], reason=reason.strip())
         if side["id"] == entry_id:
             mine = rid
     return mine
