@@ -299,6 +299,17 @@ class EmploymentChanged(DomainEvent):
 
 # ---- welfare ----------------------------------------------------------------------------------
 
+# The kinds of assistance the federation gives, in the words its staff and members use: the
+# vocabulary of every event's `kind`, shown by welfare in its rules and by notify in its notices.
+CASE_KIND_LABELS: dict[str, str] = {
+    "living": "生活救助",
+    "medical": "医疗帮扶",
+    "education": "助学",
+    "employment": "就业帮扶",
+    "legal": "法律援助",
+    "temporary": "临时救助",
+}
+
 class CaseOpened(DomainEvent):
     """An assistance case (帮扶案件) was opened for a member. No health or income detail."""
 

@@ -1,5 +1,7 @@
 """`Idempotency-Key` for creating POSTs: the key is claimed in the same transaction as the
-creation, so a retried request returns the first response and creates nothing more."""
+creation, so a retried request returns the first response and creates nothing more. Endpoints
+use it through `unionops.unit_of_work.Commands.create`; the member import, which answers 200 or
+201 and after a rollback, claims and completes the key itself."""
 from __future__ import annotations
 
 import hashlib
@@ -56,23 +58,3 @@ async def complete(conn: asyncpg.Connection, scope: str, key: str | None, status
         return
     await conn.execute("UPDATE idempotency_keys SET status_code=$3, body=$4 WHERE scope=$1 AND key=$2",
                        scope, key, status_code, body)
-
-
-async def create(request, principal, key: str | None, payload: Any, command):
-    """Run a creating command in one transaction with its Idempotency-Key claim.
-
-    `command(conn)` returns the created resource; the 201 response is stored under the key and
-    replayed (with `Idempotent-Replayed: true`) when the same request comes again."""
-    from fastapi.encoders import jsonable_encoder
-    from fastapi.responses import JSONResponse
-
-    key = validate_key(key)
-    scope = f"{principal.subject}:{request.method}:{request.url.path}"
-    pool = request.app.state.runtime.pool
-    async with pool.acquire() as conn, conn.transaction():
-        replay = await claim(conn, scope, key, payload)
-        if replay is not None:
-            return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
-        body = jsonable_encoder(await command(conn))
-        await complete(conn, scope, key, 201, body)
-    return JSONResponse(body, status_code=201)

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
+from contracts.events import CASE_KIND_LABELS
 from contracts.events import (
     AidDisbursed,
     CampaignLaunched,
@@ -35,14 +36,6 @@ TEMPLATE_ERROR = "template_error"
 INVALID_ADDRESS = "invalid_address"
 LEASE_EXPIRED = "lease_expired"
 
-CASE_KIND_LABELS = {
-    "living": "生活救助",
-    "medical": "医疗帮扶",
-    "education": "助学",
-    "employment": "就业帮扶",
-    "legal": "法律援助",
-    "temporary": "临时救助",
-}
 CASE_SOURCE_LABELS = {"application": "本人申请", "visit": "走访", "hotline": "12351职工服务热线"}
 
 

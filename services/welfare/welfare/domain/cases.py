@@ -5,19 +5,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+from contracts.events import CASE_KIND_LABELS
 from contracts.events import AidDisbursed, CaseApproved, CaseAssessed, CaseClosed, CaseOpened, CaseRejected
 from unionops.problems import RuleViolation
 from welfare.domain.hardship import add_months  # one calendar-month rule for the whole service
 
-# Kinds of assistance the federation gives, with the words its staff use.
-CASE_KINDS: dict[str, str] = {
-    "living": "生活救助",
-    "medical": "医疗帮扶",
-    "education": "助学",
-    "employment": "就业帮扶",
-    "legal": "法律援助",
-    "temporary": "临时救助",
-}
+# Kinds of assistance the federation gives, with the words its staff use (shared vocabulary).
+CASE_KINDS: dict[str, str] = CASE_KIND_LABELS
 
 # How a case reaches the union: an application, a visit (走访), or the 12351 hotline.
 CASE_SOURCES: dict[str, str] = {
