@@ -789,5 +789,12 @@ def event_class(event_type: str) -> type[DomainEvent] | None:
     return EVENT_TYPES.get(event_type)
 
 
+def published_by(service: str) -> list[type[DomainEvent]]:
+    """The events on the topics a service owns (`<service>.<aggregate>.vN`): what it publishes.
+    A service's app declares `publishes=published_by("welfare")`, so a new event needs no second
+    list to be documented in AsyncAPI and to get its topic created."""
+    return [cls for cls in EVENT_TYPES.values() if cls.topic.split(".", 1)[0] == service]
+
+
 def dlq_topic(topic: str) -> str:
     return f"{topic}.dlq"

@@ -1,23 +1,10 @@
 """Wiring of the competitions service: its routers, the events it publishes and its consumer."""
 from pathlib import Path
 
+from contracts.events import published_by
 from competitions.api import routers
 from competitions.consumers import consumers
 from competitions.settings import Settings
-from contracts.events import (
-    AwardGranted,
-    ContestantRegistered,
-    ContestCreated,
-    ContestResultsPublished,
-    ContestScored,
-    ProposalAdopted,
-    ProposalAnswered,
-    ProposalSubmitted,
-    RegistrationOpened,
-    TeamRegistered,
-    TeamWaitlisted,
-    TeamWithdrawn,
-)
 from unionops.service import create_app
 
 settings = Settings()
@@ -30,8 +17,6 @@ app = create_app(
     database_url=settings.database_url,
     migrations=Path(__file__).parent / "migrations",
     routers=routers,
-    publishes=[ContestCreated, RegistrationOpened, TeamRegistered, TeamWaitlisted, TeamWithdrawn, ContestantRegistered,
-               ContestScored, ContestResultsPublished,
-               AwardGranted, ProposalSubmitted, ProposalAnswered, ProposalAdopted],
+    publishes=published_by("competitions"),
     consumers=consumers,
 )

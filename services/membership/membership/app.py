@@ -2,22 +2,7 @@
 hooks and background jobs (the layout is described in docs/architecture.md)."""
 from pathlib import Path
 
-from contracts.events import (
-    CoverageSummaryPublished,
-    MemberContactChanged,
-    MemberJoined,
-    MemberLeft,
-    MemberPersonalDataErased,
-    MemberProfileChanged,
-    MemberStatusChanged,
-    MemberTransferred,
-    TransferRequestClosed,
-    TransferRequested,
-    UnionDissolved,
-    UnionEstablished,
-    UnionMerged,
-    UnionMoved,
-)
+from contracts.events import published_by
 from membership import background, consumers
 from membership.api import routers
 from membership.settings import Settings
@@ -33,9 +18,7 @@ app = create_app(
     database_url=settings.database_url,
     migrations=Path(__file__).parent / "migrations",
     routers=routers,
-    publishes=[UnionEstablished, UnionMerged, UnionDissolved, UnionMoved, CoverageSummaryPublished, MemberJoined,
-               MemberContactChanged, MemberPersonalDataErased, MemberTransferred, MemberStatusChanged, MemberLeft,
-               MemberProfileChanged, TransferRequested, TransferRequestClosed],
+    publishes=published_by("membership"),
     # HR systems' EmploymentChanged moves memberships with employment (consumers.py, commands/hr.py).
     consumers=consumers.consumers,
     startup=[background.ensure_city_root, background.seal_stored_emails],

@@ -1,7 +1,7 @@
 """Wiring of the notify service."""
 from pathlib import Path
 
-from contracts.events import NotificationDelivered, NotificationFailed
+from contracts.events import published_by
 from notify import consumers
 from notify.adapters import EmailChannel, SmsChannel, WebhookChannel
 from notify.api import routers
@@ -38,7 +38,7 @@ app = create_app(
     database_url=settings.database_url,
     migrations=Path(__file__).parent / "migrations",
     routers=routers,
-    publishes=[NotificationDelivered, NotificationFailed],
+    publishes=published_by("notify"),
     consumers=[consumers.consumer],
     startup=[startup.seal_clear_columns],
     background=[dispatcher.run, fanout_worker.run],

@@ -2,9 +2,7 @@
 background jobs."""
 from pathlib import Path
 
-from contracts.events import AidDisbursed, CampaignLaunched, CaseApproved, CaseAssessed, CaseClosed, CaseOpened
-from contracts.events import CaseRejected, FundAllocated, HardshipFileClosed, HardshipFileOpened
-from contracts.events import HardshipFileReviewed, HotlineTicketOverdue
+from contracts.events import published_by
 from unionops.service import create_app
 from welfare import background, consumers
 from welfare.api import routers
@@ -20,9 +18,7 @@ app = create_app(
     database_url=settings.database_url,
     migrations=Path(__file__).parent / "migrations",
     routers=routers,
-    publishes=[CaseOpened, HardshipFileOpened, HardshipFileReviewed, HardshipFileClosed,
-               FundAllocated, CampaignLaunched, AidDisbursed,
-               CaseAssessed, CaseApproved, CaseRejected, CaseClosed, HotlineTicketOverdue],
+    publishes=published_by("welfare"),
     consumers=consumers.consumers,
     background=[background.hardship_sweeps,  # re-verification overdue flags, files of members who left
                 background.hotline_overdue_watch],  # 12351 tickets past their deadline, reported once
