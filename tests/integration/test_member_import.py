@@ -408,7 +408,7 @@ async def test_a_row_without_a_join_date_is_judged_by_the_day_given_to_the_impor
     from membership.commands.imports import import_members
     from membership.domain.imports import ImportRejected
     from membership.settings import Settings
-    from tests.city import ROOT
+    from tests.support.people import ROOT
     from unionops import db as database
     from unionops.auth import Principal
     from unionops.pii import Vault
