@@ -3,6 +3,8 @@ HTTP client on one of them or a connection to a service's database."""
 from __future__ import annotations
 
 import contextlib
+import signal
+import subprocess
 from datetime import date
 from typing import AsyncIterator, Callable, Iterator, Protocol
 
@@ -11,7 +13,7 @@ import httpx
 import pytest
 
 from devstack.config import StackConfig
-from devstack.processes import ServiceProcess
+from devstack.processes import ServiceProcess, wait_http_ready
 from welfare.domain.working_days import CalendarUnknown, WorkingCalendar
 from unionops import db as database
 from unionops.clock import local_today
@@ -45,14 +47,36 @@ class Process(Protocol):
 
 @contextlib.contextmanager
 def started(*processes: Process) -> Iterator[dict[str, Process]]:
-    """Start the processes in order and stop them in reverse order afterwards — also when one of
-    them fails to start (that one too: it may have spawned its process before giving up, and
-    stopping one that never ran does nothing). Yields the processes by name."""
+    """Start the processes and stop them afterwards — also when one of them fails to start (that
+    one too: it may have spawned its process before giving up, and stopping one that never ran
+    does nothing). Helpers (the sinks) start first, one after another; then the services all at
+    once, each waited for until ready (they need one another only through the broker, and each
+    creates the topics it uses). Stopping signals every service at once, then the helpers.
+    Yields the processes by name."""
+    helpers = [p for p in processes if not isinstance(p, ServiceProcess)]
+    services = [p for p in processes if isinstance(p, ServiceProcess)]
     with contextlib.ExitStack() as stops:
-        for process in processes:
-            stops.callback(process.stop)
-            process.start()
+        for helper in helpers:
+            stops.callback(helper.stop)
+            helper.start()
+        stops.callback(stop_services, services)
+        for service in services:
+            service.start(wait=False)
+        for service in services:
+            wait_http_ready(service.url + "/health/ready", proc=service.proc)
         yield {p.name: p for p in processes}
+
+
+def stop_services(services: list[ServiceProcess], timeout: float = 15.0) -> None:
+    """SIGTERM to every running service, then wait for each (killed after `timeout`)."""
+    running = [s for s in services if s.proc is not None and s.proc.poll() is None]
+    for service in running:
+        service.proc.send_signal(signal.SIGTERM)
+    for service in running:
+        try:
+            service.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            service.kill()
 
 
 def running(stack_config: StackConfig, *names: str) -> contextlib.AbstractContextManager[dict[str, ServiceProcess]]:
