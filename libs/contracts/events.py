@@ -1,4 +1,5 @@
-"""The integration events of UnionOps.
+"""The integration events of UnionOps. (Over 400 lines: every event of every service in one
+module, the single contract the schema generator and its compatibility check read.)
 
 Each event is a fact in the past tense. Its topic is per aggregate and major version; its key
 is the aggregate id, so one aggregate's events stay in order. Within a major version a change

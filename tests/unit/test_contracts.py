@@ -54,3 +54,14 @@ def test_event_key_is_the_aggregate_id():
     e = MemberJoined(member_id=mid, union_id=uuid.uuid4(), union_name="工会", org_path=[], name="张三",
                      gender="male", birth_year=1990, joined_on=local_today())
     assert e.key() == str(mid)
+
+
+def test_every_event_is_published_by_the_one_service_that_owns_its_topic():
+    from contracts.events import EVENT_TYPES, published_by
+
+    owners = {"membership", "welfare", "competitions", "notify"}
+    by_service = {name: set(published_by(name)) for name in owners}
+    external = {cls for cls in EVENT_TYPES.values() if cls.topic.startswith("hr.")}  # the HR systems publish these
+    assert set().union(*by_service.values()) | external == set(EVENT_TYPES.values())
+    assert sum(len(v) for v in by_service.values()) == len(EVENT_TYPES) - len(external)
+    assert {c.__name__ for c in by_service["notify"]} == {"NotificationDelivered", "NotificationFailed"}
