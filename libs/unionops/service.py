@@ -118,19 +118,19 @@ class ServiceApp(FastAPI):
 def create_app(
     *,
     name: str,
-    title: str,
     description: str,
     settings: CommonSettings,
-    database_url: str,
-    migrations: Path,
     routers: list[APIRouter],
-    publishes: list[type[DomainEvent]],
     consumers: list[IdempotentConsumer] = (),
     startup: list[BackgroundTask] = (),
     background: list[BackgroundTask] = (),
     scrape_probes: list[scrape.ScrapeProbe] = (),
     components: list[object] = (),
     status_queries: dict[str, str] | None = None,
+    title: str | None = None,
+    database_url: str | None = None,
+    migrations: Path | None = None,
+    publishes: list[type[DomainEvent]] | None = None,
 ) -> FastAPI:
     """Build a service's ASGI app. `publishes` documents (in AsyncAPI) and creates the topics
     the service writes; each consumer gets a FastStream batch subscriber with its own group;
@@ -138,7 +138,18 @@ def create_app(
     `scrape_probes` set the service's own gauges when `/metrics` is scraped (after the common
     ones: outbox backlog and age, dead letters, consumer lag); `components` are the service's
     own objects endpoints take with `unionops.dependencies.component(Type)`; `status_queries`
-    add counts to the on-call status (`/admin/status`)."""
+    add counts to the on-call status (`/admin/status`). By convention, and unless given: the
+    title is "UnionOps <name>", the database the settings' `database_url`, the migrations the
+    `migrations/` folder of the package `name`, and the events published those of the topics the
+    service owns (`contracts.events.published_by`)."""
+    import importlib
+
+    from contracts.events import published_by
+
+    title = title or f"UnionOps {name}"
+    database_url = database_url or settings.database_url
+    migrations = migrations or Path(importlib.import_module(name).__file__).parent / "migrations"
+    publishes = published_by(name) if publishes is None else publishes
     runtime = Runtime(
         name=name,
         settings=settings,

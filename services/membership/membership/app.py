@@ -1,8 +1,5 @@
 """Wiring of the membership service: its routers, the events it publishes, its consumer, start-up
 hooks and background jobs (the layout is described in docs/architecture.md)."""
-from pathlib import Path
-
-from contracts.events import published_by
 from membership import background, consumers
 from membership.api import routers
 from membership.settings import Settings
@@ -12,13 +9,9 @@ settings = Settings()
 
 app = create_app(
     name="membership",
-    title="UnionOps membership",
     description="组织与会员：组织树、实名入会、会员档案。",
     settings=settings,
-    database_url=settings.database_url,
-    migrations=Path(__file__).parent / "migrations",
     routers=routers,
-    publishes=published_by("membership"),
     # HR systems' EmploymentChanged moves memberships with employment (consumers.py, commands/hr.py).
     consumers=consumers.consumers,
     startup=[background.ensure_city_root, background.seal_stored_emails],

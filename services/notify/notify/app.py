@@ -1,7 +1,4 @@
 """Wiring of the notify service."""
-from pathlib import Path
-
-from contracts.events import published_by
 from notify import consumers
 from notify.adapters import EmailChannel, SmsChannel, WebhookChannel
 from notify.api import routers
@@ -32,13 +29,9 @@ fanout_worker = FanoutWorker(chunk_size=settings.fanout_chunk_size, poll_interva
 
 app = create_app(
     name="notify",
-    title="UnionOps notify",
     description="通知：模板、渠道与投递状态（入会欢迎、帮扶受理、竞赛评分等）。",
     settings=settings,
-    database_url=settings.database_url,
-    migrations=Path(__file__).parent / "migrations",
     routers=routers,
-    publishes=published_by("notify"),
     consumers=[consumers.consumer],
     startup=[startup.seal_clear_columns],
     background=[dispatcher.run, fanout_worker.run],
