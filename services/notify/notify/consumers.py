@@ -30,28 +30,10 @@ from __future__ import annotations
 import asyncpg
 
 from contracts.events import (
-    AidDisbursed,
-    CampaignLaunched,
-    CaseApproved,
-    CaseAssessed,
-    CaseOpened,
-    ContestResultsPublished,
-    ContestScored,
-    HotlineTicketOverdue,
-    MemberContactChanged,
-    MemberJoined,
-    MemberLeft,
-    MemberPersonalDataErased,
-    MemberTransferred,
-    ProposalAnswered,
-    TeamRegistered,
-    TeamWaitlisted,
-    TransferRequestClosed,
-    TransferRequested,
-    UnionDissolved,
-    UnionEstablished,
-    UnionMerged,
-    UnionMoved,
+    AidDisbursed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, ContestResultsPublished, ContestScored,
+    HotlineTicketOverdue, MemberContactChanged, MemberJoined, MemberLeft, MemberPersonalDataErased,
+    MemberTransferred, ProposalAnswered, TeamRegistered, TeamWaitlisted, TransferRequestClosed, TransferRequested,
+    UnionDissolved, UnionEstablished, UnionMerged, UnionMoved,
 )
 from notify import projections
 from notify.commands import notices, settlement

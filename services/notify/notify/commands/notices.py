@@ -6,19 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 from contracts.events import (
-    CampaignLaunched,
-    CaseApproved,
-    CaseAssessed,
-    CaseOpened,
-    ContestResultsPublished,
-    ContestScored,
-    HotlineTicketOverdue,
-    MemberTransferred,
-    ProposalAnswered,
-    TeamRegistered,
-    TeamWaitlisted,
-    TransferRequestClosed,
-    TransferRequested,
+    CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, ContestResultsPublished, ContestScored,
+    HotlineTicketOverdue, MemberTransferred, ProposalAnswered, TeamRegistered, TeamWaitlisted,
+    TransferRequestClosed, TransferRequested,
 )
 from notify import queries
 from notify.commands import deliveries, fanouts

@@ -6,23 +6,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
-from contracts.events import CASE_KIND_LABELS
 from contracts.events import (
-    AidDisbursed,
-    CampaignLaunched,
-    CaseApproved,
-    CaseAssessed,
-    CaseOpened,
-    ContestResultsPublished,
-    ContestScored,
-    HotlineTicketOverdue,
-    MemberJoined,
-    MemberTransferred,
-    ProposalAnswered,
-    TeamRegistered,
-    TeamWaitlisted,
-    TransferRequestClosed,
-    TransferRequested,
+    CASE_KIND_LABELS, AidDisbursed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened,
+    ContestResultsPublished, ContestScored, HotlineTicketOverdue, MemberJoined, MemberTransferred, ProposalAnswered,
+    TeamRegistered, TeamWaitlisted, TransferRequestClosed, TransferRequested,
 )
 
 Status = Literal["pending", "sending", "delivered", "failed", "undeliverable"]
