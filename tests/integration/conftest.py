@@ -1,5 +1,6 @@
 """The fixtures every integration module shares. A module says which service processes it needs
-in its `pytestmark`, and this file starts them once for the module:
+in its `pytestmark`, and this file has them running for the module (a service the previous
+module ran with the same environment is kept rather than started again; see KeptServices):
 
     pytestmark = [pytest.mark.integration,
                   pytest.mark.services("membership", "welfare",
@@ -25,9 +26,9 @@ import httpx
 import pytest
 
 from devstack.config import StackConfig
-from devstack.processes import ServiceProcess, httpsink, smtpsink, tracesink
+from devstack.processes import ServiceProcess, httpsink, smtpsink, tracesink, wait_http_ready
 from tests.support.membership import Database, Membership
-from tests.support.processes import NO_TRACES, Process, started
+from tests.support.processes import NO_TRACES, Process, started, stop_services
 from unionops import db as database
 
 SINKS = {"tracesink": tracesink, "smtpsink": smtpsink, "httpsink": httpsink}
@@ -46,15 +47,66 @@ def _subject(request: pytest.FixtureRequest) -> str:
     return mark.kwargs.get("subject", mark.args[-1])
 
 
+class KeptServices:
+    """Service processes kept from one module to the next where the next declares the same
+    service with the same environment (starting one costs seconds; most modules need membership
+    as it is). Whatever the next module does not declare so is stopped before it starts, and a
+    module that declares no services (it may stop the broker or start its own processes) finds
+    none running."""
+
+    def __init__(self, stack_config: StackConfig) -> None:
+        self.stack_config = stack_config
+        self.running: dict[str, tuple[tuple, ServiceProcess]] = {}
+
+    def provide(self, wanted: list[tuple[str, dict[str, str]]]) -> dict[str, ServiceProcess]:
+        kept, fresh = {}, []
+        for name, env in wanted:
+            key = tuple(sorted(env.items()))
+            known = self.running.get(name)
+            if known and known[0] == key and known[1].proc is not None and known[1].proc.poll() is None:
+                kept[name] = known[1]
+            else:
+                fresh.append((name, key, ServiceProcess(self.stack_config, name, env)))
+        stop_services([p for name, (_, p) in self.running.items() if name not in kept])
+        self.running = {name: self.running[name] for name in kept}
+        for name, key, process in fresh:
+            self.running[name] = (key, process)
+            process.start(wait=False)
+        for _, _, process in fresh:
+            wait_http_ready(process.url + "/health/ready", proc=process.proc)
+        return {name: self.running[name][1] for name, _ in wanted}
+
+    def stop_all(self) -> None:
+        stop_services([p for _, p in self.running.values()])
+        self.running = {}
+
+
+@pytest.fixture(scope="package")
+def kept_services(infra, stack_config: StackConfig) -> Iterator[KeptServices]:
+    kept = KeptServices(stack_config)
+    yield kept
+    kept.stop_all()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _only_declared_services_run(request, kept_services: KeptServices) -> None:
+    if request.node.get_closest_marker("services") is None:
+        kept_services.stop_all()
+
+
 @pytest.fixture(scope="module")
-def services(request, infra, stack_config: StackConfig) -> Iterator[dict[str, Process]]:
+def services(request, infra, stack_config: StackConfig, kept_services: KeptServices) -> Iterator[dict[str, Process]]:
     mark = _declared(request)
     sinks = mark.kwargs.get("sinks", ())
     exports = {} if "tracesink" in sinks else NO_TRACES
     env = mark.kwargs.get("env", {})
-    with started(*(SINKS[name](stack_config) for name in sinks),
-                 *(ServiceProcess(stack_config, name, exports | env.get(name, {})) for name in mark.args)) as processes:
-        yield processes
+    with started(*(SINKS[name](stack_config) for name in sinks)) as helpers:
+        try:
+            processes = kept_services.provide([(name, exports | env.get(name, {})) for name in mark.args])
+        except Exception:
+            kept_services.stop_all()
+            raise
+        yield helpers | processes
 
 
 @pytest.fixture(scope="module")
