@@ -375,3 +375,23 @@ async def test_an_overdue_ticket_goes_to_its_assignee_else_the_nearest_hotline_o
     other = {"Authorization": f"Bearer {token('staff', union, subject=district_desk['id'])}"}
     assert notify.get("/inbox", headers=other).status_code == 404
     assert notify.post(f"/inbox/{item['id']}/read", headers=other).status_code == 404
+
+
+async def test_an_officer_entered_twice_with_one_idempotency_key_is_one_officer_and_no_address_is_kept_guessable(
+        notify, district, stack_config):
+    import hashlib
+    import json
+
+    add_officer(notify, district.union_ids[0], "孙主席", ["chair"])  # the unit has reached notify
+    key = f"officer-{uuid.uuid4()}"
+    body = {"name": "钱干事", "org_id": district.union_ids[0], "roles": ["organisation_officer"],
+            "email": f"qian.{uuid.uuid4().hex[:8]}@example.cn", "phone": "13900002222"}
+    first = notify.post("/officers", json=body, headers=auth() | {"Idempotency-Key": key})
+    again = notify.post("/officers", json=body, headers=auth() | {"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    rows = await db_fetch(stack_config, "SELECT fingerprint, body::text AS body FROM idempotency_keys WHERE key = $1", key)
+    assert len(rows) == 1 and body["email"] not in rows[0]["body"] and body["phone"] not in rows[0]["body"]
+    # The fingerprint is not a plain hash of the request: that of a known address could be recomputed.
+    plain = hashlib.sha256(json.dumps(body | {"inapp_user_id": None}, sort_keys=True, default=str).encode()).hexdigest()
+    assert rows[0]["fingerprint"] != plain

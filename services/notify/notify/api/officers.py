@@ -82,7 +82,16 @@ async def create_officer(body: OfficerIn, commands: CommandsDep, vault: VaultDep
         lambda uow: officers.add(uow, name=body.name, org_id=body.org_id, roles=_roles(body.roles),
                                  email=email_columns(vault, body.email), phone=phone_columns(vault, body.phone),
                                  inapp_user_id=body.inapp_user_id, principal=principal),
-        subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
+        subject=principal.subject, key=idempotency_key, payload=_fingerprinted(body, vault))
+
+
+def _fingerprinted(body: OfficerIn, vault) -> dict:
+    """What identifies the request in the Idempotency-Key table: the address and the number as
+    keyed hashes, never in clear (the table keeps only a hash of this, but a plain hash of an
+    e-mail address can be guessed)."""
+    return body.model_dump(mode="json") | {
+        field: vault.lookup_hash(field, value) for field, value in (("email", body.email), ("phone", body.phone))
+        if value is not None}
 
 
 @router.get("/officers", response_model=list[OfficerOut], summary="Officers in the caller's subtree")
