@@ -26,9 +26,9 @@ import httpx
 import pytest
 
 from devstack.config import StackConfig
-from devstack.processes import ServiceProcess, httpsink, smtpsink, tracesink, wait_http_ready
+from devstack.processes import ServiceProcess, httpsink, smtpsink, stop_services, tracesink, wait_http_ready
 from tests.support.membership import Database, Membership
-from tests.support.processes import NO_TRACES, Process, started, stop_services
+from tests.support.processes import NO_TRACES, Process, started
 from unionops import db as database
 
 SINKS = {"tracesink": tracesink, "smtpsink": smtpsink, "httpsink": httpsink}

@@ -3,8 +3,6 @@ HTTP client on one of them or a connection to a service's database."""
 from __future__ import annotations
 
 import contextlib
-import signal
-import subprocess
 from datetime import date
 from typing import AsyncIterator, Callable, Iterator, Protocol
 
@@ -13,7 +11,7 @@ import httpx
 import pytest
 
 from devstack.config import StackConfig
-from devstack.processes import ServiceProcess, wait_http_ready
+from devstack.processes import ServiceProcess, stop_services, wait_http_ready
 from welfare.domain.working_days import CalendarUnknown, WorkingCalendar
 from unionops import db as database
 from unionops.clock import local_today
@@ -65,18 +63,6 @@ def started(*processes: Process) -> Iterator[dict[str, Process]]:
         for service in services:
             wait_http_ready(service.url + "/health/ready", proc=service.proc)
         yield {p.name: p for p in processes}
-
-
-def stop_services(services: list[ServiceProcess], timeout: float = 15.0) -> None:
-    """SIGTERM to every running service, then wait for each (killed after `timeout`)."""
-    running = [s for s in services if s.proc is not None and s.proc.poll() is None]
-    for service in running:
-        service.proc.send_signal(signal.SIGTERM)
-    for service in running:
-        try:
-            service.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            service.kill()
 
 
 def running(stack_config: StackConfig, *names: str) -> contextlib.AbstractContextManager[dict[str, ServiceProcess]]:

@@ -100,19 +100,27 @@ class ServiceProcess:
         return self
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_services([self], timeout)
 
     def kill(self) -> None:
         """kill -9: no shutdown hooks, no flush — a crash."""
         if self.proc and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+
+def stop_services(services: list[ServiceProcess], timeout: float = 15.0) -> None:
+    """SIGTERM to every running service at once, then wait for each (killed after `timeout`):
+    several services shut down in the time of one."""
+    running = [s for s in services if s.proc is not None and s.proc.poll() is None]
+    for service in running:
+        service.proc.send_signal(signal.SIGTERM)
+    for service in running:
+        try:
+            service.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            service.proc.kill()
+            service.proc.wait()
 
 
 @dataclass

@@ -218,7 +218,7 @@ class RegisterEmployer:
 async def register_employer(uow: UnitOfWork, cmd: RegisterEmployer, actor: Principal) -> dict:
     conn = uow.conn
     credit_code = normalise_credit_code(cmd.credit_code) if cmd.credit_code else None
-    unit = await load_unit(conn, cmd.org_id, field="org_id", actor=actor)
+    await load_unit(conn, cmd.org_id, field="org_id", actor=actor)  # known and in the caller's scope
     if cmd.union_id is not None:
         union = await load_unit(conn, cmd.union_id, field="union_id", actor=actor)
         if union["level"] != "grassroots":
