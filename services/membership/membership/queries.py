@@ -13,6 +13,7 @@ from unionops.auth import Principal
 from unionops.db import Reader
 from unionops.problems import Problem, RuleViolation
 from unionops.projections import common_ancestor
+from unionops.scope import row_in_scope
 
 # A read of one statement takes either: the API passes its pool (no connection is held for a
 # request refused by its own validation), commands their unit of work's connection.
@@ -193,10 +194,8 @@ _ORGANISATION = ("SELECT id, parent_id, path, name, level, kind, region_code, es
 
 
 async def organisation(conn: Reader, org_id: uuid.UUID, principal: Principal) -> dict:
-    row = await conn.fetchrow(_ORGANISATION + " WHERE id = $1", org_id)
-    if row is None or not principal.covers(row["path"]):
-        raise Problem(404, UNIT_NOT_FOUND)
-    return dict(row)
+    return dict(await row_in_scope(conn, principal, Problem(404, UNIT_NOT_FOUND), _ORGANISATION + " WHERE id = $1",
+                                   org_id, path="path"))
 
 
 async def organisations(conn: Reader, principal: Principal, parent_id: uuid.UUID | None,
@@ -242,9 +241,8 @@ async def coverage(conn: Reader, org_id: uuid.UUID, year: int, principal: Princi
 
 async def import_summary(conn: Reader, import_id: uuid.UUID, principal: Principal) -> dict:
     """The summary of an earlier import made by a unit of the caller's subtree."""
-    row = await conn.fetchrow(
+    row = await row_in_scope(
+        conn, principal, Problem(404, "导入记录不存在或不在您的管辖范围内"),
         "SELECT i.summary, i.actor, i.created_at, o.path FROM imports i JOIN org_units o ON o.id = i.actor_org"
-        " WHERE i.id = $1", import_id)
-    if row is None or not principal.covers(row["path"]):
-        raise Problem(404, "导入记录不存在或不在您的管辖范围内")
+        " WHERE i.id = $1", import_id, path="path")
     return {**row["summary"], "actor": row["actor"], "created_at": row["created_at"].isoformat()}

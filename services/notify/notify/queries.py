@@ -15,6 +15,7 @@ from notify.domain import notices as domain
 from notify.domain.preferences import DEFAULT_LANGUAGE, Preferences, QuietHours, default_channels
 from unionops.auth import Principal
 from unionops.problems import Problem, RuleViolation
+from unionops.scope import row_in_scope
 
 # ---- organisation units and members (projections) ---------------------------------------------
 
@@ -91,10 +92,8 @@ async def deliveries(conn: asyncpg.Connection, principal: Principal, *, member_i
 
 
 async def delivery(conn: asyncpg.Connection, delivery_id: uuid.UUID, principal: Principal) -> dict:
-    row = await conn.fetchrow(f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1", delivery_id)
-    if row is None or not principal.covers(row["org_path"] or ()):
-        raise Problem(404, "投递记录不存在或不在您的管辖范围内")
-    return dict(row)
+    return dict(await row_in_scope(conn, principal, Problem(404, "投递记录不存在或不在您的管辖范围内"),
+                                   f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1", delivery_id))
 
 
 async def fanout(conn: asyncpg.Connection, source_event_id: uuid.UUID, principal: Principal) -> dict:
@@ -207,10 +206,8 @@ async def officers(conn: asyncpg.Connection, principal: Principal, *, role: str 
 
 
 async def officer(conn: asyncpg.Connection, officer_id: uuid.UUID, principal: Principal) -> dict:
-    row = await conn.fetchrow(f"SELECT {OFFICER_COLUMNS} FROM officers WHERE id = $1", officer_id)
-    if row is None or not principal.covers(row["org_path"]):
-        raise officer_not_found()
-    return dict(row)
+    return dict(await row_in_scope(conn, principal, officer_not_found(),
+                                   f"SELECT {OFFICER_COLUMNS} FROM officers WHERE id = $1", officer_id))
 
 
 def _officer(row) -> domain.Officer:
@@ -254,10 +251,8 @@ async def bots(conn: asyncpg.Connection, principal: Principal, *, unit: uuid.UUI
 
 
 async def bot(conn: asyncpg.Connection, bot_id: uuid.UUID, principal: Principal):
-    row = await conn.fetchrow(f"SELECT {BOT_COLUMNS} FROM webhook_bots WHERE id = $1", bot_id)
-    if row is None or not principal.covers(row["org_path"]):
-        raise bot_not_found()
-    return row
+    return await row_in_scope(conn, principal, bot_not_found(), f"SELECT {BOT_COLUMNS} FROM webhook_bots WHERE id = $1",
+                              bot_id)
 
 
 # ---- in-app inbox ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from unionops import db
 from unionops.auth import Principal
 from unionops.problems import Problem
 from unionops.unit_of_work import UnitOfWork
+from unionops.scope import row_in_scope
 
 
 async def register(uow: UnitOfWork, *, name: str, org_unit_id: uuid.UUID, officer_group: str | None, flavour: str,
@@ -30,7 +31,6 @@ async def register(uow: UnitOfWork, *, name: str, org_unit_id: uuid.UUID, office
 
 async def change(uow: UnitOfWork, bot_id: uuid.UUID, changes: dict, principal: Principal):
     """Apply the given column changes (names from code, never from input) to a bot in scope."""
-    row = await uow.conn.fetchrow("SELECT org_path FROM webhook_bots WHERE id = $1 FOR UPDATE", bot_id)
-    if row is None or not principal.covers(row["org_path"]):
-        raise queries.bot_not_found()
+    await row_in_scope(uow.conn, principal, queries.bot_not_found(),
+                       "SELECT org_path FROM webhook_bots WHERE id = $1 FOR UPDATE", bot_id)
     return await db.update_row(uow.conn, "webhook_bots", bot_id, changes, queries.BOT_COLUMNS)

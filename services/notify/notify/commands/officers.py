@@ -12,6 +12,7 @@ from unionops import db
 from unionops.auth import Principal
 from unionops.problems import Problem
 from unionops.unit_of_work import UnitOfWork
+from unionops.scope import row_in_scope
 
 
 def _duplicate() -> Problem:
@@ -36,9 +37,8 @@ async def add(uow: UnitOfWork, *, name: str, org_id: uuid.UUID, roles: list[str]
 
 async def change(uow: UnitOfWork, officer_id: uuid.UUID, changes: dict, principal: Principal) -> dict:
     """Apply the given column changes (names from code, never from input) to an officer in scope."""
-    row = await uow.conn.fetchrow("SELECT org_path FROM officers WHERE id = $1 FOR UPDATE", officer_id)
-    if row is None or not principal.covers(row["org_path"]):
-        raise queries.officer_not_found()
+    await row_in_scope(uow.conn, principal, queries.officer_not_found(),
+                       "SELECT org_path FROM officers WHERE id = $1 FOR UPDATE", officer_id)
     try:
         return dict(await db.update_row(uow.conn, "officers", officer_id, changes, queries.OFFICER_COLUMNS))
     except asyncpg.UniqueViolationError:

@@ -22,6 +22,7 @@ from unionops.auth import Principal
 from unionops.pii import Vault
 from unionops.problems import Problem, RuleViolation
 from unionops.unit_of_work import UnitOfWork
+from unionops.scope import row_in_scope
 from welfare.commands import golden_autumn, ledger
 from welfare.domain import cases as domain
 from welfare.domain import golden_autumn as golden_autumn_rules
@@ -57,9 +58,8 @@ class Policy:
 async def load_case(conn: asyncpg.Connection, case_id: uuid.UUID, actor: Principal) -> AssistanceCase:
     """The case, locked for this transaction, if it is in the caller's subtree (else 404: the
     existence of a case is itself sensitive)."""
-    row = await conn.fetchrow(f"SELECT {_STATE_COLUMNS} FROM assistance_cases WHERE id = $1 FOR UPDATE", case_id)
-    if row is None or not actor.covers(row["org_path"]):
-        raise Problem(404, NOT_FOUND)
+    row = await row_in_scope(conn, actor, Problem(404, NOT_FOUND),
+                             f"SELECT {_STATE_COLUMNS} FROM assistance_cases WHERE id = $1 FOR UPDATE", case_id)
     trace.get_current_span().set_attribute("case.id", str(case_id))
     return AssistanceCase(**{k: (list(v) if k == "org_path" else v) for k, v in dict(row).items()})
 
@@ -159,9 +159,9 @@ async def approve(uow: UnitOfWork, case_id: uuid.UUID, *, fund_id: uuid.UUID, ac
     domain.check_decider(case, role=actor.role, subject=actor.subject, org_id=actor.org_id)
     amount = case.proposed_amount_fen or 0
     await _eligible_for_money(conn, case, amount, today=today, policy=policy)
-    fund = await conn.fetchrow("SELECT org_id, org_path FROM funds WHERE id = $1", fund_id)
-    if fund is None or not actor.covers(fund["org_path"]):
-        raise RuleViolation("专项资金不存在或不在您的管辖范围内", field="fund_id", status=404, kind="unknown-fund")
+    fund = await row_in_scope(conn, actor, RuleViolation("专项资金不存在或不在您的管辖范围内", field="fund_id", status=404,
+                                                         kind="unknown-fund"),
+                              "SELECT org_id, org_path FROM funds WHERE id = $1", fund_id)
     if fund["org_id"] not in case.org_path:
         raise RuleViolation("只能动用案件所属工会或其上级工会的专项资金", field="fund_id", kind="fund-out-of-reach")
     commitment = None

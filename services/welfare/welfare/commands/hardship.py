@@ -24,6 +24,7 @@ from unionops.auth import Principal
 from unionops.pii import Vault, mask_resident_id
 from unionops.problems import Problem, RuleViolation
 from unionops.unit_of_work import UnitOfWork
+from unionops.scope import row_in_scope
 from welfare.domain import hardship as rules
 from welfare.domain.hardship import Household
 from welfare.queries import hardship as queries
@@ -182,9 +183,8 @@ async def open_hardship_file(uow: UnitOfWork, *, member_id: uuid.UUID, file_kind
 
 
 async def _locked_open_file(conn: asyncpg.Connection, file_id: uuid.UUID, actor: Principal) -> asyncpg.Record:
-    row = await conn.fetchrow("SELECT * FROM hardship_files WHERE id = $1 FOR UPDATE", file_id)
-    if row is None or not actor.covers(row["org_path"]):
-        raise Problem(404, queries.FILE_NOT_FOUND)
+    row = await row_in_scope(conn, actor, Problem(404, queries.FILE_NOT_FOUND),
+                             "SELECT * FROM hardship_files WHERE id = $1 FOR UPDATE", file_id)
     if row["status"] != "open":
         raise RuleViolation("该档案已关闭", kind="file-closed", status=409)
     return row

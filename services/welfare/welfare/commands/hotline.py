@@ -54,13 +54,20 @@ async def _history(conn: asyncpg.Connection, ticket_id: uuid.UUID, action: str, 
                        ticket_id, action, actor, detail)
 
 
-async def assign(uow: UnitOfWork, ticket_id: uuid.UUID, assignee: str, actor: Principal,
-                 now: datetime) -> dict:
-    conn = uow.conn
+async def _unresolved_ticket(conn: asyncpg.Connection, ticket_id: uuid.UUID, actor: Principal,
+                             refusal: str) -> asyncpg.Record:
+    """The ticket, locked, for a staff step that only an unresolved ticket takes."""
     actor.require("write")
     t = await queries.load_ticket(conn, ticket_id, actor, lock=True)
     if t["status"] == "resolved":
-        raise RuleViolation("工单已办结，不能再分派", status=409, kind="ticket-resolved")
+        raise RuleViolation(refusal, status=409, kind="ticket-resolved")
+    return t
+
+
+async def assign(uow: UnitOfWork, ticket_id: uuid.UUID, assignee: str, actor: Principal,
+                 now: datetime) -> dict:
+    conn = uow.conn
+    await _unresolved_ticket(conn, ticket_id, actor, "工单已办结，不能再分派")
     await conn.execute("UPDATE hotline_tickets SET status = 'assigned', assignee = $2, assigned_by = $3,"
                        " assigned_at = $4 WHERE id = $1", ticket_id, assignee, actor.subject, now)
     await _history(conn, ticket_id, "assigned", actor.subject, assignee=assignee)
@@ -70,10 +77,7 @@ async def assign(uow: UnitOfWork, ticket_id: uuid.UUID, assignee: str, actor: Pr
 async def resolve(uow: UnitOfWork, ticket_id: uuid.UUID, resolution: str, actor: Principal, vault: Vault,
                   now: datetime) -> dict:
     conn = uow.conn
-    actor.require("write")
-    t = await queries.load_ticket(conn, ticket_id, actor, lock=True)
-    if t["status"] == "resolved":
-        raise RuleViolation("工单已办结", status=409, kind="ticket-resolved")
+    t = await _unresolved_ticket(conn, ticket_id, actor, "工单已办结")
     await conn.execute("UPDATE hotline_tickets SET status = 'resolved', resolution_enc = $2, resolved_by = $3,"
                        " resolved_at = $4 WHERE id = $1",
                        ticket_id, vault.encrypt("hotline_resolution", resolution), actor.subject, now)

@@ -22,12 +22,15 @@ REVERSIBLE = ("allocation_in", "allocation_out", "disbursement")
 
 
 @dataclass(frozen=True)
-class Delta:
+class Figures:
+    """A fund's four figures in fen: a balance (`Balance`) or a change to one (`Delta`)."""
     allocated: int = 0
     available: int = 0
     committed: int = 0
     disbursed: int = 0
 
+
+class Delta(Figures):
     def __mul__(self, amount: int) -> "Delta":
         return Delta(self.allocated * amount, self.available * amount, self.committed * amount,
                      self.disbursed * amount)
@@ -42,11 +45,11 @@ EFFECTS: Mapping[str, Delta] = {
     "disbursement": Delta(committed=-1, disbursed=1),
 }
 
-# A reversal undoes the entry it reverses. A reversed disbursement returns the money to the
-# fund's available balance (its commitment was consumed when it was paid).
+# A reversal undoes the entry it reverses: an allocation exactly, while a reversed disbursement
+# returns the money to the fund's available balance (its commitment was consumed when it was paid).
 REVERSAL_EFFECTS: Mapping[str, Delta] = {
-    "allocation_in": Delta(allocated=-1, available=-1),
-    "allocation_out": Delta(allocated=1, available=1),
+    "allocation_in": EFFECTS["allocation_in"] * -1,
+    "allocation_out": EFFECTS["allocation_out"] * -1,
     "disbursement": Delta(available=1, disbursed=-1),
 }
 
@@ -61,13 +64,7 @@ def effect(kind: str, amount_fen: int, reversed_kind: str | None = None) -> Delt
     return EFFECTS[kind] * amount_fen
 
 
-@dataclass(frozen=True)
-class Balance:
-    allocated: int = 0
-    available: int = 0
-    committed: int = 0
-    disbursed: int = 0
-
+class Balance(Figures):
     @property
     def held(self) -> int:
         return self.available + self.committed + self.disbursed

@@ -8,6 +8,7 @@ import asyncpg
 
 from unionops.auth import Principal
 from unionops.problems import Problem
+from unionops.scope import row_in_scope
 from welfare.domain.campaigns import NOT_FOUND
 from welfare.domain.money import money
 
@@ -18,10 +19,8 @@ async def kind_defaults(conn: asyncpg.Connection) -> dict[str, asyncpg.Record]:
 
 async def load_campaign(conn: asyncpg.Connection, campaign_id: uuid.UUID, principal: Principal, *,
                         lock: bool = False) -> asyncpg.Record:
-    row = await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1" + (" FOR UPDATE" if lock else ""), campaign_id)
-    if row is None or not principal.covers(row["org_path"]):
-        raise Problem(404, NOT_FOUND)
-    return row
+    return await row_in_scope(conn, principal, Problem(404, NOT_FOUND),
+                              "SELECT * FROM campaigns WHERE id = $1" + (" FOR UPDATE" if lock else ""), campaign_id)
 
 
 async def campaign_view(conn: asyncpg.Connection, campaign_id: uuid.UUID) -> dict:

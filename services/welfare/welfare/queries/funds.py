@@ -12,6 +12,7 @@ import asyncpg
 from unionops.auth import Principal
 from unionops.clock import FEDERATION_TIMEZONE, day_start, local_time
 from unionops.problems import Problem, RuleViolation
+from unionops.scope import row_in_scope
 from welfare.domain.funds import NOT_FOUND
 from welfare.domain.money import EFFECTS, ENTRY_KINDS, REVERSAL_EFFECTS, money
 
@@ -19,10 +20,8 @@ from welfare.domain.money import EFFECTS, ENTRY_KINDS, REVERSAL_EFFECTS, money
 async def load_fund(conn: asyncpg.Connection, fund_id: uuid.UUID, principal: Principal,
                     field: str = "fund_id") -> asyncpg.Record:
     """The fund, if the caller's subtree holds it; otherwise 404 (existence does not leak)."""
-    row = await conn.fetchrow("SELECT * FROM funds WHERE id = $1", fund_id)
-    if row is None or not principal.covers(row["org_path"]):
-        raise Problem(404, NOT_FOUND, errors=[{"field": field, "message": NOT_FOUND}])
-    return row
+    return await row_in_scope(conn, principal, Problem(404, NOT_FOUND, errors=[{"field": field, "message": NOT_FOUND}]),
+                              "SELECT * FROM funds WHERE id = $1", fund_id)
 
 
 async def fund_view(conn: asyncpg.Connection, fund_id: uuid.UUID) -> dict:
