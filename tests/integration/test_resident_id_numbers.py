@@ -1,9 +1,13 @@
-"""Resident ID numbers (GB 11643-1999) over HTTP, wherever membership takes one — admission, an
-import row, a transfer request: the area code is one of the national division codes (GB/T 2260,
-also those of divisions merged or renamed since), and a refusal names the part that is wrong."""
+"""Resident ID numbers (GB 11643-1999) over HTTP, wherever a service takes one — membership's
+admission, import rows and transfer requests, welfare's household members: the area code is one of
+the national division codes (GB/T 2260, also those of divisions merged or renamed since), and a
+refusal names the part that is wrong."""
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
+import httpx
 import pytest
 
 from tests.integration.test_member_import import _hash, person, upload, xlsx
@@ -12,7 +16,7 @@ from tests.support.people import auth
 from unionops.pii import check_character
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.services("membership")]
+              pytest.mark.services("membership", "welfare", subject="membership")]
 
 
 def numbered(first17: str) -> str:
@@ -33,7 +37,7 @@ def admit(client, union: str, number: str):
     return client.post("/members", headers=auth(), json={"union_id": union, "name": "周敏", "id_number": number})
 
 
-async def test_an_id_number_whose_area_code_is_no_division_is_refused_naming_the_area_code(client, stack_config):
+async def test_an_id_number_whose_area_code_is_no_division_is_refused_naming_the_area_code(client, stack):
     """四川 51…, county 9999: the province exists, the county never did."""
     union = found_district(client).union_ids[0]
     no_county = numbered("519999" + "19880412" + "731")
@@ -51,7 +55,16 @@ async def test_an_id_number_whose_area_code_is_no_division_is_refused_naming_the
     transfer = client.post("/transfer-requests", headers=auth(), json={
         "id_number": no_county, "to_union_id": union, "new_employer": "成都机床厂"})
     assert transfer.status_code == 422 and "地区码" in transfer.json()["errors"][0]["message"]
-    assert await members_with(stack_config, no_county) == 0
+    assert await members_with(stack, no_county) == 0
+
+    with httpx.Client(base_url=stack.url("welfare"), timeout=30) as welfare:
+        household = welfare.post("/hardship-files", headers=auth(), json={
+            "member_id": str(uuid.uuid4()), "file_kind": "worker", "causes": ["illness"],
+            "annual_income_fen": 2_400_000, "unavoidable_costs_fen": 0, "largest_event_cost_fen": 0,
+            "household": [{"relation": "self", "name": "周敏", "id_number": no_county, "monthly_income_fen": 0}]})
+    assert household.status_code == 422, household.text
+    [error] = household.json()["errors"]
+    assert error["field"] == "body.household.0.id_number" and "地区码" in error["message"]
 
 
 async def test_numbers_issued_by_divisions_since_merged_or_renamed_are_admitted(client, stack_config):
