@@ -12,6 +12,7 @@ from datetime import date
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from stdnum import numdb
 
 from unionops.clock import local_today
 
@@ -54,8 +55,6 @@ def is_division_code(code: str) -> bool:
 def _division_codes() -> frozenset[str]:
     """Every six-digit code of the table, read once: a set look-up, not a walk of the table per
     number, since an import checks a million numbers."""
-    from stdnum import numdb
-
     def spread(low: str, high: str) -> list[str]:
         return [f"{n:0{len(low)}d}" for n in range(int(low), int(high) + 1)]
 
