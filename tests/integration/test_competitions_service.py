@@ -56,9 +56,10 @@ async def new_contest(http, world, **overrides) -> dict:
 
 
 async def close_registration(http, world, contest_id) -> None:
-    """Judges score once registration has closed (报名截止)."""
-    r = await http.post(f"/contests/{contest_id}/status", json={"status": "closed"}, headers=organiser(world))
-    assert r.status_code == 200, r.text
+    """Judges score once registration has closed (报名截止) and the organisers started judging (评审中)."""
+    for status in ("closed", "judging"):
+        r = await http.post(f"/contests/{contest_id}/status", json={"status": status}, headers=organiser(world))
+        assert r.status_code == 200, r.text
 
 
 async def judging_ready(http, world, contest_id) -> None:

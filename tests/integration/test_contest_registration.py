@@ -14,6 +14,7 @@ import pytest
 from devstack.seed import zh_digits
 from tests.support.people import auth
 from tests.support.rows import projected, staged
+from unionops.clock import day_start, local_today
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.services("membership", "competitions")]
@@ -105,7 +106,10 @@ async def test_a_contest_is_announced_as_a_draft_and_opened_by_its_organiser(syn
     assert again.status_code == 409 and again.json()["type"] == "/problems/illegal-transition"
     judging = await http.post(f"/contests/{contest['id']}/status", json={"status": "judging"},
                               headers=organiser(synced))
-    assert judging.status_code == 422  # judging and publication are set by the judging workflow
+    assert judging.status_code == 409 and judging.json()["type"] == "/problems/illegal-transition"  # close first
+    published = await http.post(f"/contests/{contest['id']}/status", json={"status": "published"},
+                                headers=organiser(synced))
+    assert published.status_code == 422  # publication is POST …/results, with its completeness check
 
     no_window = await new_contest(http, synced, open_now=False, opens_at=None, closes_at=None)
     refused = await http.post(f"/contests/{no_window['id']}/status", json={"status": "open"},
@@ -196,7 +200,8 @@ async def test_registration_only_while_open_and_inside_the_window(synced, http, 
 
     now = datetime.now(timezone.utc)
     past = await new_contest(http, synced, opens_at=(now - timedelta(days=20)).isoformat(),
-                             closes_at=(now - timedelta(days=6)).isoformat())
+                             closes_at=(now + timedelta(seconds=1)).isoformat())
+    await asyncio.sleep(1.5)  # the window ends while the contest is open
     r = await register(http, synced, past, "B")
     assert r.status_code == 409 and r.json()["type"] == "/problems/registration-closed" and "已截止" in r.json()["detail"]
 
@@ -207,6 +212,26 @@ async def test_registration_only_while_open_and_inside_the_window(synced, http, 
     assert r.status_code == 409 and r.json()["type"] == "/problems/registration-closed"
     assert await db.fetchval("SELECT count(*) FROM contest_teams WHERE contest_id = ANY($1::uuid[])",
                              [draft["id"], past["id"], contest["id"]]) == 0
+
+
+async def test_a_contest_whose_registration_window_lies_wholly_in_the_past_cannot_be_opened(synced, http, db):
+    """Beijing days: a window ending at 00:00 today (北京时间) ended yesterday."""
+    today_starts = day_start(local_today())
+    for opens, closes in ((today_starts - timedelta(days=20), today_starts - timedelta(days=6)),
+                          (today_starts - timedelta(days=3), today_starts)):
+        draft = await new_contest(http, synced, open_now=False, opens_at=opens.isoformat(),
+                                  closes_at=closes.isoformat())
+        r = await http.post(f"/contests/{draft['id']}/status", json={"status": "open"}, headers=organiser(synced))
+        assert r.status_code == 422 and r.json()["type"] == "/problems/registration-window-past", r.text
+        assert r.json()["errors"][0]["field"] == "body.closes_at" and "报名时间已过" in r.json()["detail"]
+        assert (await http.get(f"/contests/{draft['id']}", headers=organiser(synced))).json()["status"] == "draft"
+        assert await staged(db, "RegistrationOpened", draft["id"]) == []
+
+    # A window that began in the past and ends after today may still be opened.
+    late = await new_contest(http, synced, open_now=False, opens_at=(today_starts - timedelta(days=3)).isoformat(),
+                             closes_at=(today_starts + timedelta(days=1)).isoformat())
+    r = await http.post(f"/contests/{late['id']}/status", json={"status": "open"}, headers=organiser(synced))
+    assert r.status_code == 200 and r.json()["status"] == "open"
 
 
 async def test_waiting_list_moves_up_when_a_team_withdraws(synced, http, db):

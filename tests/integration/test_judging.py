@@ -48,8 +48,9 @@ async def ok(response: httpx.Response, status: int = 200) -> dict | list:
     return response.json()
 
 
-async def contest_with_entries(http, world, *, events=()) -> tuple[str, dict[str, str]]:
-    """An individual skill contest, both entrants registered, registration closed."""
+async def contest_with_entries(http, world, *, events=(), judging: bool = True) -> tuple[str, dict[str, str]]:
+    """An individual skill contest, both entrants registered, registration closed and (unless
+    `judging` is False) judging started."""
     now = datetime.now(timezone.utc)
     contest = await ok(await http.post("/contests", headers=organiser(world), json={
         "name": f"电工技能比赛{uuid.uuid4().hex[:4]}", "kind": "skill", "org_id": str(world["branch"].district),
@@ -62,6 +63,8 @@ async def contest_with_entries(http, world, *, events=()) -> tuple[str, dict[str
         entries[who] = (await ok(await http.post(f"/contests/{cid}/entries", json={"member_id": str(world[who])},
                                                  headers=organiser(world)), 201))["id"]
     await ok(await http.post(f"/contests/{cid}/status", json={"status": "closed"}, headers=organiser(world)))
+    if judging:
+        await ok(await http.post(f"/contests/{cid}/status", json={"status": "judging"}, headers=organiser(world)))
     return cid, entries
 
 
@@ -145,6 +148,39 @@ async def test_judge_from_the_same_unit_must_step_aside_and_results_are_publishe
     # After publication scores no longer change except by correction.
     late = await sheet(http, synced, cid, "j5", entries["fitter"], "10", "10")
     assert late.status_code == 409 and late.json()["type"] == "/problems/results-published"
+
+
+async def test_scores_are_entered_only_in_judging_and_publication_closes_it(synced, http, db):
+    """Closing registration does not start judging: the organisers do, as a step anyone in scope
+    can see; publication ends it."""
+    cid, entries = await contest_with_entries(http, synced, judging=False)
+    await ok(await http.put(f"/contests/{cid}/criteria", json={"criteria": CRITERIA}, headers=organiser(synced)))
+    await assign(http, synced, cid, "j1", synced["branch"].district)
+
+    early = await sheet(http, synced, cid, "j1", entries["welder"], "80", "80")
+    assert early.status_code == 409 and early.json()["type"] == "/problems/not-judging"
+    assert "报名截止" in early.json()["detail"] and "开始评审" in early.json()["detail"]
+    not_yet = await http.post(f"/contests/{cid}/results", headers=organiser(synced))
+    assert not_yet.status_code == 409 and not_yet.json()["type"] == "/problems/not-judging"
+    assert await db.fetchval("SELECT count(*) FROM judge_scores WHERE contest_id = $1", uuid.UUID(cid)) == 0
+    assert await staged(db, "ContestScored", cid) == []
+
+    judging = await ok(await http.post(f"/contests/{cid}/status", json={"status": "judging"},
+                                       headers=organiser(synced)))
+    assert judging["status"] == "judging" and judging["status_changed_by"] == "文体委员"
+    assert cid in [c["id"] for c in await ok(await http.get("/contests", params={"status": "judging"},
+                                                            headers=organiser(synced)))]
+    for who in ("welder", "fitter"):
+        await ok(await sheet(http, synced, cid, "j1", entries[who], "80", "80"), 201)
+    await ok(await http.post(f"/contests/{cid}/results", headers=organiser(synced)), 201)
+    assert (await ok(await http.get(f"/contests/{cid}", headers=organiser(synced))))["status"] == "published"
+
+    late = await http.post(f"/contests/{cid}/scores", headers=organiser(synced), json={
+        "entry_id": entries["welder"], "judge_id": "j1", "criterion": "理论", "score": "90"})
+    assert late.status_code == 409 and late.json()["type"] == "/problems/results-published"
+    again = await http.post(f"/contests/{cid}/status", json={"status": "judging"}, headers=organiser(synced))
+    assert again.status_code == 409 and again.json()["type"] == "/problems/illegal-transition"
+    assert await db.fetchval("SELECT count(*) FROM judge_scores WHERE contest_id = $1", uuid.UUID(cid)) == 4
 
 
 async def test_corrections_are_audited_and_republished(synced, http, db):
@@ -233,7 +269,8 @@ async def test_team_score_is_the_sum_of_its_members_and_teams_are_ranked(synced,
         team = await ok(await http.post(f"/contests/{cid}/teams", headers=organiser(synced), json={
             "union_id": str(union), "members": [{"member_id": str(synced[who]), "leader": True}]}), 201)
         teams[who] = team["id"]
-    await ok(await http.post(f"/contests/{cid}/status", json={"status": "closed"}, headers=organiser(synced)))
+    for status in ("closed", "judging"):
+        await ok(await http.post(f"/contests/{cid}/status", json={"status": status}, headers=organiser(synced)))
     await ok(await http.put(f"/contests/{cid}/criteria", json={"criteria": CRITERIA}, headers=organiser(synced)))
     await ok(await http.put(f"/contests/{cid}/judging-rules", headers=organiser(synced), json={"team_score": "sum"}))
     for j in ("j1", "j2"):

@@ -32,6 +32,7 @@ def test_lower_case_x_is_accepted():
     ("11010519491231002", "18位"),
     ("1101051949123100A2", "前17位"),
     ("990105194912310021", "地区码"),
+    ("519999198804127310", "地区码"),   # 四川 exists, its county 9999 never did (check character right)
     ("110105194902300021", "出生日期"),
     ("110105299912310021", "出生日期"),
     ("110105194912310021", "校验码"),
@@ -39,6 +40,14 @@ def test_lower_case_x_is_accepted():
 def test_malformed_resident_id_numbers_are_refused_with_the_reason(number, reason):
     with pytest.raises(InvalidResidentId, match=reason):
         parse_resident_id(number)
+
+
+@pytest.mark.parametrize("area", ["510104", "110105", "510102", "512201", "513229", "440300", "810000"])
+def test_area_codes_of_divisions_that_exist_or_once_existed_are_accepted(area):
+    """GB/T 2260 codes, also of divisions merged or renamed since (510102 成都东城区 until 1990,
+    512201 万县市 until 1992, 513229 马尔康县 until 2015), whatever the holder's birth year."""
+    first17 = f"{area}19600101123"
+    assert parse_resident_id(first17 + check_character(first17)).area_code == area
 
 
 @given(st.dates(min_value=date(1930, 1, 1), max_value=date(2008, 1, 1)), st.integers(0, 999))

@@ -49,7 +49,7 @@ WITH d AS (
       FROM generate_series(1, $3) g RETURNING org_id, org_path, name
 ), c AS (
     INSERT INTO contests (id, name, kind, org_id, org_path, status, created_by)
-    VALUES ($4, '压测职工技能比赛', 'skill', $1, ARRAY[$2, $1]::uuid[], 'closed', 'bench') RETURNING id
+    VALUES ($4, '压测职工技能比赛', 'skill', $1, ARRAY[$2, $1]::uuid[], 'judging', 'bench') RETURNING id
 ), m AS (
     INSERT INTO members (member_id, union_id, union_name, org_path, name, gender, joined_on, last_event_id)
     SELECT gen_random_uuid(), u.org_id, u.name, u.org_path || u.org_id, '选手' || g,

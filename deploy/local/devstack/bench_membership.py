@@ -163,7 +163,7 @@ async def admissions(url: str, headers: dict, union_id: str, n: int, concurrency
             while not queue.empty():
                 i = queue.get_nowait()
                 born = date(1965, 1, 1) + timedelta(days=rng.randrange(0, 365 * 40))
-                first17 = f"510199{born:%Y%m%d}{rng.randrange(1000):03d}"
+                first17 = f"510115{born:%Y%m%d}{rng.randrange(1000):03d}"  # 温江区: a real code no sheet uses
                 body = {"union_id": union_id, "name": f"单录会员{zh_digits(i)}", "id_number": first17 + check_character(first17),
                         "phone": f"137{rng.randrange(10**8):08d}"}
                 t0 = time.perf_counter()

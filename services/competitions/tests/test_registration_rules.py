@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from competitions.domain.contests import (
-    BEIJING, check_events, check_registration_open, check_transition, check_window, in_beijing,
+    BEIJING, check_events, check_registration_open, check_transition, check_window, check_window_not_past, in_beijing,
 )
 from competitions.domain.teams import (
     SEED_001_TEAM_RULES, TeamMemberCandidate, TeamRules, check_team_members, check_team_shape, check_team_women,
@@ -129,6 +129,16 @@ def test_opening_needs_a_window_that_ends_after_it_starts():
     check_window(opens, opens + timedelta(days=14))
     assert refused(check_window, None, opens).kind == "registration-window"
     assert refused(check_window, opens, opens).kind == "registration-window"
+
+
+def test_a_window_whose_last_beijing_day_is_before_today_is_wholly_in_the_past():
+    today = datetime(2025, 6, 10).date()
+    check_window_not_past(datetime(2025, 6, 10, 0, 0, 1, tzinfo=BEIJING), today)
+    check_window_not_past(datetime(2025, 6, 9, 16, 1, tzinfo=timezone.utc), today)    # 00:01 北京时间 on the 10th
+    assert refused(check_window_not_past, datetime(2025, 6, 10, tzinfo=BEIJING), today).kind \
+        == "registration-window-past"                                                  # ends at 00:00: the 9th was its last day
+    assert refused(check_window_not_past, datetime(2025, 6, 9, 15, 59, tzinfo=timezone.utc), today).kind \
+        == "registration-window-past"
 
 
 def test_a_contest_moves_draft_open_closed_judging_published():

@@ -1,5 +1,5 @@
 """HTTP API of contests (竞赛): create a draft with its announcement, list, read, open and close
-registration. Organisers manage a contest; units below the organiser see it, since their members
+registration, start judging. Organisers manage a contest; units below the organiser see it, since their members
 may enter. Times are answered in Beijing time (+08:00); a time sent without an offset is taken
 to be Beijing time."""
 from __future__ import annotations
@@ -101,7 +101,9 @@ class ContestOut(Out):
 
 
 class StatusIn(Body):
-    status: Literal["open", "closed"] = Field(description="open 开放报名, closed 截止报名（评审与公布由评审流程设定）")
+    status: Literal["open", "closed", "judging"] = Field(
+        description="open 开放报名（报名时间不能已全部过去）, closed 截止报名, judging 开始评审（此后方可评分）；"
+                    "公布成绩（POST …/results）结束评审")
 
 
 @router.post("/contests", status_code=201, response_model=ContestOut, tags=["contests"],
@@ -133,7 +135,7 @@ async def get_contest(contest_id: uuid.UUID, pool: PoolDep, principal: Principal
 
 
 @router.post("/contests/{contest_id}/status", response_model=ContestOut, tags=["contests"],
-             summary="Open or close registration (开放报名 / 截止报名), by the organiser's staff")
+             summary="Open or close registration, start judging (开放报名 / 截止报名 / 开始评审), by the organiser's staff")
 async def change_status(contest_id: uuid.UUID, body: StatusIn, commands: CommandsDep,
                         principal: Principal = Depends(requires("write"))):
     return await commands.run(lambda uow: cmd.set_status(uow, contest_id, body.status, principal))

@@ -58,7 +58,7 @@ class ScoreOut(BaseModel):
                          " organisers' staff naming `judge_id`. Refused: judges not assigned to the entry's event,"
                          " a judge of the entrant's own unit (`/problems/conflict-of-interest`), criteria not in"
                          " the scoring standard, scores outside 0..full marks or with more than two decimals,"
-                         " scoring before registration closed or after publication (use corrections).")
+                         " scoring before judging started (`/problems/not-judging`) or after publication (use corrections).")
 async def score_entry(contest_id: uuid.UUID, body: ScoreIn, commands: CommandsDep,
                       principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
     score = cmd.ScoreEntry(contest_id=contest_id, entry_id=body.entry_id, judge_id=body.judge_id,

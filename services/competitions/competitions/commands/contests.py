@@ -1,6 +1,6 @@
 """Contests: created as a draft with their announcement (主办、承办、协办, date and place, events,
 registration window, team rules), then moved draft → open → closed → judging → published by the
-organiser's staff."""
+organiser's staff (scores are recorded in judging only; publication ends it)."""
 from __future__ import annotations
 
 import uuid
@@ -11,11 +11,13 @@ from opentelemetry import trace
 
 from competitions.domain.contests import (
     UNKNOWN_UNIT, check_contest_kind, check_dates_and_sizes, check_events, check_transition, check_window,
+    check_window_not_past,
 )
 from competitions.domain.teams import TeamRules
 from competitions.queries.contests import contest_view, load_contest, require_organiser
 from contracts.events import ContestCreated, RegistrationOpened
 from unionops.auth import Principal
+from unionops.clock import local_today
 from unionops.problems import RuleViolation
 from unionops.unit_of_work import UnitOfWork
 
@@ -87,17 +89,19 @@ async def create_contest(uow: UnitOfWork, cmd: CreateContest, actor: Principal) 
     return await contest_view(conn, await load_contest(conn, contest_id))
 
 
-async def set_status(uow: UnitOfWork, contest_id: uuid.UUID, status: str, actor: Principal) -> dict:
+async def set_status(uow: UnitOfWork, contest_id: uuid.UUID, status: str, actor: Principal, *,
+                     today: date | None = None) -> dict:
     """Move a contest one step along draft → open → closed → judging → published. Only the
-    organising unit's staff (or those above it) may; opening needs a registration window and
-    stages RegistrationOpened. Locks the contest row, so it never interleaves with a registration.
-    Judging and publication call this too (status "judging", "published")."""
+    organising unit's staff (or those above it) may; opening needs a registration window that is
+    not wholly in the past, and stages RegistrationOpened. Locks the contest row, so it never
+    interleaves with a registration. Publication calls this too (status "published")."""
     conn = uow.conn
     contest = await load_contest(conn, contest_id, for_update=True)
     await require_organiser(conn, contest, actor)
     check_transition(contest["status"], status)
     if status == "open":
         check_window(contest["opens_at"], contest["closes_at"])
+        check_window_not_past(contest["closes_at"], today or local_today())
     changed_at = datetime.now(timezone.utc)
     await conn.execute("UPDATE contests SET status = $2, status_changed_at = $3, status_changed_by = $4 WHERE id = $1",
                        contest_id, status, changed_at, actor.subject)

@@ -10,7 +10,7 @@ from opentelemetry import trace
 
 from competitions.commands.contests import set_status
 from competitions.domain.results import Standings, results_published
-from competitions.domain.scoring import JudgingDefaults, format_points, judge_score
+from competitions.domain.scoring import JudgingDefaults, check_publishable, format_points, judge_score
 from competitions.queries.contests import load_contest, require_organiser
 from competitions.queries.results import standings
 from unionops.auth import Principal
@@ -38,17 +38,15 @@ def _incomplete(s: Standings) -> Problem:
 
 async def publish(uow: UnitOfWork, contest_id: uuid.UUID, actor: Principal,
                   defaults: JudgingDefaults) -> dict:
-    """公布成绩: every score present, then closed/judging → published and revision 1."""
+    """公布成绩: in judging, every score present, then judging → published (which ends judging:
+    scores change only by correction from now on) and revision 1."""
     conn = uow.conn
     contest = await load_contest(conn, contest_id, for_update=True)
     await require_organiser(conn, contest, actor)
-    if contest["status"] == "published":
-        raise RuleViolation("成绩已公布；更正请走更正程序", status=409, kind="results-published")
+    check_publishable(contest["status"])
     s = await standings(conn, contest, defaults)
     if s.missing_total:
         raise _incomplete(s)
-    if contest["status"] == "closed":
-        await set_status(uow, contest_id, "judging", actor)
     await set_status(uow, contest_id, "published", actor)
     return await _save(uow, contest, 1, s.rankings, actor, None)
 

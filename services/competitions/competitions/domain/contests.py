@@ -1,5 +1,8 @@
 """Contests: kinds, the lifecycle draft → open → closed → judging → published, the registration
-window in Beijing time, events (比赛项目), and who organises or may see a contest."""
+window in Beijing time, events (比赛项目), and who organises or may see a contest.
+
+Each step is taken by the organisers: open and close registration, start judging (评审: scores
+are recorded only then), publish the results (which ends judging)."""
 from __future__ import annotations
 
 import uuid
@@ -79,6 +82,16 @@ def check_window(opens_at: datetime | None, closes_at: datetime | None) -> None:
         raise RuleViolation("开放报名前须设定报名时间（开始与截止）", field="opens_at", kind="registration-window")
     if closes_at <= opens_at:
         raise RuleViolation("报名截止时间须晚于开始时间", field="closes_at", kind="registration-window")
+
+
+def check_window_not_past(closes_at: datetime, today: date) -> None:
+    """A window whose last day (Beijing) is before today lies wholly in the past: opening it
+    would announce a registration no one can make. The end is exclusive, so a window ending at
+    00:00 today ended yesterday."""
+    last_day = in_beijing(closes_at - timedelta(microseconds=1)).date()
+    if last_day < today:
+        raise RuleViolation(f"报名时间已过（{in_beijing(closes_at):%Y年%m月%d日 %H:%M} 截止），不能开放报名",
+                            field="closes_at", kind="registration-window-past")
 
 
 def check_registration_open(status: str, opens_at: datetime | None, closes_at: datetime | None,

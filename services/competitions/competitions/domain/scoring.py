@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Iterable, Literal, Mapping, Sequence
 
+from competitions.domain.contests import CONTEST_STATUSES
 from unionops.problems import RuleViolation
 
 CENTIPOINTS_PER_POINT = 100
@@ -266,7 +267,7 @@ def missing_scores(criteria: Sequence[Criterion], judges: Sequence[str], recorde
 
 # ---- who judges what, and when ----------------------------------------------------------------
 
-SCORING_STATUSES = ("closed", "judging")   # entrants are settled; until results are published
+SCORING_STATUSES = ("judging",)   # the organisers started judging; publication ends it
 
 
 @dataclass(frozen=True)
@@ -297,11 +298,22 @@ def conflicted(judge: dict, entrant_union_id: uuid.UUID) -> bool:
 
 
 def check_scoring_open(status: str) -> None:
-    """Scores are recorded once entrants are settled, until results are published."""
+    """Scores are recorded only while the contest is in judging (评审中): not before the
+    organisers start it, not after publication (then only by correction)."""
     if status == "published":
         raise RuleViolation("成绩已公布，改分须走更正程序", field="score", status=409, kind="results-published")
     if status not in SCORING_STATUSES:
-        raise RuleViolation("报名截止后方可评分", field="score", status=409, kind="not-judging")
+        raise RuleViolation(f"竞赛处于“{CONTEST_STATUSES[status]}”，开始评审后方可评分", field="score", status=409,
+                            kind="not-judging")
+
+
+def check_publishable(status: str) -> None:
+    """Results are published from judging only; publication closes judging."""
+    if status == "published":
+        raise RuleViolation("成绩已公布；更正请走更正程序", status=409, kind="results-published")
+    if status != "judging":
+        raise RuleViolation(f"竞赛处于“{CONTEST_STATUSES[status]}”，开始评审并完成评分后方可公布成绩", status=409,
+                            kind="not-judging")
 
 
 def check_not_published(status: str) -> None:
