@@ -390,6 +390,28 @@ class AidDisbursed(DomainEvent):
     paid_on: date
 
 
+class AidReversed(DomainEvent):
+    """A payment (AidDisbursed) was reversed (冲正) after a second officer approved it: the money
+    is back in the fund. Keyed like the payment, so it follows it. The officers' reason stays in
+    welfare (free text); the member is told the payment was withdrawn. Money in integer fen."""
+
+    topic: ClassVar[str] = "welfare.case.v1"
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: UUID = Field(description="the case_id of the AidDisbursed it reverses")
+    member_id: UUID
+    union_id: UUID
+    org_path: list[UUID]
+    kind: CaseKind
+    amount_fen: int = Field(gt=0)
+    fund_id: UUID
+    campaign_id: UUID | None = None
+    ledger_entry_id: UUID = Field(description="the payment's ledger entry")
+    reversal_entry_id: UUID
+    paid_on: date | None = None
+    reversed_on: date
+
+
 class CaseClosed(DomainEvent):
     """An assistance case was closed (结案)."""
 
@@ -757,6 +779,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         CaseApproved,
         CaseRejected,
         AidDisbursed,
+        AidReversed,
         CaseClosed,
         HardshipFileOpened,
         HardshipFileReviewed,

@@ -12,7 +12,7 @@ signatures are stable; the case workflow (welfare.commands.cases) calls:
     commit(conn, fund_id, amount_fen, *, case_id=None, campaign_id=None, approver, actor) -> UUID
     release(conn, commitment_id, *, actor) -> UUID | None
     disburse(conn, commitment_id, amount_fen, *, actor) -> UUID
-    reverse(conn, entry_id, *, reason, actor) -> UUID
+    reverse(conn, entry_id, *, reason, actor, approver=None) -> UUID
 
 Refusals are `RuleViolation`s (→ problem+json): `insufficient-funds` (409, `InsufficientFunds`
 with `.available_fen`), `unknown-fund` / `unknown-entry` (404), `commitment-settled`,
@@ -196,11 +196,13 @@ async def disburse(conn: asyncpg.Connection, commitment_id: uuid.UUID, amount_fe
     return entry_id
 
 
-async def reverse(conn: asyncpg.Connection, entry_id: uuid.UUID, *, reason: str, actor: str) -> uuid.UUID:
+async def reverse(conn: asyncpg.Connection, entry_id: uuid.UUID, *, reason: str, actor: str,
+                  approver: str | None = None) -> uuid.UUID:
     """Undo a disbursement or an allocation with a `reversal` entry (the original stays; the
     ledger is append-only). A reversed disbursement returns its money to the fund's available
     balance; a reversed allocation returns it to the parent fund (both sides are reversed, and
-    the child must still have it available). Each entry is reversed at most once. Returns the
+    the child must still have it available). Each entry is reversed at most once. `approver`: who
+    approved it when not the actor (a payment's 冲正, welfare.commands.reversals). Returns the
     reversal of `entry_id`."""
     _in_transaction(conn)
     if not reason or not reason.strip():
@@ -225,7 +227,8 @@ async def reverse(conn: asyncpg.Connection, entry_id: uuid.UUID, *, reason: str,
     for side in sides:
         refusal = RuleViolation("该分录已冲销", field="entry_id", status=409, kind="already-reversed")
         async with refusing_duplicates(conn, refusal):
-            rid = await _book(conn, side["fund_id"], "reversal", side["amount_fen"], actor=actor, approver=actor,
+            rid = await _book(conn, side["fund_id"], "reversal", side["amount_fen"], actor=actor,
+                              approver=approver or actor,
                               reversed_kind=side["kind"], reverses_entry_id=side["id"],
                               counterpart_fund_id=side["counterpart_fund_id"], transfer_id=side["transfer_id"],
                               commitment_id=side["commitment_id"], case_id=side["case_id"],
