@@ -9,9 +9,10 @@ ALTER TABLE campaigns
     ADD COLUMN household_cap_fen bigint CHECK (household_cap_fen > 0),
     ADD CONSTRAINT campaigns_cap_rule CHECK ((allocation = 'cap') = (household_cap_fen IS NOT NULL));
 
--- What a run needed and which rule it applied (each run of a campaign may face another need).
+-- What a run needed, what budget it faced and which rule it applied (each run of a campaign may
+-- face another need); NULL: none chosen, the budget covered everyone.
 ALTER TABLE campaign_runs
-    ADD COLUMN allocation text NOT NULL DEFAULT 'by_level' CHECK (allocation IN ('by_level', 'pro_rata', 'cap')),
+    ADD COLUMN allocation text CHECK (allocation IN ('by_level', 'pro_rata', 'cap')),
     ADD COLUMN need_fen bigint,
     ADD COLUMN budget_fen bigint;
 
