@@ -32,12 +32,12 @@ async def request(uow: UnitOfWork, entry_id: uuid.UUID, reason: str, actor: Prin
     if await conn.fetchval("SELECT 1 FROM ledger_entries WHERE reverses_entry_id = $1", entry_id):
         raise RuleViolation("该笔支付已冲正", field="entry_id", status=409, kind="already-reversed")
     reversal_id = uuid.uuid4()
-    refusal = RuleViolation("该笔支付已有待审批的冲正申请", field="entry_id", status=409, kind="reversal-pending")
-    async with refusing_duplicates(conn, refusal):
-        await conn.execute(
-            "INSERT INTO payment_reversals (id, entry_id, fund_id, org_path, amount_fen, reason, requested_by)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            reversal_id, entry_id, entry["fund_id"], entry["org_path"], entry["amount_fen"], reason, actor.subject)
+    # One live request per payment (a unique index): a second one, also a racing one, is refused.
+    async with refusing_duplicates(conn, RuleViolation("该笔支付已有待审批的冲正申请", field="entry_id", status=409,
+                                                       kind="reversal-pending")):
+        await conn.execute("INSERT INTO payment_reversals (id, entry_id, fund_id, org_path, amount_fen, reason,"
+                           " requested_by) SELECT $1, id, fund_id, $2, amount_fen, $3, $4 FROM ledger_entries"
+                           " WHERE id = $5", reversal_id, entry["org_path"], reason, actor.subject, entry_id)
     trace.get_current_span().set_attribute("reversal.id", str(reversal_id))
     return await queries.reversal(conn, reversal_id, actor)
 
