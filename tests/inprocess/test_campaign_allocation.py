@@ -5,11 +5,10 @@ tests/integration/test_campaigns.py."""
 from __future__ import annotations
 
 import random
-import uuid
-from datetime import timedelta
 
 import pytest
 
+from tests.integration.test_campaigns import add_file
 from tests.support.inprocess import CITY_ADMIN, admit, branch, loopback
 from unionops.clock import local_today
 from unionops.unit_of_work import UnitOfWork
@@ -22,21 +21,6 @@ pytestmark = pytest.mark.integration
 TODAY = local_today()
 
 
-async def open_file(conn, member_id: uuid.UUID, level: str) -> uuid.UUID:
-    """A hardship file as the hardship service stores it (sensitive columns hold test bytes)."""
-    m = await conn.fetchrow("SELECT union_id, union_name, org_path FROM members WHERE member_id = $1", member_id)
-    file_id = uuid.uuid4()
-    await conn.execute(
-        "INSERT INTO hardship_files (id, member_id, union_id, union_name, org_path, file_kind, level, status,"
-        " opened_on, review_due_on, review_overdue, causes, household_size, minimum_living_standard_fen,"
-        " annual_income_enc, unavoidable_costs_enc, largest_event_cost_enc, per_capita_monthly_enc, opened_by)"
-        " VALUES ($1, $2, $3, $4, $5, 'worker', $6, 'open', $7, $8, false, '{illness}', 3, 120000,"
-        " '\\x00', '\\x00', '\\x00', '\\x00', 'test')",
-        file_id, member_id, m["union_id"], m["union_name"], m["org_path"], level, TODAY - timedelta(days=30),
-        TODAY + timedelta(days=300))
-    return file_id
-
-
 async def test_pro_rata_pays_exactly_the_budget_and_every_household_its_share_to_the_fen(rolled_back):
     membership, welfare = await rolled_back("membership"), await rolled_back("welfare")
     district, _, union = await branch(membership, "锦江")
@@ -44,7 +28,7 @@ async def test_pro_rata_pays_exactly_the_budget_and_every_household_its_share_to
     members = [await admit(membership, union, f"王{'一二三四五六七八九十'[i % 10]}{'甲乙丙'[i // 10]}")
                for i in range(23)]
     await loopback(membership, "welfare", welfare)
-    files = {await open_file(welfare, m, rng.choice(list(LEVELS))): None for m in members}
+    files = {await add_file(welfare, m, rng.choice(list(LEVELS))): None for m in members}
     levels = {r["id"]: r["level"] for r in await welfare.fetch("SELECT id, level FROM hardship_files WHERE id = ANY($1)",
                                                                list(files))}
     fund = await funds.create_fund(UnitOfWork(welfare), CreateFund(org_id=district, name="帮扶资金", year=TODAY.year,
