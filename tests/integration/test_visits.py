@@ -63,7 +63,7 @@ async def test_a_visits_gift_comes_out_of_a_fund_and_shows_in_the_audit(member, 
                             headers=auth())).json()
     [paid] = [m for m in audit["movements"] if m["kind"] == "disbursement"]
     assert paid["id"] == v["ledger_entry_id"] and paid["case_id"] == v["id"] and paid["amount_fen"] == 50_000
-    assert paid["approver"] == paid["actor"] == "张主席"
+    assert paid["approver"] == paid["actor"] == "张主席" and paid["reason"] == f"走访慰问金（生病住院，{local_today()}）"
     # The money invariant: what the ledger paid out is what the fund no longer holds.
     assert audit["totals"]["disbursement"]["fen"] == 100_000 - balance["available"]["fen"]
     listed = (await http.get(f"/members/{member}/visits", headers=auth())).json()

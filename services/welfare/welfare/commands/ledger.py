@@ -173,12 +173,12 @@ async def release(conn: asyncpg.Connection, commitment_id: uuid.UUID, *, actor: 
 
 
 async def disburse(conn: asyncpg.Connection, commitment_id: uuid.UUID, amount_fen: int, *, actor: str,
-                   settle: bool = True, case_id: uuid.UUID | None = None) -> uuid.UUID:
+                   settle: bool = True, case_id: uuid.UUID | None = None, reason: str | None = None) -> uuid.UUID:
     """Pay `amount_fen` (at most what the commitment still holds) as a `disbursement` entry
     traceable to the commitment's case, campaign and approver. With `settle` (the default: one
     payment per approved case) the remainder is released and the commitment is settled, so a
     second payment is refused with 409 commitment-settled. Returns the disbursement's id, which
-    goes into AidDisbursed.ledger_entry_id."""
+    goes into AidDisbursed.ledger_entry_id. `reason`: what the audit report says it was for."""
     check_amount(amount_fen)
     _in_transaction(conn)
     c = await _lock_commitment(conn, commitment_id)
@@ -188,7 +188,8 @@ async def disburse(conn: asyncpg.Connection, commitment_id: uuid.UUID, amount_fe
         raise RuleViolation(f"支付金额超过批准金额：尚余 {yuan(c['remaining_fen'])}，本次 {yuan(amount_fen)}",
                             field="amount_fen", status=409, kind="over-commitment")
     entry_id = await _book(conn, c["fund_id"], "disbursement", amount_fen, actor=actor, approver=c["approver"],
-                           commitment_id=commitment_id, case_id=case_id or c["case_id"], campaign_id=c["campaign_id"])
+                           commitment_id=commitment_id, case_id=case_id or c["case_id"], campaign_id=c["campaign_id"],
+                           reason=reason)
     remaining = c["remaining_fen"] - amount_fen
     await conn.execute("UPDATE fund_commitments SET remaining_fen = $2 WHERE entry_id = $1", commitment_id, remaining)
     if settle:

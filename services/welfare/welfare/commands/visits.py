@@ -44,7 +44,8 @@ async def record_visit(uow: UnitOfWork, *, member_id: uuid.UUID, kind: str, visi
                                 kind="fund-out-of-reach")
         commitment = await ledger.commit(conn, fund["id"], gift_fen, case_id=visit_id, approver=actor.subject,
                                          actor=actor.subject)
-        entry_id = await ledger.disburse(conn, commitment, gift_fen, actor=actor.subject)
+        entry_id = await ledger.disburse(conn, commitment, gift_fen, actor=actor.subject,
+                                         reason=f"走访慰问金（{VISIT_KINDS[kind]}，{visited_on.isoformat()}）")
     row = await conn.fetchrow(
         "INSERT INTO visits (id, member_id, union_id, kind, visited_on, visitors, notes_enc, gift_fen, recorded_by,"
         " fund_id, ledger_entry_id)"
