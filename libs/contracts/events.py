@@ -372,8 +372,8 @@ class CaseRejected(DomainEvent):
     rejected_on: date
 
 
-class AidDisbursed(DomainEvent):
-    """Aid was paid to a member (from a case or a campaign run). Money in integer fen."""
+class AidPayment(DomainEvent):
+    """What AidDisbursed and AidReversed say of a payment: whose, how much, from which fund."""
 
     topic: ClassVar[str] = "welfare.case.v1"
     key_field: ClassVar[str] = "case_id"
@@ -387,7 +387,23 @@ class AidDisbursed(DomainEvent):
     fund_id: UUID
     campaign_id: UUID | None = None
     ledger_entry_id: UUID
+
+
+class AidDisbursed(AidPayment):
+    """Aid was paid to a member (from a case or a campaign run). Money in integer fen."""
+
     paid_on: date
+
+
+class AidReversed(AidPayment):
+    """A payment (AidDisbursed) was reversed (冲正) after a second officer approved it: the money
+    is back in the fund. Keyed like the payment (`case_id`, `ledger_entry_id` are the payment's),
+    so it follows it. The officers' reason stays in welfare (free text); the member is told the
+    payment was withdrawn. Money in integer fen."""
+
+    reversal_entry_id: UUID
+    paid_on: date | None = None
+    reversed_on: date
 
 
 class CaseClosed(DomainEvent):
@@ -757,6 +773,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         CaseApproved,
         CaseRejected,
         AidDisbursed,
+        AidReversed,
         CaseClosed,
         HardshipFileOpened,
         HardshipFileReviewed,

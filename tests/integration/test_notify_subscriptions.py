@@ -12,6 +12,7 @@ import pytest
 
 from contracts.events import (
     AidDisbursed,
+    AidReversed,
     CampaignLaunched,
     CaseApproved,
     CaseAssessed,
@@ -254,6 +255,25 @@ async def test_a_campaign_payment_names_the_campaign(stack, membership, sink, di
                                       campaign_id=campaign_id, ledger_entry_id=uuid.uuid4(), paid_on=date(2026, 1, 20)))
     found = [m for m in await mails(sink, address, 2) if "送温暖" in m["subject"]]
     assert [m["subject"] for m in found] == ["2026年春节送温暖：1,500.00元已发放"]
+
+
+async def test_a_reversed_payment_tells_the_member_once(stack, membership, sink, district):
+    union = district.union_ids[0]
+    address = new_address()
+    member_id = admit_member(membership, union, "冲正对象", email=address)
+    path = await member_path(stack, member_id)
+    reversed_ = AidReversed(case_id=uuid.uuid4(), member_id=uuid.UUID(member_id), union_id=uuid.UUID(union),
+                            org_path=path, kind="living", amount_fen=30_000, fund_id=uuid.uuid4(),
+                            ledger_entry_id=uuid.uuid4(), reversal_entry_id=uuid.uuid4(), paid_on=date(2026, 1, 20),
+                            reversed_on=date(2026, 1, 23))
+    event_id = await publish(stack, reversed_, times=2)
+    found = [m for m in await mails(sink, address, 2) if "冲正" in m["subject"]]
+    assert [m["subject"] for m in found] == ["帮扶资金：300.00元已冲正"]
+    assert "2026年1月20日" in found[0]["text"] and "2026年1月23日冲正" in found[0]["text"]
+    assert "冲正对象同志" in found[0]["text"]
+    await asyncio.sleep(1.0)
+    assert count_mails(sink, address) == 2  # the welcome and the reversal, once
+    assert {r["template"] for r in await deliveries_of(stack, event_id)} == {"aid_reversed"}
 
 
 async def test_contest_notices_reach_every_team_member_once(stack, membership, sink, district):

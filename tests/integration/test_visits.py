@@ -9,6 +9,7 @@ import pytest
 
 from unionops.clock import local_today
 
+from tests.integration.test_campaigns import funded
 from tests.support.people import auth
 from tests.support.rows import projected
 
@@ -30,7 +31,7 @@ async def member(world, db):
 
 def visit(member_id, **overrides) -> dict:
     return {"member_id": str(member_id), "kind": "sick_or_hospitalised", "visited_on": str(local_today()),
-            "visitors": ["张主席", "社工小李"], "notes": "术后恢复中，家中老人无人照料", "gift_fen": 50_000} | overrides
+            "visitors": ["张主席", "社工小李"], "notes": "术后恢复中，家中老人无人照料"} | overrides
 
 
 async def test_a_visit_is_recorded_against_the_member_with_notes_encrypted(member, world, http, db):
@@ -45,7 +46,55 @@ async def test_a_visit_is_recorded_against_the_member_with_notes_encrypted(membe
     listed = await http.get(f"/members/{member}/visits", headers=auth("staff", world["east"].grassroots))
     assert listed.status_code == 200
     mine = [x for x in listed.json() if x["id"] == v["id"]]
-    assert mine and mine[0]["notes"] == "术后恢复中，家中老人无人照料" and mine[0]["gift_fen"] == 50_000
+    assert mine and mine[0]["notes"] == "术后恢复中，家中老人无人照料" and mine[0]["gift_fen"] is None
+
+
+async def test_a_visits_gift_comes_out_of_a_fund_and_shows_in_the_audit(member, world, http, db):
+    fund = await funded(http, world, 100_000)
+    # The district's staff book it against the district's fund (a street's staff see only funds of their street).
+    r = await http.post("/visits", json=visit(member, gift_fen=50_000, fund_id=fund),
+                        headers=auth("staff", world["east"].district, "张主席"))
+    assert r.status_code == 201, r.text
+    v = r.json()
+    assert v["gift_fen"] == 50_000 and v["fund_id"] == fund and v["ledger_entry_id"]
+    balance = (await http.get(f"/funds/{fund}", headers=auth())).json()["balance"]
+    assert balance["available"]["fen"] == 50_000 and balance["disbursed"]["fen"] == 50_000
+    audit = (await http.get(f"/funds/{fund}/audit", params={"from": str(local_today()), "to": str(local_today())},
+                            headers=auth())).json()
+    [paid] = [m for m in audit["movements"] if m["kind"] == "disbursement"]
+    assert paid["id"] == v["ledger_entry_id"] and paid["case_id"] == v["id"] and paid["amount_fen"] == 50_000
+    assert paid["approver"] == paid["actor"] == "张主席" and paid["reason"] == f"走访慰问金（生病住院，{local_today()}）"
+    # The money invariant: what the ledger paid out is what the fund no longer holds.
+    assert audit["totals"]["disbursement"]["fen"] == 100_000 - balance["available"]["fen"]
+    listed = (await http.get(f"/members/{member}/visits", headers=auth())).json()
+    assert [x["ledger_entry_id"] for x in listed if x["id"] == v["id"]] == [v["ledger_entry_id"]]
+
+
+async def test_a_gift_the_fund_cannot_cover_is_refused_and_nothing_is_written(member, world, http, db):
+    fund = await funded(http, world, 30_000)
+    before = await db.fetchval("SELECT count(*) FROM visits WHERE member_id = $1", member)
+    r = await http.post("/visits", json=visit(member, gift_fen=50_000, fund_id=fund), headers=auth())
+    assert r.status_code == 409 and r.json()["type"] == "/problems/insufficient-funds"
+    assert "300.00元" in r.json()["detail"]
+    assert await db.fetchval("SELECT count(*) FROM visits WHERE member_id = $1", member) == before
+    assert await db.fetchval("SELECT count(*) FROM ledger_entries WHERE fund_id = $1 AND kind NOT LIKE 'allocation%'",
+                             uuid.UUID(fund)) == 0
+    balance = (await http.get(f"/funds/{fund}", headers=auth())).json()["balance"]
+    assert balance["available"]["fen"] == 30_000
+
+
+async def test_a_gift_names_its_fund_and_only_one_within_reach(member, world, http, db):
+    r = await http.post("/visits", json=visit(member, gift_fen=20_000), headers=auth())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.fund_id"
+    assert "专项资金" in r.json()["detail"]
+    # A fund of another district is out of the member's reach (and of its staff's sight).
+    tag = uuid.uuid4().hex[:6]
+    other = await http.post("/funds", json={"org_id": str(world["west"].district), "name": f"外区资金{tag}",
+                                             "year": local_today().year}, headers=auth())
+    assert other.status_code == 201, other.text
+    r = await http.post("/visits", json=visit(member, gift_fen=20_000, fund_id=other.json()["id"]), headers=auth())
+    assert r.status_code == 422 and r.json()["type"] == "/problems/fund-out-of-reach"
+    assert await db.fetchval("SELECT count(*) FROM visits WHERE member_id = $1 AND gift_fen = 20000", member) == 0
 
 
 async def test_visits_are_listed_newest_first(member, http):

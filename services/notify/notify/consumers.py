@@ -7,6 +7,7 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
   TransferRequested       → the member; work item to the sending union's organisation officers
   TransferRequestClosed   → the sending union's organisation officers; an expiry also the member
   CaseOpened / CaseApproved / AidDisbursed → the member (a campaign payment names its campaign)
+  AidReversed             → the member: a wrong payment was reversed (冲正)
   CaseAssessed            → work item to the approvers of the nearest unit above the case's union
   CampaignLaunched        → every member of the campaign unit's subtree (fan-out)
   TeamRegistered / TeamWaitlisted → every team member (accepted, moved up, waiting)
@@ -30,7 +31,7 @@ from __future__ import annotations
 import asyncpg
 
 from contracts.events import (
-    AidDisbursed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, ContestResultsPublished, ContestScored,
+    AidDisbursed, AidReversed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, ContestResultsPublished, ContestScored,
     HotlineTicketOverdue, MemberContactChanged, MemberJoined, MemberLeft, MemberPersonalDataErased,
     MemberTransferred, ProposalAnswered, TeamRegistered, TeamWaitlisted, TransferRequestClosed, TransferRequested,
     UnionDissolved, UnionEstablished, UnionMerged, UnionMoved,
@@ -107,6 +108,7 @@ TELLS = {
     TeamWaitlisted: notices.team_changed,
     ContestResultsPublished: notices.results_published,
     ProposalAnswered: notices.proposal_answered,
+    AidReversed: notices.aid_reversed,
 }
 
 

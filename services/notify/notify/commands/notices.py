@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from contracts.events import (
-    CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, ContestResultsPublished, ContestScored,
+    AidReversed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, ContestResultsPublished, ContestScored,
     HotlineTicketOverdue, MemberTransferred, ProposalAnswered, TeamRegistered, TeamWaitlisted,
     TransferRequestClosed, TransferRequested,
 )
@@ -75,6 +75,10 @@ async def aid_paid(uow: UnitOfWork, batch: list[Received], templates: TemplateRe
     INSERT per batch."""
     await deliveries.create_for_events(
         uow, [(r.envelope, domain.aid_paid(r.event), r.trace_headers) for r in batch], templates)
+
+
+async def aid_reversed(uow: UnitOfWork, event: AidReversed, env: Envelope, templates: TemplateRegistry) -> None:
+    await deliveries.create(uow, env, domain.aid_reversed(event), templates)
 
 
 async def campaign_started(uow: UnitOfWork, event: CampaignLaunched, env: Envelope,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
 from contracts.events import (
-    CASE_KIND_LABELS, AidDisbursed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened,
+    CASE_KIND_LABELS, AidDisbursed, AidReversed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened,
     ContestResultsPublished, ContestScored, HotlineTicketOverdue, MemberJoined, MemberTransferred, ProposalAnswered,
     TeamRegistered, TeamWaitlisted, TransferRequestClosed, TransferRequested,
 )
@@ -260,6 +260,14 @@ def aid_paid(event: AidDisbursed) -> Notice:
         return Notice(event.member_id, "campaign_payment_made", context, list(event.org_path),
                       campaign_id=event.campaign_id)
     return Notice(event.member_id, "aid_disbursed", context, list(event.org_path))
+
+
+def aid_reversed(event: AidReversed) -> Notice:
+    """A wrong payment was reversed (冲正): the member is told, naming the campaign when it was one."""
+    context = {"case_ref": case_ref(event.case_id), "case_kind_label": CASE_KIND_LABELS.get(event.kind, event.kind),
+               "amount_fen": event.amount_fen, "paid_on": event.paid_on.isoformat() if event.paid_on else None,
+               "reversed_on": event.reversed_on.isoformat()}
+    return Notice(event.member_id, "aid_reversed", context, list(event.org_path), campaign_id=event.campaign_id)
 
 
 def campaign_started_context(event: CampaignLaunched, org_name: str | None) -> dict[str, Any]:

@@ -167,6 +167,12 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
                 "case_kind_label": "生活救助", "amount_fen": 150000, "paid_on": "2026-01-20"},
     ),
     TemplateSpec(
+        "aid_reversed", 1, "AidReversed", "帮扶资金冲正（撤回）通知",
+        sample={"name": "王芳", "campaign_name": "2026年春节送温暖", "case_ref": "7C1D22AE",
+                "case_kind_label": "生活救助", "amount_fen": 150000, "paid_on": "2026-01-20",
+                "reversed_on": "2026-01-23"},
+    ),
+    TemplateSpec(
         "campaign_started", 1, "CampaignLaunched", "帮扶活动开始通知（群发）",
         sample={"name": "王芳", "campaign_name": "2026年春节送温暖", "campaign_kind_label": "春节送温暖",
                 "org_name": "示例区总工会", "starts_on": "2026-01-05", "ends_on": "2026-02-10"},

@@ -23,6 +23,10 @@ router = APIRouter(tags=["campaigns"])
 
 CampaignKind = Literal["spring_festival", "golden_autumn", "mid_autumn", "summer_cooling", "other"]
 Level = Literal["deep", "relative", "accident"]
+Allocation = Literal["by_level", "pro_rata", "cap"]
+ALLOCATION_HELP = ("how a budget short of the need is shared: by_level 深度困难、意外致困、相对困难 in turn until it is"
+                   " spent; pro_rata every household the same share of its amount; cap at most household_cap_fen each."
+                   " Without one a shortfall is refused (409 budget-shortfall, with the need)")
 
 
 class CampaignIn(Body):
@@ -39,10 +43,24 @@ class CampaignIn(Body):
     ends_on: date
     per_payment_cap_fen: PositiveFen | None = Field(None, description="default per kind (送温暖 ¥3,000)")
     per_person_year_cap_fen: PositiveFen | None = Field(None, description="default per kind (送温暖 ¥6,000)")
+    allocation: Allocation | None = Field(None, description=ALLOCATION_HELP)
+    household_cap_fen: PositiveFen | None = Field(None, description="the cap per household, with allocation cap")
 
 
 class RunIn(Body):
     run_on: date | None = Field(None, description="payment date; today when omitted")
+    allocation: Allocation | None = Field(None, description="this run's rule instead of the campaign's; "
+                                                            + ALLOCATION_HELP)
+    household_cap_fen: PositiveFen | None = Field(None, description="the cap per household, with allocation cap")
+
+
+class NeedOut(BaseModel):
+    as_of: date = Field(description="the day eligibility is judged on")
+    households: int = Field(description="eligible households (to be paid)")
+    need: Money = Field(description="what they need in full")
+    budget: Money
+    shortfall: Money
+    fits: bool
 
 
 class CampaignOut(BaseModel):
@@ -69,6 +87,9 @@ class CampaignOut(BaseModel):
     paid_count: int
     budget_left: Money
     release_entry_id: uuid.UUID | None = None
+    allocation: Allocation | None = None
+    household_cap: Money | None = None
+    need_at_launch: NeedOut | None = Field(None, description="in the launch's answer")
 
 
 class NotPaid(BaseModel):
@@ -77,6 +98,8 @@ class NotPaid(BaseModel):
     level: str
     reason: str
     reason_text: str
+    wanted_fen: int | None = Field(None, description="its full amount")
+    paid_fen: int | None = Field(None, description="what it was paid (0: nothing)")
 
 
 class RunOut(BaseModel):
@@ -89,6 +112,8 @@ class RunOut(BaseModel):
     not_paid_by_reason: dict[str, int]
     not_paid: list[NotPaid]
     budget_left: Money
+    allocation: Allocation | None = Field(None, description="the rule applied; none: the budget covered everyone")
+    need: NeedOut | None = None
 
 
 class KindDefaultOut(BaseModel):
@@ -104,16 +129,27 @@ async def campaign_kinds(db: PoolDep, principal: Principal = Depends(requires("r
     return await queries.campaign_kinds(db)
 
 
-@router.post("/campaigns", status_code=201, response_model=CampaignOut,
-             summary="Launch a campaign; its budget is committed from the fund (CampaignLaunched)")
-async def launch(body: CampaignIn, commands: CommandsDep, principal: Principal = Depends(requires("write")),
-                 idempotency_key: str | None = Header(None)):
-    cmd = LaunchCampaign(
+def _launch_command(body: CampaignIn) -> LaunchCampaign:
+    return LaunchCampaign(
         name=body.name, kind=body.kind, org_id=body.org_id, fund_id=body.fund_id, budget_fen=body.budget_fen,
         level_amounts=dict(body.level_amounts), starts_on=body.starts_on, ends_on=body.ends_on,
-        per_payment_cap_fen=body.per_payment_cap_fen, per_person_year_cap_fen=body.per_person_year_cap_fen)
-    return await commands.create(lambda uow: campaigns.launch(uow, cmd, principal), subject=principal.subject,
-                                 key=idempotency_key, payload=body.model_dump(mode="json"))
+        per_payment_cap_fen=body.per_payment_cap_fen, per_person_year_cap_fen=body.per_person_year_cap_fen,
+        allocation=body.allocation, household_cap_fen=body.household_cap_fen)
+
+
+@router.post("/campaigns", status_code=201, response_model=CampaignOut,
+             summary="Launch a campaign; its budget is committed from the fund (CampaignLaunched)")
+async def launch(body: CampaignIn, commands: CommandsDep, today: Today, principal: Principal = Depends(requires("write")),
+                 idempotency_key: str | None = Header(None)):
+    cmd = _launch_command(body)
+    return await commands.create(lambda uow: campaigns.launch(uow, cmd, principal, today=today),
+                                 subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
+
+
+@router.post("/campaigns/preview", response_model=NeedOut,
+             summary="What the eligible households need against the budget, before launching (writes nothing)")
+async def preview(body: CampaignIn, db: PoolDep, today: Today, principal: Principal = Depends(requires("write"))):
+    return await queries.preview(db, _launch_command(body), principal, today=today)
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
@@ -126,11 +162,14 @@ async def get_campaign(campaign_id: uuid.UUID, db: PoolDep, principal: Principal
 async def run(campaign_id: uuid.UUID, commands: CommandsDep, settings: SettingsDep[Settings], today: Today,
               body: RunIn | None = None, principal: Principal = Depends(requires("write")),
               idempotency_key: str | None = Header(None)):
-    run_on = (body.run_on if body else None) or today
+    body = body or RunIn()
+    run_on = body.run_on or today
     return await commands.create(
         lambda uow: campaigns.run(uow, campaign_id, principal, run_on=run_on, today=today,
-                                  max_backdate_days=settings.payment_backdate_max_days),
-        subject=principal.subject, key=idempotency_key, payload={"run_on": str(run_on)})
+                                  max_backdate_days=settings.payment_backdate_max_days, allocation=body.allocation,
+                                  household_cap_fen=body.household_cap_fen),
+        subject=principal.subject, key=idempotency_key,
+        payload={"run_on": str(run_on)} | body.model_dump(mode="json", exclude={"run_on"}, exclude_none=True))
 
 
 @router.post("/campaigns/{campaign_id}/close", response_model=CampaignOut,

@@ -30,7 +30,8 @@ class VisitIn(Body):
     visited_on: date
     visitors: list[Annotated[PersonName, Field(min_length=1, max_length=50)]] = Field(min_length=1, max_length=20, description="走访人")
     notes: str = Field(min_length=1, max_length=4000, description="走访情况（敏感，加密存储）")
-    gift_fen: fen(le=100_000_000) | None = Field(None, description="慰问金/慰问品价值（分）")
+    gift_fen: fen(le=100_000_000) | None = Field(None, description="慰问金/慰问品价值（分），从 fund_id 支出")
+    fund_id: uuid.UUID | None = Field(None, description="慰问金支出的专项资金（有慰问金时必填）")
 
 
 class VisitOut(BaseModel):
@@ -42,6 +43,8 @@ class VisitOut(BaseModel):
     visited_on: date
     visitors: list[str]
     gift_fen: int | None
+    fund_id: uuid.UUID | None = None
+    ledger_entry_id: uuid.UUID | None = Field(None, description="慰问金的支出分录")
     recorded_by: str
     recorded_at: datetime
 
@@ -60,7 +63,8 @@ async def record_visit(body: VisitIn, commands: CommandsDep, vault: VaultDep, se
         lambda uow: visits.record_visit(uow, member_id=body.member_id, kind=body.kind, visited_on=body.visited_on,
                                         visitors=body.visitors, notes=body.notes, gift_fen=body.gift_fen,
                                         actor=principal, vault=vault, today=today,
-                                        max_backdate_days=settings.visit_backdate_max_days),
+                                        max_backdate_days=settings.visit_backdate_max_days,
+                                        fund_id=body.fund_id),
         subject=principal.subject, key=idempotency_key, payload=payload)
 
 

@@ -12,7 +12,7 @@ signatures are stable; the case workflow (welfare.commands.cases) calls:
     commit(conn, fund_id, amount_fen, *, case_id=None, campaign_id=None, approver, actor) -> UUID
     release(conn, commitment_id, *, actor) -> UUID | None
     disburse(conn, commitment_id, amount_fen, *, actor) -> UUID
-    reverse(conn, entry_id, *, reason, actor) -> UUID
+    reverse(conn, entry_id, *, reason, actor, approver=None) -> UUID
 
 Refusals are `RuleViolation`s (→ problem+json): `insufficient-funds` (409, `InsufficientFunds`
 with `.available_fen`), `unknown-fund` / `unknown-entry` (404), `commitment-settled`,
@@ -173,12 +173,12 @@ async def release(conn: asyncpg.Connection, commitment_id: uuid.UUID, *, actor: 
 
 
 async def disburse(conn: asyncpg.Connection, commitment_id: uuid.UUID, amount_fen: int, *, actor: str,
-                   settle: bool = True, case_id: uuid.UUID | None = None) -> uuid.UUID:
+                   settle: bool = True, case_id: uuid.UUID | None = None, reason: str | None = None) -> uuid.UUID:
     """Pay `amount_fen` (at most what the commitment still holds) as a `disbursement` entry
     traceable to the commitment's case, campaign and approver. With `settle` (the default: one
     payment per approved case) the remainder is released and the commitment is settled, so a
     second payment is refused with 409 commitment-settled. Returns the disbursement's id, which
-    goes into AidDisbursed.ledger_entry_id."""
+    goes into AidDisbursed.ledger_entry_id. `reason`: what the audit report says it was for."""
     check_amount(amount_fen)
     _in_transaction(conn)
     c = await _lock_commitment(conn, commitment_id)
@@ -188,7 +188,8 @@ async def disburse(conn: asyncpg.Connection, commitment_id: uuid.UUID, amount_fe
         raise RuleViolation(f"支付金额超过批准金额：尚余 {yuan(c['remaining_fen'])}，本次 {yuan(amount_fen)}",
                             field="amount_fen", status=409, kind="over-commitment")
     entry_id = await _book(conn, c["fund_id"], "disbursement", amount_fen, actor=actor, approver=c["approver"],
-                           commitment_id=commitment_id, case_id=case_id or c["case_id"], campaign_id=c["campaign_id"])
+                           commitment_id=commitment_id, case_id=case_id or c["case_id"], campaign_id=c["campaign_id"],
+                           reason=reason)
     remaining = c["remaining_fen"] - amount_fen
     await conn.execute("UPDATE fund_commitments SET remaining_fen = $2 WHERE entry_id = $1", commitment_id, remaining)
     if settle:
@@ -196,11 +197,13 @@ async def disburse(conn: asyncpg.Connection, commitment_id: uuid.UUID, amount_fe
     return entry_id
 
 
-async def reverse(conn: asyncpg.Connection, entry_id: uuid.UUID, *, reason: str, actor: str) -> uuid.UUID:
+async def reverse(conn: asyncpg.Connection, entry_id: uuid.UUID, *, reason: str, actor: str,
+                  approver: str | None = None) -> uuid.UUID:
     """Undo a disbursement or an allocation with a `reversal` entry (the original stays; the
     ledger is append-only). A reversed disbursement returns its money to the fund's available
     balance; a reversed allocation returns it to the parent fund (both sides are reversed, and
-    the child must still have it available). Each entry is reversed at most once. Returns the
+    the child must still have it available). Each entry is reversed at most once. `approver`: who
+    approved it when not the actor (a payment's 冲正, welfare.commands.reversals). Returns the
     reversal of `entry_id`."""
     _in_transaction(conn)
     if not reason or not reason.strip():
@@ -225,7 +228,8 @@ async def reverse(conn: asyncpg.Connection, entry_id: uuid.UUID, *, reason: str,
     for side in sides:
         refusal = RuleViolation("该分录已冲销", field="entry_id", status=409, kind="already-reversed")
         async with refusing_duplicates(conn, refusal):
-            rid = await _book(conn, side["fund_id"], "reversal", side["amount_fen"], actor=actor, approver=actor,
+            rid = await _book(conn, side["fund_id"], "reversal", side["amount_fen"], actor=actor,
+                              approver=approver or actor,
                               reversed_kind=side["kind"], reverses_entry_id=side["id"],
                               counterpart_fund_id=side["counterpart_fund_id"], transfer_id=side["transfer_id"],
                               commitment_id=side["commitment_id"], case_id=side["case_id"],

@@ -1,7 +1,11 @@
 """Commands of visits (走访慰问, "五必访"): recorded against the member. The notes hold health and
 family circumstances and are encrypted; scope follows the member's current union
 (members.org_path), so a member's visit history goes with them when they transfer or their union
-moves."""
+moves.
+
+A gift (慰问金, `gift_fen`) comes out of a fund like any other aid: committed and disbursed in the
+visit's unit of work (ledger entries carrying the visit's id as their case), so the fund's balance
+covers it or the visit is refused (409 insufficient-funds) and nothing is written."""
 from __future__ import annotations
 
 import uuid
@@ -14,13 +18,15 @@ from unionops.backdating import check_dated
 from unionops.pii import Vault
 from unionops.problems import RuleViolation
 from unionops.unit_of_work import UnitOfWork
-from welfare.domain.visits import VISIT_KINDS
+from welfare.commands import ledger
+from welfare.domain.visits import VISIT_KINDS, check_gift
 from welfare.queries import visits as queries
+from welfare.queries.funds import load_fund
 
 
 async def record_visit(uow: UnitOfWork, *, member_id: uuid.UUID, kind: str, visited_on: date,
                        visitors: list[str], notes: str, gift_fen: int | None, actor: Principal, vault: Vault,
-                       today: date, max_backdate_days: int | None = None) -> dict:
+                       today: date, max_backdate_days: int | None = None, fund_id: uuid.UUID | None = None) -> dict:
     """Record a visit to a member of the caller's subtree. Returns no notes (the Idempotency-Key
     table keeps this body). A visit is entered on the day or up to `max_backdate_days` later; the
     row keeps who entered it and when (recorded_by, recorded_at) beside the day of the visit."""
@@ -30,11 +36,23 @@ async def record_visit(uow: UnitOfWork, *, member_id: uuid.UUID, kind: str, visi
         raise RuleViolation(f"走访类型须为 {'、'.join(VISIT_KINDS)} 之一", field="kind")
     check_dated(visited_on, today, field="visited_on", what="走访日期", max_backdate_days=max_backdate_days)
     visit_id = uuid.uuid4()
+    entry_id = None
+    if check_gift(gift_fen, fund_id):
+        fund = await load_fund(conn, fund_id, actor)
+        if fund["org_id"] not in member["org_path"]:
+            raise RuleViolation("慰问金只能从会员所属工会或其上级工会的专项资金支出", field="fund_id",
+                                kind="fund-out-of-reach")
+        commitment = await ledger.commit(conn, fund["id"], gift_fen, case_id=visit_id, approver=actor.subject,
+                                         actor=actor.subject)
+        entry_id = await ledger.disburse(conn, commitment, gift_fen, actor=actor.subject,
+                                         reason=f"走访慰问金（{VISIT_KINDS[kind]}，{visited_on.isoformat()}）")
     row = await conn.fetchrow(
-        "INSERT INTO visits (id, member_id, union_id, kind, visited_on, visitors, notes_enc, gift_fen, recorded_by)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        " RETURNING id, member_id, union_id, kind, visited_on, visitors, gift_fen, recorded_by, recorded_at",
+        "INSERT INTO visits (id, member_id, union_id, kind, visited_on, visitors, notes_enc, gift_fen, recorded_by,"
+        " fund_id, ledger_entry_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        " RETURNING id, member_id, union_id, kind, visited_on, visitors, gift_fen, fund_id, ledger_entry_id,"
+        " recorded_by, recorded_at",
         visit_id, member_id, member["union_id"], kind, visited_on, visitors, vault.encrypt("visit_notes", notes),
-        gift_fen, actor.subject)
+        gift_fen, actor.subject, fund_id if entry_id else None, entry_id)
     trace.get_current_span().set_attribute("visit.id", str(visit_id))
     return dict(row) | {"kind_label": VISIT_KINDS[kind]}

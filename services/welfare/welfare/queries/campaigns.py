@@ -1,16 +1,20 @@
 """Reads of seasonal campaigns: the kinds and their default caps, a campaign of the caller's
-subtree with its budget, payments and what is left."""
+subtree with its budget, payments and what is left; the terms of a launch and what its eligible
+households need against its budget (the launch and its preview)."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import asyncpg
 
 from unionops.auth import Principal
-from unionops.problems import Problem
+from unionops.problems import Problem, RuleViolation
 from unionops.scope import row_in_scope
-from welfare.domain.campaigns import NOT_FOUND
+from welfare.domain.campaigns import LEVEL_ORDER, NOT_FOUND, LaunchCampaign, Need, check_launch
+from welfare.domain.funds import UNKNOWN_UNIT
 from welfare.domain.money import money
+from welfare.queries.funds import load_fund
 
 
 async def kind_defaults(conn: asyncpg.Connection) -> dict[str, asyncpg.Record]:
@@ -41,6 +45,8 @@ async def campaign_view(conn: asyncpg.Connection, campaign_id: uuid.UUID) -> dic
         "closed_by": c["closed_by"], "closed_at": c["closed_at"],
         "paid": money(c["paid_fen"]), "paid_count": c["paid_count"],
         "budget_left": money(c["remaining_fen"]),
+        "allocation": c["allocation"],
+        "household_cap": money(c["household_cap_fen"]) if c["household_cap_fen"] is not None else None,
     }
 
 
@@ -54,3 +60,86 @@ async def campaign_kinds(conn: asyncpg.Connection) -> list[dict]:
              "per_payment_cap": money(r["per_payment_cap_fen"]),
              "per_person_year_cap": money(r["per_person_year_cap_fen"])}
             for r in (await kind_defaults(conn)).values()]
+
+
+# ---- what eligible households need ---------------------------------------------------------------
+
+# Every open file of the subtree not yet paid by the campaign `c` (a CTE the statement starts
+# with), with the reason it is not paid (NULL: to be paid) and its amount within the per-payment
+# cap and what is left of the member's per-person-per-year cap (that year's earlier payments of
+# campaigns of the same kind, reversed ones not counted). $2 the day, $3 the level order.
+WANTED = """
+candidates AS (
+    SELECT f.id AS file_id, f.member_id, f.union_id, f.org_path, f.level, f.opened_on,
+           array_position($3::text[], f.level) AS priority,
+           CASE WHEN m.member_id IS NULL THEN 'member_unknown'
+                WHEN m.status <> 'active' THEN 'member_not_active'
+                WHEN f.review_overdue OR f.review_due_on < $2 THEN 'review_overdue'
+                WHEN NOT c.level_amounts ? f.level THEN 'no_amount_for_level'
+           END AS reason,
+           least((c.level_amounts ->> f.level)::bigint, c.per_payment_cap_fen) AS wanted,
+           c.per_person_year_cap_fen - coalesce((
+               SELECT sum(p.amount_fen) FROM campaign_payments p
+                WHERE p.member_id = f.member_id AND p.year = c.year AND p.campaign_kind = c.kind
+                  AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_entry_id = p.ledger_entry_id)
+           ), 0) AS person_room
+      FROM c
+      JOIN hardship_files f ON f.org_path @> ARRAY[c.org_id] AND f.status = 'open'
+      LEFT JOIN members m ON m.member_id = f.member_id
+     WHERE NOT EXISTS (SELECT 1 FROM campaign_payments p WHERE p.campaign_id = c.id AND p.file_id = f.id)
+),
+capped AS (   -- two files of one member in one run share the member's yearly room
+    SELECT *, CASE WHEN reason IS NULL THEN greatest(0, least(wanted, person_room - coalesce(
+                  sum(wanted) FILTER (WHERE reason IS NULL) OVER (
+                      PARTITION BY member_id ORDER BY priority, opened_on, file_id
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) END AS amount
+      FROM candidates
+)
+"""
+
+# A launch's need: the campaign is not stored yet, its terms are parameters ($1 unit, $4 kind,
+# $5 year, $6 level amounts, $7 per-payment cap, $8 per-person-year cap).
+_NEED = """
+WITH c AS (SELECT NULL::uuid AS id, $1::uuid AS org_id, $4::text AS kind, $5::int AS year,
+                  $6::jsonb AS level_amounts, $7::bigint AS per_payment_cap_fen,
+                  $8::bigint AS per_person_year_cap_fen),
+""" + WANTED + """
+SELECT count(*) FILTER (WHERE reason IS NULL AND amount > 0) AS households,
+       coalesce(sum(amount) FILTER (WHERE reason IS NULL), 0)::bigint AS need_fen
+  FROM capped
+"""
+
+
+async def launch_terms(conn: asyncpg.Connection, cmd: LaunchCampaign, actor: Principal) -> dict:
+    """What a launch checks before it writes anything: the kind, the unit in the caller's
+    subtree, the fund on the unit's path, the period, caps and amounts. Returns the unit, the
+    fund and the caps in force."""
+    defaults = (await kind_defaults(conn)).get(cmd.kind)
+    if defaults is None:
+        raise RuleViolation("未知的帮扶活动类型", field="kind", kind="unknown-campaign-kind")
+    unit = await conn.fetchrow("SELECT org_id, org_path FROM org_units WHERE org_id = $1", cmd.org_id)
+    if unit is None or not actor.covers(unit["org_path"]):  # out of scope: exactly as unknown
+        raise RuleViolation(UNKNOWN_UNIT, field="org_id", kind="unknown-unit")
+    fund = await load_fund(conn, cmd.fund_id, actor)
+    if fund["org_id"] not in unit["org_path"]:
+        raise RuleViolation("活动资金须来自本单位或其上级单位的专项资金", field="fund_id", kind="fund-outside-scope")
+    per_payment, per_person = check_launch(cmd, default_per_payment_fen=defaults["per_payment_cap_fen"],
+                                           default_per_person_year_fen=defaults["per_person_year_cap_fen"])
+    return {"unit": unit, "fund": fund, "per_payment_cap_fen": per_payment, "per_person_year_cap_fen": per_person}
+
+
+async def launch_need(conn: asyncpg.Connection, cmd: LaunchCampaign, terms: dict, *, today: date) -> Need:
+    """What the households eligible on the campaign's first possible run day (its start, or
+    today when it has started) need, against the budget."""
+    as_of = max(today, cmd.starts_on)
+    row = await conn.fetchrow(_NEED, cmd.org_id, as_of, list(LEVEL_ORDER), cmd.kind, cmd.starts_on.year,
+                              dict(cmd.level_amounts), terms["per_payment_cap_fen"],
+                              terms["per_person_year_cap_fen"])
+    return Need(as_of=as_of, households=row["households"], need_fen=row["need_fen"], budget_fen=cmd.budget_fen)
+
+
+async def preview(db, cmd: LaunchCampaign, principal: Principal, *, today: date) -> dict:
+    """The launch's checks and its need against the budget, writing nothing."""
+    async with db.acquire() as conn:
+        terms = await launch_terms(conn, cmd, principal)
+        return (await launch_need(conn, cmd, terms, today=today)).view()

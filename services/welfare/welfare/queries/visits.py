@@ -28,7 +28,8 @@ async def member_visits(conn: asyncpg.Connection, member_id: uuid.UUID, actor: P
     await member_in_scope(conn, member_id, actor, writing=False)
     with_notes = "write" in ROLES.get(actor.role, ())
     rows = await conn.fetch(
-        "SELECT id, member_id, union_id, kind, visited_on, visitors, notes_enc, gift_fen, recorded_by, recorded_at"
+        "SELECT id, member_id, union_id, kind, visited_on, visitors, notes_enc, gift_fen, fund_id, ledger_entry_id,"
+        " recorded_by, recorded_at"
         " FROM visits WHERE member_id = $1 ORDER BY visited_on DESC, recorded_at DESC", member_id)
     return [{k: r[k] for k in r.keys() if k != "notes_enc"}
             | {"kind_label": VISIT_KINDS[r["kind"]],
