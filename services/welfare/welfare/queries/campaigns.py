@@ -8,8 +8,8 @@ import uuid
 import asyncpg
 
 from unionops.auth import Principal
-from unionops.problems import Problem
 from unionops.pii import mask_name
+from unionops.problems import Problem
 from welfare.domain.campaigns import LEVEL_ORDER, LEVELS, NOT_FOUND, NOT_PAID_REASONS
 from welfare.domain.money import money
 from welfare.queries.members import shown_name
