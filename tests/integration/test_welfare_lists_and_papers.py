@@ -108,6 +108,8 @@ async def test_cases_are_listed_by_status_kind_unit_and_date_with_names_masked_f
     audit = (await http.get("/cases", params={"kind": "living"}, headers=district(ready, "auditor"))).json()
     row = next(c for c in audit["items"] if c["id"] == living["id"])
     assert row["member_name"] == mask_name("周大福") and "周大福" not in str(audit)
+    theirs = (await http.get(f"/members/{p['周大福']}/cases", headers=district(ready, "auditor"))).json()
+    assert {c["member_name"] for c in theirs} == {mask_name("周大福")}
 
     first = (await http.get("/cases", params={"limit": 1}, headers=district(ready))).json()
     second = (await http.get("/cases", params={"limit": 1, "offset": 1}, headers=district(ready))).json()

@@ -36,7 +36,7 @@ class Roster:
     signature: str = "领取人签名"
 
 
-def yuan(fen: int) -> Decimal:
+def yuan_number(fen: int) -> Decimal:
     return Decimal(fen) / 100
 
 
@@ -88,18 +88,18 @@ def roster_xlsx(roster: Roster) -> bytes:
     blank = [""] * (len(roster.columns) - 1)
     for row in roster.rows + [None]:
         if unit is not None and (row is None or row["unit"] != unit):
-            write(["", f"{unit} 小计（{unit_n}人）", *blank, yuan(unit_fen), ""], bold=True)
+            write(["", f"{unit} 小计（{unit_n}人）", *blank, yuan_number(unit_fen), ""], bold=True)
             unit_fen = unit_n = 0
         if row is None:
             break
         unit = row["unit"]
         n += 1
-        write([n, *(row[c.key] for c in roster.columns), yuan(row["amount_fen"]), ""])
+        write([n, *(row[c.key] for c in roster.columns), yuan_number(row["amount_fen"]), ""])
         unit_fen += row["amount_fen"]
         unit_n += 1
         total_fen += row["amount_fen"]
         total_n += 1
-    write(["", f"合计（{total_n}人）", *blank, yuan(total_fen), ""], bold=True)
+    write(["", f"合计（{total_n}人）", *blank, yuan_number(total_fen), ""], bold=True)
     ws.append([])
     ws.append(["经办人：", "", "审核人：", "", "负责人："])
     for i, width in enumerate(widths, start=1):
