@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from unionops.inputs import MAX_OFFSET
 from unionops.pii import InvalidResidentId, parse_resident_id
 
 def _resident_id(value: str) -> str:
@@ -50,3 +51,29 @@ class CaseOut(BaseModel):
     opened_on: date
     opened_by: str
     student: StudentOut | None = None
+
+
+# ---- lists an office works from ------------------------------------------------------------------
+
+class QueryParams(BaseModel):
+    """Query parameters as a model: unknown ones are refused (a misspelt filter must not silently
+    list everything). Not a `Body`: a query string is text, so numbers are read from it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListQuery(QueryParams):
+    """The query parameters of a list; the page is bounded."""
+
+    limit: int = Field(50, ge=1, le=500, description="最多返回条数（1–500）")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="跳过条数")
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="符合筛选条件的总条数")
+    limit: int
+    offset: int

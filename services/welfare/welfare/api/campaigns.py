@@ -3,20 +3,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from unionops.auth import Principal, requires
 from unionops.bodies import Body
 from unionops.dependencies import CommandsDep, PoolDep, SettingsDep
-from unionops.inputs import PositiveFen
-from welfare.api.bodies import AmountFen, Money
+from unionops.inputs import MAX_YEAR, MIN_YEAR, PositiveFen
+from welfare.adapters import papers
+from welfare.api.bodies import AmountFen, ListQuery, Money, Page
 from welfare.api.dependencies import Today
 from welfare.commands import campaigns
-from welfare.domain.campaigns import LaunchCampaign
-from welfare.queries import campaigns as queries
+from welfare.domain.campaigns import NOT_PAID_REASONS, LaunchCampaign
+from welfare.queries import campaigns as queries, rosters
 from welfare.settings import Settings
 
 router = APIRouter(tags=["campaigns"])
@@ -95,9 +97,13 @@ class CampaignOut(BaseModel):
 class NotPaid(BaseModel):
     file_id: uuid.UUID
     member_id: uuid.UUID
+    member_name: str = Field(description="会员姓名；发放结果中及审计人员所见为脱敏姓名")
+    union_id: uuid.UUID
+    union_name: str
     level: str
+    level_label: str
     reason: str
-    reason_text: str
+    reason_text: str = Field(description="未发放原因")
     wanted_fen: int | None = Field(None, description="its full amount")
     paid_fen: int | None = Field(None, description="what it was paid (0: nothing)")
 
@@ -122,6 +128,37 @@ class KindDefaultOut(BaseModel):
     usual_month: int | None
     per_payment_cap: Money
     per_person_year_cap: Money
+
+
+class CampaignListQuery(ListQuery):
+    year: int | None = Field(None, ge=MIN_YEAR, le=MAX_YEAR)
+    status: Literal["open", "closed"] | None = None
+    kind: CampaignKind | None = None
+    unit: uuid.UUID | None = Field(None, description="只看该单位及其下级单位主办的活动")
+    sort: Literal[tuple(queries.CAMPAIGN_ORDERS)] = Field("-starts_on", description="-starts_on 最新在前, starts_on, name")
+
+
+class CampaignRowOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: str
+    kind_label: str
+    org_id: uuid.UUID
+    org_name: str | None
+    year: int
+    status: str
+    starts_on: date
+    ends_on: date
+    budget: Money = Field(description="计划（预算）")
+    paid: Money
+    paid_count: int = Field(description="已发放户数")
+    unpaid_count: int = Field(description="历次发放未发到、其后也未补发的户数")
+    paid_permille: int = Field(description="已发放金额占预算的千分比")
+    budget_left: Money
+
+
+class NotPaidQuery(ListQuery):
+    reason: Literal[tuple(NOT_PAID_REASONS)] | None = Field(None, description="只看某一未发放原因")
 
 
 @router.get("/campaign-kinds", response_model=list[KindDefaultOut], summary="Campaign kinds and their default caps")
@@ -176,3 +213,29 @@ async def run(campaign_id: uuid.UUID, commands: CommandsDep, settings: SettingsD
              summary="Close a campaign; what is left of its budget returns to the fund")
 async def close(campaign_id: uuid.UUID, commands: CommandsDep, principal: Principal = Depends(requires("write"))):
     return await commands.run(lambda uow: campaigns.close(uow, campaign_id, principal))
+
+
+@router.get("/campaigns", response_model=Page[CampaignRowOut],
+            summary="Campaigns of the caller's subtree and their progress (paid / unpaid / paid vs planned), paged")
+async def list_campaigns(db: PoolDep, q: Annotated[CampaignListQuery, Query()],
+                         principal: Principal = Depends(requires("read"))):
+    return await queries.list_campaigns(db, principal, year=q.year, status=q.status, kind=q.kind, unit=q.unit,
+                                        sort=q.sort, limit=q.limit, offset=q.offset)
+
+
+@router.get("/campaigns/{campaign_id}/runs/{run_id}/not-paid", response_model=Page[NotPaid],
+            summary="Every file a run did not pay: member, unit and the reason in Chinese (names masked for auditors)")
+async def run_not_paid(campaign_id: uuid.UUID, run_id: uuid.UUID, db: PoolDep, q: Annotated[NotPaidQuery, Query()],
+                       principal: Principal = Depends(requires("read"))):
+    return await queries.run_not_paid(db, campaign_id, run_id, principal, reason=q.reason, limit=q.limit,
+                                      offset=q.offset)
+
+
+@router.get("/campaigns/{campaign_id}/runs/{run_id}/roster", response_class=Response,
+            responses={200: {"content": {papers.XLSX: {}}, "description": "发放花名册（.xlsx）"}},
+            summary="The run's payee roster (发放花名册) as .xlsx to print and sign; real names, so only for"
+                    " the organising unit's officers")
+async def run_roster(campaign_id: uuid.UUID, run_id: uuid.UUID, db: PoolDep,
+                     principal: Principal = Depends(requires("write"))):
+    name, content = papers.campaign_roster(await rosters.campaign_run_roster(db, campaign_id, run_id, principal))
+    return Response(content, media_type=papers.XLSX, headers=papers.download_headers(name))

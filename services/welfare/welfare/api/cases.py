@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field, model_validator
 
 from unionops.auth import Principal, requires
@@ -15,10 +15,10 @@ from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
 from unionops.inputs import Fen, Flag, PersonName
 from unionops.pii import Vault
 from unionops.unit_of_work import UnitOfWork
-from welfare.api.bodies import CaseKind, CaseOut, ResidentIdNumber
+from welfare.api.bodies import CaseKind, CaseOut, ListQuery, Money, Page, ResidentIdNumber
 from welfare.api.dependencies import Today
 from welfare.commands import cases
-from welfare.domain import golden_autumn
+from welfare.domain import cases as domain, golden_autumn
 from welfare.queries import cases as queries
 from welfare.settings import Settings
 
@@ -104,6 +104,38 @@ async def open_case(body: CaseIn, commands: CommandsDep, vault: VaultDep, settin
     return await commands.create(
         lambda uow: cases.open_case(uow, cmd, principal, vault, tier_overrides=settings.golden_autumn_tiers_fen),
         subject=principal.subject, key=idempotency_key, payload=payload)
+
+
+class CaseListQuery(ListQuery):
+    status: Literal[domain.CASE_STATUSES] | None = Field(None, description="opened 已立案 … closed 已结案")
+    kind: CaseKind | None = None
+    unit: uuid.UUID | None = Field(None, description="只看该单位及其下级单位的案件")
+    opened_from: date | None = Field(None, description="立案日期起（含）")
+    opened_to: date | None = Field(None, description="立案日期止（含）")
+    sort: Literal[tuple(queries.CASE_ORDERS)] = Field("-opened_on", description="-opened_on 最新在前, opened_on,"
+                                                      " status 按办理环节, unit 按单位")
+
+    @model_validator(mode="after")
+    def _period(self):
+        if self.opened_from and self.opened_to and self.opened_to < self.opened_from:
+            raise ValueError("立案日期止（opened_to）不能早于立案日期起（opened_from）")
+        return self
+
+
+class CaseRowOut(CaseOut):
+    kind_label: str
+    status_label: str
+    approved_amount: Money | None
+    paid_on: date | None
+
+
+@router.get("/cases", response_model=Page[CaseRowOut], tags=["cases"],
+            summary="Cases of the caller's subtree by status, kind, unit and date, paged (names masked for auditors)")
+async def list_cases(db: PoolDep, q: Annotated[CaseListQuery, Query()],
+                     principal: Principal = Depends(requires("read"))):
+    return await queries.list_cases(db, principal, status=q.status, kind=q.kind, unit=q.unit,
+                                    opened_from=q.opened_from, opened_to=q.opened_to, sort=q.sort, limit=q.limit,
+                                    offset=q.offset)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetailOut, tags=["cases"])

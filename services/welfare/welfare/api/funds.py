@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
@@ -13,8 +13,8 @@ from unionops.auth import Principal, requires
 from unionops.bodies import Body
 from unionops.clock import local_today
 from unionops.dependencies import CommandsDep, PoolDep, SettingsDep
-from unionops.inputs import PositiveFen, Seq, UnitName, Year
-from welfare.api.bodies import AmountFen, Money
+from unionops.inputs import MAX_YEAR, MIN_YEAR, PositiveFen, Seq, UnitName, Year
+from welfare.api.bodies import AmountFen, ListQuery, Money, Page
 from welfare.commands import funds
 from welfare.domain.funds import CreateFund
 from welfare.queries import funds as queries
@@ -122,6 +122,20 @@ async def allocate(fund_id: uuid.UUID, body: AllocationIn, commands: CommandsDep
         lambda uow: funds.allocate(uow, fund_id, body.to_fund_id, body.amount_fen, principal, body.reason,
                                    today=local_today()),
         subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
+
+
+class FundListQuery(ListQuery):
+    year: int | None = Field(None, ge=MIN_YEAR, le=MAX_YEAR)
+    unit: uuid.UUID | None = Field(None, description="只看该单位及其下级单位的资金")
+    sort: Literal[tuple(queries.FUND_ORDERS)] = Field("-year", description="-year 最新年度在前, unit 按单位,"
+                                                      " -available 可用余额最多在前")
+
+
+@router.get("/funds", response_model=Page[FundOut], summary="Funds of the caller's subtree with their balances, paged")
+async def list_funds(db: PoolDep, q: Annotated[FundListQuery, Query()],
+                     principal: Principal = Depends(requires("read"))):
+    return await queries.list_funds(db, principal, year=q.year, unit=q.unit, sort=q.sort, limit=q.limit,
+                                    offset=q.offset)
 
 
 @router.get("/funds/{fund_id}", response_model=FundOut, summary="A fund and its balances")

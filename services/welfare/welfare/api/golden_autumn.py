@@ -1,24 +1,30 @@
 """HTTP API of 金秋助学's public notice (公示). Applications are education cases (POST /cases
 with a `student`); their steps are the case workflow's (/cases/{id}/…).
 
+The paid grants of a unit and year come as a payee roster (.xlsx) for its officers.
+
 Reading a notice needs no token: a notice is public by nature (it is pinned on the union's
 board), its id is unguessable, and it holds only masked names, school levels and amounts."""
 from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from unionops.auth import Principal, requires
 from unionops.bodies import Body
 from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
+from unionops.inputs import MAX_YEAR, MIN_YEAR
 from unionops.problems import Problem
-from welfare.api.bodies import Money
+from welfare.adapters import papers
+from welfare.api.bodies import Money, QueryParams
 from welfare.api.dependencies import Today
 from welfare.commands import golden_autumn
-from welfare.queries import golden_autumn as queries
+from welfare.queries import golden_autumn as queries, rosters
 from welfare.settings import Settings
 
 router = APIRouter(prefix="/golden-autumn", tags=["golden-autumn"])
@@ -68,3 +74,19 @@ async def get_notice(notice_id: uuid.UUID, db: PoolDep):
     if notice is None:
         raise Problem(404, "公示不存在")
     return notice
+
+
+class RosterQuery(QueryParams):
+    org_id: uuid.UUID = Field(description="发放单位：其下本年度已发放的金秋助学资助")
+    year: int = Field(ge=MIN_YEAR, le=MAX_YEAR, description="资助年度")
+
+
+@router.get("/roster", response_class=Response,
+            responses={200: {"content": {papers.XLSX: {}}, "description": "金秋助学发放花名册（.xlsx）"}},
+            summary="The unit's paid 金秋助学 grants of a year as a payee roster (.xlsx) to print and sign;"
+                    " real names, so only for the unit's own officers")
+async def roster(db: PoolDep, vault: VaultDep, q: Annotated[RosterQuery, Query()],
+                 principal: Principal = Depends(requires("write"))):
+    name, content = papers.golden_autumn_roster(
+        await rosters.golden_autumn_roster(db, q.org_id, q.year, principal, vault))
+    return Response(content, media_type=papers.XLSX, headers=papers.download_headers(name))

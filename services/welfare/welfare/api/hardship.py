@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field
@@ -15,9 +15,10 @@ from unionops.auth import ROLES, Principal, current_principal, requires
 from unionops.bodies import Body
 from unionops.clock import local_today
 from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
-from unionops.inputs import fen, Limit, Offset, PersonName
+from unionops.inputs import fen, PersonName
 from unionops.pii import Vault
-from welfare.api.bodies import ResidentIdNumber
+from welfare.api.bodies import ListQuery, ResidentIdNumber
+from welfare.api.dependencies import Today
 from welfare.commands import hardship
 from welfare.domain import hardship as rules
 from welfare.queries import hardship as queries
@@ -161,37 +162,54 @@ async def open_file(body: HardshipFileIn, commands: CommandsDep, vault: VaultDep
         subject=principal.subject, key=idempotency_key, payload=_fingerprint(vault, body))
 
 
+class FileListQuery(ListQuery):
+    status: Literal["open", "closed"] | None = None
+    level: Level | None = None
+    member_id: uuid.UUID | None = None
+    unit: uuid.UUID | None = Field(None, description="只看该单位及其下级单位的档案")
+    sort: Literal["-opened", "review_due_on", "unit"] = Field("-opened", description="-opened 最新建档在前,"
+                                                              " review_due_on 复核到期日最早在前, unit 按单位")
+
+
+class DueQuery(ListQuery):
+    within_days: int = Field(30, ge=0, le=366, description="N 天内到期复核（含已逾期）")
+    overdue: bool | None = Field(None, description="true：只看已逾期未复核的；false：只看尚未逾期的")
+    level: Level | None = None
+    unit: uuid.UUID | None = Field(None, description="只看该单位及其下级单位的档案")
+    limit: int = Field(500, ge=1, le=5000, description="最多返回条数")
+
+
 @router.get("/hardship-files", response_model=list[FileSummaryOut],
             summary="Files within the caller's subtree (no income, health or family detail)")
-async def list_files(db: PoolDep, principal: Principal = Depends(requires("read")),
-                     status: Literal["open", "closed"] | None = None, level: Level | None = None,
-                     member_id: uuid.UUID | None = None, limit: Limit = 100, offset: Offset = 0):
-    return await queries.list_files(db, principal, status=status, level=level, member_id=member_id,
-                                    due_by=None, limit=limit, offset=offset)
+async def list_files(db: PoolDep, today: Today, q: Annotated[FileListQuery, Query()],
+                     principal: Principal = Depends(requires("read"))):
+    return await queries.list_files(db, principal, today=today, status=q.status, level=q.level,
+                                    member_id=q.member_id, unit=q.unit, sort=q.sort, limit=q.limit, offset=q.offset)
 
 
 @router.get("/hardship-files/due", response_model=list[FileSummaryOut],
-            summary="Open files due for re-verification within N days (overdue ones included), soonest first")
-async def due_files(db: PoolDep, principal: Principal = Depends(requires("read")),
-                    within_days: int = Query(30, ge=0, le=366), limit: int = Query(500, ge=1, le=5000),
-                    offset: Offset = 0):
-    return await queries.list_files(db, principal, status="open", level=None, member_id=None,
-                                    due_by=local_today() + timedelta(days=within_days), limit=limit, offset=offset)
+            summary="Households due for re-verification (年度复核) within N days, overdue ones included,"
+                    " soonest first; with the member's name (masked for auditors) and union")
+async def due_files(db: PoolDep, today: Today, q: Annotated[DueQuery, Query()],
+                    principal: Principal = Depends(requires("read"))):
+    return await queries.list_files(db, principal, today=today, status="open", level=q.level,
+                                    due_by=today + timedelta(days=q.within_days), overdue=q.overdue, unit=q.unit,
+                                    sort="review_due_on", limit=q.limit, offset=q.offset)
 
 
 @router.get("/hardship-files/mine", response_model=FileOut,
             summary="A member reads their own file (member token; open file, else the latest closed one)")
-async def my_file(db: PoolDep, vault: VaultDep, principal: Principal = Depends(requires("self"))):
-    return await queries.my_file(db, principal, vault)
+async def my_file(db: PoolDep, vault: VaultDep, today: Today, principal: Principal = Depends(requires("self"))):
+    return await queries.my_file(db, principal, vault, today)
 
 
 @router.get("/hardship-files/{file_id}", response_model=FileOut,
             summary="One file as the caller may read it (field-level rule: see notes_visible)")
-async def get_file(file_id: uuid.UUID, db: PoolDep, vault: VaultDep,
+async def get_file(file_id: uuid.UUID, db: PoolDep, vault: VaultDep, today: Today,
                    principal: Principal = Depends(current_principal)):
     if not ({"read", "self"} & ROLES.get(principal.role, frozenset())):
         principal.require("read")
-    return await queries.readable_file_view(db, file_id, principal, vault)
+    return await queries.readable_file_view(db, file_id, principal, vault, today)
 
 
 @router.post("/hardship-files/{file_id}/reviews", status_code=201, response_model=FileSummaryOut,

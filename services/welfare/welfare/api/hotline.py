@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field, model_validator
@@ -12,7 +12,7 @@ from unionops.auth import Principal, current_principal, requires
 from unionops.bodies import Body
 from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
 from unionops.inputs import count
-from welfare.api.bodies import CaseKind, CaseOut
+from welfare.api.bodies import CaseKind, CaseOut, ListQuery
 from welfare.api.dependencies import Today
 from welfare.commands import hotline
 from welfare.domain.hotline import OpenTicket
@@ -102,11 +102,25 @@ async def open_ticket(body: TicketIn, commands: CommandsDep, vault: VaultDep, se
         subject=principal.subject, key=idempotency_key, payload=payload)
 
 
-@router.get("/tickets", response_model=list[TicketOut], summary="Tickets of the caller's subtree, earliest due first")
-async def list_tickets(db: PoolDep, overdue: bool | None = Query(None, description="true: only overdue ones"),
-                       status: Literal["open", "assigned", "resolved"] | None = None,
-                       limit: int = Query(200, ge=1, le=1000), principal: Principal = Depends(requires("read"))):
-    return await queries.list_tickets(db, principal, overdue=overdue, status=status, limit=limit)
+class TicketListQuery(ListQuery):
+    overdue: bool | None = Field(None, description="true：只看已超期的；false：只看未超期的")
+    status: Literal["open", "assigned", "resolved"] | None = None
+    category: Category | None = None
+    unit: uuid.UUID | None = Field(None, description="只看该单位及其下级单位的工单")
+    limit: int = Field(200, ge=1, le=1000, description="最多返回条数（1–1000）")
+
+
+class TicketRowOut(TicketOut):
+    org_name: str | None = Field(None, description="责任单位")
+    member_name: str | None = Field(None, description="来电会员；审计人员所见为脱敏姓名")
+
+
+@router.get("/tickets", response_model=list[TicketRowOut],
+            summary="Tickets of the caller's subtree by deadline: to handle first, overdue ones first, then earliest due")
+async def list_tickets(db: PoolDep, q: Annotated[TicketListQuery, Query()],
+                       principal: Principal = Depends(requires("read"))):
+    return await queries.list_tickets(db, principal, overdue=q.overdue, status=q.status, category=q.category,
+                                      unit=q.unit, limit=q.limit, offset=q.offset)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetailOut)

@@ -44,9 +44,7 @@ from unionops.backdating import backdating, check_dated
 from unionops.problems import RuleViolation
 from unionops.unit_of_work import UnitOfWork
 from welfare.commands import ledger
-from welfare.domain.campaigns import (
-    LEVEL_ORDER, NOT_PAID_REASONS, BudgetShortfall, LaunchCampaign, Need, check_allocation,
-)
+from welfare.domain.campaigns import LEVEL_ORDER, BudgetShortfall, LaunchCampaign, Need, check_allocation
 from welfare.domain.money import EFFECTS, money
 from welfare.queries import campaigns as queries
 
@@ -242,10 +240,6 @@ async def run(uow: UnitOfWork, campaign_id: uuid.UUID, actor: Principal, *, run_
         await uow.stage_select(AidDisbursed, _DISBURSED, case_kind, c["fund_id"], campaign_id, run_on,
                                order_by=["_priority", "_opened_on", "_file_id"])
     await conn.execute(_INSERT_SKIPS, run_id)
-    not_paid = await conn.fetch(
-        "SELECT file_id, member_id, level, coalesce(reason, cut) AS reason, wanted AS wanted_fen,"
-        " CASE WHEN reason IS NULL THEN amount ELSE 0 END AS paid_fen FROM campaign_plan"
-        " WHERE reason IS NOT NULL OR cut IS NOT NULL ORDER BY priority, opened_on, file_id LIMIT $1", report_limit)
     by_reason = await conn.fetch("SELECT coalesce(reason, cut) AS reason, count(*) AS n FROM campaign_plan"
                                  " WHERE reason IS NOT NULL OR cut IS NOT NULL GROUP BY 1 ORDER BY 1")
     trace.get_current_span().set_attribute("campaign.id", str(campaign_id))
@@ -254,8 +248,9 @@ async def run(uow: UnitOfWork, campaign_id: uuid.UUID, actor: Principal, *, run_
         "paid_count": totals["paid_count"], "paid": money(paid_fen),
         "not_paid_count": totals["not_paid"],
         "not_paid_by_reason": {r["reason"]: r["n"] for r in by_reason},
-        # The first `report_limit` files not paid in full, in payment order; all are kept in campaign_run_skips.
-        "not_paid": [dict(r) | {"reason_text": NOT_PAID_REASONS[r["reason"]]} for r in not_paid],
+        # The first `report_limit` files not paid in full, in payment order, names masked (the answer is kept
+        # under its Idempotency-Key); all, with names, at GET …/runs/{run_id}/not-paid.
+        "not_paid": await queries.not_paid_of_run(conn, run_id, limit=report_limit),
         "budget_left": money(budget - paid_fen),
         "allocation": allocation, "need": need.view(),
     }

@@ -179,7 +179,7 @@ async def open_hardship_file(uow: UnitOfWork, *, member_id: uuid.UUID, file_kind
         file_id=file_id, member_id=member_id, union_id=member.union_id, org_path=member.org_path,
         file_kind=file_kind, level=assessment.level, opened_on=today, review_due_on=due))
     trace.get_current_span().set_attribute("hardship_file.id", str(file_id))
-    return await queries.file_summary(conn, file_id)
+    return await queries.file_summary(conn, file_id, today)
 
 
 async def _locked_open_file(conn: asyncpg.Connection, file_id: uuid.UUID, actor: Principal) -> asyncpg.Record:
@@ -221,7 +221,7 @@ async def review_hardship_file(uow: UnitOfWork, file_id: uuid.UUID, household: H
         still_in_hardship=still, reviewed_on=today, review_due_on=due))
     if not still:
         await _close(uow, row, "out_of_hardship", None, actor.subject, vault, settings, today)
-    return await queries.file_summary(conn, file_id)
+    return await queries.file_summary(conn, file_id, today)
 
 
 async def close_hardship_file(uow: UnitOfWork, file_id: uuid.UUID, reason: str, note: str | None, *,
@@ -233,7 +233,7 @@ async def close_hardship_file(uow: UnitOfWork, file_id: uuid.UUID, reason: str, 
         raise RuleViolation(f"关闭原因须为 {'、'.join(rules.CLOSE_REASONS)} 之一", field="reason")
     row = await _locked_open_file(conn, file_id, actor)
     await _close(uow, row, reason, note, actor.subject, vault, settings, today)
-    return await queries.file_summary(conn, file_id)
+    return await queries.file_summary(conn, file_id, today)
 
 
 async def _close(uow: UnitOfWork, row, reason: str, note: str | None, actor: str, vault: Vault, settings,

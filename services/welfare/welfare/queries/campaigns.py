@@ -1,6 +1,7 @@
 """Reads of seasonal campaigns: the kinds and their default caps, a campaign of the caller's
-subtree with its budget, payments and what is left; the terms of a launch and what its eligible
-households need against its budget (the launch and its preview)."""
+subtree with its budget, payments and what is left, the campaigns of the subtree with their
+progress, the files a run did not pay in full and why (names as the caller may read them); the
+terms of a launch and what its eligible households need against its budget (launch and preview)."""
 from __future__ import annotations
 
 import uuid
@@ -9,12 +10,15 @@ from datetime import date
 import asyncpg
 
 from unionops.auth import Principal
+from unionops.pii import mask_name
 from unionops.problems import Problem, RuleViolation
 from unionops.scope import row_in_scope
-from welfare.domain.campaigns import LEVEL_ORDER, NOT_FOUND, LaunchCampaign, Need, check_launch
+from welfare.domain.campaigns import LEVEL_ORDER, LEVELS, NOT_FOUND, NOT_PAID_REASONS, LaunchCampaign, Need, check_launch
 from welfare.domain.funds import UNKNOWN_UNIT
 from welfare.domain.money import money
 from welfare.queries.funds import load_fund
+from welfare.queries.members import shown_name
+from welfare.queries.paging import page
 
 
 async def kind_defaults(conn: asyncpg.Connection) -> dict[str, asyncpg.Record]:
@@ -143,3 +147,86 @@ async def preview(db, cmd: LaunchCampaign, principal: Principal, *, today: date)
     async with db.acquire() as conn:
         terms = await launch_terms(conn, cmd, principal)
         return (await launch_need(conn, cmd, terms, today=today)).view()
+
+
+# Files some run of the campaign reported not paid and no later run paid.
+_UNPAID = ("(SELECT count(DISTINCT s.file_id) FROM campaign_run_skips s JOIN campaign_runs r ON r.id = s.run_id"
+           " WHERE r.campaign_id = c.id AND NOT EXISTS (SELECT 1 FROM campaign_payments p"
+           " WHERE p.campaign_id = c.id AND p.file_id = s.file_id))")
+
+CAMPAIGN_ORDERS = {
+    "-starts_on": "c.starts_on DESC, c.launched_at DESC, c.id",
+    "starts_on": "c.starts_on, c.launched_at, c.id",
+    "name": "c.name, c.id",
+}
+
+
+async def list_campaigns(conn: asyncpg.Connection, principal: Principal, *, year: int | None, status: str | None,
+                         kind: str | None, unit: uuid.UUID | None, sort: str, limit: int, offset: int) -> dict:
+    """The campaigns of the caller's subtree and their progress: households paid and not paid,
+    the amount paid against the budget planned, what is left."""
+    from_where = (
+        "FROM campaigns c JOIN campaign_kind_defaults d ON d.kind = c.kind"
+        " JOIN fund_commitments fc ON fc.entry_id = c.commitment_id LEFT JOIN org_units u ON u.org_id = c.org_id"
+        " WHERE $1 = ANY(c.org_path) AND ($2::int IS NULL OR c.year = $2) AND ($3::text IS NULL OR c.status = $3)"
+        " AND ($4::text IS NULL OR c.kind = $4) AND ($5::uuid IS NULL OR $5 = ANY(c.org_path))")
+    select = (
+        "c.id, c.name, c.kind, d.label AS kind_label, c.org_id, u.name AS org_name, c.year, c.status, c.starts_on,"
+        " c.ends_on, c.budget_fen, fc.remaining_fen,"
+        " (SELECT coalesce(sum(amount_fen), 0) FROM campaign_payments p WHERE p.campaign_id = c.id) AS paid_fen,"
+        f" (SELECT count(*) FROM campaign_payments p WHERE p.campaign_id = c.id) AS paid_count, {_UNPAID} AS unpaid_count")
+
+    def row(r) -> dict:
+        return {k: r[k] for k in ("id", "name", "kind", "kind_label", "org_id", "org_name", "year", "status",
+                                  "starts_on", "ends_on", "paid_count", "unpaid_count")} | {
+            "budget": money(r["budget_fen"]), "paid": money(r["paid_fen"]), "budget_left": money(r["remaining_fen"]),
+            # per mille of the budget paid out, as an integer (no float in money figures)
+            "paid_permille": r["paid_fen"] * 1000 // r["budget_fen"]}
+    return await page(conn, select, from_where, CAMPAIGN_ORDERS[sort], [principal.org_id, year, status, kind, unit],
+                      limit=limit, offset=offset, row=row)
+
+
+def not_paid_row(r: asyncpg.Record, principal: Principal | None) -> dict:
+    """A file a run did not pay: whose, of which unit, and why in Chinese. Without a principal
+    (what a run's answer keeps under its Idempotency-Key) the name is masked."""
+    name = r["member_name"] or ""
+    return {"file_id": r["file_id"], "member_id": r["member_id"],
+            "member_name": shown_name(name, principal) if principal else mask_name(name),
+            "union_id": r["union_id"], "union_name": r["union_name"], "level": r["level"],
+            "level_label": LEVELS.get(r["level"], r["level"]), "reason": r["reason"],
+            "reason_text": NOT_PAID_REASONS[r["reason"]], "wanted_fen": r["wanted_fen"], "paid_fen": r["paid_fen"]}
+
+
+_NOT_PAID_FROM = (
+    "FROM campaign_run_skips s JOIN hardship_files f ON f.id = s.file_id"
+    " LEFT JOIN members m ON m.member_id = s.member_id LEFT JOIN org_units u ON u.org_id = f.union_id"
+    " WHERE s.run_id = $1 AND ($2::text IS NULL OR s.reason = $2)")
+_NOT_PAID_SELECT = ("s.file_id, s.member_id, m.name AS member_name, f.union_id,"
+                    " coalesce(u.name, f.union_name) AS union_name, f.level, s.reason, s.wanted_fen, s.paid_fen")
+# The run's payment order: 深度困难, 意外致困, 相对困难; then the oldest file.
+_NOT_PAID_ORDER = f"array_position(ARRAY{list(LEVEL_ORDER)}::text[], f.level), f.opened_on, f.id"
+
+
+async def not_paid_of_run(conn: asyncpg.Connection, run_id: uuid.UUID, *, limit: int) -> list[dict]:
+    """The first `limit` files a run did not pay, in payment order, names masked (a run's answer)."""
+    rows = await conn.fetch(f"SELECT {_NOT_PAID_SELECT} {_NOT_PAID_FROM} ORDER BY {_NOT_PAID_ORDER} LIMIT $3",
+                            run_id, None, limit)
+    return [not_paid_row(r, None) for r in rows]
+
+
+async def load_run(conn: asyncpg.Connection, campaign_id: uuid.UUID, run_id: uuid.UUID,
+                   principal: Principal) -> asyncpg.Record:
+    """A run of a campaign of the caller's subtree; 404 as for an unknown campaign otherwise."""
+    await load_campaign(conn, campaign_id, principal)
+    run = await conn.fetchrow("SELECT * FROM campaign_runs WHERE id = $1 AND campaign_id = $2", run_id, campaign_id)
+    if run is None:
+        raise Problem(404, NOT_FOUND)
+    return run
+
+
+async def run_not_paid(conn: asyncpg.Connection, campaign_id: uuid.UUID, run_id: uuid.UUID, principal: Principal,
+                       *, reason: str | None, limit: int, offset: int) -> dict:
+    """Every file the run did not pay, paged, with names as the caller may read them."""
+    await load_run(conn, campaign_id, run_id, principal)
+    return await page(conn, _NOT_PAID_SELECT, _NOT_PAID_FROM, _NOT_PAID_ORDER, [run_id, reason],
+                      limit=limit, offset=offset, row=lambda r: not_paid_row(r, principal))

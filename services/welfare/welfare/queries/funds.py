@@ -1,5 +1,6 @@
-"""Reads of funds (专项帮扶资金): a fund in the caller's subtree and its balances, its ledger, the
-audit (经审) report of a period, and each fund's balance recomputed from its ledger entries."""
+"""Reads of funds (专项帮扶资金): a fund in the caller's subtree and its balances, the funds of the
+subtree with their balances, a fund's ledger, the audit (经审) report of a period, and each fund's
+balance recomputed from its ledger entries."""
 from __future__ import annotations
 
 import csv
@@ -15,6 +16,7 @@ from unionops.problems import Problem, RuleViolation
 from unionops.scope import row_in_scope
 from welfare.domain.funds import NOT_FOUND
 from welfare.domain.money import EFFECTS, ENTRY_KINDS, REVERSAL_EFFECTS, money
+from welfare.queries.paging import page
 
 
 async def load_fund(conn: asyncpg.Connection, fund_id: uuid.UUID, principal: Principal,
@@ -24,17 +26,37 @@ async def load_fund(conn: asyncpg.Connection, fund_id: uuid.UUID, principal: Pri
                               "SELECT * FROM funds WHERE id = $1", fund_id)
 
 
-async def fund_view(conn: asyncpg.Connection, fund_id: uuid.UUID) -> dict:
-    row = await conn.fetchrow(
-        "SELECT f.id, f.org_id, u.name AS org_name, f.name, f.year, f.parent_fund_id, f.created_by, f.created_at,"
-        " b.allocated_fen, b.available_fen, b.committed_fen, b.disbursed_fen"
-        " FROM funds f JOIN fund_balances b ON b.fund_id = f.id LEFT JOIN org_units u ON u.org_id = f.org_id"
-        " WHERE f.id = $1", fund_id)
+_FUND_SELECT = ("f.id, f.org_id, u.name AS org_name, f.name, f.year, f.parent_fund_id, f.created_by, f.created_at,"
+                " b.allocated_fen, b.available_fen, b.committed_fen, b.disbursed_fen")
+_FUND_FROM = "FROM funds f JOIN fund_balances b ON b.fund_id = f.id LEFT JOIN org_units u ON u.org_id = f.org_id"
+
+
+def _fund_row(row: asyncpg.Record) -> dict:
     out = {k: row[k] for k in ("id", "org_id", "org_name", "name", "year", "parent_fund_id", "created_by",
                                "created_at")}
     out["balance"] = {k.removesuffix("_fen"): money(row[k])
                       for k in ("allocated_fen", "available_fen", "committed_fen", "disbursed_fen")}
     return out
+
+
+async def fund_view(conn: asyncpg.Connection, fund_id: uuid.UUID) -> dict:
+    return _fund_row(await conn.fetchrow(f"SELECT {_FUND_SELECT} {_FUND_FROM} WHERE f.id = $1", fund_id))
+
+
+FUND_ORDERS = {
+    "-year": "f.year DESC, u.name, f.name, f.id",
+    "unit": "u.name, f.year DESC, f.name, f.id",
+    "-available": "b.available_fen DESC, f.id",
+}
+
+
+async def list_funds(conn: asyncpg.Connection, principal: Principal, *, year: int | None, unit: uuid.UUID | None,
+                     sort: str, limit: int, offset: int) -> dict:
+    """The funds of the caller's subtree with their balances and their unit's name."""
+    from_where = (_FUND_FROM + " WHERE $1 = ANY(f.org_path) AND ($2::int IS NULL OR f.year = $2)"
+                  " AND ($3::uuid IS NULL OR $3 = ANY(f.org_path))")
+    return await page(conn, _FUND_SELECT, from_where, FUND_ORDERS[sort], [principal.org_id, year, unit],
+                      limit=limit, offset=offset, row=_fund_row)
 
 
 def _effects_table() -> tuple[list, list, list, list, list, list]:

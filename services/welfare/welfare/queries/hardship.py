@@ -18,6 +18,7 @@ from unionops.pii import Vault, mask_name, mask_resident_id
 from unionops.problems import Problem
 from unionops.projections import common_ancestor
 from welfare.domain import hardship as rules
+from welfare.queries.members import shown_name
 
 FILE_NOT_FOUND = "困难档案不存在或不在您的管辖范围内"
 
@@ -80,31 +81,53 @@ _SUMMARY = (
 )
 
 
-def _summary(row) -> dict:
+def review_overdue(row, today: date) -> bool:
+    """Not re-verified in time: derived from the date at every read, so lists, files and campaign
+    runs agree at every moment (the sweep's flag only records the day it first saw it)."""
+    return row["status"] == "open" and row["review_due_on"] < today
+
+
+def _summary(row, today: date, principal: Principal | None = None) -> dict:
+    """The summary; with `principal`, the member's name as that caller may read it."""
     out = {k: row[k] for k in row.keys() if k != "org_path"}
+    out["review_overdue"] = review_overdue(row, today)
+    if principal is not None and not principal.is_member(row["member_id"]):
+        out["member_name"] = shown_name(row["member_name"], principal)
     out["level_label"] = rules.LEVELS[row["level"]]
     out["file_kind_label"] = rules.FILE_KINDS[row["file_kind"]]
     return out
 
 
-async def file_summary(conn: asyncpg.Connection, file_id: uuid.UUID) -> dict:
+async def file_summary(conn: asyncpg.Connection, file_id: uuid.UUID, today: date) -> dict:
     """No income, health or family detail: also what an Idempotency-Key keeps for replays."""
-    return _summary(await conn.fetchrow(_SUMMARY + " WHERE f.id = $1", file_id))
+    return _summary(await conn.fetchrow(_SUMMARY + " WHERE f.id = $1", file_id), today)
 
 
-async def list_files(conn: asyncpg.Connection, actor: Principal, *, status: str | None, level: str | None,
-                     member_id: uuid.UUID | None, due_by: date | None, limit: int, offset: int) -> list[dict]:
+FILE_ORDERS = {
+    "-opened": "f.opened_at DESC, f.id",
+    "review_due_on": "f.review_due_on, f.opened_at, f.id",
+    "unit": "f.union_name, f.review_due_on, f.id",
+}
+
+
+async def list_files(conn: asyncpg.Connection, actor: Principal, *, today: date, status: str | None = None,
+                     level: str | None = None, member_id: uuid.UUID | None = None, due_by: date | None = None,
+                     overdue: bool | None = None, unit: uuid.UUID | None = None, sort: str = "-opened",
+                     limit: int, offset: int) -> list[dict]:
+    """Files of the caller's subtree (a `unit` outside it matches nothing); `due_by`: open files
+    whose review falls due by then; `overdue`: open files past (or not past) their review date."""
     rows = await conn.fetch(
         _SUMMARY + " WHERE $1 = ANY(f.org_path) AND ($2::text IS NULL OR f.status = $2)"
         " AND ($3::text IS NULL OR f.level = $3) AND ($4::uuid IS NULL OR f.member_id = $4)"
         " AND ($5::date IS NULL OR (f.status = 'open' AND f.review_due_on <= $5))"
-        " ORDER BY CASE WHEN $5::date IS NULL THEN NULL ELSE f.review_due_on END, f.opened_at DESC, f.id"
-        " LIMIT $6 OFFSET $7",
-        actor.org_id, status, level, member_id, due_by, limit, offset)
-    return [_summary(r) for r in rows]
+        " AND ($6::boolean IS NULL OR (f.status = 'open' AND (f.review_due_on < $7) = $6))"
+        " AND ($8::uuid IS NULL OR $8 = ANY(f.org_path))"
+        f" ORDER BY {FILE_ORDERS[sort]} LIMIT $9 OFFSET $10",
+        actor.org_id, status, level, member_id, due_by, overdue, today, unit, limit, offset)
+    return [_summary(r, today, actor) for r in rows]
 
 
-async def file_view(conn: asyncpg.Connection, row, actor: Principal, vault: Vault) -> dict:
+async def file_view(conn: asyncpg.Connection, row, actor: Principal, vault: Vault, today: date) -> dict:
     """The file as `actor` may read it (the field-level rule in this module's docstring)."""
     own = actor.is_member(row["member_id"])
     full = not own and "write" in ROLES.get(actor.role, ())
@@ -112,7 +135,7 @@ async def file_view(conn: asyncpg.Connection, row, actor: Principal, vault: Vaul
         "SELECT annual_income_enc, unavoidable_costs_enc, largest_event_cost_enc, per_capita_monthly_enc,"
         " minimum_living_standard_fen, close_note_enc, household_revision FROM hardship_files WHERE id = $1",
         row["id"])
-    out = _summary(row) | {
+    out = _summary(row, today, actor) | {
         "annual_income_fen": int(vault.decrypt("hardship_annual_income", detail["annual_income_enc"])),
         "unavoidable_costs_fen": int(vault.decrypt("hardship_unavoidable_costs", detail["unavoidable_costs_enc"])),
         "largest_event_cost_fen": int(vault.decrypt("hardship_largest_event_cost", detail["largest_event_cost_enc"])),
@@ -161,7 +184,7 @@ async def members_latest_file(conn: asyncpg.Connection, member_id: uuid.UUID):
                                " f.opened_at DESC LIMIT 1", member_id)
 
 
-async def my_file(conn: asyncpg.Connection, principal: Principal, vault: Vault) -> dict:
+async def my_file(conn: asyncpg.Connection, principal: Principal, vault: Vault, today: date) -> dict:
     """A member's own file (member token): the open one, else the latest closed one; 404 if none."""
     try:
         member_id = uuid.UUID(principal.subject)
@@ -170,8 +193,9 @@ async def my_file(conn: asyncpg.Connection, principal: Principal, vault: Vault) 
     row = await members_latest_file(conn, member_id)
     if row is None:
         raise Problem(404, "未找到您的困难档案")
-    return await file_view(conn, row, principal, vault)
+    return await file_view(conn, row, principal, vault, today)
 
 
-async def readable_file_view(conn: asyncpg.Connection, file_id: uuid.UUID, principal: Principal, vault: Vault) -> dict:
-    return await file_view(conn, await readable_file(conn, file_id, principal), principal, vault)
+async def readable_file_view(conn: asyncpg.Connection, file_id: uuid.UUID, principal: Principal, vault: Vault,
+                             today: date) -> dict:
+    return await file_view(conn, await readable_file(conn, file_id, principal), principal, vault, today)

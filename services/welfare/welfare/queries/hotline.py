@@ -1,5 +1,5 @@
 """Reads of 12351 hotline tickets: a ticket as the caller may read it, the tickets of the
-caller's subtree, a unit's path from welfare's copy of the tree."""
+caller's subtree by deadline, a unit's path from welfare's copy of the tree."""
 from __future__ import annotations
 
 import uuid
@@ -10,6 +10,7 @@ from unionops.auth import ROLES, Principal
 from unionops.pii import Vault
 from unionops.problems import Problem
 from welfare.domain.hotline import CATEGORIES, NOT_FOUND
+from welfare.queries.members import shown_name
 
 
 async def unit_path(conn: asyncpg.Connection, org_id: uuid.UUID) -> list[uuid.UUID] | None:
@@ -59,12 +60,22 @@ async def ticket_view(conn: asyncpg.Connection, ticket_id: uuid.UUID, vault: Vau
 
 
 async def list_tickets(conn: asyncpg.Connection, actor: Principal, *, overdue: bool | None, status: str | None,
-                       limit: int) -> list[dict]:
+                       category: str | None = None, unit: uuid.UUID | None = None, limit: int,
+                       offset: int = 0) -> list[dict]:
+    """The tickets of the caller's subtree by deadline: those still to handle first, overdue
+    ones before the rest, then the earliest due; with the unit's name and the caller's name
+    (masked for auditors). A `unit` outside the subtree matches nothing."""
     rows = await conn.fetch(
-        f"{_VIEW} WHERE $1 = ANY(org_path) AND ($2::boolean IS NULL OR {_OVERDUE} = $2)"
-        " AND ($3::text IS NULL OR status = $3) ORDER BY due_at, id LIMIT $4",
-        actor.org_id, overdue, status, limit)
-    return [_view(r) for r in rows]
+        f"SELECT t.*, u.name AS org_name, m.name AS member_name FROM ({_VIEW}) t"
+        " LEFT JOIN org_units u ON u.org_id = t.org_id LEFT JOIN members m ON m.member_id = t.member_id"
+        " WHERE t.id IN (SELECT id FROM hotline_tickets WHERE $1 = ANY(org_path)"
+        "   AND ($5::uuid IS NULL OR $5 = ANY(org_path)))"
+        " AND ($2::boolean IS NULL OR t.overdue = $2) AND ($3::text IS NULL OR t.status = $3)"
+        " AND ($4::text IS NULL OR t.category = $4)"
+        " ORDER BY (t.status <> 'resolved') DESC, t.overdue DESC, t.due_at, t.id LIMIT $6 OFFSET $7",
+        actor.org_id, overdue, status, category, unit, limit, offset)
+    return [_view(r) | {"member_name": shown_name(r["member_name"], actor) if r["member_name"] else None}
+            for r in rows]
 
 
 async def ticket_detail(conn: asyncpg.Connection, ticket_id: uuid.UUID, principal: Principal, vault: Vault) -> dict:
