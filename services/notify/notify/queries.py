@@ -43,6 +43,13 @@ async def former_union_name(conn: asyncpg.Connection, member_id, from_union_id) 
         " (SELECT union_name FROM members WHERE member_id = $1))", member_id, from_union_id)
 
 
+async def members_paid_by_campaign(conn: asyncpg.Connection, campaign_id) -> list[uuid.UUID]:
+    """The members already holding a payment notice of a campaign."""
+    return [r["recipient_id"] for r in await conn.fetch(
+        "SELECT DISTINCT recipient_id FROM deliveries WHERE campaign_id = $1 AND template = 'campaign_payment_made'"
+        " AND recipient_kind = 'member'", campaign_id)]
+
+
 def member_not_found() -> Problem:
     """One answer for a member who is unknown and one outside the caller's subtree."""
     return Problem(404, "会员不存在或不在您的管辖范围内", type_="/problems/member-not-found")

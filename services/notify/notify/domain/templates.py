@@ -171,6 +171,21 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
         sample={"name": "王芳", "campaign_name": "2026年春节送温暖", "campaign_kind_label": "春节送温暖",
                 "org_name": "示例区总工会", "starts_on": "2026-01-05", "ends_on": "2026-02-10"},
     ),
+    # Issue 13: the officers who run a campaign, the member of an imported register, a rejection.
+    TemplateSpec(
+        "campaign_started_officer", 1, "CampaignLaunched", "帮扶活动启动（致本单位审批人，工作事项）",
+        sample={"name": "陈审批", "campaign_name": "2026年春节送温暖", "campaign_kind_label": "春节送温暖",
+                "org_name": "示例区总工会", "starts_on": "2026-01-05", "ends_on": "2026-02-10"},
+    ),
+    TemplateSpec(
+        "member_registered", 1, "MemberJoined", "会员信息已上线（存量会员导入时由工会选择发送）",
+        sample={"name": "张三", "union_name": "示例科技有限公司工会", "joined_on": "2012-03-01"},
+    ),
+    TemplateSpec(
+        "case_rejected", 1, "CaseRejected", "帮扶申请未获批准通知（含原因）",
+        sample={"name": "李四", "case_ref": "3F2A9C1B", "case_kind_label": "医疗帮扶",
+                "reason_text": "申请材料不足以证明您的困难情况", "rejected_on": "2025-08-25"},
+    ),
     TemplateSpec(
         "team_registered", 1, "TeamRegistered", "竞赛报名成功通知",
         sample={"name": "赵强", "contest_name": "2025年职工技能比赛", "team_name": "示例机械厂一队", "is_leader": True},
