@@ -38,6 +38,14 @@ async def unit_path_in_scope(conn: asyncpg.Connection, org_id: uuid.UUID, princi
     return path
 
 
+async def unit_path(conn: asyncpg.Connection, org_id: uuid.UUID, principal: Principal) -> list:
+    """The path of a unit named in a URL: one outside the caller's subtree is not found, as an unknown one."""
+    path = await conn.fetchval("SELECT org_path FROM org_units WHERE org_id = $1", org_id)
+    if path is None or not principal.covers(path):
+        raise Problem(404, "组织不存在或不在您的管辖范围内", type_="/problems/unit-not-found")
+    return path
+
+
 async def former_union_name(conn: asyncpg.Connection, member_id, from_union_id) -> str | None:
     """The name of the union a member is leaving: the unit's, else the members projection's."""
     return await conn.fetchval(

@@ -45,7 +45,7 @@ async def _out(pool, org_id: uuid.UUID, path: list) -> NoticeDefaultsOut:
 @router.get("/organisations/{org_id}/notice-defaults", response_model=NoticeDefaultsOut,
             summary="The default channels per notice kind for the members of a unit (office defaults included)")
 async def get_notice_defaults(org_id: uuid.UUID, pool: PoolDep, principal: Principal = Depends(requires("read"))):
-    return await _out(pool, org_id, await queries.unit_path_in_scope(pool, org_id, principal, "org_id"))
+    return await _out(pool, org_id, await queries.unit_path(pool, org_id, principal))
 
 
 @router.put("/organisations/{org_id}/notice-defaults/{notice_kind}", response_model=NoticeDefaultsOut,
@@ -54,4 +54,4 @@ async def put_notice_defaults(org_id: uuid.UUID, notice_kind: NoticeKind, body: 
                               commands: CommandsDep, pool: PoolDep, principal: Principal = Depends(requires("write"))):
     await commands.run(lambda uow: preferences.set_office_defaults(uow, org_id, notice_kind, dict(body.channels),
                                                                    principal))
-    return await _out(pool, org_id, await queries.unit_path_in_scope(pool, org_id, principal, "org_id"))
+    return await _out(pool, org_id, await queries.unit_path(pool, org_id, principal))

@@ -40,9 +40,9 @@ async def set_office_defaults(uow: UnitOfWork, org_id: uuid.UUID, notice_kind: s
                               channels: dict[str, bool | None], principal: Principal) -> None:
     """An office's default channels of one notice kind for its subtree (members' own choices
     still win): True/False sets the channel's default, None gives it back to the units above
-    (or the built-in default). Only a unit of the caller's subtree (unknown ones alike: 422)."""
+    (or the built-in default). Only a unit of the caller's subtree (others are not found)."""
     conn = uow.conn
-    path = await queries.unit_path_in_scope(conn, org_id, principal, "org_id")
+    path = await queries.unit_path(conn, org_id, principal)
     updated_by = f"{principal.role}:{principal.subject}"
     for channel, opted_in in channels.items():
         if opted_in is None:
