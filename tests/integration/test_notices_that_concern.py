@@ -283,6 +283,9 @@ async def test_importing_the_existing_register_welcomes_nobody_and_only_new_join
         imported[body["import_id"]] = [r["member_id"] for r in await records.fetch(
             "SELECT member_id FROM member_file_entries WHERE detail->>'import_id' = $1", body["import_id"])]
     register_ids, online_ids, join_ids = imported.values()
+    intakes = await records.fetch("SELECT DISTINCT detail->>'intake' AS intake FROM member_file_entries"
+                                  " WHERE member_id = ANY($1)", register_ids)
+    assert [r["intake"] for r in intakes] == ["register"]  # the member file tells a join from the register
     await projected_in_notify(stack, [*register_ids, *online_ids, *join_ids])  # their MemberJoined handled
 
     for to in join_mails:

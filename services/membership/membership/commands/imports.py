@@ -192,7 +192,8 @@ FROM import_rows r WHERE r.outcome = 'rejoin' AND m.id = r.member_id
 _INSERT_FILE_ENTRIES = """
 INSERT INTO member_file_entries (member_id, kind, union_id, union_ids, detail, actor)
 SELECT member_id, CASE outcome WHEN 'rejoin' THEN 'rejoined' ELSE 'joined' END, union_id, ARRAY[union_id],
-       file_detail::jsonb || jsonb_build_object('source', 'import', 'import_id', $2::text, 'row', row_no), $1
+       file_detail::jsonb || jsonb_build_object('source', 'import', 'import_id', $2::text, 'row', row_no,
+                                                'intake', $3::text), $1
 FROM import_rows WHERE outcome IN ('new', 'rejoin') ORDER BY row_no
 """
 # The events, set-based: the columns are the events' fields (checked against the models by
@@ -459,7 +460,8 @@ async def _write(uow: UnitOfWork, report: ImportReport, actor: Principal) -> Non
     conn = uow.conn
     await conn.execute(_INSERT_MEMBERS, actor.subject)
     await conn.execute(_REJOIN_MEMBERS)
-    await conn.execute(_INSERT_FILE_ENTRIES, actor.subject, str(report.import_id))
+    # The member file says whether the entry is a join now or a register brought online (statistics).
+    await conn.execute(_INSERT_FILE_ENTRIES, actor.subject, str(report.import_id), report.intake)
     await conn.execute(contacts.STORE_KEYS.format(
         select="SELECT member_id, dek_id, dek_wrapped FROM import_rows"
                " WHERE outcome IN ('new', 'rejoin') AND dek_wrapped IS NOT NULL ORDER BY row_no"))
