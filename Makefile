@@ -82,7 +82,7 @@ url: $(VENV)/.installed
 	@$(PY) -m devstack.config url $(NAME)
 
 import: $(VENV)/.installed
-	@test -n "$(FILE)" || { echo "usage: make import FILE=members.xlsx"; exit 2; }
+	@test -n "$(FILE)" || { echo "usage: make import FILE=members.xlsx ARGS='--intake new_joins|register [--online-notice]'"; exit 2; }
 	MEMBERSHIP_DATABASE_URL=$$($(PY) -m devstack.config dsn membership) $(PY) -m membership.cli $(FILE) $(ARGS)
 
 seed: $(VENV)/.installed

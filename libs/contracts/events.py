@@ -71,6 +71,12 @@ class MemberJoined(DomainEvent):
     joined_on: date
     rejoined_after_days: int | None = Field(
         None, description="set when a former member joins again: the length of the gap (kept visible)")
+    origin: Literal["joined", "register"] = Field(
+        "joined", description="joined: a new admission (welcomed); register: brought in with an import of the "
+                              "existing register (存量会员) — a member for every projection, but not welcomed")
+    online_notice: bool = Field(
+        False, description="register only: the importing office chose to tell each member that their "
+                           "membership is now online (您的会员信息已上线)")
 
 
 MemberStatus = Literal["active", "retained", "left"]
@@ -370,6 +376,7 @@ class CaseRejected(DomainEvent):
     org_path: list[UUID]
     reason: Literal["not_eligible", "no_hardship_file", "duplicate", "insufficient_evidence", "over_cap", "other"]
     rejected_on: date
+    kind: CaseKind | None = Field(None, description="the kind of aid applied for (for the applicant's notice)")
 
 
 class AidPayment(DomainEvent):
@@ -393,6 +400,7 @@ class AidDisbursed(AidPayment):
     """Aid was paid to a member (from a case or a campaign run). Money in integer fen."""
 
     paid_on: date
+    campaign_name: str | None = Field(None, description="a campaign payment: the campaign's name, for the notice")
 
 
 class AidReversed(AidPayment):
@@ -485,6 +493,8 @@ class CampaignLaunched(DomainEvent):
     per_person_year_cap_fen: int = Field(gt=0)
     starts_on: date
     ends_on: date
+    levels: list[HardshipLevel] | None = Field(
+        None, description="the hardship levels the campaign pays: the households it concerns (None: every level)")
 
 
 class FundAllocated(DomainEvent):

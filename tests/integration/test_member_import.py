@@ -345,7 +345,7 @@ async def test_the_cli_imports_a_sheet_with_a_report_and_dry_run(client, stack_c
 
     def cli(*args):
         done = subprocess.run([sys.executable, "-m", "membership.cli", str(path), "--union", district.union_ids[0],
-                               "--as", "组织部-张三", "--json", *args], env=env, cwd=REPO, capture_output=True,
+                               "--as", "组织部-张三", "--json", "--intake", "new_joins", *args], env=env, cwd=REPO, capture_output=True,
                               text=True, timeout=120)
         return done.returncode, json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else done.stderr
 

@@ -220,7 +220,7 @@ def main() -> None:
                 env = cfg.service_env("membership", {"LOG_LEVEL": "WARNING"})
                 t0 = time.perf_counter()
                 done = subprocess.run([sys.executable, "-m", "membership.cli", str(xlsx), "--as", "bench",
-                                       "--json"], env=env, cwd=REPO, capture_output=True, text=True)
+                                       "--json", "--intake", "new_joins"], env=env, cwd=REPO, capture_output=True, text=True)
                 wall = time.perf_counter() - t0
                 if done.returncode != 0:
                     raise SystemExit(f"CLI import failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")

@@ -7,7 +7,9 @@ temporary folder; a running `make run` is not touched. Steps:
 1. N members with e-mail addresses through membership's bulk import (`POST /imports/members`,
    a generated CSV); notify consumes MemberJoined + MemberContactChanged and sends N welcome
    mails — waited for and reported, then the sink is cleared;
-2. a CampaignLaunched for the city published to Kafka as welfare's relay would;
+2. a CampaignLaunched for the city published to Kafka as welfare's relay would; a campaign tells the
+   households it concerns, so every member is given an open hardship file in notify's projection
+   first (as welfare's HardshipFileOpened leave them): the worst case, N households;
 3. measured: time until the fan-out created every delivery (rows/s), time to the last campaign
    mail received by the SMTP sink (messages/s), and notify's peak memory during the fan-out
    (VmHWM from /proc/<pid>/status, reset through clear_refs before the launch; RSS sampled too);
@@ -169,6 +171,8 @@ async def measure(cfg: StackConfig, notify: ServiceProcess, sink: httpx.AsyncCli
         say(f"welcome mails (one event each)    {welcome['mails'] / span:>9.0f} mails/s   {welcome['mails']} mails,"
             f" {span:.1f} s first created → last delivered (waited {time.perf_counter() - t0:.1f} s)")
         (await sink.delete("/messages")).raise_for_status()
+        await pool.execute("INSERT INTO hardship_files (file_id, member_id, org_path, level)"
+                           " SELECT gen_random_uuid(), member_id, org_path, 'deep' FROM members")
 
         mem = MemorySampler(notify.proc.pid)
         rss_before = mem.status("VmRSS")

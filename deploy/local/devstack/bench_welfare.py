@@ -21,7 +21,7 @@ import argparse
 import asyncio
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg

@@ -1,9 +1,12 @@
 """Command-line tools of membership. `make import FILE=…` runs
 
-    python -m membership.cli FILE --union <union id> [--as <subject>] [--org <unit id>] [--dry-run] [--json]
+    python -m membership.cli FILE --intake new_joins|register [--online-notice] --union <union id>
+                             [--as <subject>] [--org <unit id>] [--dry-run] [--json]
 
 importing a sheet straight into MEMBERSHIP_DATABASE_URL, all or nothing (commands.imports), with a
-progress bar and the report; exit code 0 imported (or dry run), 1 rows rejected, 2 sheet refused."""
+progress bar and the report; exit code 0 imported (or dry run), 1 rows rejected, 2 sheet refused.
+`--intake` has no default: the tool that loads whole registers must be told whether its people
+join now (each welcomed) or joined long ago (存量会员: not welcomed)."""
 from __future__ import annotations
 
 import asyncio
@@ -42,6 +45,10 @@ def main() -> None:
         org: uuid.UUID | None = typer.Option(None, "--org", help="limit to this unit's subtree (default: the city)"),
         dry_run: bool = typer.Option(False, "--dry-run", help="validate only, write nothing"),
         as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout"),
+        intake: str = typer.Option(..., "--intake", help="required: new_joins (people joining now: each is "
+                                   "welcomed) or register (the existing register, 存量会员: nobody is welcomed)"),
+        online_notice: bool = typer.Option(False, "--online-notice", help="with --intake register: tell each member "
+                                           "once that their membership is now online (您的会员信息已上线)"),
     ) -> None:
         """Import members from a sheet straight into MEMBERSHIP_DATABASE_URL, all or nothing."""
         settings = Settings()
@@ -67,7 +74,8 @@ def main() -> None:
 
                     try:
                         outcome = await import_members(conn, sheet, actor, vault, default_union_id=union,
-                                                       dry_run=dry_run, progress=on_progress)
+                                                       dry_run=dry_run, intake=intake, online_notice=online_notice,
+                                                       progress=on_progress)
                         return 0, outcome.body
                     except ImportRejected as exc:
                         return 1, exc.report.summary()

@@ -1,15 +1,21 @@
 """The one consumer of notify (group `notify.events`) and every registration of its handlers.
 
 Who is told what (rules in domain.notices, deliveries created by commands.notices):
-  MemberJoined            → the member (welcome); the subscribed group-chat bots of the nearest
-                            unit on the member's path that has one (also for CaseOpened)
+  MemberJoined            → a new join: the member (welcome), the subscribed group-chat bots of the
+                            nearest unit on the member's path that has one (also for CaseOpened);
+                            the imported register (origin "register"): nobody, or the member once
+                            ("您的会员信息已上线") when the office chose it
   MemberTransferred       → the member; the organisation officers of both unions
   TransferRequested       → the member; work item to the sending union's organisation officers
   TransferRequestClosed   → the sending union's organisation officers; an expiry also the member
-  CaseOpened / CaseApproved / AidDisbursed → the member (a campaign payment names its campaign)
+  CaseOpened / CaseApproved / AidDisbursed → the member (a campaign payment names its campaign and
+                            goes after the member's start notice of that campaign)
+  CaseRejected            → the applicant, with the reason in plain words
   AidReversed             → the member: a wrong payment was reversed (冲正)
   CaseAssessed            → work item to the approvers of the nearest unit above the case's union
-  CampaignLaunched        → every member of the campaign unit's subtree (fan-out)
+  CampaignLaunched        → the households it concerns: members of the campaign unit's subtree with
+                            an open hardship file of a level it pays (fan-out); work item to the
+                            approvers of the campaign's unit (nearest upward)
   TeamRegistered / TeamWaitlisted → every team member (accepted, moved up, waiting)
   ContestResultsPublished → each contestant with their rank and prize
   ContestScored           → the member, once per entry: scoring is under way (no scores before
@@ -17,7 +23,7 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
   ProposalAnswered        → the member
   HotlineTicketOverdue    → the assignee, else the nearest unit's hotline officers
 What notify keeps of the events (projections): contacts, members, units (UnionMoved rewrites every
-path), campaigns; UnionMerged / UnionDissolved stand the unit's officers down and disable its bots.
+path), campaigns, hardship files (level, open); UnionMerged / UnionDissolved stand the unit's officers down and disable its bots.
 
 Every handler runs in the consumer's inbox transaction; where an event both updates a projection
 and creates deliveries, the handler here runs them in the order the rules need, the commands on a
@@ -31,8 +37,8 @@ from __future__ import annotations
 import asyncpg
 
 from contracts.events import (
-    AidDisbursed, AidReversed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, ContestResultsPublished, ContestScored,
-    HotlineTicketOverdue, MemberContactChanged, MemberJoined, MemberLeft, MemberPersonalDataErased,
+    AidDisbursed, AidReversed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, CaseRejected, ContestResultsPublished,
+    ContestScored, HardshipFileClosed, HardshipFileOpened, HardshipFileReviewed, HotlineTicketOverdue, MemberContactChanged, MemberJoined, MemberLeft, MemberPersonalDataErased,
     MemberTransferred, ProposalAnswered, TeamRegistered, TeamWaitlisted, TransferRequestClosed, TransferRequested,
     UnionDissolved, UnionEstablished, UnionMerged, UnionMoved,
 )
@@ -57,6 +63,9 @@ consumer.on(UnionMoved)(projections.union_moved)
 consumer.on(UnionMerged)(projections.union_closed)
 consumer.on(UnionDissolved)(projections.union_closed)
 consumer.on(MemberLeft)(projections.member_left)
+consumer.on(HardshipFileOpened)(projections.hardship_file_kept)
+consumer.on(HardshipFileReviewed)(projections.hardship_file_kept)
+consumer.on(HardshipFileClosed)(projections.hardship_file_closed)
 
 
 # ---- projections, then what they settle or tell ---------------------------------------------------
@@ -102,6 +111,7 @@ TELLS = {
     CaseOpened: notices.case_opened,
     CaseAssessed: notices.case_assessed,
     CaseApproved: notices.case_approved,
+    CaseRejected: notices.case_rejected,
     HotlineTicketOverdue: notices.hotline_overdue,
     ContestScored: notices.contest_scored,
     TeamRegistered: notices.team_changed,

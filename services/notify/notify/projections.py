@@ -1,5 +1,6 @@
 """What notify keeps of other services' events: members (with their unit path and admission
-time), contacts (sealed), organisation units, campaigns, and the officers and robots of units that
+time), contacts (sealed), organisation units, campaigns, hardship files (level and open only: the
+households a campaign concerns), and the officers and robots of units that
 merged away or dissolved. Each handler runs in the idempotent consumer's transaction (registered in
 consumers.py, which also runs the commands that turn the same events into deliveries).
 
@@ -14,6 +15,9 @@ import asyncpg
 
 from contracts.events import (
     CampaignLaunched,
+    HardshipFileClosed,
+    HardshipFileOpened,
+    HardshipFileReviewed,
     MemberLeft,
     MemberPersonalDataErased,
     MemberTransferred,
@@ -139,3 +143,18 @@ async def campaign_launched(conn: asyncpg.Connection, event: CampaignLaunched, e
         "INSERT INTO campaigns (campaign_id, name, kind, org_id, org_path, starts_on, ends_on)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (campaign_id) DO NOTHING",
         event.campaign_id, event.name, event.kind, event.org_id, event.org_path, event.starts_on, event.ends_on)
+
+
+# ---- hardship files (the households a campaign concerns) ---------------------------------------
+
+async def hardship_file_kept(conn: asyncpg.Connection, event: HardshipFileOpened | HardshipFileReviewed,
+                            env: Envelope) -> None:
+    """HardshipFileOpened / HardshipFileReviewed: the file's member, path and level (a
+    re-verification may change the level; the file stays open until HardshipFileClosed)."""
+    await upsert_latest(conn, "hardship_files", "file_id", [
+        {"file_id": event.file_id, "member_id": event.member_id, "org_path": event.org_path, "level": event.level,
+         "open": True}])
+
+
+async def hardship_file_closed(conn: asyncpg.Connection, event: HardshipFileClosed, env: Envelope) -> None:
+    await conn.execute("UPDATE hardship_files SET open = false, updated_at = now() WHERE file_id = $1", event.file_id)

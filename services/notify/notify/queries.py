@@ -12,7 +12,9 @@ import uuid
 import asyncpg
 
 from notify.domain import notices as domain
-from notify.domain.preferences import DEFAULT_LANGUAGE, Preferences, QuietHours, default_channels
+from notify.domain.preferences import (
+    DEFAULT_LANGUAGE, MEMBER_NOTICE_KINDS, Preferences, QuietHours, built_in_defaults, default_channels,
+)
 from unionops.auth import Principal
 from unionops.problems import Problem, RuleViolation
 from unionops.scope import row_in_scope
@@ -37,11 +39,26 @@ async def unit_path_in_scope(conn: asyncpg.Connection, org_id: uuid.UUID, princi
     return path
 
 
+async def unit_path(conn: asyncpg.Connection, org_id: uuid.UUID, principal: Principal) -> list:
+    """The path of a unit named in a URL: one outside the caller's subtree is not found, as an unknown one."""
+    path = await conn.fetchval("SELECT org_path FROM org_units WHERE org_id = $1", org_id)
+    if path is None or not principal.covers(path):
+        raise Problem(404, "组织不存在或不在您的管辖范围内", type_="/problems/unit-not-found")
+    return path
+
+
 async def former_union_name(conn: asyncpg.Connection, member_id, from_union_id) -> str | None:
     """The name of the union a member is leaving: the unit's, else the members projection's."""
     return await conn.fetchval(
         "SELECT coalesce((SELECT name FROM org_units WHERE org_id = $2),"
         " (SELECT union_name FROM members WHERE member_id = $1))", member_id, from_union_id)
+
+
+async def members_paid_by_campaign(conn: asyncpg.Connection, campaign_id) -> list[uuid.UUID]:
+    """The members already holding a payment notice of a campaign."""
+    return [r["recipient_id"] for r in await conn.fetch(
+        "SELECT DISTINCT recipient_id FROM deliveries WHERE campaign_id = $1 AND template = 'campaign_payment_made'"
+        " AND recipient_kind = 'member'", campaign_id)]
 
 
 def member_not_found() -> Problem:
@@ -144,28 +161,63 @@ def _prefs(value) -> dict:
 
 async def channels_for(conn: asyncpg.Connection, member_ids: list[uuid.UUID],
                        notice_kind: str) -> dict[uuid.UUID, list[str]]:
-    """The channels on which each member gets a notice of this kind (domain.preferences).
-    One query for any number of members (fan-out batches call it per batch)."""
+    """The channels on which each member gets a notice of this kind (domain.preferences): their
+    own choices, else their office's defaults for the kind, else the built-in ones. One query for
+    any number of members (fan-out batches call it per batch)."""
     if not member_ids:
         return {}
     rows = await conn.fetch(
-        """
-        SELECT m.id AS member_id, p.prefs
+        f"""
+        SELECT m.id AS member_id, p.prefs, o.defaults
         FROM unnest($1::uuid[]) AS m(id)
+        LEFT JOIN members mm ON mm.member_id = m.id
         LEFT JOIN LATERAL (
             SELECT jsonb_object_agg(channel, opted_in) AS prefs FROM channel_preferences WHERE member_id = m.id
         ) p ON true
+        LEFT JOIN LATERAL ({_OFFICE_DEFAULTS.format(path="mm.org_path")}) o ON true
         """,
-        list(dict.fromkeys(member_ids)),
+        list(dict.fromkeys(member_ids)), notice_kind,
     )
     out: dict[uuid.UUID, list[str]] = {}
     for r in rows:
         prefs = _prefs(r["prefs"])
         out[r["member_id"]] = default_channels(
             notice_kind, sms_opt_in=prefs.get("sms"),
-            email_opt_in=prefs.get("email"), inapp_opt_in=prefs.get("inapp"),
+            email_opt_in=prefs.get("email"), inapp_opt_in=prefs.get("inapp"), office=_prefs(r["defaults"]),
         )
     return out
+
+
+# The office defaults of one notice kind ($2) that hold on a path: per channel, the nearest unit's.
+_OFFICE_DEFAULTS = """
+SELECT jsonb_object_agg(channel, opted_in) AS defaults FROM (
+    SELECT DISTINCT ON (d.channel) d.channel, d.opted_in FROM notice_defaults d
+    WHERE d.notice_kind = $2 AND d.org_id = ANY({path})
+    ORDER BY d.channel, array_position({path}, d.org_id) DESC
+) nearest
+"""
+
+
+async def office_defaults(conn: asyncpg.Connection, path: list[uuid.UUID] | None) -> dict[str, dict[str, bool]]:
+    """Per member notice kind, the channels a member on `path` gets when they chose nothing
+    (the offices' defaults on the path over the built-in ones)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (notice_kind, channel) notice_kind, channel, opted_in FROM notice_defaults"
+        " WHERE org_id = ANY($1::uuid[]) ORDER BY notice_kind, channel, array_position($1::uuid[], org_id) DESC",
+        list(path or ()))
+    office: dict[str, dict[str, bool]] = {}
+    for r in rows:
+        office.setdefault(r["notice_kind"], {})[r["channel"]] = r["opted_in"]
+    return {kind: built_in_defaults(kind) | office.get(kind, {}) for kind in MEMBER_NOTICE_KINDS}
+
+
+async def unit_notice_defaults(conn: asyncpg.Connection, org_id: uuid.UUID) -> dict[str, dict[str, bool]]:
+    """The defaults a unit set itself, per notice kind and channel."""
+    own: dict[str, dict[str, bool]] = {}
+    for r in await conn.fetch("SELECT notice_kind, channel, opted_in FROM notice_defaults WHERE org_id = $1"
+                              " ORDER BY notice_kind, channel", org_id):
+        own.setdefault(r["notice_kind"], {})[r["channel"]] = r["opted_in"]
+    return own
 
 
 async def member_channels(conn: asyncpg.Connection, member_ids: list[uuid.UUID],

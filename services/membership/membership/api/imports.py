@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, UploadFile
 from fastapi.responses import JSONResponse
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 from membership import queries
 from membership.adapters.spreadsheets import SheetRejected, open_sheet
 from membership.commands import imports
-from membership.domain.imports import ImportRejected
+from membership.domain.imports import DEFAULT_INTAKE, ImportRejected
 from unionops import idempotency
 from unionops.auth import Principal, requires
 from unionops.dependencies import CommandsDep, PoolDep, VaultDep
@@ -35,6 +36,12 @@ async def import_members(
     file: UploadFile = File(..., description="the sheet: .xlsx, or CSV in UTF-8 (with or without BOM) or GB18030"),
     union_id: uuid.UUID | None = Form(None, description="default union for rows whose 所属工会 is empty"),
     dry_run: bool = Form(False, description="validate and report only"),
+    intake: Literal["new_joins", "register"] = Form(
+        DEFAULT_INTAKE, description="what the sheet brings. new_joins (the default): people joining now, each "
+        "welcomed (欢迎加入工会) as at a single admission. register: the existing register (存量会员) of people who "
+        "joined before — imported as members everywhere, but not welcomed"),
+    online_notice: bool = Form(False, description="register only: tell each imported member once that their "
+                                                  "membership is now online (您的会员信息已上线)"),
     principal: Principal = Depends(requires("write")),
     idempotency_key: str | None = Header(None),
 ):
@@ -45,11 +52,13 @@ async def import_members(
         sheet = await asyncio.to_thread(open_sheet, file.file, file.filename or "")
     except SheetRejected as exc:
         raise exc.problem from None
-    fingerprint = {"file_sha256": sheet.sha256, "union_id": str(union_id) if union_id else None, "dry_run": dry_run}
+    fingerprint = {"file_sha256": sheet.sha256, "union_id": str(union_id) if union_id else None, "dry_run": dry_run,
+                   "intake": intake, "online_notice": online_notice}
     claim = imports.IdempotencyClaim(commands.idempotency_scope(principal.subject), key, fingerprint) if key else None
     try:
         outcome = await commands.on_connection(lambda conn: imports.import_members(
-            conn, sheet, principal, vault, default_union_id=union_id, dry_run=dry_run, idempotency_key=claim))
+            conn, sheet, principal, vault, default_union_id=union_id, dry_run=dry_run, intake=intake,
+            online_notice=online_notice, idempotency_key=claim))
     except ImportRejected as exc:
         raise exc.to_problem() from None
     except SheetRejected as exc:

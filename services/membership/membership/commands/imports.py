@@ -21,7 +21,12 @@ How it runs, with bounded memory whatever the sheet's size:
    Otherwise members and member-file entries are written with one INSERT … SELECT each, the events
    staged set-based (`uow.stage_select`: each member's MemberJoined, then the MemberContactChanged
    of those with contact details, in sheet order), in the same single transaction, and the import
-   is recorded in `imports`."""
+   is recorded in `imports`.
+
+An import says what it brings (`intake`, domain.imports.INTAKES): new joins, each welcomed as a
+single admission is, or the existing register (存量会员), whose members joined long ago: their
+MemberJoined says `origin: "register"` (every projection still takes the member; notify sends no
+welcome, only the one "会员信息已上线" notice when the office asks for it: `online_notice`)."""
 from __future__ import annotations
 
 import asyncio
@@ -40,6 +45,7 @@ from membership.adapters.spreadsheets import Sheet, find_header, sheet_problem, 
 from membership.commands import contacts
 from membership.domain.contacts import member_contact_changed
 from membership.domain.imports import (
+    DEFAULT_INTAKE,
     MAX_REPORTED_ERRORS,
     Header,
     ImportRejected,
@@ -47,8 +53,10 @@ from membership.domain.imports import (
     Membership,
     RowError,
     Unit,
+    check_intake,
     judge_membership,
     judge_unit,
+    member_origin,
     validate_row,
 )
 from membership.domain.organisations import check_admitting_unit
@@ -184,7 +192,8 @@ FROM import_rows r WHERE r.outcome = 'rejoin' AND m.id = r.member_id
 _INSERT_FILE_ENTRIES = """
 INSERT INTO member_file_entries (member_id, kind, union_id, union_ids, detail, actor)
 SELECT member_id, CASE outcome WHEN 'rejoin' THEN 'rejoined' ELSE 'joined' END, union_id, ARRAY[union_id],
-       file_detail::jsonb || jsonb_build_object('source', 'import', 'import_id', $2::text, 'row', row_no), $1
+       file_detail::jsonb || jsonb_build_object('source', 'import', 'import_id', $2::text, 'row', row_no,
+                                                'intake', $3::text), $1
 FROM import_rows WHERE outcome IN ('new', 'rejoin') ORDER BY row_no
 """
 # The events, set-based: the columns are the events' fields (checked against the models by
@@ -193,7 +202,7 @@ FROM import_rows WHERE outcome IN ('new', 'rejoin') ORDER BY row_no
 _MEMBERS_JOINED = """
 SELECT r.member_id, r.union_id, o.name AS union_name, o.path AS org_path, r.name, r.gender,
        extract(year FROM r.birth_date)::int AS birth_year, r.is_migrant AS is_migrant_worker, r.joined_on,
-       r.gap_days AS rejoined_after_days, r.row_no AS _row
+       r.gap_days AS rejoined_after_days, $1::text AS origin, $2::bool AS online_notice, r.row_no AS _row
 FROM import_rows r JOIN org_units o ON o.id = r.union_id WHERE r.outcome IN ('new', 'rejoin')
 """
 _CONTACTS_CHANGED = """
@@ -236,6 +245,8 @@ async def import_members(
     *,
     default_union_id: uuid.UUID | None = None,
     dry_run: bool = False,
+    intake: str = DEFAULT_INTAKE,
+    online_notice: bool = False,
     idempotency_key: IdempotencyClaim | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
@@ -248,7 +259,9 @@ async def import_members(
     SheetRejected when the file or its header is unusable, RuleViolation/Problem when the
     default union cannot be used."""
     today = today or local_today()
-    report = ImportReport(uuid.uuid4(), sheet.file_name, sheet.sha256, sheet.format, None, dry_run=dry_run)
+    check_intake(intake, online_notice)
+    report = ImportReport(uuid.uuid4(), sheet.file_name, sheet.sha256, sheet.format, None, dry_run=dry_run,
+                          intake=intake, online_notice=online_notice)
     span = trace.get_current_span()
     span.set_attribute("import.id", str(report.import_id))
     try:
@@ -447,11 +460,13 @@ async def _write(uow: UnitOfWork, report: ImportReport, actor: Principal) -> Non
     conn = uow.conn
     await conn.execute(_INSERT_MEMBERS, actor.subject)
     await conn.execute(_REJOIN_MEMBERS)
-    await conn.execute(_INSERT_FILE_ENTRIES, actor.subject, str(report.import_id))
+    # The member file says whether the entry is a join now or a register brought online (statistics).
+    await conn.execute(_INSERT_FILE_ENTRIES, actor.subject, str(report.import_id), report.intake)
     await conn.execute(contacts.STORE_KEYS.format(
         select="SELECT member_id, dek_id, dek_wrapped FROM import_rows"
                " WHERE outcome IN ('new', 'rejoin') AND dek_wrapped IS NOT NULL ORDER BY row_no"))
-    await uow.stage_select(MemberJoined, _MEMBERS_JOINED, order_by=["_row"])
+    await uow.stage_select(MemberJoined, _MEMBERS_JOINED, member_origin(report.intake), report.online_notice,
+                           order_by=["_row"])
     await uow.stage_select(MemberContactChanged, _CONTACTS_CHANGED, order_by=["_row"])
 
 

@@ -390,6 +390,8 @@ class ImportReport:
     id_label: str = COLUMNS["id_number"][0]
     dry_run: bool = False
     result: str = "imported"  # imported | rejected | dry_run
+    intake: str = "new_joins"  # INTAKES
+    online_notice: bool = False
 
     def add_error(self, error: RowError, cap: int) -> None:
         self.error_count += 1
@@ -407,6 +409,10 @@ class ImportReport:
             "errors_truncated": self.error_count > len(self.errors),
             "errors_by_field": dict(sorted(self.errors_by_field.items())),
             "ignored_columns": self.ignored_columns,
+            "intake": self.intake, "online_notice": self.online_notice,
+            # What the members imported are told (notify): a welcome each, or the office's one notice.
+            "notices": {"welcome": self.imported if self.intake == "new_joins" else 0,
+                        "online": self.imported if self.intake == "register" and self.online_notice else 0},
         }
 
 
@@ -427,3 +433,25 @@ class ImportRejected(Exception):
         problem = Problem(422, detail, type_="/problems/import-rejected", **summary)
         problem.extra["errors"] = errors  # present even when empty (Problem drops empty lists)
         return problem
+
+
+# ---- what an import brings: new joins or the existing register -------------------------------------
+
+INTAKES = {
+    "new_joins": "新入会会员：每人收到入会欢迎通知",
+    "register": "存量会员（已有会员的名册）：不发送入会欢迎；可选择发送一次“会员信息已上线”通知",
+}
+DEFAULT_INTAKE = "new_joins"  # as single admission; the CLI, used for whole registers, has no default
+
+
+def check_intake(intake: str, online_notice: bool) -> None:
+    if intake not in INTAKES:
+        raise RuleViolation(f"导入类型须为 {'、'.join(INTAKES)} 之一", field="intake", kind="intake")
+    if online_notice and intake != "register":
+        raise RuleViolation("仅导入存量会员（register）时可选择发送“会员信息已上线”通知", field="online_notice",
+                            kind="intake")
+
+
+def member_origin(intake: str) -> str:
+    """MemberJoined.origin of the members an import brings."""
+    return "register" if intake == "register" else "joined"

@@ -22,7 +22,9 @@ Item = tuple[Envelope, domain.Notice, dict]  # a notice, the event that caused i
 # One INSERT for any number of member notices, of one event or of many (a batch of payments):
 # one row per notice × channel, each with its event's id, type and trace. The org path comes
 # from the notice, else from the members projection (ContestScored, results carry none); a
-# campaign payment gets its campaign's name from the campaigns projection in the same statement.
+# campaign payment gets its campaign's name from the campaigns projection in the same statement
+# (the event's own while notify has not seen the campaign), and its campaign id (the dispatcher
+# holds it behind the campaign's start notice).
 _CREATE_FOR_MEMBERS = """
 WITH n AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::jsonb[],
@@ -31,12 +33,12 @@ WITH n AS (
                   campaign_id, trace_headers)
 ), ins AS (
     INSERT INTO deliveries (id, source_event_id, source_event_type, member_id, recipient_kind, recipient_id,
-                            org_path, channel, template, template_version, context, trace_headers)
+                            org_path, channel, template, template_version, context, trace_headers, campaign_id)
     SELECT gen_random_uuid(), n.event_id, n.event_type, n.member_id, 'member', n.member_id,
            coalesce(n.org_path::uuid[], m.org_path), n.channel, n.template, n.template_version,
            n.context || coalesce((SELECT jsonb_build_object('campaign_name', c.name) FROM campaigns c
                                   WHERE c.campaign_id = n.campaign_id), '{}'::jsonb),
-           n.trace_headers
+           n.trace_headers, n.campaign_id
     FROM n LEFT JOIN members m ON m.member_id = n.member_id
     ON CONFLICT (source_event_id, recipient_kind, recipient_id, channel) DO NOTHING
     RETURNING member_id, channel

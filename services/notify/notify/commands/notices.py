@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from contracts.events import (
-    AidReversed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, ContestResultsPublished, ContestScored,
+    AidReversed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, CaseRejected, ContestResultsPublished, ContestScored,
     HotlineTicketOverdue, MemberTransferred, ProposalAnswered, TeamRegistered, TeamWaitlisted,
     TransferRequestClosed, TransferRequested,
 )
@@ -23,10 +23,13 @@ from unionops.unit_of_work import UnitOfWork
 
 
 async def welcome(uow: UnitOfWork, batch: list[Received], templates: TemplateRegistry) -> None:
-    """MemberJoined: the welcome, and its copy to the bots subscribed to member_joined."""
-    welcomes = [(r.envelope, domain.welcome(r.event), r.trace_headers) for r in batch]
-    await deliveries.create_for_events(uow, welcomes, templates)
-    await deliveries.create_for_bots(uow, welcomes, templates)
+    """MemberJoined: the welcome of a new join, and its copy to the bots subscribed to
+    member_joined; a member of the imported register only the "now online" notice their office
+    chose, if any, and no bot copy (domain.notices.welcome)."""
+    notices = [(r.envelope, notice, r.trace_headers) for r in batch
+               if (notice := domain.welcome(r.event)) is not None]
+    await deliveries.create_for_events(uow, notices, templates)
+    await deliveries.create_for_bots(uow, [n for n in notices if n[1].template == "member_joined"], templates)
 
 
 async def member_transferred(uow: UnitOfWork, event: MemberTransferred, env: Envelope,
@@ -72,7 +75,15 @@ async def case_approved(uow: UnitOfWork, event: CaseApproved, env: Envelope, tem
 
 async def aid_paid(uow: UnitOfWork, batch: list[Received], templates: TemplateRegistry) -> None:
     """AidDisbursed: a campaign run publishes thousands at once — one channels query and one
-    INSERT per batch."""
+    INSERT per batch. A campaign's payment comes after its start notice: the members paid get
+    theirs now if the fan-out has not reached them (fanouts.include), and the dispatcher holds
+    the payment while that one is still to be sent (commands.settlement's claim)."""
+    paid: dict = {}
+    for r in batch:
+        if r.event.campaign_id is not None:
+            paid.setdefault(r.event.campaign_id, []).append(r.event.member_id)
+    for campaign_id, members in paid.items():
+        await fanouts.include(uow, campaign_id, members)
     await deliveries.create_for_events(
         uow, [(r.envelope, domain.aid_paid(r.event), r.trace_headers) for r in batch], templates)
 
@@ -83,12 +94,20 @@ async def aid_reversed(uow: UnitOfWork, event: AidReversed, env: Envelope, templ
 
 async def campaign_started(uow: UnitOfWork, event: CampaignLaunched, env: Envelope,
                            templates: TemplateRegistry) -> None:
-    """Every member of the campaign unit's subtree: a fan-out the background worker carries out."""
+    """The households the campaign concerns (open hardship files of the levels it pays, in the
+    campaign unit's subtree): a fan-out the background worker carries out; the officers who run
+    it; and at once those whose payment notice came before this event did."""
     spec = templates.current("campaign_started")
+    context = domain.campaign_started_context(event, await queries.unit_name(uow.conn, event.org_id))
     await fanouts.start(uow, env, org_id=event.org_id, org_path=event.org_path, template=spec.name,
-                        template_version=spec.version,
-                        context=domain.campaign_started_context(event, await queries.unit_name(uow.conn, event.org_id)),
-                        trace_headers=current_trace_headers())
+                        template_version=spec.version, context=context, trace_headers=current_trace_headers(),
+                        audience=domain.CAMPAIGN_AUDIENCE, levels=event.levels, campaign_id=event.campaign_id)
+    await deliveries.tell_officers(uow, env, domain.campaign_officer_notice(event, context), templates)
+    await fanouts.include(uow, event.campaign_id, await queries.members_paid_by_campaign(uow.conn, event.campaign_id))
+
+
+async def case_rejected(uow: UnitOfWork, event: CaseRejected, env: Envelope, templates: TemplateRegistry) -> None:
+    await deliveries.create(uow, env, domain.case_rejected(event), templates)
 
 
 async def hotline_overdue(uow: UnitOfWork, event: HotlineTicketOverdue, env: Envelope,

@@ -54,6 +54,13 @@ WITH due AS (
                                          OR o.phone_enc IS NOT NULL
                          WHEN 'webhook' THEN coalesce(b.enabled, false)
                          ELSE true END
+      -- A campaign's payment notice after its start notice: held while notify has not seen the
+      -- campaign, and while the member's start notice on this channel is still to be sent.
+      AND (d.campaign_id IS NULL OR d.template <> 'campaign_payment_made'
+           OR (EXISTS (SELECT 1 FROM campaigns k WHERE k.campaign_id = d.campaign_id)
+               AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.campaign_id = d.campaign_id
+                                  AND s.recipient_id = d.recipient_id AND s.channel = d.channel
+                                  AND s.template = 'campaign_started' AND s.status IN ('pending', 'sending'))))
     ORDER BY d.next_attempt_at
     LIMIT $1
     FOR UPDATE OF d SKIP LOCKED

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
 from contracts.events import (
-    CASE_KIND_LABELS, AidDisbursed, AidReversed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened,
+    CASE_KIND_LABELS, AidDisbursed, AidReversed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, CaseRejected,
     ContestResultsPublished, ContestScored, HotlineTicketOverdue, MemberJoined, MemberTransferred, ProposalAnswered,
     TeamRegistered, TeamWaitlisted, TransferRequestClosed, TransferRequested,
 )
@@ -115,10 +115,15 @@ def case_ref(case_id: uuid.UUID) -> str:
     return str(case_id)[:8].upper()
 
 
-def welcome(event: MemberJoined) -> Notice:
+def welcome(event: MemberJoined) -> Notice | None:
+    """A new join is welcomed. A member brought in with the existing register (存量会员) joined
+    long ago: no welcome; one notice that their membership is now online only when the importing
+    office chose it (`online_notice`)."""
+    if event.origin == "register" and not event.online_notice:
+        return None
     return Notice(
         member_id=event.member_id,
-        template="member_joined",
+        template="member_joined" if event.origin != "register" else "member_registered",
         context={"union_name": event.union_name, "joined_on": event.joined_on.isoformat()},
         org_path=list(event.org_path),
     )
@@ -252,11 +257,13 @@ def case_approved(event: CaseApproved) -> Notice:
 
 
 def aid_paid(event: AidDisbursed) -> Notice:
-    """A payment: of a campaign (送温暖, 金秋助学 …: the campaign's name is added from notify's
+    """A payment: of a campaign (送温暖, 金秋助学 …: named by the event, else by notify's campaigns
     projection) or of an individual case."""
     context = {"case_ref": case_ref(event.case_id), "case_kind_label": CASE_KIND_LABELS.get(event.kind, event.kind),
                "amount_fen": event.amount_fen, "paid_on": event.paid_on.isoformat()}
     if event.campaign_id is not None:
+        if event.campaign_name:
+            context["campaign_name"] = event.campaign_name
         return Notice(event.member_id, "campaign_payment_made", context, list(event.org_path),
                       campaign_id=event.campaign_id)
     return Notice(event.member_id, "aid_disbursed", context, list(event.org_path))
@@ -271,9 +278,42 @@ def aid_reversed(event: AidReversed) -> Notice:
 
 
 def campaign_started_context(event: CampaignLaunched, org_name: str | None) -> dict[str, Any]:
-    """What every member of the campaign's subtree is told; no amounts (eligibility is per file)."""
+    """What the households a campaign concerns are told; no amounts (eligibility is per file)."""
     return {"campaign_name": event.name, "campaign_kind_label": CAMPAIGN_KIND_LABELS.get(event.kind, event.kind),
             "org_name": org_name, "starts_on": event.starts_on.isoformat(), "ends_on": event.ends_on.isoformat()}
+
+
+# ---- issue 13: notices that concern their reader ---------------------------------------------------
+
+CAMPAIGN_AUDIENCE = "households"  # a campaign tells the households it concerns, not every member
+
+CASE_REJECTION_REASONS = {
+    "not_eligible": "经审核，您的情况暂不符合本项帮扶的条件",
+    "no_hardship_file": "您尚未建立困难职工档案，本项帮扶需先建档",
+    "duplicate": "您已就同一事项提出过申请，本次申请与之重复",
+    "insufficient_evidence": "申请材料不足以证明您的困难情况",
+    "over_cap": "您本年度获得的帮扶已达到规定的限额",
+    "other": "经审核未予批准",
+}
+
+
+def campaign_officer_notice(event: CampaignLaunched, context: dict[str, Any]) -> OfficerNotice:
+    """The officers who run the campaign: the approvers of the campaign's unit (else of the
+    nearest unit above that has some) get it as a work item."""
+    return OfficerNotice(APPROVER, list(event.org_path), "campaign_started_officer", context, list(event.org_path))
+
+
+def case_rejected(event: CaseRejected) -> Notice:
+    """The applicant hears that the case was not approved, and why, in plain words (the reason is
+    a category: never health or income detail)."""
+    return Notice(
+        member_id=event.member_id, template="case_rejected",
+        context={"case_ref": case_ref(event.case_id),
+                 "case_kind_label": CASE_KIND_LABELS.get(event.kind, event.kind) if event.kind else "帮扶",
+                 "reason_text": CASE_REJECTION_REASONS.get(event.reason, CASE_REJECTION_REASONS["other"]),
+                 "rejected_on": event.rejected_on.isoformat()},
+        org_path=list(event.org_path),
+    )
 
 
 def team_notices(event: TeamRegistered | TeamWaitlisted) -> list[Notice]:

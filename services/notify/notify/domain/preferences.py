@@ -2,8 +2,10 @@
 query is `queries.channels_for(conn, member_ids, notice_kind)` -> {member_id: ["email", ...]}).
 
 `notice_kind` is the template name of the notice (e.g. "member_joined", "case_approved").
-Default per member: "email" and "inapp", "sms" only when the member opted in or the notice kind
-is urgent (URGENT_NOTICE_KINDS). The choice does not look at the contact: a delivery on a channel
+Built-in default per member: "email" and "inapp"; SMS is opt-in — "sms" only when the member
+opted in or the notice kind is urgent (URGENT_NOTICE_KINDS). An office may set its own default
+per notice kind and channel for its subtree (notice_defaults: the nearest unit on the member's
+path that has one decides); the member's own choice for a channel always wins over both. The choice does not look at the contact: a delivery on a channel
 the member has no address for ends `undeliverable`, visible in the member's deliveries, not failed
 (`commands.deliveries.settle_unaddressable`); one whose contact may still come waits for it. An explicit opt-out
 (channel_preferences.opted_in = false) always wins, for urgent notices too. "webhook" is never
@@ -26,21 +28,32 @@ LANGUAGES = ("zh-CN", "en")
 
 # Notices important enough for an SMS without an opt-in (still not against an opt-out).
 URGENT_NOTICE_KINDS: frozenset[str] = frozenset({
-    "case_approved", "aid_disbursed", "campaign_payment_made", "hotline_ticket_overdue",
+    "case_approved", "aid_disbursed", "aid_reversed", "campaign_payment_made", "hotline_ticket_overdue",
 })
 
 
 def default_channels(notice_kind: str, *, sms_opt_in: bool | None,
-                     email_opt_in: bool | None, inapp_opt_in: bool | None) -> list[str]:
-    """The rule, free of I/O. `*_opt_in`: True/False when the member chose, None when not."""
-    out = []
-    if email_opt_in is not False:
-        out.append("email")
-    if sms_opt_in is True or (sms_opt_in is None and notice_kind in URGENT_NOTICE_KINDS):
-        out.append("sms")
-    if inapp_opt_in is not False:
-        out.append("inapp")
-    return out
+                     email_opt_in: bool | None, inapp_opt_in: bool | None,
+                     office: dict[str, bool] | None = None) -> list[str]:
+    """The rule, free of I/O. `*_opt_in`: True/False when the member chose, None when not;
+    `office`: the office's defaults for this kind on the member's path ({channel: on})."""
+    chosen = {"email": email_opt_in, "sms": sms_opt_in, "inapp": inapp_opt_in}
+    defaults = built_in_defaults(notice_kind) | (office or {})
+    return [c for c in MEMBER_CHANNELS if (chosen[c] if chosen[c] is not None else defaults[c])]
+
+
+def built_in_defaults(notice_kind: str) -> dict[str, bool]:
+    """Without any choice: e-mail and in-app on; SMS (opt-in) only for the urgent kinds."""
+    return {"email": True, "sms": notice_kind in URGENT_NOTICE_KINDS, "inapp": True}
+
+
+# The notices members get (template names), for which an office may set defaults and the
+# preferences API shows them. Officers' work items and group-chat copies are not among them.
+MEMBER_NOTICE_KINDS: tuple[str, ...] = (
+    "member_joined", "member_registered", "member_transferred", "transfer_requested", "transfer_request_closed",
+    "case_opened", "case_approved", "case_rejected", "aid_disbursed", "aid_reversed", "campaign_started",
+    "campaign_payment_made", "contest_scored", "contest_results", "team_registered", "team_promoted", "team_waitlisted", "proposal_answered",
+)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,9 @@ def environment(directory: Path) -> jinja2.Environment:
 
 # ---- the registry ----------------------------------------------------------------------------
 
+_CAMPAIGN = {"campaign_name": "2026年春节送温暖", "campaign_kind_label": "春节送温暖", "org_name": "示例区总工会",
+             "starts_on": "2026-01-05", "ends_on": "2026-02-10"}  # what a campaign's notices say of it
+
 TEMPLATES: tuple[TemplateSpec, ...] = (
     TemplateSpec(
         "member_joined", 1, "MemberJoined", "入会欢迎信",
@@ -167,15 +170,26 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
                 "case_kind_label": "生活救助", "amount_fen": 150000, "paid_on": "2026-01-20"},
     ),
     TemplateSpec(
+        "campaign_started", 1, "CampaignLaunched", "帮扶活动开始通知（致所涉困难职工家庭）",
+        sample=_CAMPAIGN | {"name": "王芳"},
+    ),
+    # Issue 13: the officers who run a campaign, the member of an imported register, a rejection.
+    TemplateSpec("campaign_started_officer", 1, "CampaignLaunched", "帮扶活动启动（致本单位审批人，工作事项）",
+                 sample=_CAMPAIGN | {"name": "陈审批"}),
+    TemplateSpec(
+        "member_registered", 1, "MemberJoined", "会员信息已上线（存量会员导入时由工会选择发送）",
+        sample={"name": "张三", "union_name": "示例科技有限公司工会", "joined_on": "2012-03-01"},
+    ),
+    TemplateSpec(
+        "case_rejected", 1, "CaseRejected", "帮扶申请未获批准通知（含原因）",
+        sample={"name": "李四", "case_ref": "3F2A9C1B", "case_kind_label": "医疗帮扶",
+                "reason_text": "申请材料不足以证明您的困难情况", "rejected_on": "2025-08-25"},
+    ),
+    TemplateSpec(
         "aid_reversed", 1, "AidReversed", "帮扶资金冲正（撤回）通知",
         sample={"name": "王芳", "campaign_name": "2026年春节送温暖", "case_ref": "7C1D22AE",
                 "case_kind_label": "生活救助", "amount_fen": 150000, "paid_on": "2026-01-20",
                 "reversed_on": "2026-01-23"},
-    ),
-    TemplateSpec(
-        "campaign_started", 1, "CampaignLaunched", "帮扶活动开始通知（群发）",
-        sample={"name": "王芳", "campaign_name": "2026年春节送温暖", "campaign_kind_label": "春节送温暖",
-                "org_name": "示例区总工会", "starts_on": "2026-01-05", "ends_on": "2026-02-10"},
     ),
     TemplateSpec(
         "team_registered", 1, "TeamRegistered", "竞赛报名成功通知",

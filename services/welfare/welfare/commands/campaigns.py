@@ -75,7 +75,8 @@ async def launch(uow: UnitOfWork, cmd: LaunchCampaign, actor: Principal, *, toda
     await uow.stage(CampaignLaunched(
         campaign_id=campaign_id, name=cmd.name, kind=cmd.kind, org_id=unit["org_id"], org_path=unit["org_path"],
         fund_id=fund["id"], budget_fen=cmd.budget_fen, per_payment_cap_fen=per_payment,
-        per_person_year_cap_fen=per_person, starts_on=cmd.starts_on, ends_on=cmd.ends_on))
+        per_person_year_cap_fen=per_person, starts_on=cmd.starts_on, ends_on=cmd.ends_on,
+        levels=[level for level in LEVEL_ORDER if level in cmd.level_amounts]))  # whom notify tells
     trace.get_current_span().set_attribute("campaign.id", str(campaign_id))
     return await queries.campaign_view(conn, campaign_id) | {"need_at_launch": need.view()}
 
@@ -176,10 +177,12 @@ SELECT $1, file_id, member_id, coalesce(reason, cut), wanted, CASE WHEN reason I
 """
 
 # AidDisbursed for every payment: the event's fields, checked against the model by
-# `uow.stage_select`; staged in payment order. $1 case kind, $2 fund, $3 campaign, $4 payment date.
+# `uow.stage_select`; staged in payment order. $1 case kind, $2 fund, $3 campaign, $4 payment date,
+# $5 the campaign's name (the member's notice names it).
 _DISBURSED = """
 SELECT payment_id AS case_id, member_id, union_id, org_path, $1::text AS kind, amount AS amount_fen,
        $2::uuid AS fund_id, $3::uuid AS campaign_id, entry_id AS ledger_entry_id, $4::date AS paid_on,
+       $5::text AS campaign_name,
        priority AS _priority, opened_on AS _opened_on, file_id AS _file_id
   FROM campaign_plan WHERE reason IS NULL
 """
@@ -237,7 +240,7 @@ async def run(uow: UnitOfWork, campaign_id: uuid.UUID, actor: Principal, *, run_
         await conn.execute(_INSERT_ENTRIES, c["fund_id"], c["commitment_id"], campaign_id, c["launched_by"],
                            actor.subject, entry_reason)
         await conn.execute(_INSERT_PAYMENTS, campaign_id, c["kind"], c["year"], run_id, run_on)
-        await uow.stage_select(AidDisbursed, _DISBURSED, case_kind, c["fund_id"], campaign_id, run_on,
+        await uow.stage_select(AidDisbursed, _DISBURSED, case_kind, c["fund_id"], campaign_id, run_on, c["name"],
                                order_by=["_priority", "_opened_on", "_file_id"])
     await conn.execute(_INSERT_SKIPS, run_id)
     by_reason = await conn.fetch("SELECT coalesce(reason, cut) AS reason, count(*) AS n FROM campaign_plan"

@@ -235,7 +235,7 @@ def approved_event(case: AssistanceCase, *, amount_fen: int, fund_id: uuid.UUID,
 
 def rejected_event(case: AssistanceCase, reason: str, on: date) -> CaseRejected:
     return CaseRejected(case_id=case.id, member_id=case.member_id, org_path=case.org_path, reason=reason,
-                        rejected_on=on)
+                        rejected_on=on, kind=case.kind)
 
 
 def disbursed_event(case: AssistanceCase, *, amount_fen: int, entry_id: uuid.UUID, on: date) -> AidDisbursed:
