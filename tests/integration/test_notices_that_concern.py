@@ -175,7 +175,7 @@ async def test_a_campaign_tells_the_households_it_concerns_and_its_approvers_not
     rows = await settled(stack, event_id)
     told = {r["recipient_id"] for r in rows if r["recipient_kind"] == "member"}
     assert told == {household}  # not the 相对困难 household, not the members without a file
-    assert [m["subject"] for m in mails_to(smtp, deep)].count(f"{campaign['name']}活动开始啦") == 1
+    assert [m["subject"] for m in mails_to(smtp, deep)].count(f"{campaign['name']}开始啦") == 1
     assert not [m for m in mails_to(smtp, relative) if campaign["name"] in m["subject"]]
     assert not [m for m in mails_to(smtp, untouched) if campaign["name"] in m["subject"]]
     officer_mail = [m for m in mails_to(smtp, office.approver_email) if campaign["name"] in m["subject"]]
@@ -206,7 +206,7 @@ async def test_a_members_notices_of_one_campaign_arrive_in_order_and_name_the_ca
     assert r.status_code == 201, r.text  # the run at once: its payments race the launch's fan-out
 
     got = await eventually(now(lambda: _two(mails_to(smtp, mail), campaign["name"])), what="both mails", timeout=60)
-    assert [m["subject"] for m in got] == [f"{campaign['name']}活动开始啦", f"{campaign['name']}：3,000.00元已发放"]
+    assert [m["subject"] for m in got] == [f"{campaign['name']}开始啦", f"{campaign['name']}：3,000.00元已发放"]
     assert "工会帮扶活动" not in got[1]["text"]
     await eventually(lambda: _inbox_both(stack, member), what="both in-app messages")
     rows = await db_fetch(stack, "SELECT template FROM inbox_messages WHERE member_id = $1 AND template LIKE 'campaign%'"
@@ -251,7 +251,7 @@ async def test_a_payment_notice_that_comes_before_its_campaign_waits_for_the_cam
         per_payment_cap_fen=300_000, per_person_year_cap_fen=600_000, starts_on=TODAY, ends_on=TODAY + timedelta(30),
         levels=["deep"]))
     got = await eventually(now(lambda: _two(mails_to(smtp, mail), name)), what="both mails", timeout=60)
-    assert [m["subject"] for m in got] == [f"{name}活动开始啦", f"{name}：1,500.00元已发放"]
+    assert [m["subject"] for m in got] == [f"{name}开始啦", f"{name}：1,500.00元已发放"]
 
 
 # ---- imports: new joins are welcomed, the existing register is not ------------------------------------

@@ -255,7 +255,7 @@ async def test_a_campaign_payment_names_the_campaign(stack, membership, sink, di
                                       campaign_id=campaign_id, ledger_entry_id=uuid.uuid4(), paid_on=date(2026, 1, 20)))
     # The member paid is told of the campaign first (issue 13: a member's notices of one campaign in order).
     found = sorted((m for m in await mails(sink, address, 3) if "送温暖" in m["subject"]), key=lambda m: m["seq"])
-    assert [m["subject"] for m in found] == ["2026年春节送温暖活动开始啦", "2026年春节送温暖：1,500.00元已发放"]
+    assert [m["subject"] for m in found] == ["2026年春节送温暖开始啦", "2026年春节送温暖：1,500.00元已发放"]
 
 
 async def test_a_reversed_payment_tells_the_member_once(stack, membership, sink, district):

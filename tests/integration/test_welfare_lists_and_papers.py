@@ -307,6 +307,31 @@ async def test_the_payee_roster_of_a_run_is_an_xlsx_whose_totals_are_the_ledgers
     assert total == yuan(sum(e["amount_fen"] for e in ledger)) == yuan(audit["totals"]["disbursement"]["fen"])
 
 
+async def test_a_reversed_payment_leaves_the_roster_and_its_totals_are_the_ledgers_net(ready, http, db):
+    campaign, result, fund = await launched_and_run(http, db, ready)
+    wrong = await db.fetchrow("SELECT p.ledger_entry_id, m.name FROM campaign_payments p"
+                              " JOIN members m ON m.member_id = p.member_id WHERE p.run_id = $1 ORDER BY m.name LIMIT 1",
+                              uuid.UUID(result["run_id"]))
+    r = await http.post("/reversals", json={"entry_id": str(wrong["ledger_entry_id"]), "reason": "重复发放"},
+                        headers=district(ready, name="区总出纳"))
+    assert r.status_code == 201, r.text
+    r = await http.post(f"/reversals/{r.json()['id']}/approve", json={}, headers=district(ready, name="区总主席"))
+    assert r.status_code == 200, r.text
+    r = await http.get(f"/campaigns/{campaign['id']}/runs/{result['run_id']}/roster",
+                       headers=district(ready, name="区总主席"))
+    assert r.status_code == 200, r.text
+    rows = sheet_rows(r.content)
+    payees = [row for row in rows if isinstance(row[0], int)]
+    assert len(payees) == 2 and wrong["name"] not in {row[2] for row in payees}
+    net = await db.fetchval(
+        "SELECT sum(CASE WHEN e.kind = 'disbursement' THEN e.amount_fen ELSE -e.amount_fen END) FROM ledger_entries e"
+        " WHERE e.campaign_id = $1 AND e.kind = 'disbursement'"
+        " OR e.reverses_entry_id IN (SELECT id FROM ledger_entries WHERE campaign_id = $1 AND kind = 'disbursement')",
+        uuid.UUID(campaign["id"]))
+    [total] = amounts(rows, "合计").values()
+    assert total == yuan(net) == yuan(sum(int(row[5] * 100) for row in payees))
+
+
 async def test_only_the_organising_units_officers_download_the_roster(ready, http, db):
     campaign, result, _ = await launched_and_run(http, db, ready)
     path = f"/campaigns/{campaign['id']}/runs/{result['run_id']}/roster"

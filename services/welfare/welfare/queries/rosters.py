@@ -31,7 +31,8 @@ def check_roster_officer(principal: Principal, org_id: uuid.UUID) -> None:
 
 async def campaign_run_roster(conn: asyncpg.Connection, campaign_id: uuid.UUID, run_id: uuid.UUID,
                               principal: Principal) -> dict:
-    """A run's payees grouped by unit (then level, then name) with what each was paid."""
+    """A run's payees grouped by unit (then level, then name) with what each was paid; a payment
+    reversed since (冲正) is no longer on the paper."""
     run = await load_run(conn, campaign_id, run_id, principal)
     campaign = await load_campaign(conn, campaign_id, principal)
     check_roster_officer(principal, campaign["org_id"])
@@ -43,7 +44,7 @@ async def campaign_run_roster(conn: asyncpg.Connection, campaign_id: uuid.UUID, 
         "SELECT p.id, p.union_id, coalesce(u.name, h.union_name) AS unit, m.name, h.household_size, p.level,"
         " p.amount_fen, p.ledger_entry_id FROM campaign_payments p JOIN hardship_files h ON h.id = p.file_id"
         " JOIN members m ON m.member_id = p.member_id LEFT JOIN org_units u ON u.org_id = p.union_id"
-        " WHERE p.run_id = $1"
+        " WHERE p.run_id = $1 AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_entry_id = p.ledger_entry_id)"
         " ORDER BY unit, p.union_id, array_position($2::text[], p.level), m.name, p.id",
         run_id, list(LEVEL_ORDER))
     return {
@@ -68,6 +69,7 @@ async def golden_autumn_roster(conn: asyncpg.Connection, org_id: uuid.UUID, year
         " LEFT JOIN LATERAL (SELECT household_size, level FROM hardship_files f WHERE f.member_id = c.member_id"
         "   ORDER BY (f.status = 'open') DESC, f.opened_at DESC LIMIT 1) h ON true"
         " WHERE c.kind = 'education' AND $1 = ANY(c.org_path) AND c.paid_on IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_entry_id = e.id)"
         " AND s.grant_year = $2 ORDER BY unit, c.union_id, m.name, c.id",
         org_id, year)
     return {
