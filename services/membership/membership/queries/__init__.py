@@ -213,11 +213,17 @@ async def employers(conn: Reader, principal: Principal, org_id: uuid.UUID | None
     return [dict(r) for r in rows]
 
 
-async def coverage(conn: Reader, org_id: uuid.UUID, year: int, principal: Principal) -> dict:
-    """The coverage figures of a subtree of the caller's, with the unit's name and level."""
+async def unit_in_scope(conn: Reader, org_id: uuid.UUID, principal: Principal) -> asyncpg.Record:
+    """A unit (name, level, path) of the caller's subtree; outside it, the 404 of an unknown one."""
     unit = await conn.fetchrow("SELECT name, level, path FROM org_units WHERE id = $1", org_id)
     if unit is None or not principal.covers(unit["path"]):
         raise Problem(404, UNIT_NOT_FOUND)
+    return unit
+
+
+async def coverage(conn: Reader, org_id: uuid.UUID, year: int, principal: Principal) -> dict:
+    """The coverage figures of a subtree of the caller's, with the unit's name and level."""
+    unit = await unit_in_scope(conn, org_id, principal)
     return {"org_name": unit["name"], "level": unit["level"], **await figures(conn, org_id, year)}
 
 
