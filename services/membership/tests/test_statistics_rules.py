@@ -6,16 +6,16 @@ from datetime import date
 import pytest
 
 from membership.domain.statistics import AGE_BAND_LABELS, member_breakdown, reporting_date
-from unionops.problems import Problem
+from unionops.problems import RuleViolation
 
 
 def test_the_reporting_date_is_the_last_day_of_the_year_or_today_in_the_current_one():
     today = date(2026, 12, 2)
     assert reporting_date(2025, today) == date(2025, 12, 31)
     assert reporting_date(2026, today) == today
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(RuleViolation) as refused:
         reporting_date(2027, today)
-    assert refused.value.errors[0]["field"] == "query.year"
+    assert refused.value.field == "year" and refused.value.kind == "dated-in-the-future"
 
 
 def test_every_member_falls_in_one_gender_one_age_band_and_one_ownership():

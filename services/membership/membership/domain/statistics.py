@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from unionops.problems import Problem
+from unionops.backdating import check_dated
 
 # Age on the reporting date; a band starts at each bound (width_bucket in SQL: 0 = below the first).
 AGE_BAND_STARTS = (36, 46, 56)
@@ -33,10 +33,7 @@ PUBLIC_OWNERSHIPS = ("state_owned", "collective")  # 公有制
 
 def reporting_date(year: int, today: date) -> date:
     """The day the stock figures are counted on: 31 December, or today in the current year."""
-    if year > today.year:  # a query parameter: the problem names it as such
-        message = f"统计年度不能晚于本年（{today.year}年）"
-        raise Problem(422, message, type_="/problems/dated-in-the-future",
-                      errors=[{"field": "query.year", "message": message}])
+    check_dated(date(year, 1, 1), today, field="year", what="统计年度的起始日")
     return min(date(year, 12, 31), today)
 
 

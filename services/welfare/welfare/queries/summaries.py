@@ -16,7 +16,7 @@ import asyncpg
 
 from contracts.events import CASE_KIND_LABELS
 from unionops.auth import Principal
-from unionops.problems import Problem
+from unionops.backdating import check_dated
 from welfare.domain.campaigns import LEVEL_ORDER
 from welfare.domain.hardship import FILE_KINDS, LEVELS
 from welfare.domain.hotline import CATEGORIES
@@ -95,10 +95,7 @@ def _share(part: int, whole: int) -> float | None:
 
 def _year_end(year: int, today: date) -> date:
     """The day a year's stock is counted on: 31 December, or today in the current year."""
-    if year > today.year:  # a query parameter: the problem names it as such
-        message = f"统计年度不能晚于本年（{today.year}年）"
-        raise Problem(422, message, type_="/problems/dated-in-the-future",
-                      errors=[{"field": "query.year", "message": message}])
+    check_dated(date(year, 1, 1), today, field="year", what="统计年度的起始日")
     return min(date(year, 12, 31), today)
 
 
