@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from membership.domain.statistics import AGE_BAND_STARTS
 from tests.support.membership import admit, change_status, found_district, register_employer, transfer
-from tests.support.people import auth
+from tests.support.people import auth, new_credit_code
 from unionops.clock import local_today
 
 pytestmark = [pytest.mark.integration,
@@ -223,3 +223,18 @@ async def test_the_report_form_xlsx_carries_the_reports_figures_and_its_totals_a
     assert sum(v for k, v in form.items() if k.startswith("年龄：")) == members["total"]
     assert sum(v for k, v in form.items() if k.startswith("所在单位：")) == members["total"]
     assert (form["新入会"], form["转入"], form["转出"], form["退会"]) == (4, 0, 1, 0)
+
+
+async def test_an_admission_may_name_the_employers_credit_code_and_the_report_counts_its_ownership(client, records):
+    d = found_district(client)
+    code = new_credit_code()
+    r = client.post("/employers", headers=auth(), json={"org_id": d.street_id, "name": "统计集体商店",
+                                                        "ownership": "collective", "credit_code": code})
+    assert r.status_code == 201, r.text
+    admitted(client, d.union_ids[0], employer="统计集体商店", employer_credit_code=code.lower())
+    before = await records.counts()
+    bad = admit(client, d.union_ids[0], employer_credit_code="91510104ABCDEFGHI0")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.employer_credit_code"
+    assert await records.counts() == before
+    ownership = by_key(report(client, d.id)["members"]["by_employer_ownership"], "ownership")
+    assert ownership["collective"] == 1 and sum(ownership.values()) == 1
