@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from membership.domain.statistics import AGE_BAND_STARTS
+from tests.integration.test_member_import import person, upload, xlsx
 from tests.support.membership import admit, change_status, found_district, register_employer, transfer
 from tests.support.people import auth, new_credit_code
 from unionops.clock import local_today
@@ -238,3 +239,14 @@ async def test_an_admission_may_name_the_employers_credit_code_and_the_report_co
     assert await records.counts() == before
     ownership = by_key(report(client, d.id)["members"]["by_employer_ownership"], "ownership")
     assert ownership["collective"] == 1 and sum(ownership.values()) == 1
+
+
+async def test_an_imported_register_counts_its_members_but_not_as_joins_of_this_year(client):
+    d = found_district(client)
+    year = local_today().year
+    register = [person(d.union_ids[0], n, 入会日期=f"{year - 3}-05-01") for n in range(3)]
+    r = upload(client, xlsx(register), name="存量会员.xlsx")
+    assert r.status_code == 201, r.text
+    stats = report(client, d.id)
+    assert (stats["members"]["at_start_of_year"], stats["flows"]["joins"], stats["members"]["total"]) == (3, 0, 3)
+    assert report(client, d.id, year - 3)["flows"]["joins"] == 3
