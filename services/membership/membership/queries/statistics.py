@@ -32,8 +32,9 @@ FROM org_units WHERE $1 = ANY(path)
 GROUP BY level, kind
 """
 
-# Members of the subtree on the day ($2), counted by (gender, age band, migrant, ownership).
-_MEMBERS = f"""
+# Where each member who was ever in the subtree stands on the day ($2): their last joining,
+# transfer or departure taking effect by then.
+_PLACED = f"""
 WITH sub AS (SELECT id FROM org_units WHERE $1 = ANY(path)),
 placed AS (
   SELECT DISTINCT ON (e.member_id) e.member_id, e.kind, e.union_id
@@ -41,7 +42,11 @@ placed AS (
   WHERE e.kind IN {MEMBERSHIP_ENTRIES} AND {EFFECTIVE_ON} <= $2
     AND e.member_id IN (SELECT x.member_id FROM member_file_entries x WHERE x.union_id IN (SELECT id FROM sub))
   ORDER BY e.member_id, {EFFECTIVE_ON} DESC, e.id DESC
-),
+)"""
+_IN_SUBTREE = "p.kind <> 'left' AND p.union_id IN (SELECT id FROM sub)"
+
+# Members of the subtree on the day, counted by (gender, age band, migrant, ownership).
+_MEMBERS = f"""{_PLACED},
 single_ownership AS (
   SELECT union_id, min(ownership) AS ownership FROM employers WHERE union_id IS NOT NULL
   GROUP BY union_id HAVING count(DISTINCT ownership) = 1
@@ -53,9 +58,12 @@ FROM placed p
 JOIN members m ON m.id = p.member_id
 LEFT JOIN employers ce ON ce.credit_code = m.employer_credit_code
 LEFT JOIN single_ownership so ON so.union_id = p.union_id
-WHERE p.kind <> 'left' AND p.union_id IN (SELECT id FROM sub)
+WHERE {_IN_SUBTREE}
 GROUP BY 1, 2, 3, 4
 """
+
+# Only how many (the count at the start of the year needs no breakdown).
+_MEMBER_COUNT = f"{_PLACED} SELECT count(*) FROM placed p WHERE {_IN_SUBTREE}"
 
 
 async def member_cells(conn: Reader, org_id: uuid.UUID, on: date) -> list[dict]:
@@ -70,7 +78,7 @@ async def statistical_report(conn: Reader, org_id: uuid.UUID, year: int, princip
     coverage = await figures(conn, org_id, year)
     units = unit_rows([dict(r) for r in await conn.fetch(_UNITS, org_id, as_of, year)])
     members = member_breakdown(await member_cells(conn, org_id, as_of))
-    at_start = member_breakdown(await member_cells(conn, org_id, date(year, 1, 1) - timedelta(days=1)))["total"]
+    at_start = await conn.fetchval(_MEMBER_COUNT, org_id, date(year, 1, 1) - timedelta(days=1))
     return {
         "org_id": org_id, "org_name": unit["name"], "level": unit["level"], "year": year, "as_of": as_of,
         "units": {"by_level_kind": units,
