@@ -205,7 +205,7 @@ def form_figures(content: bytes) -> tuple[list[tuple], dict[str, object]]:
     return rows, {"units": rows[start:end], "totals": rows[end], **{r[0]: r[2] for r in rows[end:] if r[0]}}
 
 
-async def test_the_report_form_xlsx_carries_the_reports_figures_and_its_totals_add_up(client):
+async def test_the_report_form_xlsx_carries_the_reports_figures_and_its_totals_add_up(client, records):
     d, other = found_district(client, unions=2), found_district(client)
     for female in (True, True, False):
         admitted(client, d.union_ids[0], female=female)
@@ -219,8 +219,10 @@ async def test_the_report_form_xlsx_carries_the_reports_figures_and_its_totals_a
     assert form["totals"][2] == sum(u[2] for u in form["units"]) == sum(u["total"] for u in stats["units"]["by_level_kind"])
     assert form["totals"][3] == sum(u[3] for u in form["units"]) == 4
     members = stats["members"]
-    assert form["年末会员数"] == members["total"] == 3
-    assert form["其中：男"] + form["　　　女"] == form["年末会员数"] and form["　　　女"] == 2
+    held = await records.fetchval("SELECT count(*) FROM members m JOIN org_units o ON o.id = m.union_id"
+                                  " WHERE $1 = ANY(o.path) AND m.status <> 'left'", uuid.UUID(d.id))
+    assert form["期末会员数"] == members["total"] == held == 3
+    assert form["其中：男"] + form["其中：女"] == form["期末会员数"] and form["其中：女"] == 2
     assert sum(v for k, v in form.items() if k.startswith("年龄：")) == members["total"]
     assert sum(v for k, v in form.items() if k.startswith("所在单位：")) == members["total"]
     assert (form["新入会"], form["转入"], form["转出"], form["退会"]) == (4, 0, 1, 0)

@@ -95,9 +95,9 @@ def report_form(report: dict) -> list[FormRow]:
         FormRow("section", ("二、会员",)),
         FormRow("header", ("指标", "", "人数", "")),
         FormRow("row", ("年初会员数", "", members["at_start_of_year"], "")),
-        FormRow("total", ("年末会员数", "", members["total"], "")),
+        FormRow("total", ("期末会员数", "", members["total"], "")),
         FormRow("row", ("其中：男", "", members["by_gender"]["male"], "")),
-        FormRow("row", ("　　　女", "", members["by_gender"]["female"], "")),
+        FormRow("row", ("其中：女", "", members["by_gender"]["female"], "")),
         *(FormRow("row", (f"年龄：{b['label']}", "", b["members"], "")) for b in members["by_age_band"]),
         FormRow("row", ("其中：农民工", "", members["migrant_workers"], "")),
         *(FormRow("row", (f"所在单位：{o['label']}", "", o["members"], ""))
