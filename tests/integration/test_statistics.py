@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -252,3 +252,16 @@ async def test_an_imported_register_counts_its_members_but_not_as_joins_of_this_
     stats = report(client, d.id)
     assert (stats["members"]["at_start_of_year"], stats["flows"]["joins"], stats["members"]["total"]) == (3, 0, 3)
     assert report(client, d.id, year - 3)["flows"]["joins"] == 3
+
+
+async def test_a_merger_across_districts_counts_as_a_reorganisation_in_the_month_of_its_date(client):
+    a, b = found_district(client), found_district(client)
+    for _ in range(2):
+        admitted(client, a.union_ids[0], joined_on=str(local_today() - timedelta(days=60)))
+    merged_on = local_today() - timedelta(days=40)
+    r = client.post(f"/organisations/{a.union_ids[0]}/merge", headers=auth(),
+                    json={"into_org_id": b.union_ids[0], "merged_on": str(merged_on)})
+    assert r.status_code == 200, r.text
+    for org_id, figure in ((a.id, "reorganised_out"), (b.id, "reorganised_in")):
+        month = report(client, org_id, merged_on.year)["months"][merged_on.month - 1]
+        assert (month[figure], month["transfers_in"], month["transfers_out"]) == (2, 0, 0)
