@@ -106,6 +106,7 @@ def report_form(report: dict) -> list[FormRow]:
         FormRow("section", ("三、会员变动（本年）",)),
         FormRow("header", ("指标", "", "人数", "")),
         FormRow("row", ("新入会", "", flows["joins"], "")),
+        FormRow("row", ("存量会员登记入库", "", flows["registered"], "")),
         FormRow("row", ("转入", "", flows["transfers_in"], "")),
         FormRow("row", ("转出", "", flows["transfers_out"], "")),
         FormRow("row", ("组织合并、撤销转入", "", flows["reorganised_in"], "")),

@@ -2,7 +2,9 @@
 file, which has an entry for each. A transfer counts where it crosses the subtree's boundary:
 in when it arrives from outside, out when it leaves; one between two unions inside is neither.
 A reorganisation (a union merged or dissolved, its members moved by the federation) is not a
-transfer: it is counted apart, and only where it crosses the boundary too."""
+transfer: it is counted apart, and only where it crosses the boundary too. Nor is an existing
+register brought online (an import whose intake is "register") a join: it is counted apart as
+`registered`."""
 from __future__ import annotations
 
 import uuid
@@ -20,7 +22,7 @@ MEMBERSHIP_ENTRIES = "('joined', 'rejoined', 'transferred', 'left')"
 
 REORGANISATIONS = "('union_merged', 'union_dissolved')"
 
-FLOWS = ("joins", "transfers_in", "transfers_out", "reorganised_in", "reorganised_out", "leaves")
+FLOWS = ("joins", "registered", "transfers_in", "transfers_out", "reorganised_in", "reorganised_out", "leaves")
 
 # union_ids[1] is the union an entry comes from (a transfer's sending union; the union itself
 # for a join or a departure), union_id the one the member is in after it.
@@ -30,14 +32,16 @@ entries AS (
   SELECT e.kind, {EFFECTIVE_ON} AS effective_on,
          e.union_id IN (SELECT id FROM sub) AS to_inside,
          e.union_ids[1] IN (SELECT id FROM sub) AS from_inside,
-         coalesce(e.detail->>'reason', '') IN {REORGANISATIONS} AS reorganisation
+         coalesce(e.detail->>'reason', '') IN {REORGANISATIONS} AS reorganisation,
+         coalesce(e.detail->>'intake', '') = 'register' AS register
   FROM member_file_entries e
   WHERE e.kind IN {MEMBERSHIP_ENTRIES}
     AND e.occurred_at >= make_timestamptz($2, 1, 1, 0, 0, 0, 'Asia/Shanghai')
     AND (e.union_id IN (SELECT id FROM sub) OR e.union_ids[1] IN (SELECT id FROM sub))
 )
 SELECT extract(month FROM effective_on)::int AS month,
-       count(*) FILTER (WHERE kind IN ('joined', 'rejoined')) AS joins,
+       count(*) FILTER (WHERE kind IN ('joined', 'rejoined') AND NOT register) AS joins,
+       count(*) FILTER (WHERE kind IN ('joined', 'rejoined') AND register) AS registered,
        count(*) FILTER (WHERE kind = 'transferred' AND NOT reorganisation AND to_inside AND NOT from_inside)
            AS transfers_in,
        count(*) FILTER (WHERE kind = 'transferred' AND NOT reorganisation AND from_inside AND NOT to_inside)
