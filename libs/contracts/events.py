@@ -280,6 +280,9 @@ class CoverageSummaryPublished(DomainEvent):
     non_public_employers_total: int
     non_public_employers_covered: int
     collective_contract_employers: int
+    # Since issue 13 (optional: older readers and summaries lack it): transfers out of the subtree.
+    # Neither figure counts a merger or dissolution (a reorganisation is not a transfer).
+    transfers_out_period: int | None = None
 
 
 # ---- from other internal systems ----------------------------------------------------------------

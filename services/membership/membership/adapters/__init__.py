@@ -1,1 +1,2 @@
-"""Outside formats membership reads: the spreadsheets (.xlsx, CSV) union offices keep."""
+"""Outside formats: the spreadsheets (.xlsx, CSV) union offices keep and membership reads, and the
+report forms (.xlsx) it writes."""

@@ -13,7 +13,8 @@ from unionops.inputs import Count, Flag, PersonName, UnitName, count
 
 
 class MemberIn(MemberFields):
-    pass
+    employer_credit_code: str | None = Field(None, max_length=18, description="所在单位统一社会信用代码（可选；"
+                                             "已登记的单位据此统计所有制）")
 
 
 class Honour(BaseModel):

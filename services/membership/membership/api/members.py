@@ -23,6 +23,7 @@ async def admit_member(body: MemberIn, commands: CommandsDep, vault: VaultDep,
     cmd = members.AdmitMember(
         union_id=body.union_id, name=body.name, id_number=body.id_number, phone=body.phone, email=body.email,
         employer=body.employer, is_migrant_worker=body.is_migrant_worker, joined_on=body.joined_on or local_today(),
+        employer_credit_code=body.employer_credit_code,
     )
     # The fingerprint must not keep the raw ID number: hash it with the same keyed hash.
     payload = body.model_dump(mode="json") | {"id_number": vault.lookup_hash("id_number", body.id_number.upper())}

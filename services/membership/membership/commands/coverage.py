@@ -29,6 +29,7 @@ async def publish_summaries(uow: UnitOfWork, today: date | None = None) -> int:
             unions_founded_this_year=f["unions"]["founded_this_year"], unions_target=f["unions"]["target"],
             members_total=f["members"]["total"], members_target=f["members"]["target"],
             joins_in_period=month["joins"], transfers_in_period=month["transfers_in"],
+            transfers_out_period=month["transfers_out"],
             leaves_in_period=month["leaves"], non_public_employers_total=f["non_public_employers"]["total"],
             non_public_employers_covered=f["non_public_employers"]["covered"],
             collective_contract_employers=f["collective_contract_employers"],

@@ -4,7 +4,7 @@ stages its events there; every change leaves an entry in the member file."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import asyncpg
@@ -28,7 +28,7 @@ from membership.domain.members import (
     profile_changes,
     rejoin_gap_days,
 )
-from membership.domain.organisations import check_admitting_unit
+from membership.domain.organisations import check_admitting_unit, normalise_credit_code
 from membership.queries import common_office, load_member, load_unit, member_view
 from unionops.auth import Principal
 from unionops.backdating import backdating, check_dated
@@ -48,6 +48,9 @@ class AdmitMember:
     employer: str | None
     is_migrant_worker: bool
     joined_on: date
+    # The employer's unified social credit code, optional: the statistics read the employer's
+    # ownership (公有/非公) from it when the employer is registered.
+    employer_credit_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ async def admit_member(uow: UnitOfWork, cmd: AdmitMember, actor: Principal, vaul
     check_joined_on(cmd.joined_on, rid.birth_date, today)
     late = backdating(cmd.joined_on, today, actor.subject)
     phone = _phone(cmd.phone)
+    if cmd.employer_credit_code:
+        cmd = replace(cmd, employer_credit_code=normalise_credit_code(cmd.employer_credit_code,
+                                                                      field="employer_credit_code"))
     unit = await load_unit(conn, cmd.union_id, field="union_id", actor=actor)
     check_admitting_unit(unit["level"])
 
@@ -91,11 +97,12 @@ async def admit_member(uow: UnitOfWork, cmd: AdmitMember, actor: Principal, vaul
             await conn.execute(
                 "INSERT INTO members (id, union_id, name, gender, birth_date, id_number_enc, id_number_hash,"
                 " id_number_masked, phone_enc, phone_masked, email_enc, email_masked, employer, is_migrant_worker,"
-                " joined_on, created_by) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
+                " joined_on, created_by, employer_credit_code)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
                 member_id, unit["id"], cmd.name, rid.gender, rid.birth_date, vault.encrypt("id_number", rid.number),
                 id_hash, rid.masked, vault.encrypt("phone", phone) if phone else None,
                 mask_phone(phone) if phone else None, *email_columns(vault, cmd.email), cmd.employer, cmd.is_migrant_worker, cmd.joined_on,
-                actor.subject,
+                actor.subject, cmd.employer_credit_code,
             )
     except asyncpg.UniqueViolationError:  # admitted concurrently by someone else
         existing = await conn.fetchrow(
@@ -140,12 +147,12 @@ async def _rejoin(uow: UnitOfWork, existing, cmd: AdmitMember, unit, rid, phone,
     member_id = existing["id"]
     await conn.execute(
         "UPDATE members SET union_id = $2, name = $3, phone_enc = $4, phone_masked = $5, email_enc = $6,"
-        " email_masked = $7, employer = $8, employer_credit_code = NULL, is_migrant_worker = $9, joined_on = $10,"
+        " email_masked = $7, employer = $8, employer_credit_code = $11, is_migrant_worker = $9, joined_on = $10,"
         " status = 'active', status_reason = NULL, status_changed_on = $10, left_on = NULL, updated_at = now()"
         " WHERE id = $1",
         member_id, unit["id"], cmd.name, vault.encrypt("phone", phone) if phone else None,
         mask_phone(phone) if phone else None, *email_columns(vault, cmd.email), cmd.employer, cmd.is_migrant_worker,
-        cmd.joined_on,
+        cmd.joined_on, cmd.employer_credit_code,
     )
     await add_file_entry(conn, member_id, "rejoined", unit["id"], {
         "union_name": unit["name"], "joined_on": cmd.joined_on.isoformat(), "left_on": existing["left_on"].isoformat(),

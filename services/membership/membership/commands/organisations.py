@@ -131,7 +131,8 @@ async def merge_union(uow: UnitOfWork, org_id: uuid.UUID, into_id: uuid.UUID, ac
     target = await _active_unit(conn, into_id, field="into_org_id", actor=actor)
     if source["level"] != "grassroots" or target["level"] != "grassroots":
         raise RuleViolation("只有基层工会之间可以合并", field="into_org_id")
-    detail = {"from_union_id": str(org_id), "from_union_name": source["name"], "reason": "union_merged"}
+    detail = {"from_union_id": str(org_id), "from_union_name": source["name"], "reason": "union_merged",
+              "effective_on": on.isoformat()}  # the figures date a back-dated merger by it
     moved = await _move_members(conn, org_id, target, status=None, entry_kind="transferred", detail=detail,
                                 actor=actor, on=on)
     await conn.execute("UPDATE employers SET union_id = $2 WHERE union_id = $1", org_id, into_id)
@@ -157,7 +158,8 @@ async def dissolve_union(uow: UnitOfWork, org_id: uuid.UUID, actor: Principal, o
     if await conn.fetchval("SELECT 1 FROM org_units WHERE parent_id = $1 AND status = 'active' LIMIT 1", org_id):
         raise RuleViolation("该组织下仍有下级组织，请先合并或撤销下级", field="org_id", status=409, kind="unit-has-children")
     holder = await conn.fetchrow("SELECT id, path, name FROM org_units WHERE id = $1", unit["parent_id"])
-    detail = {"from_union_id": str(org_id), "from_union_name": unit["name"], "reason": "union_dissolved"}
+    detail = {"from_union_id": str(org_id), "from_union_name": unit["name"], "reason": "union_dissolved",
+              "effective_on": on.isoformat()}
     before = {r["id"]: r["status"] for r in await conn.fetch(
         "SELECT id, status FROM members WHERE union_id = $1 AND status <> 'left'", org_id)}
     moved = await _move_members(conn, org_id, holder, status="retained", entry_kind="transferred", detail=detail,

@@ -1,6 +1,7 @@
 """Reads of membership for the API and the commands: members and their file, the organisation
-tree, employers, coverage figures, imports, transfer requests. Anything outside the caller's
-subtree is answered as not found."""
+tree, employers, coverage figures, imports, transfer requests (here); membership flows
+(`queries.flows`) and the statistical report (`queries.statistics`). Anything outside the
+caller's subtree is answered as not found."""
 from __future__ import annotations
 
 import uuid
@@ -9,6 +10,7 @@ from datetime import date
 import asyncpg
 
 from membership.domain.members import HONOURS
+from membership.queries.flows import monthly_flows
 from unionops.auth import Principal
 from unionops.db import Reader
 from unionops.problems import Problem, RuleViolation
@@ -145,33 +147,14 @@ SELECT
 """
 
 
-# Flows are read from the member file: every join, transfer and departure is an entry there.
-_MONTHLY = """
-SELECT extract(month FROM e.occurred_at AT TIME ZONE 'Asia/Shanghai')::int AS month,
-       count(*) FILTER (WHERE e.kind IN ('joined', 'rejoined')) AS joins,
-       count(*) FILTER (WHERE e.kind = 'transferred') AS transfers_in,
-       count(*) FILTER (WHERE e.kind = 'left') AS leaves
-FROM member_file_entries e JOIN org_units o ON o.id = e.union_id
-WHERE $1 = ANY(o.path)
-  AND e.occurred_at >= make_timestamptz($2, 1, 1, 0, 0, 0, 'Asia/Shanghai')
-  AND e.occurred_at < make_timestamptz($2 + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai')
-GROUP BY 1 ORDER BY 1
-"""
-
-
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
 async def figures(conn: asyncpg.Connection, org_id: uuid.UUID, year: int) -> dict:
-    """All figures of the subtree under `org_id` for `year` (three statements, none per member)."""
+    """All figures of the subtree under `org_id` for `year` (two statements, none per member)."""
     totals = await conn.fetchrow(_FIGURES, org_id, year)
-    monthly = {r["month"]: dict(r) for r in await conn.fetch(_MONTHLY, org_id, year)}
-    months = [
-        {"month": f"{year}-{m:02d}", "joins": monthly.get(m, {}).get("joins", 0),
-         "transfers_in": monthly.get(m, {}).get("transfers_in", 0), "leaves": monthly.get(m, {}).get("leaves", 0)}
-        for m in range(1, 13)
-    ]
+    months = await monthly_flows(conn, org_id, year)
     t = dict(totals)
     return {
         "org_id": org_id,
@@ -229,11 +212,17 @@ async def employers(conn: Reader, principal: Principal, org_id: uuid.UUID | None
     return [dict(r) for r in rows]
 
 
-async def coverage(conn: Reader, org_id: uuid.UUID, year: int, principal: Principal) -> dict:
-    """The coverage figures of a subtree of the caller's, with the unit's name and level."""
+async def unit_in_scope(conn: Reader, org_id: uuid.UUID, principal: Principal) -> asyncpg.Record:
+    """A unit (name, level, path) of the caller's subtree; outside it, the 404 of an unknown one."""
     unit = await conn.fetchrow("SELECT name, level, path FROM org_units WHERE id = $1", org_id)
     if unit is None or not principal.covers(unit["path"]):
         raise Problem(404, UNIT_NOT_FOUND)
+    return unit
+
+
+async def coverage(conn: Reader, org_id: uuid.UUID, year: int, principal: Principal) -> dict:
+    """The coverage figures of a subtree of the caller's, with the unit's name and level."""
+    unit = await unit_in_scope(conn, org_id, principal)
     return {"org_name": unit["name"], "level": unit["level"], **await figures(conn, org_id, year)}
 
 
