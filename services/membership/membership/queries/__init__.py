@@ -214,10 +214,8 @@ async def employers(conn: Reader, principal: Principal, org_id: uuid.UUID | None
 
 async def unit_in_scope(conn: Reader, org_id: uuid.UUID, principal: Principal) -> asyncpg.Record:
     """A unit (name, level, path) of the caller's subtree; outside it, the 404 of an unknown one."""
-    unit = await conn.fetchrow("SELECT name, level, path FROM org_units WHERE id = $1", org_id)
-    if unit is None or not principal.covers(unit["path"]):
-        raise Problem(404, UNIT_NOT_FOUND)
-    return unit
+    return await row_in_scope(conn, principal, Problem(404, UNIT_NOT_FOUND),
+                              "SELECT name, level, path FROM org_units WHERE id = $1", org_id, path="path")
 
 
 async def coverage(conn: Reader, org_id: uuid.UUID, year: int, principal: Principal) -> dict:
