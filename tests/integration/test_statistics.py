@@ -254,6 +254,20 @@ async def test_an_imported_register_counts_its_members_but_not_as_joins_of_this_
     assert report(client, d.id, year - 3)["flows"]["joins"] == 3
 
 
+async def test_an_import_of_the_existing_register_is_counted_as_registered_not_as_joins(client):
+    d = found_district(client)
+    today = local_today()
+    new_joins = [person(d.union_ids[0], n, 入会日期=str(today)) for n in range(2)]
+    register = [person(d.union_ids[0], n, 入会日期=str(today)) for n in range(2, 5)]
+    assert upload(client, xlsx(new_joins), name="新会员.xlsx", intake="new_joins").status_code == 201
+    r = upload(client, xlsx(register), name="存量会员.xlsx", intake="register")
+    assert r.status_code == 201, r.text
+    flows = report(client, d.id)["flows"]
+    assert (flows["joins"], flows["registered"]) == (2, 3)
+    month = client.get(f"/coverage/{d.id}", params={"year": today.year}, headers=auth()).json()["months"][today.month - 1]
+    assert (month["joins"], month["registered"]) == (2, 3)
+
+
 async def test_a_merger_across_districts_counts_as_a_reorganisation_in_the_month_of_its_date(client):
     a, b = found_district(client), found_district(client)
     for _ in range(2):

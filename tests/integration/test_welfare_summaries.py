@@ -10,6 +10,7 @@ import pytest
 from tests.integration.test_campaigns import add_file, funded, launch, run
 from tests.integration.test_case_workflow import Desk
 from tests.integration.test_hotline import open_ticket
+from tests.integration.test_visits import visit
 from tests.support.people import auth
 from tests.support.rows import projected
 from unionops.auth import issue_token
@@ -70,6 +71,10 @@ async def test_the_welfare_summary_counts_households_by_level_aid_by_campaign_an
     assert (await http.post(f"/cases/{rejected_case[0]}/reject", headers=desk.street_chair,
                             json={"reason": "insufficient_evidence"})).status_code == 200
 
+    gift = await http.post("/visits", json=visit(deep, gift_fen=20_000, fund_id=await funded(http, world, 100_000)),
+                           headers=auth("staff", world["east"].district, "汇总走访"))
+    assert gift.status_code == 201, gift.text
+
     s = await get(http, "welfare", world["east"].district)
     households = s["households"]
     assert households["on_file"] == 4 and households["closed"] == 1
@@ -78,12 +83,14 @@ async def test_the_welfare_summary_counts_households_by_level_aid_by_campaign_an
     assert [(c["campaign_id"], c["payments"], c["net_fen"]) for c in aid["by_campaign"]] == [
         (campaign["id"], 2, 500_000)]
     assert (aid["cases"]["payments"], aid["cases"]["net_fen"]) == (1, 150_000)
-    assert by(aid["by_kind"], "kind", "net_fen") == {"living": 500_000, "medical": 150_000, "education": 0,
+    assert (aid["visits"]["payments"], aid["visits"]["net_fen"]) == (1, 20_000)
+    assert by(aid["by_kind"], "kind", "net_fen") == {"living": 520_000, "medical": 150_000, "education": 0,
                                                        "employment": 0, "legal": 0, "temporary": 0}
     ledger = await db.fetchval(
         "SELECT sum(amount_fen) FROM ledger_entries WHERE kind = 'disbursement'"
-        " AND (campaign_id = $1 OR case_id = $2)", uuid.UUID(campaign["id"]), uuid.UUID(paid_case[0]))
-    assert aid["net_fen"] == aid["paid_fen"] == ledger == 650_000
+        " AND (campaign_id = $1 OR case_id = ANY($2::uuid[]))", uuid.UUID(campaign["id"]),
+        [uuid.UUID(paid_case[0]), uuid.UUID(gift.json()["id"])])
+    assert aid["net_fen"] == aid["paid_fen"] == ledger == 670_000
     cases = s["cases"]
     assert cases["opened"] == 2 and by(cases["by_outcome"], "outcome", "cases") == {
         "paid": 1, "rejected": 1, "withdrawn": 0, "referred": 0, "in_progress": 0}

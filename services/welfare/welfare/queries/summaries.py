@@ -39,25 +39,30 @@ FROM hardship_files WHERE $1 = ANY(org_path)
 GROUP BY level, file_kind
 """
 
-# Every disbursement of the year: campaign payments and paid cases, each with what was reversed
-# of it (冲正), so the figures are net of corrections.
+# Every disbursement of the year: campaign payments, paid cases and visits' gifts (走访慰问金, living
+# aid, under the path of the union visited), each with what was reversed of it (冲正), so the
+# figures are net of corrections.
 _AID = """
 WITH paid AS (
-  SELECT p.campaign_id, c.name AS campaign_name, p.campaign_kind, k.label AS campaign_label, k.case_kind AS kind,
-         p.amount_fen, p.ledger_entry_id AS entry_id
+  SELECT 'campaign' AS source, p.campaign_id, c.name AS campaign_name, p.campaign_kind, k.label AS campaign_label,
+         k.case_kind AS kind, p.amount_fen, p.ledger_entry_id AS entry_id
   FROM campaign_payments p JOIN campaigns c ON c.id = p.campaign_id
   JOIN campaign_kind_defaults k ON k.kind = p.campaign_kind
   WHERE $1 = ANY(p.org_path) AND p.paid_on >= make_date($2, 1, 1) AND p.paid_on < make_date($2 + 1, 1, 1)
   UNION ALL
-  SELECT NULL, NULL, NULL, NULL, a.kind, l.amount_fen, l.id
+  SELECT 'case', NULL, NULL, NULL, NULL, a.kind, l.amount_fen, l.id
   FROM assistance_cases a JOIN ledger_entries l ON l.id = a.disbursement_id
   WHERE $1 = ANY(a.org_path) AND a.paid_on >= make_date($2, 1, 1) AND a.paid_on < make_date($2 + 1, 1, 1)
+  UNION ALL
+  SELECT 'visit', NULL, NULL, NULL, NULL, 'living', l.amount_fen, l.id
+  FROM visits v JOIN ledger_entries l ON l.id = v.ledger_entry_id JOIN org_units u ON u.org_id = v.union_id
+  WHERE $1 = ANY(u.org_path) AND v.visited_on >= make_date($2, 1, 1) AND v.visited_on < make_date($2 + 1, 1, 1)
 )
-SELECT paid.campaign_id, paid.campaign_name, paid.campaign_kind, paid.campaign_label, paid.kind,
+SELECT paid.source, paid.campaign_id, paid.campaign_name, paid.campaign_kind, paid.campaign_label, paid.kind,
        count(*) AS payments, sum(paid.amount_fen)::bigint AS paid_fen,
        coalesce(sum(r.amount_fen), 0)::bigint AS reversed_fen
 FROM paid LEFT JOIN ledger_entries r ON r.kind = 'reversal' AND r.reverses_entry_id = paid.entry_id
-GROUP BY 1, 2, 3, 4, 5
+GROUP BY 1, 2, 3, 4, 5, 6
 """
 
 _CASES = f"""
@@ -141,7 +146,8 @@ async def welfare_summary(conn: asyncpg.Connection, org_id: uuid.UUID, year: int
             "by_campaign": [{"campaign_id": cid, "name": cname, "kind": ckind, "label": clabel,
                              **net(r for r in aid if r["campaign_id"] == cid)}
                             for cid, cname, ckind, clabel in campaigns],
-            "cases": net(r for r in aid if r["campaign_id"] is None),
+            "cases": net(r for r in aid if r["source"] == "case"),
+            "visits": net(r for r in aid if r["source"] == "visit"),
             "by_kind": [{"kind": k, "label": label, **net(r for r in aid if r["kind"] == k)}
                         for k, label in CASE_KIND_LABELS.items()],
         },
