@@ -6,6 +6,7 @@ import uuid
 from typing import Iterable, Sequence
 
 import asyncpg
+from pydantic import TypeAdapter
 
 from contracts.events import DomainEvent
 from unionops.telemetry import current_trace_headers
@@ -58,22 +59,26 @@ WITH staged AS (
     INSERT INTO outbox (event_id, topic, key, event_type, subject, payload, trace_headers)
     SELECT gen_random_uuid(), $%(topic)d, q.payload ->> $%(key)d, $%(type)d, q.payload ->> $%(key)d, q.payload,
            $%(trace)d::jsonb
-    FROM (SELECT to_jsonb(s) - $%(hidden)d::text[] AS payload FROM (%(select)s) AS s %(order)s) AS q
+    FROM (SELECT $%(defaults)d::jsonb || (to_jsonb(s) - $%(hidden)d::text[]) AS payload
+          FROM (%(select)s) AS s %(order)s) AS q
     RETURNING payload
 )
 SELECT (SELECT count(*) FROM staged) AS n, (SELECT payload FROM staged LIMIT 1) AS sample
 """
 
-_checked: dict[tuple[type, str], list[str]] = {}  # query -> its helper columns, once checked
+# query -> its helper columns and the JSON defaults of the fields it leaves out, once checked
+_checked: dict[tuple[type, str], tuple[list[str], dict]] = {}
 
 
 class EventShapeError(TypeError):
     """A set-based staging query does not produce the fields of its event."""
 
 
-async def _check_columns(conn: asyncpg.Connection, event: type[DomainEvent], select: str) -> list[str]:
+async def _check_columns(conn: asyncpg.Connection, event: type[DomainEvent],
+                         select: str) -> tuple[list[str], dict]:
     """The query's columns must be the event's fields (plus `_`-prefixed helper columns such
-    as an ordering key, which are left out of the payload); checked once per query."""
+    as an ordering key, which are left out of the payload); a field with a default may be left
+    out, and the payload then carries the default, as the model writes it. Checked once per query."""
     if (event, select) in _checked:
         return _checked[(event, select)]
     stmt = await conn.prepare(select)
@@ -86,8 +91,10 @@ async def _check_columns(conn: asyncpg.Connection, event: type[DomainEvent], sel
     if unknown or missing:
         raise EventShapeError(f"{event.__name__}: query columns do not match the event"
                               f" (unknown {unknown}, missing {missing})")
-    _checked[(event, select)] = hidden
-    return hidden
+    defaults = {n: TypeAdapter(f.annotation).dump_python(f.get_default(call_default_factory=True), mode="json")
+                for n, f in fields.items() if n not in produced}
+    _checked[(event, select)] = hidden, defaults
+    return hidden, defaults
 
 
 async def record_select(conn: asyncpg.Connection, event: type[DomainEvent], select: str, *args,
@@ -95,20 +102,21 @@ async def record_select(conn: asyncpg.Connection, event: type[DomainEvent], sele
     """Stage one `event` per row of `select`, in one statement, in the caller's transaction;
     returns how many. The query's columns are the event's fields, named as in the model (a
     `uuid[]` path, a date, NULL for an absent optional field all become the JSON the model
-    writes); columns named `_…` may order the rows (`order_by`, in staging order, so one
-    aggregate's events keep their order) and are not part of the payload. The columns are
+    writes; a field with a default may be left out, and its payload carries the default as the
+    model writes it); columns named `_…` may order the rows (`order_by`, in staging order, so
+    one aggregate's events keep their order) and are not part of the payload. The columns are
     checked against the model before the first use of a query, and a staged payload is
     validated by the model, so a query that drifts from the contract fails its transaction
     instead of publishing. Every row carries the current trace context."""
     if not conn.is_in_transaction():
         raise RuntimeError("outbox.record_select must run inside the transaction of the state change")
-    hidden = await _check_columns(conn, event, select)
+    hidden, defaults = await _check_columns(conn, event, select)
     n = len(args)
     order = ("ORDER BY " + ", ".join(f"s.{c}" for c in order_by)) if order_by else ""
     sql = _SELECT_INSERT % {"topic": n + 1, "key": n + 2, "type": n + 3, "trace": n + 4, "hidden": n + 5,
-                            "select": select, "order": order}
+                            "defaults": n + 6, "select": select, "order": order}
     row = await conn.fetchrow(sql, *args, event.topic, event.key_field, event.event_type(),
-                              current_trace_headers(), hidden)
+                              current_trace_headers(), hidden, defaults)
     if row["sample"] is not None:
         try:
             event.model_validate(row["sample"])

@@ -229,11 +229,14 @@ class OutboxRelay:
             return
         if not fresh:
             return
+        # The service's topics first, also when it has published nothing yet: other services'
+        # consumer groups hold partitions of them, and committing offsets of a topic the broker
+        # no longer knows fails for the whole group until the topic exists again.
+        if self.ensure_topics is not None:
+            await self.ensure_topics()
         topics = [r["topic"] for r in await conn.fetch(
             "SELECT DISTINCT topic FROM outbox WHERE published_at IS NOT NULL")]
         if topics:
-            if self.ensure_topics is not None:
-                await self.ensure_topics()
             async with conn.transaction():
                 await self._replay(conn, topics)
             self._listening.wake.set()

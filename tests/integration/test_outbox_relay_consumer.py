@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 
@@ -280,6 +281,41 @@ async def test_relay_replays_after_a_broker_restart_even_without_new_events(plum
         return str(before) in {header(r, "ce_id") for r in await read_topic(plumbing["bootstrap"], TOPIC)}
 
     await eventually(back_on_the_new_broker, timeout=60)
+
+
+async def test_a_relay_that_never_published_makes_its_topics_again_on_a_restarted_broker(
+        plumbing, infra, stack_config, tmp_path):
+    """Other services' consumer groups hold partitions of a service's topics: on a broker that
+    forgot them, their offset commits fail until the topics exist again — also when the service
+    has published nothing yet (welfare before its first case), so nothing would recreate them."""
+    dsn = stack_config.dsn("plumbing_quiet")
+    await db.ensure_database(stack_config.dsn("postgres"), "plumbing_quiet")
+    await db.migrate(dsn, tmp_path)  # the plumbing tables only: an outbox that never held a row
+    quiet_topic = f"quiet.service.{uuid.uuid4().hex[:8]}.v1"
+    settings = plumbing["settings"]
+    relay = OutboxRelay(dsn, plumbing["producer"], source="unionops/quiet", poll_interval=0.2, check_interval=0.5,
+                        ensure_topics=lambda: ensure_topics(settings, [quiet_topic], timeout=5),
+                        broker_is_new=lambda: broker_is_new(settings, "quiet-test"))
+    task = asyncio.create_task(relay.run())
+
+    async def topic_exists():
+        admin = AIOKafkaAdminClient(bootstrap_servers=plumbing["bootstrap"])
+        await admin.start()
+        try:
+            return quiet_topic in await admin.list_topics()
+        finally:
+            await admin.close()
+
+    try:
+        await eventually(topic_exists, timeout=30)
+        infra.stop_broker()
+        infra.start_broker()
+        await ensure_topics(settings, [TOPIC, dlq_topic(TOPIC)])
+        await eventually(topic_exists, timeout=60)
+    finally:
+        relay.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_broker_checks_nested_event_fields_too(plumbing):
