@@ -52,6 +52,9 @@ class Problem(Exception):
         return body
 
 
+_LOCATIONS = ("body.", "query.", "path.", "header.")
+
+
 class RuleViolation(Exception):
     """A business rule refused a command. Services raise it from their domain code; it becomes
     a problem document naming the rule (`kind`) and the input at fault (`field`)."""
@@ -64,7 +67,9 @@ class RuleViolation(Exception):
         self.kind = kind
 
     def to_problem(self) -> Problem:
-        errors = [{"field": f"body.{self.field}", "message": self.message}] if self.field else None
+        # A field is in the body unless named with its place, as a query parameter is ("query.year").
+        field = self.field if self.field is None or self.field.startswith(_LOCATIONS) else f"body.{self.field}"
+        errors = [{"field": field, "message": self.message}] if field else None
         return Problem(self.status, self.message, type_=f"/problems/{self.kind}", errors=errors)
 
 

@@ -474,6 +474,10 @@ async def test_the_audit_report_traces_every_movement_to_its_case_campaign_and_a
     r = await http.get(f"/funds/{district}/audit", params={"from": "2000-01-01", "to": "2000-01-31"},
                        headers=auth())
     assert r.json()["movement_count"] == 0 and r.json()["closing_balance"]["allocated"]["fen"] == 0
+    # A period that ends before it starts is refused naming the query parameter, not a body field.
+    r = await http.get(f"/funds/{district}/audit", params={"from": "2000-02-01", "to": "2000-01-31"},
+                       headers=auth())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.to", r.text
 
 
 async def test_the_audit_report_puts_a_new_year_morning_booking_in_the_new_year_whatever_the_server_zone(units, http, db):

@@ -181,7 +181,7 @@ async def test_a_past_years_report_counts_that_years_members_by_beijing_dates(cl
 async def test_a_report_for_a_future_year_is_refused_naming_the_year(client):
     d = found_district(client)
     r = client.get(f"/statistics/{d.id}", headers=auth("staff", d.id), params={"year": local_today().year + 1})
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.year"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.year"
     assert "统计年度" in r.json()["detail"]
 
 

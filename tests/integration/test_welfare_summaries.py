@@ -147,4 +147,4 @@ async def test_a_unit_outside_the_callers_scope_has_no_summary_exactly_like_an_u
 async def test_a_summary_of_a_future_year_is_refused_naming_the_year(http, world, kind):
     path, extra = summary(kind, world["east"].district, year=YEAR + 1)
     r = await http.get(path, **extra)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.year"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.year"

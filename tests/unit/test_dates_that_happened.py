@@ -26,6 +26,11 @@ def test_a_date_after_today_is_refused_naming_the_field_in_chinese():
     assert r.to_problem().errors == [{"field": "body.run_on", "message": r.message}]
 
 
+def test_a_refused_query_parameter_is_named_as_a_query_parameter():
+    r = refused(date(2027, 1, 1), TODAY, field="query.year", what="统计年度的起始日")
+    assert r.to_problem().errors == [{"field": "query.year", "message": r.message}]
+
+
 def test_backdating_is_bounded_and_today_or_within_the_bound_is_accepted():
     assert check_dated(TODAY, TODAY, field="visited_on", what="走访日期", max_backdate_days=180) == 0
     assert check_dated(date(2026, 6, 5), TODAY, field="visited_on", what="走访日期", max_backdate_days=180) == 180

@@ -33,7 +33,7 @@ PUBLIC_OWNERSHIPS = ("state_owned", "collective")  # 公有制
 
 def reporting_date(year: int, today: date) -> date:
     """The day the stock figures are counted on: 31 December, or today in the current year."""
-    check_dated(date(year, 1, 1), today, field="year", what="统计年度的起始日")
+    check_dated(date(year, 1, 1), today, field="query.year", what="统计年度的起始日")
     return min(date(year, 12, 31), today)
 
 

@@ -127,7 +127,7 @@ async def audit_report(conn: asyncpg.Connection, fund: asyncpg.Record, start: da
     whatever zone the server runs in: 07:30 Beijing on 1 January belongs to the new year; the
     movements' times are shown in that zone too."""
     if end < start:
-        raise RuleViolation("结束日期不能早于开始日期", field="to", kind="period")
+        raise RuleViolation("结束日期不能早于开始日期", field="query.to", kind="period")
     t0, t1 = day_start(start, tz), day_start(end + timedelta(days=1), tz)
     async with conn.transaction(isolation="repeatable_read", readonly=True):  # one snapshot for every figure
         opening = (await sums_from_entries(conn, [fund["id"]], t0)).get(fund["id"])

@@ -100,7 +100,7 @@ def _share(part: int, whole: int) -> float | None:
 
 def _year_end(year: int, today: date) -> date:
     """The day a year's stock is counted on: 31 December, or today in the current year."""
-    check_dated(date(year, 1, 1), today, field="year", what="统计年度的起始日")
+    check_dated(date(year, 1, 1), today, field="query.year", what="统计年度的起始日")
     return min(date(year, 12, 31), today)
 
 
