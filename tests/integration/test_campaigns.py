@@ -450,6 +450,12 @@ async def test_a_wrong_payment_is_reversed_once_with_four_eyes_and_the_audit_sho
     assert done["decided_at"] and done["reversal_entry_id"]
     balance = (await http.get(f"/funds/{fund}", headers=auth())).json()["balance"]
     assert balance["available"]["fen"] == 1_000_000 and balance["disbursed"]["fen"] == 0
+    # The campaign still shows what it paid out of its budget, and what of it was reversed since.
+    shown = (await http.get(f"/campaigns/{payment['campaign_id']}", headers=auth())).json()
+    assert (shown["paid"]["fen"], shown["reversed"]["fen"], shown["reversed_count"]) == (30_000, 30_000, 1)
+    listed = (await http.get("/campaigns", params={"limit": 500}, headers=auth())).json()["items"]
+    [row] = [c for c in listed if c["id"] == str(payment["campaign_id"])]
+    assert (row["reversed"]["fen"], row["reversed_count"]) == (30_000, 1)
     # The money invariant: what the ledger paid out net is what the fund no longer holds.
     sums = (await sums_from_entries(db, [uuid.UUID(fund)]))[uuid.UUID(fund)]
     assert sums["available_fen"] == balance["available"]["fen"] and sums["disbursed_fen"] == 0

@@ -85,8 +85,11 @@ class CampaignOut(BaseModel):
     launched_at: datetime
     closed_by: str | None
     closed_at: datetime | None
-    paid: Money
+    paid: Money = Field(description="已发放（含其后冲正的）")
     paid_count: int
+    # Optional: an answer kept under an Idempotency-Key before these figures existed still replays.
+    reversed: Money | None = Field(None, description="其中已冲正的金额（退回专项资金，不回到活动预算）")
+    reversed_count: int = Field(0, description="已冲正的笔数")
     budget_left: Money
     release_entry_id: uuid.UUID | None = None
     allocation: Allocation | None = None
@@ -152,6 +155,8 @@ class CampaignRowOut(BaseModel):
     budget: Money = Field(description="计划（预算）")
     paid: Money
     paid_count: int = Field(description="已发放户数")
+    reversed: Money = Field(description="其中已冲正的金额")
+    reversed_count: int = Field(description="已冲正的笔数")
     unpaid_count: int = Field(description="历次发放未发到、其后也未补发的户数")
     paid_permille: int = Field(description="已发放金额占预算的千分比")
     budget_left: Money

@@ -31,11 +31,21 @@ async def load_campaign(conn: asyncpg.Connection, campaign_id: uuid.UUID, princi
                               "SELECT * FROM campaigns WHERE id = $1" + (" FOR UPDATE" if lock else ""), campaign_id)
 
 
+# What a campaign `c` paid out (gross: the budget it used) and what of it was reversed since (冲正:
+# that money went back to the fund's available balance, not to the campaign's budget).
+PAID_FIGURES = (
+    "(SELECT coalesce(sum(amount_fen), 0) FROM campaign_payments p WHERE p.campaign_id = c.id) AS paid_fen,"
+    " (SELECT count(*) FROM campaign_payments p WHERE p.campaign_id = c.id) AS paid_count,"
+    " (SELECT coalesce(sum(p.amount_fen), 0) FROM campaign_payments p JOIN ledger_entries r"
+    "   ON r.reverses_entry_id = p.ledger_entry_id WHERE p.campaign_id = c.id) AS reversed_fen,"
+    " (SELECT count(*) FROM campaign_payments p JOIN ledger_entries r"
+    "   ON r.reverses_entry_id = p.ledger_entry_id WHERE p.campaign_id = c.id) AS reversed_count")
+
+
 async def campaign_view(conn: asyncpg.Connection, campaign_id: uuid.UUID) -> dict:
     c = await conn.fetchrow(
         "SELECT c.*, d.label AS kind_label, fc.remaining_fen,"
-        " (SELECT coalesce(sum(amount_fen), 0) FROM campaign_payments p WHERE p.campaign_id = c.id) AS paid_fen,"
-        " (SELECT count(*) FROM campaign_payments p WHERE p.campaign_id = c.id) AS paid_count"
+        f" {PAID_FIGURES}"
         " FROM campaigns c JOIN campaign_kind_defaults d ON d.kind = c.kind"
         " JOIN fund_commitments fc ON fc.entry_id = c.commitment_id WHERE c.id = $1", campaign_id)
     return {
@@ -48,6 +58,7 @@ async def campaign_view(conn: asyncpg.Connection, campaign_id: uuid.UUID) -> dic
         "launched_by": c["launched_by"], "launched_at": c["launched_at"],
         "closed_by": c["closed_by"], "closed_at": c["closed_at"],
         "paid": money(c["paid_fen"]), "paid_count": c["paid_count"],
+        "reversed": money(c["reversed_fen"]), "reversed_count": c["reversed_count"],
         "budget_left": money(c["remaining_fen"]),
         "allocation": c["allocation"],
         "household_cap": money(c["household_cap_fen"]) if c["household_cap_fen"] is not None else None,
@@ -173,13 +184,13 @@ async def list_campaigns(conn: asyncpg.Connection, principal: Principal, *, year
     select = (
         "c.id, c.name, c.kind, d.label AS kind_label, c.org_id, u.name AS org_name, c.year, c.status, c.starts_on,"
         " c.ends_on, c.budget_fen, fc.remaining_fen,"
-        " (SELECT coalesce(sum(amount_fen), 0) FROM campaign_payments p WHERE p.campaign_id = c.id) AS paid_fen,"
-        f" (SELECT count(*) FROM campaign_payments p WHERE p.campaign_id = c.id) AS paid_count, {_UNPAID} AS unpaid_count")
+        f" {PAID_FIGURES}, {_UNPAID} AS unpaid_count")
 
     def row(r) -> dict:
         return {k: r[k] for k in ("id", "name", "kind", "kind_label", "org_id", "org_name", "year", "status",
-                                  "starts_on", "ends_on", "paid_count", "unpaid_count")} | {
+                                  "starts_on", "ends_on", "paid_count", "unpaid_count", "reversed_count")} | {
             "budget": money(r["budget_fen"]), "paid": money(r["paid_fen"]), "budget_left": money(r["remaining_fen"]),
+            "reversed": money(r["reversed_fen"]),
             # per mille of the budget paid out, as an integer (no float in money figures)
             "paid_permille": r["paid_fen"] * 1000 // r["budget_fen"]}
     return await page(conn, select, from_where, CAMPAIGN_ORDERS[sort], [principal.org_id, year, status, kind, unit],
