@@ -15,7 +15,7 @@ def test_the_reporting_date_is_the_last_day_of_the_year_or_today_in_the_current_
     assert reporting_date(2026, today) == today
     with pytest.raises(RuleViolation) as refused:
         reporting_date(2027, today)
-    assert refused.value.field == "year" and refused.value.kind == "dated-in-the-future"
+    assert refused.value.field == "query.year" and refused.value.kind == "dated-in-the-future"
 
 
 def test_every_member_falls_in_one_gender_one_age_band_and_one_ownership():
