@@ -17,6 +17,7 @@ from unionops.auth import ROLES, Principal
 from unionops.pii import Vault, mask_name, mask_resident_id
 from unionops.problems import Problem
 from unionops.projections import common_ancestor
+from unionops.scope import row_in_scope
 from welfare.domain import hardship as rules
 from welfare.queries.members import shown_name
 
@@ -41,6 +42,12 @@ async def minimum_living_standard(conn: asyncpg.Connection, org_path: list[uuid.
 
 
 UNKNOWN_UNIT = "组织不存在或不在您的管辖范围内"
+
+
+async def unit_in_scope(conn: asyncpg.Connection, org_id: uuid.UUID, principal: Principal) -> asyncpg.Record:
+    """A unit of the caller's subtree (its name and path), in one read; else the 404 of no unit."""
+    return await row_in_scope(conn, principal, Problem(404, UNKNOWN_UNIT, type_="/problems/not-found"),
+                              "SELECT name, org_path FROM org_units WHERE org_id = $1", org_id)
 
 
 async def readable_unit(conn: asyncpg.Connection, org_id: uuid.UUID, actor: Principal, *, own_chain: bool) -> list:

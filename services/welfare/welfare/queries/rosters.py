@@ -18,7 +18,7 @@ from unionops.problems import Problem
 from welfare.domain.campaigns import LEVEL_ORDER, LEVELS
 from welfare.domain.golden_autumn import SCHOOL_LEVELS
 from welfare.queries.campaigns import load_campaign, load_run
-from welfare.queries.hardship import readable_unit
+from welfare.queries.hardship import unit_in_scope
 
 ROSTER_ROLES = frozenset({"staff", "federation_admin"})
 NOT_THE_ORGANISER = "发放花名册含实名信息，仅限主办单位的工作人员下载"
@@ -57,9 +57,8 @@ async def golden_autumn_roster(conn: asyncpg.Connection, org_id: uuid.UUID, year
                                vault: Vault) -> dict:
     """The 金秋助学 grants paid in `year` to the unit's subtree: member, student, school level,
     household, the amount the ledger disbursed."""
-    await readable_unit(conn, org_id, principal, own_chain=False)
+    unit = await unit_in_scope(conn, org_id, principal)
     check_roster_officer(principal, org_id)
-    org_name = await conn.fetchval("SELECT name FROM org_units WHERE org_id = $1", org_id)
     rows = await conn.fetch(
         "SELECT c.id, c.union_id, coalesce(u.name, m.union_name) AS unit, m.name, s.student_name_enc, s.school_level,"
         " h.household_size, h.level, e.amount_fen, e.id AS ledger_entry_id, c.paid_on"
@@ -73,7 +72,7 @@ async def golden_autumn_roster(conn: asyncpg.Connection, org_id: uuid.UUID, year
         " AND s.grant_year = $2 ORDER BY unit, c.union_id, m.name, c.id",
         org_id, year)
     return {
-        "org_name": org_name or "", "year": year,
+        "org_name": unit["name"] or "", "year": year,
         "rows": [{k: r[k] for k in ("id", "union_id", "unit", "name", "household_size", "amount_fen",
                                     "ledger_entry_id", "paid_on")}
                  | {"student_name": vault.decrypt("student_name", r["student_name_enc"]),

@@ -20,7 +20,7 @@ from unionops.backdating import check_dated
 from welfare.domain.campaigns import LEVEL_ORDER
 from welfare.domain.hardship import FILE_KINDS, LEVELS
 from welfare.domain.hotline import CATEGORIES
-from welfare.queries.hardship import readable_unit
+from welfare.queries.hardship import unit_in_scope
 
 # What became of a case opened in the year: its closing outcome, else where it stands.
 OUTCOMES: dict[str, str] = {"paid": "已发放", "rejected": "未予帮扶", "withdrawn": "已撤回", "referred": "已转介",
@@ -105,8 +105,7 @@ def _year_end(year: int, today: date) -> date:
 
 
 async def _unit(conn: asyncpg.Connection, org_id: uuid.UUID, principal: Principal) -> str:
-    await readable_unit(conn, org_id, principal, own_chain=False)  # 404 outside the caller's scope
-    return await conn.fetchval("SELECT name FROM org_units WHERE org_id = $1", org_id)
+    return (await unit_in_scope(conn, org_id, principal))["name"]
 
 
 async def welfare_summary(conn: asyncpg.Connection, org_id: uuid.UUID, year: int, principal: Principal,
