@@ -726,6 +726,17 @@ class ProposalAdopted(DomainEvent):
     reward_fen: int | None = Field(None, ge=0)
 
 
+# ---- rights protection and training (issue 14): one block per area, below its marker ------------
+
+# -- issue 14 · contracts
+
+# -- issue 14 · congresses
+
+# -- issue 14 · disputes
+
+# -- issue 14 · training
+
+
 # ---- notify -----------------------------------------------------------------------------------
 
 Channel = Literal["email", "sms", "webhook", "inapp"]
@@ -808,6 +819,10 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ProposalAdopted,
         NotificationDelivered,
         NotificationFailed,
+        # issue 14 · contracts
+        # issue 14 · congresses
+        # issue 14 · disputes
+        # issue 14 · training
     )
 }
 

@@ -23,4 +23,9 @@ async def employment_changed(conn: asyncpg.Connection, event: EmploymentChanged,
     await hr.apply_employment_change(UnitOfWork(conn), event, env, employment.runtime.vault)
 
 
-consumers = [employment]
+# issue 14 · training
+
+consumers = [
+    employment,
+    # issue 14 · training
+]

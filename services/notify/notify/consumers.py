@@ -22,6 +22,10 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
                             the results are published)
   ProposalAnswered        → the member
   HotlineTicketOverdue    → the assignee, else the nearest unit's hotline officers
+  (issue 14 · contracts)
+  (issue 14 · congresses)
+  (issue 14 · disputes)
+  (issue 14 · training)
 What notify keeps of the events (projections): contacts, members, units (UnionMoved rewrites every
 path), campaigns, hardship files (level, open); UnionMerged / UnionDissolved stand the unit's officers down and disable its bots.
 
@@ -42,6 +46,10 @@ from contracts.events import (
     MemberTransferred, ProposalAnswered, TeamRegistered, TeamWaitlisted, TransferRequestClosed, TransferRequested,
     UnionDissolved, UnionEstablished, UnionMerged, UnionMoved,
 )
+# issue 14 · contracts: its imports
+# issue 14 · congresses: its imports
+# issue 14 · disputes: its imports
+# issue 14 · training: its imports
 from notify import projections
 from notify.commands import notices, settlement
 from notify.domain.templates import TemplateRegistry
@@ -119,6 +127,10 @@ TELLS = {
     ContestResultsPublished: notices.results_published,
     ProposalAnswered: notices.proposal_answered,
     AidReversed: notices.aid_reversed,
+    # issue 14 · contracts
+    # issue 14 · congresses
+    # issue 14 · disputes
+    # issue 14 · training
 }
 
 

@@ -26,8 +26,14 @@ LEASE_EXPIRED = "lease_expired"
 CASE_SOURCE_LABELS = {"application": "本人申请", "visit": "走访", "hotline": "12351职工服务热线"}
 
 
-ROLES = ("organisation_officer", "approver", "hotline_officer", "chair", "culture_sports_officer",
-         "women_workers_officer", "audit_officer")
+ROLES = (
+    "organisation_officer", "approver", "hotline_officer", "chair", "culture_sports_officer",
+    "women_workers_officer", "audit_officer",
+    # issue 14 · contracts
+    # issue 14 · congresses
+    # issue 14 · disputes
+    # issue 14 · training
+)
 ORGANISATION_OFFICER, APPROVER, HOTLINE_OFFICER = "organisation_officer", "approver", "hotline_officer"
 
 TRANSFER_REASON_LABELS = {

@@ -220,6 +220,10 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
         sample={"name": "周热线", "ticket_ref": "5E6F7A8B", "category_label": "难点",
                 "due_at": "2025-09-05T09:00:00+00:00", "detected_at": "2025-09-05T09:05:00+00:00"},
     ),
+    # issue 14 · contracts
+    # issue 14 · congresses
+    # issue 14 · disputes
+    # issue 14 · training
 )
 
 class TemplateRegistry:
