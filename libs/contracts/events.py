@@ -258,6 +258,19 @@ class UnionMoved(DomainEvent):
     moved_on: date
 
 
+class RightsRate(BaseModel):
+    """One rights-protection measure of a subtree: `covered` of `base` (e.g. non-public employers
+    above the size with a collective contract in force, of all such employers), and its target."""
+
+    model_config = ConfigDict(frozen=True)
+
+    measure: str = Field(description="collective_contract, wage_bargaining, women_special_contract, "
+                         "members_covered, congress, openness, mediation_committee")
+    covered: int
+    base: int
+    target_percent: int | None = None
+
+
 class CoverageSummaryPublished(DomainEvent):
     """Periodic coverage figures of one organisation subtree, for dashboards (统计, 信息报送)."""
 
@@ -283,6 +296,8 @@ class CoverageSummaryPublished(DomainEvent):
     # Since issue 13 (optional: older readers and summaries lack it): transfers out of the subtree.
     # Neither figure counts a merger or dissolution (a reorganisation is not a transfer).
     transfers_out_period: int | None = None
+    # Since issue 14 (optional): the rights-protection rates (维权建制率) on the summary's day.
+    rights_rates: list[RightsRate] | None = None
 
 
 # ---- from other internal systems ----------------------------------------------------------------

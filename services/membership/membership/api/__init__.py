@@ -1,12 +1,12 @@
 """The HTTP API of membership, one module per resource; `routers` in the order they are served."""
-from membership.api import coverage, imports, members, organisations, personal_data, statistics, transfer_requests
+from membership.api import coverage, imports, members, organisations, personal_data, rights, statistics, transfer_requests
 
 # issue 14 · contracts: its imports
 # issue 14 · congresses: its imports
 
 routers = [
     organisations.router, members.router, transfer_requests.router, coverage.router, imports.router,
-    personal_data.router, statistics.router,
+    personal_data.router, statistics.router, rights.router,
     # issue 14 · contracts
     # issue 14 · congresses
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -167,6 +167,21 @@ class EmployerIn(Body):
 class TargetsIn(Body):
     unions_target: Count | None = None
     members_target: Count | None = None
+
+
+Percent = Annotated[int, Field(strict=True, ge=0, le=100, description="目标（百分比，整数）")]
+
+
+class RightsTargetsIn(Body):
+    """The year's targets in whole percent; a measure left out has no target."""
+
+    collective_contract: Percent | None = None
+    wage_bargaining: Percent | None = None
+    women_special_contract: Percent | None = None
+    members_covered: Percent | None = None
+    congress: Percent | None = None
+    openness: Percent | None = None
+    mediation_committee: Percent | None = None
 
 
 class ErasureOut(BaseModel):

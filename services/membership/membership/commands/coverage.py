@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from contracts.events import CoverageSummaryPublished
-from membership.queries import figures
+from contracts.events import CoverageSummaryPublished, RightsRate
+from membership.queries import figures, rights
 from unionops.clock import local_today
 from unionops.unit_of_work import UnitOfWork
 
@@ -22,6 +22,7 @@ async def publish_summaries(uow: UnitOfWork, today: date | None = None) -> int:
     events = []
     for unit in units:
         f = await figures(conn, unit["id"], today.year)
+        rates = await rights.rates(conn, unit["id"], today.year, today)
         month = f["months"][today.month - 1]
         events.append(CoverageSummaryPublished(
             org_id=unit["id"], org_name=unit["name"], level=unit["level"], period=month["month"],
@@ -33,6 +34,8 @@ async def publish_summaries(uow: UnitOfWork, today: date | None = None) -> int:
             leaves_in_period=month["leaves"], non_public_employers_total=f["non_public_employers"]["total"],
             non_public_employers_covered=f["non_public_employers"]["covered"],
             collective_contract_employers=f["collective_contract_employers"],
+            rights_rates=[RightsRate(measure=r["measure"], covered=r["covered"], base=r["base"],
+                                     target_percent=r["target_percent"]) for r in rates],
         ))
     await uow.stage(*events)
     return len(events)

@@ -238,13 +238,17 @@ async def register_employer(uow: UnitOfWork, cmd: RegisterEmployer, actor: Princ
             "has_collective_contract": cmd.has_collective_contract}
 
 
-async def set_targets(uow: UnitOfWork, org_id: uuid.UUID, year: int, unions_target: int | None,
-                      members_target: int | None, actor: Principal) -> dict:
-    """Targets are set from above: a unit's superiors, never the unit itself."""
-    conn = uow.conn
+async def targets_from_above(conn: asyncpg.Connection, org_id: uuid.UUID, actor: Principal) -> None:
+    """Targets are set from above: a unit's superiors, never the unit itself (the city sets its own)."""
     unit = await load_unit(conn, org_id, field="org_id", actor=actor)
     if actor.org_id == org_id and unit["level"] != "city":
         raise RuleViolation("目标须由上级组织下达", field="org_id", status=403, kind="targets-from-above")
+
+
+async def set_targets(uow: UnitOfWork, org_id: uuid.UUID, year: int, unions_target: int | None,
+                      members_target: int | None, actor: Principal) -> dict:
+    conn = uow.conn
+    await targets_from_above(conn, org_id, actor)
     await conn.execute(
         "INSERT INTO coverage_targets (org_id, year, unions_target, members_target, set_by) VALUES ($1,$2,$3,$4,$5)"
         " ON CONFLICT (org_id, year) DO UPDATE SET unions_target = EXCLUDED.unions_target,"

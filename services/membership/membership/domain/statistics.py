@@ -117,5 +117,14 @@ def report_form(report: dict) -> list[FormRow]:
         FormRow("row", ("非公有制企业", "", npe["total"], "")),
         FormRow("row", ("已建会", "", npe["covered"], "")),
         FormRow("row", ("建会率", "", _share(npe["coverage_rate"]), "")),
+        FormRow("section", ("五、维权（集体合同、职代会、厂务公开、劳动争议调解组织）",)),
+        FormRow("header", ("指标", "已建（覆盖）", "应建（基数）", "比率／目标")),
+        *(FormRow("row", (r["label"], r["covered"], r["base"], _percent_and_target(r)))
+          for r in report.get("rights", [])),
     ]
     return rows
+
+
+def _percent_and_target(rate: dict) -> str:
+    shown = "—" if rate["percent"] is None else f"{rate['percent']:.1f}%"
+    return shown if rate["target_percent"] is None else f"{shown}／{rate['target_percent']}%"

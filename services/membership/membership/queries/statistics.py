@@ -18,7 +18,7 @@ from membership.domain.statistics import (
     reporting_date,
     unit_rows,
 )
-from membership.queries import figures, unit_in_scope
+from membership.queries import figures, rights, unit_in_scope
 from membership.queries.flows import EFFECTIVE_ON, MEMBERSHIP_ENTRIES, year_flows
 from unionops.auth import Principal
 from unionops.db import Reader
@@ -89,4 +89,5 @@ async def statistical_report(conn: Reader, org_id: uuid.UUID, year: int, princip
         "months": coverage["months"],
         "non_public_employers": coverage["non_public_employers"],
         "collective_contract_employers": coverage["collective_contract_employers"],
+        "rights": await rights.rates(conn, org_id, year, as_of),
     }
