@@ -14,10 +14,11 @@ from contracts.events import UnionDissolved, UnionMerged, UnionMoved
 from membership.domain.members import member_status_changed
 from membership.domain.organisations import check_child_unit, normalise_credit_code, union_established
 from membership.domain.transfers import member_transferred
-from membership.queries import load_unit
+from membership.queries import UNIT_NOT_FOUND, load_unit
 from unionops.auth import Principal, root_org_id
 from unionops.clock import local_today
-from unionops.problems import RuleViolation
+from unionops.problems import Problem, RuleViolation
+from unionops.scope import row_in_scope
 from unionops.projections import rewrite_path_prefix
 from unionops.unit_of_work import UnitOfWork, refusing_duplicates
 
@@ -239,8 +240,12 @@ async def register_employer(uow: UnitOfWork, cmd: RegisterEmployer, actor: Princ
 
 
 async def targets_from_above(conn: asyncpg.Connection, org_id: uuid.UUID, actor: Principal) -> None:
-    """Targets are set from above: a unit's superiors, never the unit itself (the city sets its own)."""
-    unit = await load_unit(conn, org_id, field="org_id", actor=actor)
+    """Targets are set from above: a unit's superiors, never the unit itself (the city sets its own).
+    The unit is the path's: unknown or outside the caller's subtree, it is not found (404)."""
+    unit = await row_in_scope(conn, actor, Problem(404, UNIT_NOT_FOUND),
+                              "SELECT level, path, status FROM org_units WHERE id = $1", org_id, path="path")
+    if unit["status"] != "active":
+        raise RuleViolation("该组织已合并或撤销", field="org_id", status=409, kind="unit-closed")
     if actor.org_id == org_id and unit["level"] != "city":
         raise RuleViolation("目标须由上级组织下达", field="org_id", status=403, kind="targets-from-above")
 
