@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 
 from membership import queries
 from membership.commands import coverage
+from membership.queries import rights
 from unionops.auth import Principal, requires
 from unionops.clock import local_today
 from unionops.dependencies import CommandsDep, PoolDep
@@ -18,7 +19,9 @@ router = APIRouter(tags=["coverage"])
 @router.get("/coverage/{org_id}", summary="Coverage of a subtree for a year (统计)")
 async def get_coverage(org_id: uuid.UUID, pool: PoolDep, year: YearParam | None = None,
                        principal: Principal = Depends(requires("read"))):
-    return await queries.coverage(pool, org_id, year or local_today().year, principal)
+    year, today = year or local_today().year, local_today()
+    figures = await queries.coverage(pool, org_id, year, principal)  # 404 outside the caller's subtree
+    return {**figures, "rights": await rights.rates(pool, org_id, year, rights.figures_day(year, today))}
 
 
 @router.post("/coverage/summaries", status_code=202, summary="Publish the coverage summaries now")

@@ -5,11 +5,16 @@ import uuid
 from datetime import date
 
 from membership.domain.rights import rate_view
-from membership.domain.statistics import reporting_date
 from membership.queries import collective_contracts, congresses, unit_in_scope
 from unionops.auth import Principal
 from unionops.clock import local_today
 from unionops.db import Reader
+
+
+def figures_day(year: int, today: date) -> date:
+    """The day a year's rates are counted on: 31 December of a past year, else today (a coming
+    year's targets are compared with where the subtree stands now)."""
+    return min(date(year, 12, 31), today)
 
 
 async def rates(conn: Reader, org_id: uuid.UUID, year: int, as_of: date) -> list[dict]:
@@ -23,6 +28,6 @@ async def rates(conn: Reader, org_id: uuid.UUID, year: int, as_of: date) -> list
 
 async def rights_coverage(conn: Reader, org_id: uuid.UUID, year: int, principal: Principal) -> dict:
     unit = await unit_in_scope(conn, org_id, principal)
-    as_of = reporting_date(year, local_today())  # 31 December, or today in the current year
+    as_of = figures_day(year, local_today())
     return {"org_id": org_id, "org_name": unit["name"], "level": unit["level"], "year": year,
             "as_of": as_of, "rates": await rates(conn, org_id, year, as_of)}
