@@ -49,19 +49,24 @@ class ProgrammeIn(Body):
     unemployed_only: Flag = Field(False, description="只招收失业（会籍保留）会员，仅就业培训")
 
 
-class ProgrammeOut(Out):
-    id: uuid.UUID
-    name: str
+class _Schedule(Out):
+    """What a programme's announcement says, in a programme and in a member's own list."""
+
     kind: str
     kind_label: str
     status: TrainingStatus
-    org_id: uuid.UUID
     org_name: str
     starts_on: date
     ends_on: date
     place: str | None
     sessions: int
     min_sessions: int
+
+
+class ProgrammeOut(_Schedule):
+    id: uuid.UUID
+    name: str
+    org_id: uuid.UUID
     assessment_required: bool
     capacity: int | None
     unemployed_only: bool
@@ -166,19 +171,10 @@ class AssessmentOut(BaseModel):
     failed: int
 
 
-class MyTrainingOut(Out):
+class MyTrainingOut(_Schedule):
     programme_id: uuid.UUID
     programme_name: str
-    kind: str
-    kind_label: str
-    org_name: str
-    starts_on: date
-    ends_on: date
-    place: str | None
-    sessions: int
-    min_sessions: int
     sessions_attended: int
-    status: TrainingStatus
     enrolled_at: datetime
     completed: bool | None
     completed_on: date | None

@@ -103,7 +103,8 @@ WHERE e.programme_id = $1 AND e.member_id = c.member_id
 """
 
 _COMPLETED = """
-SELECT e.programme_id, $2::text AS programme_name, $3::text AS kind, $4::uuid[] AS org_path, e.member_id,
+SELECT e.programme_id, $2::text AS programme_name, $3::text AS kind, $6::text AS kind_label,
+       $4::uuid[] AS org_path, e.member_id,
        e.union_id, e.certificate_no, e.completed_on, $5::int AS sessions,
        (SELECT count(*) FROM training_attendance a
         WHERE a.programme_id = e.programme_id AND a.member_id = e.member_id)::int AS sessions_attended,
@@ -116,7 +117,8 @@ async def _complete(uow: UnitOfWork, programme: asyncpg.Record, today: date) -> 
     await uow.conn.execute(_COMPLETE, programme["id"], programme["min_sessions"], programme["assessment_required"],
                            today, certificate_prefix(programme["kind"], today.year))
     await uow.stage_select(TrainingCompleted, _COMPLETED, programme["id"], programme["name"], programme["kind"],
-                           programme["org_path"], programme["sessions"], order_by=("_seq",))
+                           programme["org_path"], programme["sessions"], TRAINING_KINDS[programme["kind"]],
+                           order_by=("_seq",))
 
 
 # ---- enrolment --------------------------------------------------------------------------------
@@ -166,7 +168,7 @@ async def _enrol(uow: UnitOfWork, programme: asyncpg.Record, member_ids: list[uu
             " ORDER BY w.n", programme["id"], accepted, actor.subject)
         await uow.stage(TrainingEnrolled(
             programme_id=programme["id"], programme_name=programme["name"], kind=programme["kind"],
-            org_path=programme["org_path"], member_ids=accepted, starts_on=programme["starts_on"],
+            kind_label=TRAINING_KINDS[programme["kind"]], org_path=programme["org_path"], member_ids=accepted, starts_on=programme["starts_on"],
             ends_on=programme["ends_on"], place=programme["place"]))
     return {"programme_id": programme["id"], "enrolled": accepted, "refused": refused}
 

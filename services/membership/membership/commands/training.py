@@ -5,15 +5,6 @@ from __future__ import annotations
 from unionops.consumer import Received
 from unionops.unit_of_work import UnitOfWork
 
-# The kinds of programme competitions runs (contracts.events.TrainingKind), in the file's words.
-TRAINING_KIND_LABELS = {
-    "bargaining_instructor": "集体协商指导员培训",
-    "congress_delegate": "职代会代表培训",
-    "union_officer": "工会干部培训",
-    "job_skills": "就业和职工技能培训",
-    "other": "其他培训",
-}
-
 # The entry names the member's union today (whose staff read the file); a member competitions
 # knows but membership does not (never expected) is skipped rather than failing the batch.
 _RECORD = """
@@ -28,7 +19,7 @@ ORDER BY t.n
 async def record_completions(uow: UnitOfWork, batch: list[Received]) -> None:
     details = [{
         "programme_id": str(r.event.programme_id), "programme": r.event.programme_name,
-        "training_kind": r.event.kind, "label": TRAINING_KIND_LABELS.get(r.event.kind, r.event.kind),
+        "training_kind": r.event.kind, "label": r.event.kind_label,
         "certificate_no": r.event.certificate_no, "completed_on": r.event.completed_on.isoformat(),
         "sessions_attended": r.event.sessions_attended, "sessions": r.event.sessions,
     } for r in batch]

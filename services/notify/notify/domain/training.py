@@ -6,19 +6,10 @@ from __future__ import annotations
 from contracts.events import TrainingCompleted, TrainingEnrolled
 from notify.domain.notices import Notice
 
-TRAINING_KIND_LABELS = {
-    "bargaining_instructor": "集体协商指导员培训",
-    "congress_delegate": "职代会代表培训",
-    "union_officer": "工会干部培训",
-    "job_skills": "就业和职工技能培训",
-    "other": "培训",
-}
-
-
 def enrolled_notices(event: TrainingEnrolled) -> list[Notice]:
     """One notice per member of the enrolment (a bulk enrolment is one event)."""
     context = {"programme_name": event.programme_name,
-               "kind_label": TRAINING_KIND_LABELS.get(event.kind, event.kind),
+               "kind_label": event.kind_label,
                "starts_on": event.starts_on.isoformat(), "ends_on": event.ends_on.isoformat(),
                "place": event.place}
     return [Notice(member_id, "training_enrolled", context, list(event.org_path)) for member_id in event.member_ids]
@@ -27,7 +18,7 @@ def enrolled_notices(event: TrainingEnrolled) -> list[Notice]:
 def completed_notice(event: TrainingCompleted) -> Notice:
     return Notice(event.member_id, "training_completed",
                   {"programme_name": event.programme_name,
-                   "kind_label": TRAINING_KIND_LABELS.get(event.kind, event.kind),
+                   "kind_label": event.kind_label,
                    "certificate_no": event.certificate_no, "completed_on": event.completed_on.isoformat(),
                    "sessions_attended": event.sessions_attended, "sessions": event.sessions},
                   list(event.org_path))
