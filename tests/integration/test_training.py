@@ -104,7 +104,7 @@ async def test_a_member_who_attended_enough_sessions_completes_and_the_certifica
     assert training_entries(client, too_few) == []
 
     certificate = completed[good]["certificate_no"]
-    notices = await mails(sink, address, 2)
+    notices = await mails(sink, address, 3)  # the welcome to the union, the enrolment, the certificate
     [told] = [m for m in notices if certificate in m["text"]]
     assert f"“{programme['name']}”" in told["text"] and told["subject"] == f"{programme['name']}：结业证书"
     [welcome] = [m for m in notices if m["subject"] == f"{programme['name']}：报名成功"]
@@ -123,6 +123,30 @@ async def test_a_member_who_attended_enough_sessions_completes_and_the_certifica
 
 async def _async(value):
     return value or None
+
+
+async def test_where_an_assessment_is_required_only_members_who_passed_it_complete(client, http, db):
+    district = found_district(client)
+    [union] = district.union_ids
+    passed, failed, absent = (admit_member(client, union, n) for n in ("杨过", "小龙", "郭靖"))
+    await projected(db, members=[passed, failed, absent], units=[district.id, district.street_id, union])
+    officer = auth("staff", district.id, "区总工会")
+    programme = await new_programme(http, district.id, officer, kind="union_officer", name="新任工会干部上岗培训班",
+                                    sessions=1, min_sessions=1, assessment_required=True)
+    assert (await enrol(http, programme["id"], [passed, failed, absent], officer)).status_code == 201
+    early = await http.put(f"/training/programmes/{programme['id']}/assessment",
+                           json={"passed": [passed]}, headers=officer)
+    assert early.status_code == 409 and early.json()["type"] == "/problems/training-not-running"
+    assert (await set_status(http, programme["id"], "running", officer)).status_code == 200
+    await attended(http, programme["id"], 1, [passed, failed], officer)
+    stranger = await http.put(f"/training/programmes/{programme['id']}/assessment",
+                              json={"passed": [passed, str(uuid.uuid4())]}, headers=officer)
+    assert stranger.status_code == 422 and stranger.json()["errors"][0]["field"] == "body.passed.1"
+    r = await http.put(f"/training/programmes/{programme['id']}/assessment",
+                       json={"passed": [passed], "failed": [failed]}, headers=officer)
+    assert r.status_code == 200 and (r.json()["passed"], r.json()["failed"]) == (1, 1), r.text
+    assert (await set_status(http, programme["id"], "finished", officer)).status_code == 200
+    assert [e["member_id"] for e in await staged(db, "TrainingCompleted", programme["id"])] == [passed]
 
 
 async def test_a_bulk_enrolment_enrols_who_may_come_and_lists_the_others_with_reasons(client, http, db):

@@ -57,7 +57,7 @@ async def create_programme(uow: UnitOfWork, cmd: CreateProgramme, actor: Princip
         programme_id, cmd.name, cmd.kind, unit["org_id"], unit["org_path"], cmd.starts_on, cmd.ends_on, cmd.place,
         cmd.rule.sessions, cmd.rule.min_sessions, cmd.rule.assessment_required, cmd.capacity, cmd.unemployed_only,
         actor.subject)
-    return await programme_view(conn, await managed_programme(conn, programme_id, actor))
+    return programme_view(await managed_programme(conn, programme_id, actor))
 
 
 async def set_status(uow: UnitOfWork, programme_id: uuid.UUID, status: str, actor: Principal, *,
@@ -84,7 +84,7 @@ async def set_status(uow: UnitOfWork, programme_id: uuid.UUID, status: str, acto
             capacity=programme["capacity"]))
     if status == "finished":
         await _complete(uow, programme, today)
-    return await programme_view(conn, await managed_programme(conn, programme_id, actor))
+    return programme_view(await managed_programme(conn, programme_id, actor))
 
 
 # The completion rule (domain.training.CompletionRule.completed) over every enrolee at once: the

@@ -68,6 +68,7 @@ CREATE TABLE training_attendance (
     PRIMARY KEY (programme_id, session, member_id),
     FOREIGN KEY (programme_id, member_id) REFERENCES training_enrolments (programme_id, member_id)
 );
+CREATE INDEX training_attendance_member ON training_attendance (programme_id, member_id);
 
 -- Serial of certificate numbers (PX-<year>-<kind code>-<serial>): unique, never reused.
 CREATE SEQUENCE training_certificate_serial;
