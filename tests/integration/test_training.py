@@ -214,7 +214,10 @@ async def test_a_member_enrols_themselves_while_enrolment_is_open(client, http, 
     myself = auth("member", union, subject=member)
     draft = await http.post(f"/training/programmes/{programme['id']}/enrolments/mine", headers=myself)
     assert draft.status_code == 404  # not announced yet: it does not exist for members
+    assert programme["id"] not in {p["id"] for p in (await http.get("/training/mine/open", headers=myself)).json()}
     assert (await set_status(http, programme["id"], "open", officer)).status_code == 200
+    offered = (await http.get("/training/mine/open", headers=myself)).json()
+    assert programme["id"] in {p["id"] for p in offered}
     r = await http.post(f"/training/programmes/{programme['id']}/enrolments/mine", headers=myself)
     assert r.status_code == 201 and r.json()["enrolled"] == [member], r.text
     twice = await http.post(f"/training/programmes/{programme['id']}/enrolments/mine", headers=myself)

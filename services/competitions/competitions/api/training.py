@@ -284,6 +284,12 @@ async def my_trainings(pool: PoolDep, principal: Principal = Depends(requires("s
     return await query.mine(pool, principal)
 
 
+@router.get("/mine/open", response_model=list[ProgrammeOut],
+            summary="Programmes a member may enrol in themselves (member token): open, organised above their union")
+async def open_to_me(pool: PoolDep, principal: Principal = Depends(requires("self"))):
+    return await query.open_to_member(pool, principal)
+
+
 @router.get("/figures/{org_id}", response_model=FiguresOut,
             summary="A unit's training figures of a year (by the programme's start), per child unit, by kind")
 async def figures(org_id: uuid.UUID, pool: PoolDep, settings: SettingsDep[Settings], year: YearParam | None = None,

@@ -98,6 +98,17 @@ async def mine(reader: Reader, principal: Principal) -> list[dict]:
     return [dict(r) | {"kind_label": TRAINING_KINDS[r["kind"]]} for r in rows]
 
 
+async def open_to_member(reader: Reader, principal: Principal) -> list[dict]:
+    """Programmes a member may enrol in themselves: open, organised by a unit above their union
+    (or by it), earliest start first."""
+    member = await member_of(reader, principal)
+    if member is None:
+        return []
+    rows = await reader.fetch(f"{_PROGRAMME} WHERE p.status = 'open' AND p.org_id = ANY($1::uuid[])"
+                              " ORDER BY p.starts_on, p.id LIMIT 200", member["org_path"])
+    return [programme_view(r) for r in rows]
+
+
 async def member_of(reader: Reader, principal: Principal) -> asyncpg.Record | None:
     """The member a member token names, as competitions knows them (None: unknown or left)."""
     try:
