@@ -117,8 +117,10 @@ async def test_a_member_who_attended_enough_sessions_completes_and_the_certifica
         (programme["id"], certificate, 3)
     enrolees = (await http.get(f"/training/programmes/{programme['id']}/enrolments", headers=street)).json()
     assert {e["member_id"]: e["completed"] for e in enrolees["items"]} == {good: True, enough: True, too_few: False}
-    # No contact details travel with training: the events carry ids and the programme only.
-    assert address not in str(completed) + str(enrolled)
+    # No contact details travel with training or stay with it: ids, names and the programme only.
+    stored = await db.fetch("SELECT t::text AS row FROM training_enrolments t WHERE programme_id = $1",
+                            uuid.UUID(programme["id"]))
+    assert address not in str(completed) + str(enrolled) + str([r["row"] for r in stored])
 
 
 async def _async(value):
