@@ -751,6 +751,56 @@ class ProposalAdopted(DomainEvent):
 
 # -- issue 14 · training
 
+TrainingKind = Literal["bargaining_instructor", "congress_delegate", "union_officer", "job_skills", "other"]
+
+
+class _TrainingEvent(DomainEvent):
+    """What every event of a training programme (培训班) names: the programme and its organiser."""
+
+    topic: ClassVar[str] = "competitions.training.v1"
+    key_field: ClassVar[str] = "programme_id"
+
+    programme_id: UUID
+    programme_name: str
+    kind: TrainingKind
+    org_path: list[UUID] = Field(description="the organising unit's path")
+
+
+class TrainingOpened(_TrainingEvent):
+    """A training programme opened its enrolment (报名)."""
+
+    org_id: UUID
+    starts_on: date
+    ends_on: date
+    place: str | None = None
+    sessions: int
+    capacity: int | None = None
+
+
+class TrainingEnrolled(_TrainingEvent):
+    """Members were enrolled in a programme: one event per enrolment request (a bulk enrolment
+    or a member's own), members by id only, so a city-wide enrolment is a few events, not one
+    per person; each member's notice comes from it."""
+
+    kind_label: str = Field(description="the kind in the organisers' words (集体协商指导员培训, …)")
+    member_ids: list[UUID] = Field(max_length=1000)
+    starts_on: date
+    ends_on: date
+    place: str | None = None
+
+
+class TrainingCompleted(_TrainingEvent):
+    """A member completed a programme (结业) and was given its certificate: one per member, when
+    the programme finishes; membership records it in the member file."""
+
+    kind_label: str = Field(description="the kind in the organisers' words (集体协商指导员培训, …)")
+    member_id: UUID
+    union_id: UUID = Field(description="the member's union when enrolled")
+    certificate_no: str
+    completed_on: date
+    sessions_attended: int
+    sessions: int
+
 
 # ---- notify -----------------------------------------------------------------------------------
 
@@ -838,6 +888,9 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         # issue 14 · congresses
         # issue 14 · disputes
         # issue 14 · training
+        TrainingOpened,
+        TrainingEnrolled,
+        TrainingCompleted,
     )
 }
 

@@ -44,9 +44,10 @@ async def member_left(conn: asyncpg.Connection, event: MemberLeft, envelope: Env
 
 async def member_status_changed(conn: asyncpg.Connection, event: MemberStatusChanged,
                                         envelope: Envelope) -> None:
-    """Only active members are fielded in a team; retained (会籍保留) ones are not."""
-    await conn.execute("UPDATE members SET status = $2, last_event_id = $3, updated_at = now() WHERE member_id = $1",
-                       event.member_id, event.to_status, envelope.id)
+    """Only active members are fielded in a team; retained (会籍保留) ones are not. The reason is
+    kept for training: a member retained as unemployed may take 就业培训."""
+    await conn.execute("UPDATE members SET status = $2, status_reason = $4, last_event_id = $3, updated_at = now()"
+                       " WHERE member_id = $1", event.member_id, event.to_status, envelope.id, event.reason)
 
 
 async def union_moved(conn: asyncpg.Connection, event: UnionMoved, envelope: Envelope) -> None:

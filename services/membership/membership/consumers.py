@@ -24,8 +24,22 @@ async def employment_changed(conn: asyncpg.Connection, event: EmploymentChanged,
 
 
 # issue 14 · training
+from contracts.events import TrainingCompleted  # noqa: E402 (each area's block stands apart, for merging)
+from membership.commands import training as training_file  # noqa: E402
+from unionops.consumer import Received  # noqa: E402
+
+# `membership.training`: competitions' TrainingCompleted (结业, its certificate) becomes a
+# `training_completed` entry of the member file (commands.training), one INSERT per batch.
+training = IdempotentConsumer("membership.training")
+
+
+@training.on_batch(TrainingCompleted)
+async def trainings_completed(conn: asyncpg.Connection, batch: list[Received]) -> None:
+    await training_file.record_completions(UnitOfWork(conn), batch)
+
 
 consumers = [
     employment,
     # issue 14 · training
+    training,
 ]

@@ -26,6 +26,8 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
   (issue 14 · congresses)
   (issue 14 · disputes)
   (issue 14 · training)
+  TrainingEnrolled        → each member enrolled (dates, place); one event per enrolment request
+  TrainingCompleted       → the member, with the certificate number
 What notify keeps of the events (projections): contacts, members, units (UnionMoved rewrites every
 path), campaigns, hardship files (level, open); UnionMerged / UnionDissolved stand the unit's officers down and disable its bots.
 
@@ -50,6 +52,8 @@ from contracts.events import (
 # issue 14 · congresses: its imports
 # issue 14 · disputes: its imports
 # issue 14 · training: its imports
+from contracts.events import TrainingCompleted, TrainingEnrolled
+from notify.commands import training
 from notify import projections
 from notify.commands import notices, settlement
 from notify.domain.templates import TemplateRegistry
@@ -131,6 +135,8 @@ TELLS = {
     # issue 14 · congresses
     # issue 14 · disputes
     # issue 14 · training
+    TrainingEnrolled: training.training_enrolled,
+    TrainingCompleted: training.training_completed,
 }
 
 

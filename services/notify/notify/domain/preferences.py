@@ -61,6 +61,7 @@ MEMBER_NOTICE_KINDS: tuple[str, ...] = (
     # issue 14 · congresses
     # issue 14 · disputes
     # issue 14 · training
+    "training_enrolled", "training_completed",
 )
 
 

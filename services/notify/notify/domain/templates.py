@@ -224,6 +224,17 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
     # issue 14 · congresses
     # issue 14 · disputes
     # issue 14 · training
+    TemplateSpec(
+        "training_enrolled", 1, "TrainingEnrolled", "培训班报名成功通知（含培训时间、地点）",
+        sample={"name": "刘洋", "programme_name": "2026年集体协商指导员培训班", "kind_label": "集体协商指导员培训",
+                "starts_on": "2026-05-11", "ends_on": "2026-05-15", "place": "区职工服务中心三楼"},
+    ),
+    TemplateSpec(
+        "training_completed", 1, "TrainingCompleted", "培训结业通知（含结业证书编号）",
+        sample={"name": "刘洋", "programme_name": "2026年集体协商指导员培训班", "kind_label": "集体协商指导员培训",
+                "certificate_no": "PX-2026-XS-000123", "completed_on": "2026-05-15", "sessions_attended": 4,
+                "sessions": 5},
+    ),
 )
 
 class TemplateRegistry:
