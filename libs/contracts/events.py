@@ -733,6 +733,94 @@ class ProposalAdopted(DomainEvent):
 # -- issue 14 · congresses
 
 # -- issue 14 · disputes
+# Labour-dispute mediation (劳动争议调解) at a union's mediation committee, welfare's aggregate
+# `labour_disputes`. Names only: no claim text, no terms, no contact. `member_id` None: the
+# worker is not a member (named in welfare only, nobody to notify).
+DisputeKind = Literal["pay", "contract", "dismissal", "injury", "social_insurance", "other"]
+
+
+class DisputeOpened(DomainEvent):
+    """A labour dispute was registered for mediation (受理调解申请); `collective`: ten or more
+    workers concerned (集体劳动争议), flagged to the district at once."""
+
+    topic: ClassVar[str] = "welfare.dispute.v1"
+    key_field: ClassVar[str] = "dispute_id"
+
+    dispute_id: UUID
+    unit_id: UUID
+    org_path: list[UUID]
+    member_id: UUID | None = None
+    employer_name: str
+    kind: DisputeKind
+    workers_concerned: int = Field(ge=1)
+    collective: bool
+    application_form: Literal["written", "oral"]
+    applied_on: date
+    officer: str = Field(description="the officer who registered it (their account)")
+
+
+class DisputeMediated(DomainEvent):
+    """Mediation reached an agreement (调解协议书). Money in integer fen, terms stay in welfare."""
+
+    topic: ClassVar[str] = "welfare.dispute.v1"
+    key_field: ClassVar[str] = "dispute_id"
+
+    dispute_id: UUID
+    unit_id: UUID
+    org_path: list[UUID]
+    member_id: UUID | None = None
+    kind: DisputeKind
+    agreed_on: date
+    amount_fen: int | None = Field(None, ge=0)
+
+
+class DisputeFailed(DomainEvent):
+    """Mediation failed (调解不成); the reason is a code."""
+
+    topic: ClassVar[str] = "welfare.dispute.v1"
+    key_field: ClassVar[str] = "dispute_id"
+
+    dispute_id: UUID
+    unit_id: UUID
+    org_path: list[UUID]
+    member_id: UUID | None = None
+    kind: DisputeKind
+    reason: Literal["no_agreement", "party_refused", "party_absent", "other"]
+    failed_on: date
+
+
+class DisputeArbitrationOpen(DomainEvent):
+    """The worker may now apply to the labour-dispute arbitration committee (劳动人事争议仲裁委员会):
+    15 days passed since the application without agreement, or mediation failed (劳动争议调解仲裁法
+    Art. 14). Raised once per dispute."""
+
+    topic: ClassVar[str] = "welfare.dispute.v1"
+    key_field: ClassVar[str] = "dispute_id"
+
+    dispute_id: UUID
+    unit_id: UUID
+    org_path: list[UUID]
+    member_id: UUID | None = None
+    kind: DisputeKind
+    applied_on: date
+    open_from: date
+    cause: Literal["mediation_period_passed", "mediation_failed"]
+    officer: str = Field(description="the officer who registered the dispute (their account)")
+
+
+class DisputeReferred(DomainEvent):
+    """The worker was referred to legal aid (法律援助): a legal assistance case was opened."""
+
+    topic: ClassVar[str] = "welfare.dispute.v1"
+    key_field: ClassVar[str] = "dispute_id"
+
+    dispute_id: UUID
+    unit_id: UUID
+    org_path: list[UUID]
+    member_id: UUID
+    kind: DisputeKind
+    case_id: UUID
+    referred_on: date
 
 # -- issue 14 · training
 
@@ -822,6 +910,11 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         # issue 14 · contracts
         # issue 14 · congresses
         # issue 14 · disputes
+        DisputeOpened,
+        DisputeMediated,
+        DisputeFailed,
+        DisputeArbitrationOpen,
+        DisputeReferred,
         # issue 14 · training
     )
 }
