@@ -31,13 +31,17 @@ _COLUMNS = (
     " d.employer_credit_code, d.kind, d.workers_concerned, d.collective, d.status, d.opened_by, d.opened_at,"
     " d.failed_on, d.legal_aid_case_id"
 )
+# What a list row shows of the columns (the path never).
+_LISTED = ("id", "unit_id", "unit_name", "application_form", "applied_on", "oral_recorded_by", "oral_recorded_at",
+           "member_id", "worker_name", "employer_name", "employer_credit_code", "kind", "workers_concerned",
+           "collective", "status", "opened_by", "opened_at", "legal_aid_case_id")
 _FROM = ("FROM labour_disputes d LEFT JOIN members m ON m.member_id = d.member_id"
          " LEFT JOIN org_units u ON u.org_id = d.unit_id")
 
 
 def _row(r: asyncpg.Record, principal: Principal, today: date) -> dict:
     open_from = domain.arbitration_open_from(r["applied_on"], r["status"], r["failed_on"])
-    return {k: r[k] for k in r.keys() if k not in ("org_path", "failed_on")} | {
+    return {k: r[k] for k in _LISTED} | {
         "worker_name": shown_name(r["worker_name"], principal), "is_member": r["member_id"] is not None,
         "kind_label": domain.KINDS[r["kind"]], "status_label": domain.STATUSES[r["status"]],
         "application_form_label": domain.APPLICATION_FORMS[r["application_form"]],
