@@ -739,9 +739,9 @@ class ProposalAdopted(DomainEvent):
 DisputeKind = Literal["pay", "contract", "dismissal", "injury", "social_insurance", "other"]
 
 
-class DisputeOpened(DomainEvent):
-    """A labour dispute was registered for mediation (受理调解申请); `collective`: ten or more
-    workers concerned (集体劳动争议), flagged to the district at once."""
+class DisputeFact(DomainEvent):
+    """What every event of a dispute says: which dispute, at which unit, whose (a member, or None),
+    of which kind."""
 
     topic: ClassVar[str] = "welfare.dispute.v1"
     key_field: ClassVar[str] = "dispute_id"
@@ -750,8 +750,14 @@ class DisputeOpened(DomainEvent):
     unit_id: UUID
     org_path: list[UUID]
     member_id: UUID | None = None
-    employer_name: str
     kind: DisputeKind
+
+
+class DisputeOpened(DisputeFact):
+    """A labour dispute was registered for mediation (受理调解申请); `collective`: ten or more
+    workers concerned (集体劳动争议), flagged to the district at once."""
+
+    employer_name: str
     workers_concerned: int = Field(ge=1)
     collective: bool
     application_form: Literal["written", "oral"]
@@ -759,68 +765,39 @@ class DisputeOpened(DomainEvent):
     officer: str = Field(description="the officer who registered it (their account)")
 
 
-class DisputeMediated(DomainEvent):
+class DisputeMediated(DisputeFact):
     """Mediation reached an agreement (调解协议书). Money in integer fen, terms stay in welfare."""
 
-    topic: ClassVar[str] = "welfare.dispute.v1"
-    key_field: ClassVar[str] = "dispute_id"
-
-    dispute_id: UUID
-    unit_id: UUID
-    org_path: list[UUID]
-    member_id: UUID | None = None
-    kind: DisputeKind
     agreed_on: date
     amount_fen: int | None = Field(None, ge=0)
 
 
-class DisputeFailed(DomainEvent):
+class DisputeFailed(DisputeFact):
     """Mediation failed (调解不成); the reason is a code."""
 
-    topic: ClassVar[str] = "welfare.dispute.v1"
-    key_field: ClassVar[str] = "dispute_id"
-
-    dispute_id: UUID
-    unit_id: UUID
-    org_path: list[UUID]
-    member_id: UUID | None = None
-    kind: DisputeKind
     reason: Literal["no_agreement", "party_refused", "party_absent", "other"]
     failed_on: date
 
 
-class DisputeArbitrationOpen(DomainEvent):
+class DisputeArbitrationOpen(DisputeFact):
     """The worker may now apply to the labour-dispute arbitration committee (劳动人事争议仲裁委员会):
     15 days passed since the application without agreement, or mediation failed (劳动争议调解仲裁法
     Art. 14). Raised once per dispute."""
 
-    topic: ClassVar[str] = "welfare.dispute.v1"
-    key_field: ClassVar[str] = "dispute_id"
-
-    dispute_id: UUID
-    unit_id: UUID
-    org_path: list[UUID]
-    member_id: UUID | None = None
-    kind: DisputeKind
     applied_on: date
     open_from: date
     cause: Literal["mediation_period_passed", "mediation_failed"]
     officer: str = Field(description="the officer who registered the dispute (their account)")
 
 
-class DisputeReferred(DomainEvent):
-    """The worker was referred to legal aid (法律援助): a legal assistance case was opened."""
+class DisputeReferred(DisputeFact):
+    """The worker (always a member) was referred to legal aid (法律援助): a legal assistance case was
+    opened."""
 
-    topic: ClassVar[str] = "welfare.dispute.v1"
-    key_field: ClassVar[str] = "dispute_id"
-
-    dispute_id: UUID
-    unit_id: UUID
-    org_path: list[UUID]
     member_id: UUID
-    kind: DisputeKind
     case_id: UUID
     referred_on: date
+
 
 # -- issue 14 · training
 
