@@ -221,6 +221,16 @@ async def test_a_referral_to_legal_aid_opens_a_legal_assistance_case_with_its_ow
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.member_id"
 
 
+async def test_a_registration_sent_twice_with_one_idempotency_key_registers_one_dispute(ready, http, db):
+    key = {"Idempotency-Key": f"dispute-{uuid.uuid4()}"}
+    body = dispute_body(ready, member=ready["people"]["刘欠薪"], kind="contract")
+    first = await http.post("/disputes", headers=ready["staff"] | key, json=body)
+    again = await http.post("/disputes", headers=ready["staff"] | key, json=body)
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    assert len(await staged(db, "DisputeOpened", first.json()["id"])) == 1
+    assert await db.fetchval("SELECT count(*) FROM labour_disputes WHERE id = $1", uuid.UUID(first.json()["id"])) == 1
+
+
 def bare(response) -> dict:
     """A refusal without its `instance` (the path asked for)."""
     return {k: v for k, v in response.json().items() if k != "instance"}
@@ -297,7 +307,9 @@ async def test_the_years_figures_count_disputes_by_kind_outcome_collective_and_l
 
 async def test_the_claim_terms_and_notes_are_never_in_clear_in_a_table_or_an_event(ready, http, db, stack):
     mark = f"病历{uuid.uuid4().hex[:8]}号"
-    d = await register(http, ready, member=ready["people"]["陈工伤"], claim=f"职工因工受伤，{mark}")
+    r = await http.post("/disputes", headers=ready["staff"] | {"Idempotency-Key": f"claim-{uuid.uuid4()}"},
+                        json=dispute_body(ready, member=ready["people"]["陈工伤"], claim=f"职工因工受伤，{mark}"))
+    d = r.json()  # kept under its key: neither the answer nor the fingerprint holds the claim
     await http.post(f"/disputes/{d['id']}/sessions", headers=ready["staff"],
                     json={"held_on": str(TODAY), "mediator": "王调解", "note": f"谈及{mark}"})
     await http.post(f"/disputes/{d['id']}/agreement", headers=ready["staff"],

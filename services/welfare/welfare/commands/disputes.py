@@ -46,8 +46,10 @@ async def register(uow: UnitOfWork, app: domain.Application, actor: Principal, v
                               "SELECT org_path, level FROM org_units WHERE org_id = $1", app.unit_id)
     if app.member_id is not None:
         member = await known_member(conn, app.member_id)
-        if member is None or not actor.covers(member.org_path) or member.status == "left":
+        if member is None or not actor.covers(member.org_path):  # out of scope: exactly as unknown
             raise RuleViolation("会员不存在：尚未入会或尚未同步", field="member_id", kind="unknown-member")
+        if member.status == "left":
+            raise RuleViolation("该职工已退会：请按非会员填写姓名（worker_name）", field="member_id", kind="member-left")
     domain.check_application(app, unit_level=unit["level"], today=today)
     code = domain.credit_code(app.employer_credit_code)
     dispute_id, collective, oral = uuid.uuid4(), domain.is_collective(app.workers_concerned), app.application_form == "oral"
