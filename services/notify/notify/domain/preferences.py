@@ -32,7 +32,7 @@ URGENT_NOTICE_KINDS: frozenset[str] = frozenset({
     # issue 14 · contracts
     # issue 14 · congresses
     # issue 14 · disputes
-    "dispute_arbitration_open", "collective_dispute_flagged",
+    "dispute_arbitration_open",
     # issue 14 · training
 })
 
