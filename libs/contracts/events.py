@@ -748,6 +748,71 @@ class ProposalAdopted(DomainEvent):
 # -- issue 14 · congresses
 
 # -- issue 14 · disputes
+# Labour-dispute mediation (劳动争议调解) at a union's mediation committee, welfare's aggregate
+# `labour_disputes`. Names only: no claim text, no terms, no contact. `member_id` None: the
+# worker is not a member (named in welfare only, nobody to notify).
+DisputeKind = Literal["pay", "contract", "dismissal", "injury", "social_insurance", "other"]
+
+
+class DisputeFact(DomainEvent):
+    """What every event of a dispute says: which dispute, at which unit, whose (a member, or None),
+    of which kind."""
+
+    topic: ClassVar[str] = "welfare.dispute.v1"
+    key_field: ClassVar[str] = "dispute_id"
+
+    dispute_id: UUID
+    unit_id: UUID
+    org_path: list[UUID]
+    member_id: UUID | None = None
+    kind: DisputeKind
+
+
+class DisputeOpened(DisputeFact):
+    """A labour dispute was registered for mediation (受理调解申请); `collective`: ten or more
+    workers concerned (集体劳动争议), flagged to the district at once."""
+
+    employer_name: str
+    workers_concerned: int = Field(ge=1)
+    collective: bool
+    application_form: Literal["written", "oral"]
+    applied_on: date
+    officer: str = Field(description="the officer who registered it (their account)")
+
+
+class DisputeMediated(DisputeFact):
+    """Mediation reached an agreement (调解协议书). Money in integer fen, terms stay in welfare."""
+
+    agreed_on: date
+    amount_fen: int | None = Field(None, ge=0)
+
+
+class DisputeFailed(DisputeFact):
+    """Mediation failed (调解不成); the reason is a code."""
+
+    reason: Literal["no_agreement", "party_refused", "party_absent", "other"]
+    failed_on: date
+
+
+class DisputeArbitrationOpen(DisputeFact):
+    """The worker may now apply to the labour-dispute arbitration committee (劳动人事争议仲裁委员会):
+    15 days passed since the application without agreement, or mediation failed (劳动争议调解仲裁法
+    Art. 14). Raised once per dispute."""
+
+    applied_on: date
+    open_from: date
+    cause: Literal["mediation_period_passed", "mediation_failed"]
+    officer: str = Field(description="the officer who registered the dispute (their account)")
+
+
+class DisputeReferred(DisputeFact):
+    """The worker (always a member) was referred to legal aid (法律援助): a legal assistance case was
+    opened."""
+
+    member_id: UUID
+    case_id: UUID
+    referred_on: date
+
 
 # -- issue 14 · training
 
@@ -887,6 +952,11 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         # issue 14 · contracts
         # issue 14 · congresses
         # issue 14 · disputes
+        DisputeOpened,
+        DisputeMediated,
+        DisputeFailed,
+        DisputeArbitrationOpen,
+        DisputeReferred,
         # issue 14 · training
         TrainingOpened,
         TrainingEnrolled,

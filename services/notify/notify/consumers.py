@@ -25,6 +25,11 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
   (issue 14 · contracts)
   (issue 14 · congresses)
   (issue 14 · disputes)
+  DisputeOpened           → the worker (a member); collective (10+ workers): work item to the rights
+                            officers of the district above the dispute's unit, urgent
+  DisputeMediated / DisputeFailed / DisputeReferred → the worker (a member)
+  DisputeArbitrationOpen  → the worker (urgent: they may apply for arbitration); the officer who
+                            registered it, else the nearest unit's rights officers
   (issue 14 · training)
   TrainingEnrolled        → each member enrolled (dates, place); one event per enrolment request
   TrainingCompleted       → the member, with the certificate number
@@ -51,6 +56,8 @@ from contracts.events import (
 # issue 14 · contracts: its imports
 # issue 14 · congresses: its imports
 # issue 14 · disputes: its imports
+from contracts.events import DisputeArbitrationOpen, DisputeFailed, DisputeMediated, DisputeOpened, DisputeReferred
+from notify.commands import disputes
 # issue 14 · training: its imports
 from contracts.events import TrainingCompleted, TrainingEnrolled
 from notify.commands import training
@@ -134,6 +141,11 @@ TELLS = {
     # issue 14 · contracts
     # issue 14 · congresses
     # issue 14 · disputes
+    DisputeOpened: disputes.dispute_opened,
+    DisputeMediated: disputes.dispute_mediated,
+    DisputeFailed: disputes.dispute_failed,
+    DisputeArbitrationOpen: disputes.arbitration_open,
+    DisputeReferred: disputes.dispute_referred,
     # issue 14 · training
     TrainingEnrolled: training.training_enrolled,
     TrainingCompleted: training.training_completed,

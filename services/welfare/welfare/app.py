@@ -9,10 +9,11 @@ settings = Settings()
 
 app = create_app(
     name="welfare",
-    description="帮扶：可帮扶会员、帮扶案件。",
+    description="帮扶：可帮扶会员、帮扶案件、劳动争议调解与法律援助。",
     settings=settings,
     routers=routers,
     consumers=consumers.consumers,
     background=[background.hardship_sweeps,  # re-verification overdue flags, files of members who left
-                background.hotline_overdue_watch],  # 12351 tickets past their deadline, reported once
+                background.hotline_overdue_watch,  # 12351 tickets past their deadline, reported once
+                background.dispute_arbitration_watch],  # disputes 15 days without agreement, reported once
 )

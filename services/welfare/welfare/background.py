@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from unionops import periodic
 from unionops.clock import local_today
 from unionops.unit_of_work import UnitOfWork
-from welfare.commands import hardship, hotline
+from welfare.commands import disputes, hardship, hotline
 
 log = logging.getLogger(__name__)
 
@@ -41,3 +41,18 @@ async def hotline_overdue_watch(runtime) -> None:
             if len(marked) < OVERDUE_BATCH:
                 return
     await periodic.every(runtime.settings.hotline_check_seconds, round_, "hotline overdue check")
+
+
+async def dispute_arbitration_watch(runtime) -> None:
+    """Every WELFARE_DISPUTE_CHECK_SECONDS: disputes 15 days past their application without
+    agreement are marked and DisputeArbitrationOpen staged once each, in batches until none is left."""
+    async def round_() -> None:
+        while True:
+            async with UnitOfWork.begin(runtime.pool) as uow:
+                raised = await disputes.raise_arbitration_open(
+                    uow, local_today(runtime.settings.welfare_timezone), limit=OVERDUE_BATCH)
+            if raised:
+                log.info("disputes open for arbitration", extra={"count": raised})
+            if raised < OVERDUE_BATCH:
+                return
+    await periodic.every(runtime.settings.dispute_check_seconds, round_, "dispute arbitration check")

@@ -48,6 +48,9 @@ class Settings(CommonSettings):
         default_factory=lambda: {"general": 3, "difficult": 7, "complex": 15},
         alias="WELFARE_HOTLINE_DEADLINE_WORKING_DAYS")
     hotline_check_seconds: float = Field(60, alias="WELFARE_HOTLINE_CHECK_SECONDS", gt=0)
+    # Labour disputes: how often the 15-day check (劳动争议调解仲裁法 Art. 14) looks for disputes
+    # whose worker may now apply for arbitration (each reported once).
+    dispute_check_seconds: float = Field(3600, alias="WELFARE_DISPUTE_CHECK_SECONDS", gt=0)
 
     def working_calendar(self) -> WorkingCalendar:
         return WorkingCalendar.official(self.welfare_local_holidays, self.welfare_local_working_days,

@@ -32,6 +32,7 @@ URGENT_NOTICE_KINDS: frozenset[str] = frozenset({
     # issue 14 · contracts
     # issue 14 · congresses
     # issue 14 · disputes
+    "dispute_arbitration_open",
     # issue 14 · training
 })
 
@@ -60,6 +61,7 @@ MEMBER_NOTICE_KINDS: tuple[str, ...] = (
     # issue 14 · contracts
     # issue 14 · congresses
     # issue 14 · disputes
+    "dispute_registered", "dispute_mediated", "dispute_failed", "dispute_arbitration_open", "dispute_referred",
     # issue 14 · training
     "training_enrolled", "training_completed",
 )

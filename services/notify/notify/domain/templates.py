@@ -223,6 +223,30 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
     # issue 14 · contracts
     # issue 14 · congresses
     # issue 14 · disputes
+    TemplateSpec("dispute_registered", 1, "DisputeOpened", "劳动争议调解申请受理通知（致申请职工）",
+                 sample={"name": "李四", "dispute_ref": "1A2B3C4D", "kind_label": "劳动报酬",
+                         "applied_on": "2026-03-02", "employer_name": "示例建筑劳务有限公司"}),
+    TemplateSpec("collective_dispute_flagged", 1, "DisputeOpened", "集体劳动争议（致区总工会维权工作人员，紧急工作事项）",
+                 sample={"name": "何维权", "dispute_ref": "1A2B3C4D", "kind_label": "劳动报酬", "workers_concerned": 23,
+                         "employer_name": "示例建筑劳务有限公司", "unit_name": "示例街道总工会",
+                         "applied_on": "2026-03-02"}),
+    TemplateSpec("dispute_mediated", 1, "DisputeMediated", "劳动争议达成调解协议通知",
+                 sample={"name": "李四", "dispute_ref": "1A2B3C4D", "kind_label": "劳动报酬", "agreed_on": "2026-03-10",
+                         "amount_fen": 1250000}),
+    TemplateSpec("dispute_failed", 1, "DisputeFailed", "劳动争议调解不成通知",
+                 sample={"name": "李四", "dispute_ref": "1A2B3C4D", "kind_label": "劳动报酬", "failed_on": "2026-03-10",
+                         "reason_text": "双方经调解未能达成协议"}),
+    TemplateSpec("dispute_arbitration_open", 1, "DisputeArbitrationOpen", "可以申请劳动争议仲裁的通知（致申请职工）",
+                 sample={"name": "李四", "dispute_ref": "1A2B3C4D", "kind_label": "劳动报酬", "open_from": "2026-03-18",
+                         "applied_on": "2026-03-02", "mediation_failed": False}),
+    TemplateSpec("dispute_arbitration_open_officer", 1, "DisputeArbitrationOpen",
+                 "劳动争议调解期满或调解不成提醒（致受理人或维权工作人员）",
+                 sample={"name": "何维权", "member_name": "李四", "dispute_ref": "1A2B3C4D", "kind_label": "劳动报酬",
+                         "open_from": "2026-03-18", "applied_on": "2026-03-02", "mediation_failed": False,
+                         "has_member": True}),
+    TemplateSpec("dispute_referred", 1, "DisputeReferred", "转介法律援助通知",
+                 sample={"name": "李四", "dispute_ref": "1A2B3C4D", "kind_label": "劳动报酬", "case_ref": "5E6F7A8B",
+                         "referred_on": "2026-03-12"}),
     # issue 14 · training
     TemplateSpec(
         "training_enrolled", 1, "TrainingEnrolled", "培训班报名成功通知（含培训时间、地点）",

@@ -83,6 +83,9 @@ class CaseDetailOut(CaseOut):
     closed_by: str | None = None
     closed_on: date | None = None
     hotline_ticket_id: uuid.UUID | None = None
+    dispute_id: uuid.UUID | None = Field(None, description="转介法律援助的劳动争议案件")
+    legal_aid_form: str | None = Field(None, description="法律援助形式：advice, arbitration, litigation, withdrawn")
+    legal_aid_result: str | None = Field(None, description="代理结果：won, partly, lost, settled")
     public_notice: NoticePeriodOut | None = None
 
 

@@ -1,5 +1,5 @@
-"""Year-end summaries a district files upward: welfare (households, aid paid, cases) and the
-12351 hotline."""
+"""Year-end summaries a district files upward: welfare (households, aid paid, cases), the 12351
+hotline and labour-dispute mediation."""
 from __future__ import annotations
 
 import uuid
@@ -29,3 +29,10 @@ async def hotline_summary(org_id: uuid.UUID, db: PoolDep, today: Today, settings
                           year: YearParam | None = None, principal: Principal = Depends(requires("read"))):
     return await queries.hotline_summary(db, org_id, year or today.year, principal, today,
                                          settings.welfare_timezone)
+
+
+@router.get("/disputes/{org_id}", summary="Labour-dispute mediation of a subtree for a year: disputes by kind and"
+                                         " outcome, mediated successfully, collective, referred to legal aid")
+async def disputes_summary(org_id: uuid.UUID, db: PoolDep, today: Today, year: YearParam | None = None,
+                           principal: Principal = Depends(requires("read"))):
+    return await queries.disputes_summary(db, org_id, year or today.year, principal, today)

@@ -218,7 +218,7 @@ async def close(uow: UnitOfWork, case_id: uuid.UUID, *, actor: Principal, today:
     conn = uow.conn
     actor.require("write")
     case = await load_case(conn, case_id, actor)
-    await _finish(uow, case, domain.close_outcome(case), actor, today)
+    await finish(uow, case, domain.close_outcome(case), actor, today)
 
 
 async def withdraw(uow: UnitOfWork, case_id: uuid.UUID, *, actor: Principal, today: date) -> None:
@@ -231,12 +231,14 @@ async def withdraw(uow: UnitOfWork, case_id: uuid.UUID, *, actor: Principal, tod
         await ledger.release(conn, case.commitment_id, actor=actor.subject)
     if case.kind == domain.EDUCATION:
         await golden_autumn.release_student(conn, case.id)
-    await _finish(uow, case, "withdrawn", actor, today)
+    await finish(uow, case, "withdrawn", actor, today)
 
 
-async def _finish(uow: UnitOfWork, case: AssistanceCase, outcome: str, actor: Principal, today: date) -> None:
+async def finish(uow: UnitOfWork, case: AssistanceCase, outcome: str, actor: Principal, today: date,
+                 **detail) -> None:
+    """结案 with `outcome` (CaseClosed); `detail` goes into the case's history (a legal aid outcome)."""
     conn = uow.conn
     await conn.execute("UPDATE assistance_cases SET status = 'closed', outcome = $2, closed_by = $3, closed_on = $4"
                        " WHERE id = $1", case.id, outcome, actor.subject, today)
-    await _history(conn, case.id, "closed", actor, outcome=outcome)
+    await _history(conn, case.id, "closed", actor, outcome=outcome, **detail)
     await uow.stage(domain.closed_event(case, outcome, today))

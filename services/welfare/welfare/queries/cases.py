@@ -27,7 +27,7 @@ _WORKFLOW_COLUMNS = (
     "c.proposed_amount_fen, c.findings_enc, c.assessed_by, c.assessed_on, c.district_reviewed_by,"
     " c.district_reviewed_on, c.approved_amount_fen, c.fund_id, c.approved_by, c.approved_on, c.rejected_reason,"
     " c.rejected_by, c.rejected_on, c.disbursement_id, c.paid_by, c.paid_on, c.outcome, c.closed_by, c.closed_on,"
-    " c.hotline_ticket_id"
+    " c.hotline_ticket_id, c.dispute_id, c.legal_aid_form, c.legal_aid_result"
 )
 
 

@@ -1,6 +1,7 @@
 """Year-end summaries a district files upward: welfare (households on file by level, aid paid by
-campaign and kind, cases by outcome) and the 12351 hotline (tickets by category, on time,
-overdue, satisfaction), for the subtree of a unit in the caller's scope (else the 404 of an
+campaign and kind, cases by outcome), the 12351 hotline (tickets by category, on time,
+overdue, satisfaction) and labour-dispute mediation (disputes by kind and outcome, mediated
+successfully, collective, referred to legal aid), for the subtree of a unit in the caller's scope (else the 404 of an
 unknown unit). Each is a few GROUP BY statements over the subtree, whatever its size; years are
 Beijing years (WELFARE_TIMEZONE).
 
@@ -17,6 +18,7 @@ import asyncpg
 from contracts.events import CASE_KIND_LABELS
 from unionops.auth import Principal
 from unionops.backdating import check_dated
+from welfare.domain import disputes as dispute_rules
 from welfare.domain.campaigns import LEVEL_ORDER
 from welfare.domain.hardship import FILE_KINDS, LEVELS
 from welfare.domain.hotline import CATEGORIES
@@ -189,3 +191,36 @@ async def hotline_summary(conn: asyncpg.Connection, org_id: uuid.UUID, year: int
         "by_category": [{"category": c, "label": label, **figures([rows[c]] if c in rows else [])}
                         for c, label in CATEGORIES.items()],
     }
+
+
+# Disputes applied for in the year ($2) under the subtree ($1), by kind and where they stand.
+_DISPUTES = """
+SELECT kind, status, count(*) AS disputes, count(*) FILTER (WHERE collective) AS collective,
+       count(*) FILTER (WHERE legal_aid_case_id IS NOT NULL) AS referred,
+       coalesce(sum(workers_concerned), 0)::bigint AS workers
+FROM labour_disputes
+WHERE $1 = ANY(org_path) AND applied_on >= make_date($2, 1, 1) AND applied_on < make_date($2 + 1, 1, 1)
+GROUP BY kind, status
+"""
+
+
+async def disputes_summary(conn: asyncpg.Connection, org_id: uuid.UUID, year: int, principal: Principal,
+                           today: date) -> dict:
+    """Labour-dispute mediation of the subtree under `org_id` for the disputes applied for in
+    `year`: by kind and outcome (调解中, 达成协议, 调解不成), the share mediated successfully among
+    the concluded ones (调解成功率), collective disputes and referrals to legal aid."""
+    name = await _unit(conn, org_id, principal)
+    _year_end(year, today)
+    rows = [dict(r) for r in await conn.fetch(_DISPUTES, org_id, year)]
+
+    def figures(found: list[dict]) -> dict:
+        by = {st: sum(r["disputes"] for r in found if r["status"] == st) for st in dispute_rules.STATUSES}
+        return {"disputes": sum(by.values()), "workers_concerned": sum(r["workers"] for r in found),
+                "by_outcome": [{"outcome": st, "label": label, "disputes": by[st]}
+                               for st, label in dispute_rules.STATUSES.items()],
+                "mediated_successfully_rate": _share(by["agreed"], by["agreed"] + by["failed"]),
+                "collective": sum(r["collective"] for r in found),
+                "referred_to_legal_aid": sum(r["referred"] for r in found)}
+    return {"org_id": org_id, "org_name": name, "year": year, **figures(rows),
+            "by_kind": [{"kind": k, "label": label, **figures([r for r in rows if r["kind"] == k])}
+                        for k, label in dispute_rules.KINDS.items()]}
