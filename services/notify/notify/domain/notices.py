@@ -33,7 +33,6 @@ ROLES = (
     # issue 14 · contracts
     # issue 14 · congresses
     # issue 14 · disputes
-    "rights_officer",  # 维权、法律工作（劳动争议调解、法律援助）
     # issue 14 · training
 )
 ORGANISATION_OFFICER, APPROVER, HOTLINE_OFFICER = "organisation_officer", "approver", "hotline_officer"
