@@ -348,6 +348,8 @@ class CaseOpened(DomainEvent):
     kind: Literal["living", "medical", "education", "employment", "legal", "temporary"]
     source: Literal["application", "visit", "hotline"]
     opened_on: date
+    # Since issue 14 (optional): the labour dispute a legal-aid case was referred from (DisputeReferred).
+    dispute_id: UUID | None = None
 
 
 CaseKind = Literal["living", "medical", "education", "employment", "legal", "temporary"]

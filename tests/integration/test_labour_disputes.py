@@ -192,6 +192,15 @@ async def test_a_referral_to_legal_aid_opens_a_legal_assistance_case_with_its_ow
     [referred] = await staged(db, "DisputeReferred", d["id"])
     assert referred["case_id"] == case_id
     await told(stack, "dispute_referred", worker)
+    # Told once, by the referral: the legal-aid case's CaseOpened names its dispute and notify,
+    # having consumed it, sent no second "case opened" notice.
+    [opened] = await staged(db, "CaseOpened", case_id)
+    assert opened["dispute_id"] == d["id"]
+    event_id = await db.fetchval("SELECT event_id FROM outbox WHERE event_type = 'CaseOpened' AND key = $1", case_id)
+    await eventually(lambda: db_fetch(stack, "SELECT 1 FROM inbox WHERE event_id = $1", event_id),
+                     what="notify consumed the legal-aid case's CaseOpened")
+    assert not await db_fetch(stack, "SELECT 1 FROM deliveries WHERE template = 'case_opened'"
+                                     " AND recipient_id = $1", worker)
     # Once per dispute.
     assert (await http.post(f"/disputes/{d['id']}/legal-aid", headers=ready["staff"])).status_code == 409
 

@@ -8,7 +8,8 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
   MemberTransferred       → the member; the organisation officers of both unions
   TransferRequested       → the member; work item to the sending union's organisation officers
   TransferRequestClosed   → the sending union's organisation officers; an expiry also the member
-  CaseOpened / CaseApproved / AidDisbursed → the member (a campaign payment names its campaign and
+  CaseOpened / CaseApproved / AidDisbursed → the member (not for legal aid referred from a dispute:
+                            DisputeReferred tells it; a campaign payment names its campaign and
                             goes after the member's start notice of that campaign)
   CaseRejected            → the applicant, with the reason in plain words
   AidReversed             → the member: a wrong payment was reversed (冲正)

@@ -60,6 +60,8 @@ async def transfer_request_closed(uow: UnitOfWork, event: TransferRequestClosed,
 
 
 async def case_opened(uow: UnitOfWork, event: CaseOpened, env: Envelope, templates: TemplateRegistry) -> None:
+    if event.dispute_id is not None:
+        return  # legal aid referred from a dispute: the worker hears it once, from DisputeReferred
     union_name = await queries.union_name_of(uow.conn, event.member_id)
     await deliveries.tell_member(uow, env, domain.case_opened(event, union_name), templates)
 

@@ -46,6 +46,7 @@ class OpenCase:
     summary: str
     today: date
     student: golden_autumn_rules.Student | None = None  # 金秋助学 (kind education) only
+    dispute_id: uuid.UUID | None = None  # a legal-aid case referred from a labour dispute
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,13 @@ async def open_case(uow: UnitOfWork, cmd: OpenCase, actor: Principal, vault: Vau
     member = await known_member(conn, cmd.member_id)
     if member is not None and not actor.covers(member.org_path):
         member = None  # out of scope: refused exactly as an unknown member, before any other rule
-    case = domain.open_case(member, kind=cmd.kind, source=cmd.source, opened_by=actor.subject, today=cmd.today)
+    case = domain.open_case(member, kind=cmd.kind, source=cmd.source, opened_by=actor.subject, today=cmd.today,
+                            dispute_id=cmd.dispute_id)
     await conn.execute(
         "INSERT INTO assistance_cases (id, member_id, union_id, org_path, kind, source, status, summary_enc,"
-        " opened_on, opened_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        " opened_on, opened_by, dispute_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         case.id, case.member_id, case.union_id, case.org_path, case.kind, case.source, case.status,
-        vault.encrypt("case_summary", cmd.summary), case.opened_on, case.opened_by,
+        vault.encrypt("case_summary", cmd.summary), case.opened_on, case.opened_by, case.dispute_id,
     )
     await conn.execute(
         "INSERT INTO case_history (case_id, status, actor, detail) VALUES ($1, $2, $3, $4)",

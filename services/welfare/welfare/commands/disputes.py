@@ -128,8 +128,7 @@ async def refer(uow: UnitOfWork, dispute_id: uuid.UUID, *, actor: Principal, vau
     domain.check_referral(d["status"], d["member_id"], d["legal_aid_case_id"] is not None)
     case = await cases.open_case(uow, cases.OpenCase(
         member_id=d["member_id"], kind="legal", source="application",
-        summary=vault.decrypt("dispute_claim", d["claim_enc"]), today=today), actor, vault)
-    await conn.execute("UPDATE assistance_cases SET dispute_id = $2 WHERE id = $1", case["id"], dispute_id)
+        summary=vault.decrypt("dispute_claim", d["claim_enc"]), today=today, dispute_id=dispute_id), actor, vault)
     await conn.execute("UPDATE labour_disputes SET legal_aid_case_id = $2, referred_on = $3, referred_by = $4"
                        " WHERE id = $1", dispute_id, case["id"], today, actor.subject)
     await uow.stage(DisputeReferred(dispute_id=dispute_id, unit_id=d["unit_id"], org_path=list(d["org_path"]),

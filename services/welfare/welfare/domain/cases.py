@@ -61,14 +61,16 @@ class AssistanceCase:
     approved_amount_fen: int | None = None
     fund_id: uuid.UUID | None = None
     commitment_id: uuid.UUID | None = None
+    dispute_id: uuid.UUID | None = None  # legal aid referred from a labour dispute
 
     def opened_event(self) -> CaseOpened:
         """The fact other services hear. The summary stays here: it holds health and family detail."""
         return CaseOpened(case_id=self.id, member_id=self.member_id, union_id=self.union_id, org_path=self.org_path,
-                          kind=self.kind, source=self.source, opened_on=self.opened_on)
+                          kind=self.kind, source=self.source, opened_on=self.opened_on, dispute_id=self.dispute_id)
 
 
-def open_case(member: KnownMember | None, *, kind: str, source: str, opened_by: str, today: date) -> AssistanceCase:
+def open_case(member: KnownMember | None, *, kind: str, source: str, opened_by: str, today: date,
+              dispute_id: uuid.UUID | None = None) -> AssistanceCase:
     """A case is opened only for a member welfare knows; it belongs to the member's union."""
     if member is None:
         raise RuleViolation(UNKNOWN_MEMBER, field="member_id", kind="unknown-member")
@@ -80,7 +82,7 @@ def open_case(member: KnownMember | None, *, kind: str, source: str, opened_by: 
         raise RuleViolation(f"案件来源须为 {'、'.join(CASE_SOURCES.values())} 之一", field="source")
     return AssistanceCase(
         id=uuid.uuid4(), member_id=member.member_id, union_id=member.union_id, org_path=list(member.org_path),
-        kind=kind, source=source, status="opened", opened_on=today, opened_by=opened_by,
+        kind=kind, source=source, status="opened", opened_on=today, opened_by=opened_by, dispute_id=dispute_id,
     )
 
 
