@@ -35,7 +35,8 @@ def test_case_opened_names_the_case_but_carries_no_summary():
     case = open_case(member(), kind="education", source="hotline", opened_by="staff-1", today=date(2024, 8, 1))
     event = case.opened_event()
     assert event.key() == str(case.id)
-    assert event.model_dump().keys() == {"case_id", "member_id", "union_id", "org_path", "kind", "source", "opened_on"}
+    assert event.model_dump().keys() == {"case_id", "member_id", "union_id", "org_path", "kind", "source", "opened_on",
+                                         "dispute_id"}
 
 
 @pytest.mark.parametrize("field, kind, source", [("kind", "loan", "visit"), ("source", "living", "email")])
