@@ -23,6 +23,10 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
   ProposalAnswered        → the member
   HotlineTicketOverdue    → the assignee, else the nearest unit's hotline officers
   (issue 14 · contracts)
+  CollectiveOfferSent     → an employer's offer: work item to the union's rights officers (answer in 20 days)
+  CollectiveOfferAnswerDue / CollectiveOfferOverdue → the rights officers: answer due soon / overdue
+  CollectiveContractInForce → the rights officers: publish it to the workers
+  CollectiveContractExpiring → the rights officers: renew within the six months
   (issue 14 · congresses)
   (issue 14 · disputes)
   (issue 14 · training)
@@ -47,6 +51,8 @@ from contracts.events import (
     UnionDissolved, UnionEstablished, UnionMerged, UnionMoved,
 )
 # issue 14 · contracts: its imports
+from contracts.events import CollectiveContractExpiring, CollectiveContractInForce, CollectiveOfferAnswerDue, CollectiveOfferOverdue, CollectiveOfferSent
+from notify.commands import collective_contracts
 # issue 14 · congresses: its imports
 # issue 14 · disputes: its imports
 # issue 14 · training: its imports
@@ -128,6 +134,11 @@ TELLS = {
     ProposalAnswered: notices.proposal_answered,
     AidReversed: notices.aid_reversed,
     # issue 14 · contracts
+    CollectiveOfferSent: collective_contracts.tell_rights_officers,
+    CollectiveOfferAnswerDue: collective_contracts.tell_rights_officers,
+    CollectiveOfferOverdue: collective_contracts.tell_rights_officers,
+    CollectiveContractInForce: collective_contracts.tell_rights_officers,
+    CollectiveContractExpiring: collective_contracts.tell_rights_officers,
     # issue 14 · congresses
     # issue 14 · disputes
     # issue 14 · training
