@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from unionops.inputs import MAX_YEAR, MIN_YEAR
 from unionops.problems import RuleViolation
 
 KINDS: dict[str, str] = {
@@ -52,6 +53,8 @@ def add_years(day: date, years: int) -> date:
 def check_term(starts_on: date, ends_on: date) -> None:
     """A term of one to three years, the first and last day included: 2026-01-01 to 2026-12-31 is
     one year, to 2028-12-31 three."""
+    if not MIN_YEAR <= starts_on.year <= MAX_YEAR:
+        raise RuleViolation(f"期限起始日须在{MIN_YEAR}至{MAX_YEAR}年之间", field="starts_on")
     shortest = add_years(starts_on, MIN_TERM_YEARS) - timedelta(days=1)
     longest = add_years(starts_on, MAX_TERM_YEARS) - timedelta(days=1)
     if not shortest <= ends_on <= longest:
