@@ -268,6 +268,24 @@ async def test_within_six_months_of_its_end_a_contract_is_expiring_and_once_ende
     assert await contract_rate(TODAY.year) == (0, 2)
 
 
+async def test_either_side_may_ask_to_renew_only_within_the_six_months_before_the_end(http, db, branch, membership):
+    union = membership.unit(branch.street, f"续订厂工会{uuid.uuid4().hex[:6]}", "grassroots", "enterprise_union")
+    e = await employer(http, branch, union)
+    ending = await contract_in_force(http, union, [e], add_years(TODAY, -2) + timedelta(days=60))   # ends in 59 days
+    running = await contract_in_force(http, union, [e], TODAY - timedelta(days=30))                # ends in two years
+    ask = {"title": "续订集体合同", "offered_by": "employer", "sent_on": str(TODAY), "received_on": str(TODAY)}
+    early = await http.post(f"/collective-contracts/{running['id']}/renewal", json=ask, headers=auth())
+    assert early.status_code == 409 and early.json()["type"] == "/problems/renewal-window-not-open"
+    assert early.json()["errors"][0]["field"] == "body.sent_on"
+    renewal = await post(http, ending, "renewal", ask, 201)
+    assert renewal["status"] == "negotiating" and renewal["renews_contract_id"] == ending["id"]
+    assert renewal["employers_count"] == 1 and renewal["offer"]["answer_due_on"] == str(TODAY + timedelta(days=20))
+    assert len(await events(db, renewal["id"], "CollectiveOfferSent")) == 1
+    assert (await http.get(f"/collective-contracts/{ending['id']}", headers=auth())).json()["renewed_by"] == renewal["id"]
+    again = await http.post(f"/collective-contracts/{ending['id']}/renewal", json=ask, headers=auth())
+    assert again.status_code == 409 and again.json()["type"] == "/problems/renewal-exists"
+
+
 async def test_the_rates_of_a_subtree_count_contracts_in_force_against_targets_from_above(http, membership):
     b = membership.branch("建制率")
     unions = [membership.unit(b.street, f"建制率{i}厂工会{uuid.uuid4().hex[:6]}", "grassroots", "enterprise_union")

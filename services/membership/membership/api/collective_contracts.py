@@ -43,6 +43,10 @@ class OfferIn(Body):
     received_on: date = Field(description="the day the other side received it: the 20 days run from it")
 
 
+class RenewalIn(OfferIn):
+    title: UnitName = Field(min_length=2, max_length=200, description="续订合同的名称")
+
+
 class AnswerIn(Body):
     answer: Literal["accepted", "declined"]
     answered_on: date
@@ -125,6 +129,17 @@ async def send_offer(contract_id: uuid.UUID, body: OfferIn, commands: CommandsDe
     return await commands.create(
         lambda uow: commands_contracts.send_offer(uow, contract_id, body.offered_by, body.sent_on, body.received_on,
                                                   principal, local_today()),
+        subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json") | {"contract": str(contract_id)})
+
+
+@router.post("/collective-contracts/{contract_id}/renewal", status_code=201,
+             summary="Either side asks to renew (续订) within the six months before the end: a new negotiation"
+                     " opened by its written offer")
+async def renew(contract_id: uuid.UUID, body: RenewalIn, commands: CommandsDep,
+                principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
+    return await commands.create(
+        lambda uow: commands_contracts.renew(uow, contract_id, body.title, body.offered_by, body.sent_on,
+                                             body.received_on, principal, local_today()),
         subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json") | {"contract": str(contract_id)})
 
 

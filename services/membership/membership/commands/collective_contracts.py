@@ -21,7 +21,7 @@ from membership.queries import load_unit
 from unionops.auth import Principal
 from unionops.backdating import check_dated
 from unionops.problems import RuleViolation
-from unionops.unit_of_work import UnitOfWork
+from unionops.unit_of_work import UnitOfWork, refusing_duplicates
 
 # The union side of a contract: a grassroots union for its employer; a street/town or an
 # industry union (or a district above them) for a regional or industry-wide one.
@@ -73,15 +73,25 @@ async def _contract(uow: UnitOfWork, contract_id: uuid.UUID, actor: Principal, t
     return row
 
 
-async def send_offer(uow: UnitOfWork, contract_id: uuid.UUID, offered_by: str, sent_on: date, received_on: date,
-                     actor: Principal, today: date) -> dict:
-    conn = uow.conn
-    c = await _contract(uow, contract_id, actor, today, "negotiating")
+def _check_offer_dates(sent_on: date, received_on: date, today: date) -> None:
     check_dated(sent_on, today, field="sent_on", what="要约发出日期")
     check_dated(received_on, today, field="received_on", what="要约收到日期")
     rules.check_offer_dates(sent_on, received_on)
-    if await conn.fetchval("SELECT 1 FROM collective_offers WHERE contract_id = $1 AND answered_on IS NULL", contract_id):
+
+
+async def send_offer(uow: UnitOfWork, contract_id: uuid.UUID, offered_by: str, sent_on: date, received_on: date,
+                     actor: Principal, today: date) -> dict:
+    c = await _contract(uow, contract_id, actor, today, "negotiating")
+    _check_offer_dates(sent_on, received_on, today)
+    if await uow.conn.fetchval("SELECT 1 FROM collective_offers WHERE contract_id = $1 AND answered_on IS NULL",
+                               contract_id):
         raise RuleViolation("已有尚未答复的协商要约", field="offered_by", status=409, kind="offer-pending")
+    return await _record_offer(uow, c, offered_by, sent_on, received_on, actor)
+
+
+async def _record_offer(uow: UnitOfWork, c, offered_by: str, sent_on: date, received_on: date,
+                        actor: Principal) -> dict:
+    conn, contract_id = uow.conn, c["id"]
     offer_id, due = uuid.uuid4(), rules.answer_due_on(received_on)
     await conn.execute(
         "INSERT INTO collective_offers (id, contract_id, offered_by, sent_on, received_on, answer_due_on, recorded_by)"
@@ -96,6 +106,33 @@ async def send_offer(uow: UnitOfWork, contract_id: uuid.UUID, offered_by: str, s
         employer_names=list(names or [])))
     return {"id": offer_id, "contract_id": contract_id, "offered_by": offered_by, "sent_on": sent_on,
             "received_on": received_on, "answer_due_on": due}
+
+
+async def renew(uow: UnitOfWork, contract_id: uuid.UUID, title: str, offered_by: str, sent_on: date,
+                received_on: date, actor: Principal, today: date) -> dict:
+    """Either side asks to renew (续订) within the six months before the end (or after it): a new
+    negotiation of the same union, kind and employers, opened by that side's written offer."""
+    conn = uow.conn
+    old = await _contract(uow, contract_id, actor, today, "in_force", "awaiting_start", "expired")
+    _check_offer_dates(sent_on, received_on, today)
+    if sent_on < old["renewal_opens_on"]:
+        raise RuleViolation(f"到期前六个月内方可提出续订（自{old['renewal_opens_on'].isoformat()}起）", field="sent_on",
+                            status=409, kind="renewal-window-not-open")
+    refusal = RuleViolation("该集体合同已提出续订", status=409, kind="renewal-exists")
+    if old["renewed_by"] is not None:
+        raise refusal
+    new_id = uuid.uuid4()
+    async with refusing_duplicates(conn, refusal):  # the unique renews_contract_id settles a race
+        await conn.execute(
+            "INSERT INTO collective_contracts (id, org_id, title, kind, coverage, renews_contract_id, created_by)"
+            " SELECT $1, org_id, $2, kind, coverage, id, $3 FROM collective_contracts WHERE id = $4",
+            new_id, title, actor.subject, contract_id)
+    await conn.execute("INSERT INTO collective_contract_employers (contract_id, employer_id)"
+                       " SELECT $1, employer_id FROM collective_contract_employers WHERE contract_id = $2",
+                       new_id, contract_id)
+    renewal = await queries.contract_in_scope(conn, new_id, actor, today)
+    offer = await _record_offer(uow, renewal, offered_by, sent_on, received_on, actor)
+    return {**await queries.contract(conn, new_id, actor, today), "offer": offer}
 
 
 async def answer_offer(uow: UnitOfWork, contract_id: uuid.UUID, offer_id: uuid.UUID, answer: str, reasons: str | None,

@@ -37,10 +37,12 @@ CREATE TABLE collective_contracts (
     in_force_raised_at      timestamptz,
     expiring_raised_at      timestamptz,
     expired_raised_at       timestamptz,
+    renews_contract_id      uuid REFERENCES collective_contracts (id),  -- the contract this one renews (续订)
     created_by              text NOT NULL,
     created_at              timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX collective_contracts_org ON collective_contracts (org_id);
+CREATE UNIQUE INDEX collective_contracts_renewal ON collective_contracts (renews_contract_id);
 CREATE INDEX collective_contracts_in_force ON collective_contracts (in_force_from, ends_on) WHERE objected_on IS NULL;
 
 CREATE TABLE collective_contract_employers (

@@ -33,7 +33,8 @@ STATUS_SQL = (
 
 _CONTRACT = (
     "SELECT c.*, o.name AS org_name, o.path AS org_path, {status} AS status,"
-    " (SELECT count(*) FROM collective_contract_employers ce WHERE ce.contract_id = c.id) AS employers_count"
+    " (SELECT count(*) FROM collective_contract_employers ce WHERE ce.contract_id = c.id) AS employers_count,"
+    " (SELECT r.id FROM collective_contracts r WHERE r.renews_contract_id = c.id) AS renewed_by"
     " FROM collective_contracts c JOIN org_units o ON o.id = c.org_id"
 )
 
@@ -53,6 +54,7 @@ def _view(row) -> dict:
         "renewal_window_opens_on": renewal_window_opens(row["ends_on"]) if row["ends_on"] else None,
         "received_on": row["received_on"], "in_force_from": row["in_force_from"],
         "objected_on": row["objected_on"], "objection": row["objection"], "published_on": row["published_on"],
+        "renews_contract_id": row["renews_contract_id"], "renewed_by": row["renewed_by"],
     }
 
 
