@@ -334,6 +334,14 @@ async def test_outside_the_callers_subtree_a_contract_does_not_exist(http, branc
     assert listed["items"] == [] and listed["total"] == 0
     # Its own district sees it, and may act.
     assert (await http.get(f"/collective-contracts/{c['id']}", headers=officer_of(branch))).status_code == 200
+    # A regional contract of the street covers employers of its subtree; the street cannot sign an enterprise's.
+    second = await employer(http, branch)
+    regional = await open_contract(http, branch.street, [await employer(http, branch, union), second],
+                                   coverage="regional", headers=officer_of(branch))
+    assert regional["employers_count"] == 2 and regional["coverage"] == "regional"
+    r = await http.post("/collective-contracts", headers=auth(), json={
+        "org_id": str(branch.street), "title": "街道的企业合同", "kind": "wage", "employer_ids": [second]})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.org_id"
     # An employer outside the union's subtree cannot be covered (the same refusal as an unknown one).
     foreign = await employer(http, other)
     for employer_id in (foreign, str(uuid.uuid4())):

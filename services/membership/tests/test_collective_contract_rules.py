@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from membership.domain.collective_contracts import (
-    answer_due_on, check_answer, check_objection, check_term, in_force_from, renewal_window_opens,
+    answer_due_on, check_answer, check_employers_covered, check_objection, check_term, check_union_side, in_force_from,
+    renewal_window_opens,
 )
 from unionops.problems import RuleViolation
 
@@ -72,3 +73,31 @@ def test_a_term_starting_outside_the_years_the_system_keeps_is_refused_naming_th
     with pytest.raises(RuleViolation) as refused:
         check_term(date(9999, 1, 1), date(9999, 12, 31))
     assert refused.value.field == "starts_on"
+
+
+@pytest.mark.parametrize("coverage, level, kind, allowed", [
+    ("enterprise", "grassroots", "enterprise_union", True),
+    ("enterprise", "street", "street_union", False),
+    ("regional", "street", "street_union", True),
+    ("regional", "grassroots", "joint_grassroots_union", True),
+    ("regional", "grassroots", "enterprise_union", False),
+    ("industry", "district", "industry_union", True),
+    ("industry", "grassroots", "industry_union", True),
+])
+def test_an_enterprises_union_negotiates_its_contract_and_a_street_or_industry_union_a_regional_one(
+        coverage, level, kind, allowed):
+    if allowed:
+        check_union_side(coverage, level, kind)
+    else:
+        with pytest.raises(RuleViolation) as refused:
+            check_union_side(coverage, level, kind)
+        assert refused.value.field == "org_id"
+
+
+def test_an_enterprise_contract_covers_one_employer_and_a_regional_one_several():
+    check_employers_covered("enterprise", 1)
+    check_employers_covered("regional", 2)
+    for coverage, n in (("enterprise", 2), ("industry", 1)):
+        with pytest.raises(RuleViolation) as refused:
+            check_employers_covered(coverage, n)
+        assert refused.value.field == "employer_ids"

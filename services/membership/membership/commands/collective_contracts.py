@@ -23,11 +23,6 @@ from unionops.backdating import check_dated
 from unionops.problems import RuleViolation
 from unionops.unit_of_work import UnitOfWork, refusing_duplicates
 
-# The union side of a contract: a grassroots union for its employer; a street/town or an
-# industry union (or a district above them) for a regional or industry-wide one.
-UNION_LEVELS = {"enterprise": {"grassroots"}, "regional": {"street", "district"}, "industry": {"district", "street"}}
-
-
 @dataclass(frozen=True)
 class OpenNegotiation:
     org_id: uuid.UUID
@@ -40,14 +35,9 @@ class OpenNegotiation:
 async def open_negotiation(uow: UnitOfWork, cmd: OpenNegotiation, actor: Principal, today: date) -> dict:
     conn = uow.conn
     unit = await load_unit(conn, cmd.org_id, field="org_id", actor=actor)
-    if unit["level"] not in UNION_LEVELS[cmd.coverage]:
-        raise RuleViolation("企业集体合同由基层工会协商；区域性、行业性集体合同由街道（乡镇）、区域或行业工会协商",
-                            field="org_id")
+    rules.check_union_side(cmd.coverage, unit["level"], unit["kind"])
     employer_ids = tuple(dict.fromkeys(cmd.employer_ids))
-    if cmd.coverage == "enterprise" and len(employer_ids) != 1:
-        raise RuleViolation("企业集体合同须且只能覆盖一家企业", field="employer_ids")
-    if cmd.coverage != "enterprise" and len(employer_ids) < 2:
-        raise RuleViolation("区域性、行业性集体合同须覆盖两家以上企业", field="employer_ids")
+    rules.check_employers_covered(cmd.coverage, len(employer_ids))
     # An employer belongs to the unit's subtree by the unit answerable for it or by its union.
     known = await conn.fetchval(
         "SELECT count(*) FROM employers e LEFT JOIN org_units a ON a.id = e.org_id LEFT JOIN org_units u ON u.id = e.union_id"

@@ -24,6 +24,27 @@ RENEWAL_MONTHS = 6        # Art. 40 practice: renewal is asked for within the si
 MIN_TERM_YEARS, MAX_TERM_YEARS = 1, 3
 
 
+def check_union_side(coverage: str, level: str, kind: str) -> None:
+    """Who negotiates for the workers: an enterprise's grassroots union; for a regional contract a
+    street/town or district union or a joint grassroots union (区域工会联合会); for an industry-wide
+    one an industry union of any level, or a street/district union."""
+    if coverage == "enterprise":
+        allowed = level == "grassroots"
+    else:
+        allowed = level in ("street", "district") or (
+            level == "grassroots" and kind == ("joint_grassroots_union" if coverage == "regional" else "industry_union"))
+    if not allowed:
+        raise RuleViolation("企业集体合同由基层工会协商；区域性、行业性集体合同由街道（乡镇）、区县、区域或行业工会协商",
+                            field="org_id")
+
+
+def check_employers_covered(coverage: str, employers: int) -> None:
+    if coverage == "enterprise" and employers != 1:
+        raise RuleViolation("企业集体合同须且只能覆盖一家企业", field="employer_ids")
+    if coverage != "enterprise" and employers < 2:
+        raise RuleViolation("区域性、行业性集体合同须覆盖两家以上企业", field="employer_ids")
+
+
 def answer_due_on(received_on: date) -> date:
     """The last day of the written answer: 20 days from the day the offer was received."""
     return received_on + timedelta(days=ANSWER_DAYS)
