@@ -196,8 +196,10 @@ async def test_the_term_is_one_to_three_years_and_nothing_is_written_on_refusal(
     assert (await post(http, c, "signing", signing(add_years(start, 3) - timedelta(days=1))))["status"] == "signed"
 
 
-async def test_a_contract_is_in_force_on_day_15_after_receipt_only_without_objection(http, db, branch, membership):
+async def test_a_contract_is_in_force_on_day_15_after_receipt_only_without_objection(http, db, branch, membership,
+                                                                                   notify, sink):
     union = membership.unit(branch.street, f"审查厂工会{uuid.uuid4().hex[:6]}", "grassroots", "enterprise_union")
+    officer = add_officer(notify, str(union), "赵维权", ["rights_officer"])
     start = TODAY - timedelta(days=30)
     fifteen = await contract_in_force(http, union, [await employer(http, branch, union)], start,
                                       received_on=TODAY - timedelta(days=15))
@@ -217,6 +219,8 @@ async def test_a_contract_is_in_force_on_day_15_after_receipt_only_without_objec
     [in_force] = await events(db, fifteen["id"], "CollectiveContractInForce")
     assert in_force["in_force_from"] == str(TODAY)
     assert await events(db, fourteen["id"], "CollectiveContractInForce") == []
+    [told] = await mails(sink, officer["email"], 1)   # to publish it to the workers; the objected one tells nobody
+    assert told["subject"] == f"【工作事项】集体合同已生效，请向职工公布：《{fifteen['title']}》"
     published = await post(http, fifteen, "publication", {"published_on": str(TODAY)})
     assert published["published_on"] == str(TODAY)
     assert len(await events(db, fifteen["id"], "CollectiveContractPublished")) == 1
@@ -226,15 +230,18 @@ async def test_a_contract_is_in_force_on_day_15_after_receipt_only_without_objec
 
 
 async def test_within_six_months_of_its_end_a_contract_is_expiring_and_once_ended_no_longer_counts(
-        http, db, membership):
+        http, db, membership, notify, sink):
     b = membership.branch("续签")
     union = membership.unit(b.street, f"续签厂工会{uuid.uuid4().hex[:6]}", "grassroots", "enterprise_union")
+    officer = add_officer(notify, str(b.street), "周维权", ["rights_officer"])   # the nearest unit upward with one
     start = add_years(TODAY, -3) + timedelta(days=30)   # ends in 29 days: within the renewal window
     expiring = await contract_in_force(http, union, [await employer(http, b, union)], start, years=3)
     await check(db, TODAY)
     await check(db, TODAY)
     assert len(await events(db, expiring["id"], "CollectiveContractExpiring")) == 1
     assert await events(db, expiring["id"], "CollectiveContractExpired") == []
+    renew = [m for m in await mails(sink, officer["email"], 2) if m["subject"].startswith("【续签提醒】")]
+    assert len(renew) == 1 and expiring["title"] in renew[0]["subject"] and "周维权同志" in renew[0]["text"]
     listed = (await http.get("/collective-contracts", headers=officer_of(b),
                              params={"expiring_within_days": 60, "org_id": str(b.district)})).json()
     assert [x["id"] for x in listed["items"]] == [expiring["id"]] and listed["total"] == 1
