@@ -23,6 +23,7 @@ from unionops.backdating import check_dated
 from unionops.problems import RuleViolation
 from unionops.unit_of_work import UnitOfWork, refusing_duplicates
 
+
 @dataclass(frozen=True)
 class OpenNegotiation:
     org_id: uuid.UUID
