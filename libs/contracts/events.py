@@ -746,6 +746,158 @@ class ProposalAdopted(DomainEvent):
 # ---- rights protection and training (issue 14): one block per area, below its marker ------------
 
 # -- issue 14 · contracts
+# The negotiation and life of a collective contract (集体合同) on one topic, keyed by the contract
+# (an offer's events by its contract's id, so they stay in order with it). Employers' and units'
+# names and the contract's title only; the chief representatives' names stay in membership.
+
+ContractKind = Literal["comprehensive", "wage", "women", "safety"]
+OfferSide = Literal["union", "employer"]
+
+
+class CollectiveOfferSent(DomainEvent):
+    """A written offer to negotiate (要约) was sent; the other side must answer in writing by
+    `answer_due_on` (20 days from receipt, 集体合同规定 Art. 32)."""
+
+    topic: ClassVar[str] = "membership.collective-contract.v1"
+    key_field: ClassVar[str] = "contract_id"
+
+    contract_id: UUID
+    offer_id: UUID
+    org_id: UUID
+    org_path: list[UUID]
+    title: str
+    kind: ContractKind
+    offered_by: OfferSide
+    sent_on: date
+    received_on: date
+    answer_due_on: date
+    employer_names: list[str] = Field(default_factory=list)
+
+
+class CollectiveOfferAnswered(DomainEvent):
+    """The other side answered an offer in writing: accepted, or declined with its reasons (kept
+    in membership)."""
+
+    topic: ClassVar[str] = "membership.collective-contract.v1"
+    key_field: ClassVar[str] = "contract_id"
+
+    contract_id: UUID
+    offer_id: UUID
+    org_path: list[UUID]
+    offered_by: OfferSide
+    answer: Literal["accepted", "declined"]
+    answered_on: date
+    late: bool = False
+
+
+class CollectiveOfferAnswerDue(DomainEvent):
+    """An employer's offer the union has not answered yet falls due within a few days (a reminder,
+    raised once per offer)."""
+
+    topic: ClassVar[str] = "membership.collective-contract.v1"
+    key_field: ClassVar[str] = "contract_id"
+
+    contract_id: UUID
+    offer_id: UUID
+    org_id: UUID
+    org_path: list[UUID]
+    title: str
+    answer_due_on: date
+    detected_on: date
+
+
+class CollectiveOfferOverdue(DomainEvent):
+    """An offer was not answered within 20 days of receipt (raised once per offer)."""
+
+    topic: ClassVar[str] = "membership.collective-contract.v1"
+    key_field: ClassVar[str] = "contract_id"
+
+    contract_id: UUID
+    offer_id: UUID
+    org_id: UUID
+    org_path: list[UUID]
+    title: str
+    offered_by: OfferSide
+    received_on: date
+    answer_due_on: date
+    detected_on: date
+
+
+class CollectiveContractSigned(DomainEvent):
+    """A draft the workers' congress (or all workers) adopted was signed by both chief
+    representatives, for a term of one to three years."""
+
+    topic: ClassVar[str] = "membership.collective-contract.v1"
+    key_field: ClassVar[str] = "contract_id"
+
+    contract_id: UUID
+    org_id: UUID
+    org_path: list[UUID]
+    title: str
+    kind: ContractKind
+    coverage: Literal["enterprise", "regional", "industry"]
+    employers: int
+    signed_on: date
+    starts_on: date
+    ends_on: date
+
+
+class CollectiveContractInForce(DomainEvent):
+    """The labour administration raised no objection within 15 days of receipt (劳动合同法 Art. 54):
+    the contract is in force (raised once, by the periodic check)."""
+
+    topic: ClassVar[str] = "membership.collective-contract.v1"
+    key_field: ClassVar[str] = "contract_id"
+
+    contract_id: UUID
+    org_id: UUID
+    org_path: list[UUID]
+    title: str
+    kind: ContractKind
+    in_force_from: date
+    ends_on: date
+
+
+class CollectiveContractPublished(DomainEvent):
+    """The contract in force was published to the workers it covers (集体合同规定 Art. 48)."""
+
+    topic: ClassVar[str] = "membership.collective-contract.v1"
+    key_field: ClassVar[str] = "contract_id"
+
+    contract_id: UUID
+    org_id: UUID
+    org_path: list[UUID]
+    title: str
+    published_on: date
+
+
+class CollectiveContractExpiring(DomainEvent):
+    """The six months before a contract's end began: either side may ask to renew (raised once)."""
+
+    topic: ClassVar[str] = "membership.collective-contract.v1"
+    key_field: ClassVar[str] = "contract_id"
+
+    contract_id: UUID
+    org_id: UUID
+    org_path: list[UUID]
+    title: str
+    kind: ContractKind
+    ends_on: date
+    detected_on: date
+
+
+class CollectiveContractExpired(DomainEvent):
+    """A contract's term ended; it no longer counts as coverage (raised once)."""
+
+    topic: ClassVar[str] = "membership.collective-contract.v1"
+    key_field: ClassVar[str] = "contract_id"
+
+    contract_id: UUID
+    org_id: UUID
+    org_path: list[UUID]
+    title: str
+    kind: ContractKind
+    ends_on: date
 
 # -- issue 14 · congresses
 
@@ -952,6 +1104,15 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         NotificationDelivered,
         NotificationFailed,
         # issue 14 · contracts
+        CollectiveOfferSent,
+        CollectiveOfferAnswered,
+        CollectiveOfferAnswerDue,
+        CollectiveOfferOverdue,
+        CollectiveContractSigned,
+        CollectiveContractInForce,
+        CollectiveContractPublished,
+        CollectiveContractExpiring,
+        CollectiveContractExpired,
         # issue 14 · congresses
         # issue 14 · disputes
         DisputeOpened,

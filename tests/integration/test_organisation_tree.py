@@ -151,7 +151,9 @@ async def test_coverage_counts_unions_members_and_non_public_employers(client):
     assert c["unions"] == {"total": 2, "founded_this_year": 2, "target": 4, "progress": 0.5}
     assert c["members"] == {"total": 3, "target": 100}
     assert c["non_public_employers"] == {"total": 2, "covered": 1, "coverage_rate": 0.5}
-    assert c["collective_contract_employers"] == 1
+    # The flag marks a legacy contract with unknown dates: only contracts in force on the day count
+    # (issue 14; tests/integration/test_collective_contracts.py).
+    assert c["collective_contract_employers"] == 0
     this_month = c["months"][local_today().month - 1]
     assert this_month["joins"] == 3
 

@@ -1,5 +1,6 @@
 """Work membership does on its own: start-up hooks (the city root, sealing old e-mail addresses)
-and periodic jobs (coverage summaries, transfer-request expiry, employment changes that fell due).
+and periodic jobs (coverage summaries, transfer-request expiry, employment changes that fell due,
+collective-contract deadlines).
 Each is `async def job(runtime)` and opens its work with `UnitOfWork.begin(runtime.pool)`."""
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date
 
 import asyncpg
 
-from membership.commands import contacts, coverage, hr, organisations, transfer_requests
+from membership.commands import collective_contracts, contacts, coverage, hr, organisations, transfer_requests
 from unionops import periodic
 from unionops.clock import local_today
 from unionops.pii import Vault
@@ -73,3 +74,14 @@ async def scheduled_employment_changes(runtime: Runtime) -> None:
         if n:
             log.info("scheduled employment changes applied", extra={"changes": n})
     await periodic.every(runtime.settings.hr_schedule_interval_seconds, round_, "applying scheduled employment changes")
+
+
+async def collective_contract_deadlines(runtime: Runtime) -> None:
+    """Collective-bargaining deadlines every COLLECTIVE_CONTRACT_CHECK_SECONDS: reminders and
+    overdue offers, contracts in force, the renewal window, expiry (each raised once)."""
+    async def round_() -> None:
+        async with UnitOfWork.begin(runtime.pool) as uow:
+            raised = await collective_contracts.watch_deadlines(uow, local_today())
+        if any(raised.values()):
+            log.info("collective contract deadlines raised", extra=raised)
+    await periodic.every(runtime.settings.collective_contract_check_seconds, round_, "collective contract deadlines")

@@ -15,5 +15,8 @@ class Settings(CommonSettings):
     transfer_request_expiry_days: int = Field(30, alias="TRANSFER_REQUEST_EXPIRY_DAYS", ge=1, le=365)
     transfer_request_sweep_interval_seconds: float = Field(3600.0, alias="TRANSFER_REQUEST_SWEEP_INTERVAL_SECONDS",
                                                            gt=0)
+    # How often collective-bargaining deadlines are checked (offers' 20 days, the 15-day review,
+    # the renewal window, expiry); each is raised once, so a shorter interval only raises sooner.
+    collective_contract_check_seconds: float = Field(3600.0, alias="COLLECTIVE_CONTRACT_CHECK_SECONDS", gt=0)
     # How often employment changes HR announced ahead are checked for having fallen due.
     hr_schedule_interval_seconds: float = Field(600.0, alias="HR_SCHEDULE_INTERVAL_SECONDS", gt=0)

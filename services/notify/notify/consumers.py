@@ -24,6 +24,10 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
   ProposalAnswered        → the member
   HotlineTicketOverdue    → the assignee, else the nearest unit's hotline officers
   (issue 14 · contracts)
+  CollectiveOfferSent     → an employer's offer: work item to the union's rights officers (answer in 20 days)
+  CollectiveOfferAnswerDue / CollectiveOfferOverdue → the rights officers: answer due soon / overdue
+  CollectiveContractInForce → the rights officers: publish it to the workers
+  CollectiveContractExpiring → the rights officers: renew within the six months
   (issue 14 · congresses)
   (issue 14 · disputes)
   DisputeOpened           → the worker (a member); collective (10+ workers): work item to the rights
@@ -55,6 +59,8 @@ from contracts.events import (
     UnionDissolved, UnionEstablished, UnionMerged, UnionMoved,
 )
 # issue 14 · contracts: its imports
+from contracts.events import CollectiveContractExpiring, CollectiveContractInForce, CollectiveOfferAnswerDue, CollectiveOfferOverdue, CollectiveOfferSent
+from notify.commands import collective_contracts
 # issue 14 · congresses: its imports
 # issue 14 · disputes: its imports
 from contracts.events import DisputeArbitrationOpen, DisputeFailed, DisputeMediated, DisputeOpened, DisputeReferred
@@ -140,6 +146,11 @@ TELLS = {
     ProposalAnswered: notices.proposal_answered,
     AidReversed: notices.aid_reversed,
     # issue 14 · contracts
+    CollectiveOfferSent: collective_contracts.tell_rights_officers,
+    CollectiveOfferAnswerDue: collective_contracts.tell_rights_officers,
+    CollectiveOfferOverdue: collective_contracts.tell_rights_officers,
+    CollectiveContractInForce: collective_contracts.tell_rights_officers,
+    CollectiveContractExpiring: collective_contracts.tell_rights_officers,
     # issue 14 · congresses
     # issue 14 · disputes
     DisputeOpened: disputes.dispute_opened,

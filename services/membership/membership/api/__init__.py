@@ -2,11 +2,13 @@
 from membership.api import coverage, imports, members, organisations, personal_data, rights, statistics, transfer_requests
 
 # issue 14 · contracts: its imports
+from membership.api import collective_contracts
 # issue 14 · congresses: its imports
 
 routers = [
     organisations.router, members.router, transfer_requests.router, coverage.router, imports.router,
     personal_data.router, statistics.router, rights.router,
     # issue 14 · contracts
+    collective_contracts.router,
     # issue 14 · congresses
 ]

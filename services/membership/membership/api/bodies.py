@@ -160,8 +160,11 @@ class EmployerIn(Body):
     credit_code: str | None = Field(None, max_length=18, description="统一社会信用代码 (check character verified)")
     ownership: Literal["state_owned", "collective", "non_public"]
     headcount: count(le=10_000_000) = Field(0)
-    has_collective_contract: Flag = False
+    has_collective_contract: Flag = Field(False, description="imported marker of a legacy contract (dates unknown);"
+                                          " coverage counts only contracts in force (/collective-contracts)")
     union_id: uuid.UUID | None = None
+    above_designated_size: Flag = Field(False, description="规模以上企业 (a statistical classification by revenue,"
+                                        " not by headcount): the base of 集体合同建制率 and 工资集体协商建制率")
 
 
 class TargetsIn(Body):

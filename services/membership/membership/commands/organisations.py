@@ -216,6 +216,7 @@ class RegisterEmployer:
     headcount: int
     has_collective_contract: bool
     union_id: uuid.UUID | None
+    above_designated_size: bool = False  # 规模以上: by revenue, recorded (not derived from headcount)
 
 
 async def register_employer(uow: UnitOfWork, cmd: RegisterEmployer, actor: Principal) -> dict:
@@ -231,12 +232,12 @@ async def register_employer(uow: UnitOfWork, cmd: RegisterEmployer, actor: Princ
     async with refusing_duplicates(conn, refusal):
         await conn.execute(
             "INSERT INTO employers (id, org_id, union_id, name, credit_code, ownership, headcount,"
-            " has_collective_contract) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            " has_collective_contract, above_designated_size) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             employer_id, cmd.org_id, cmd.union_id, cmd.name, credit_code, cmd.ownership, cmd.headcount,
-            cmd.has_collective_contract)
+            cmd.has_collective_contract, cmd.above_designated_size)
     return {"id": employer_id, "org_id": cmd.org_id, "union_id": cmd.union_id, "name": cmd.name,
             "credit_code": credit_code, "ownership": cmd.ownership, "headcount": cmd.headcount,
-            "has_collective_contract": cmd.has_collective_contract}
+            "has_collective_contract": cmd.has_collective_contract, "above_designated_size": cmd.above_designated_size}
 
 
 async def targets_from_above(conn: asyncpg.Connection, org_id: uuid.UUID, actor: Principal) -> None:

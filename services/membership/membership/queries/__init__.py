@@ -10,8 +10,10 @@ from datetime import date
 import asyncpg
 
 from membership.domain.members import HONOURS
+from membership.queries.collective_contracts import IN_FORCE
 from membership.queries.flows import monthly_flows
 from unionops.auth import Principal
+from unionops.clock import local_today
 from unionops.db import Reader
 from unionops.problems import Problem, RuleViolation
 from unionops.projections import common_ancestor
@@ -131,7 +133,7 @@ def sending_view(row) -> dict:
             "decided_as": row["decided_as"], "decided_at": row["decided_at"]}
 
 
-_FIGURES = """
+_FIGURES = f"""
 WITH sub AS (SELECT id, level, status, established_on FROM org_units WHERE $1 = ANY(path))
 SELECT
   (SELECT count(*) FROM sub WHERE level = 'grassroots' AND status = 'active') AS unions_total,
@@ -141,7 +143,10 @@ SELECT
   (SELECT count(*) FROM employers e JOIN sub ON sub.id = e.org_id WHERE e.ownership = 'non_public') AS non_public_total,
   (SELECT count(*) FROM employers e JOIN sub ON sub.id = e.org_id
       WHERE e.ownership = 'non_public' AND e.union_id IS NOT NULL) AS non_public_covered,
-  (SELECT count(*) FROM employers e JOIN sub ON sub.id = e.org_id WHERE e.has_collective_contract) AS collective_contracts,
+  -- employers with a contract in force on $3 (employers.has_collective_contract is a legacy marker: dates unknown)
+  (SELECT count(DISTINCT e.id) FROM employers e JOIN sub ON sub.id = e.org_id
+      JOIN collective_contract_employers ce ON ce.employer_id = e.id JOIN collective_contracts c ON c.id = ce.contract_id
+      WHERE {IN_FORCE.format(d="$3")}) AS collective_contracts,
   (SELECT unions_target FROM coverage_targets WHERE org_id = $1 AND year = $2) AS unions_target,
   (SELECT members_target FROM coverage_targets WHERE org_id = $1 AND year = $2) AS members_target
 """
@@ -153,7 +158,8 @@ def _share(part: int, whole: int) -> float | None:
 
 async def figures(conn: asyncpg.Connection, org_id: uuid.UUID, year: int) -> dict:
     """All figures of the subtree under `org_id` for `year` (two statements, none per member)."""
-    totals = await conn.fetchrow(_FIGURES, org_id, year)
+    # contracts are counted on 31 December of a past year, else today (a future year is not refused here)
+    totals = await conn.fetchrow(_FIGURES, org_id, year, min(date(year, 12, 31), local_today()))
     months = await monthly_flows(conn, org_id, year)
     t = dict(totals)
     return {
@@ -204,7 +210,8 @@ async def employers(conn: Reader, principal: Principal, org_id: uuid.UUID | None
                     limit: int) -> list[dict]:
     """Employers in the caller's subtree (of `org_id`'s); `without_union`: the 建会 targets."""
     rows = await conn.fetch(
-        "SELECT e.id, e.org_id, e.union_id, e.name, e.credit_code, e.ownership, e.headcount, e.has_collective_contract"
+        "SELECT e.id, e.org_id, e.union_id, e.name, e.credit_code, e.ownership, e.headcount, e.above_designated_size,"
+        " e.has_collective_contract"
         " FROM employers e JOIN org_units o ON o.id = e.org_id"
         " WHERE $1 = ANY(o.path) AND ($2::uuid IS NULL OR $2 = ANY(o.path)) AND (NOT $3 OR e.union_id IS NULL)"
         " ORDER BY e.headcount DESC, e.name LIMIT $4",

@@ -221,6 +221,22 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
                 "due_at": "2025-09-05T09:00:00+00:00", "detected_at": "2025-09-05T09:05:00+00:00"},
     ),
     # issue 14 · contracts
+    TemplateSpec("collective_offer_received", 1, "CollectiveOfferSent", "企业发出集体协商要约（致工会维权干部，工作事项）",
+                 sample={"name": "钱维权", "title": "示例科技有限公司2026年工资专项集体合同",
+                         "employer_names": ["示例科技有限公司"], "received_on": "2026-03-02",
+                         "answer_due_on": "2026-03-22"}),
+    TemplateSpec("collective_offer_answer_due", 1, "CollectiveOfferAnswerDue", "集体协商要约答复期限将至（致工会维权干部）",
+                 sample={"name": "钱维权", "title": "示例科技有限公司2026年工资专项集体合同",
+                         "answer_due_on": "2026-03-22"}),
+    TemplateSpec("collective_offer_overdue", 1, "CollectiveOfferOverdue", "集体协商要约超过20日未答复（致工会维权干部）",
+                 sample={"name": "钱维权", "title": "示例科技有限公司2026年工资专项集体合同", "offered_by_union": True,
+                         "received_on": "2026-03-02", "answer_due_on": "2026-03-22"}),
+    TemplateSpec("collective_contract_in_force", 1, "CollectiveContractInForce", "集体合同已生效、待公布（致工会维权干部）",
+                 sample={"name": "钱维权", "title": "示例街道2026年区域性集体合同", "kind_label": "综合性集体合同",
+                         "in_force_from": "2026-05-16", "ends_on": "2029-04-30"}),
+    TemplateSpec("collective_contract_expiring", 1, "CollectiveContractExpiring", "集体合同到期前六个月续订提醒（致工会维权干部）",
+                 sample={"name": "钱维权", "title": "示例街道2026年区域性集体合同", "kind_label": "综合性集体合同",
+                         "ends_on": "2029-04-30"}),
     # issue 14 · congresses
     # issue 14 · disputes
     TemplateSpec("dispute_registered", 1, "DisputeOpened", "劳动争议调解申请受理通知（致申请职工）",
