@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 
 from membership import queries
 from membership.commands import coverage
+from membership.domain.rights import figures_day
 from membership.queries import rights
 from unionops.auth import Principal, requires
 from unionops.clock import local_today
@@ -21,7 +22,7 @@ async def get_coverage(org_id: uuid.UUID, pool: PoolDep, year: YearParam | None 
                        principal: Principal = Depends(requires("read"))):
     year, today = year or local_today().year, local_today()
     figures = await queries.coverage(pool, org_id, year, principal)  # 404 outside the caller's subtree
-    return {**figures, "rights": await rights.rates(pool, org_id, year, rights.figures_day(year, today))}
+    return {**figures, "rights": await rights.rates(pool, org_id, year, figures_day(year, today))}
 
 
 @router.post("/coverage/summaries", status_code=202, summary="Publish the coverage summaries now")

@@ -4,6 +4,7 @@ measures (queries.collective_contracts, queries.congresses); this module only sh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 # measure → the plans' words. Base and count of each are defined where the area counts them.
 MEASURES: dict[str, str] = {
@@ -29,6 +30,12 @@ class Rate:
     def __post_init__(self) -> None:
         if self.measure not in MEASURES:
             raise ValueError(f"unknown measure {self.measure!r}")
+
+
+def figures_day(year: int, today: date) -> date:
+    """The day a year's rates are counted on: 31 December of a past year, else today (a coming
+    year's targets are compared with where the subtree stands now)."""
+    return min(date(year, 12, 31), today)
 
 
 def percent(part: int, whole: int) -> float | None:

@@ -10,6 +10,7 @@ from datetime import date
 import asyncpg
 
 from membership.domain.members import HONOURS
+from membership.domain.rights import figures_day
 from membership.queries.collective_contracts import IN_FORCE
 from membership.queries.flows import monthly_flows
 from unionops.auth import Principal
@@ -158,8 +159,7 @@ def _share(part: int, whole: int) -> float | None:
 
 async def figures(conn: asyncpg.Connection, org_id: uuid.UUID, year: int) -> dict:
     """All figures of the subtree under `org_id` for `year` (two statements, none per member)."""
-    # contracts are counted on 31 December of a past year, else today (a future year is not refused here)
-    totals = await conn.fetchrow(_FIGURES, org_id, year, min(date(year, 12, 31), local_today()))
+    totals = await conn.fetchrow(_FIGURES, org_id, year, figures_day(year, local_today()))  # contracts in force
     months = await monthly_flows(conn, org_id, year)
     t = dict(totals)
     return {

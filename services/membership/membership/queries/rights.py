@@ -4,17 +4,11 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from membership.domain.rights import rate_view
+from membership.domain.rights import figures_day, rate_view
 from membership.queries import collective_contracts, congresses, unit_in_scope
 from unionops.auth import Principal
 from unionops.clock import local_today
 from unionops.db import Reader
-
-
-def figures_day(year: int, today: date) -> date:
-    """The day a year's rates are counted on: 31 December of a past year, else today (a coming
-    year's targets are compared with where the subtree stands now)."""
-    return min(date(year, 12, 31), today)
 
 
 async def rates(conn: Reader, org_id: uuid.UUID, year: int, as_of: date) -> list[dict]:
