@@ -9,14 +9,15 @@ Deadlines: the dates of offers and contracts lie in the past, and the periodic c
 (`commands.collective_contracts.watch_deadlines`) is run with the day it would run on."""
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import date, timedelta
 
 import pytest
+from openpyxl import load_workbook
 
 from membership.commands.collective_contracts import watch_deadlines
 from membership.domain.collective_contracts import add_years
-from tests.integration.test_notify_service import new_address
 from tests.integration.test_notify_subscriptions import add_officer, count_mails, mails
 from tests.support.people import auth, new_credit_code
 from tests.support.processes import client_fixture
@@ -322,6 +323,14 @@ async def test_the_rates_of_a_subtree_count_contracts_in_force_against_targets_f
     assert rates["members_covered"] == (2, 4, 50.0, True)
     figures = (await http.get(f"/coverage/{b.district}", headers=officer_of(b))).json()
     assert figures["collective_contract_employers"] == 2
+    assert figures["rights"] == coverage["rates"]
+    # The statistical report files the same rates upward, in its section 五.
+    report = (await http.get(f"/statistics/{b.district}", params={"year": year}, headers=officer_of(b))).json()
+    assert report["rights"] == coverage["rates"]
+    form = await http.get(f"/statistics/{b.district}", params={"year": year, "format": "xlsx"}, headers=officer_of(b))
+    rows = [tuple(c.value for c in row) for row in load_workbook(io.BytesIO(form.content)).active.iter_rows()]
+    assert ("集体合同建制率", 2, 4, "50.0%／50%") in rows
+    assert ("工资集体协商建制率", 1, 4, "25.0%／30%") in rows
 
 
 async def test_outside_the_callers_subtree_a_contract_does_not_exist(http, branch, membership):
