@@ -1,5 +1,6 @@
 """Work membership does on its own: start-up hooks (the city root, sealing old e-mail addresses)
-and periodic jobs (coverage summaries, transfer-request expiry, employment changes that fell due).
+and periodic jobs (coverage summaries, transfer-request expiry, employment changes that fell due,
+delegates' proposals overdue).
 Each is `async def job(runtime)` and opens its work with `UnitOfWork.begin(runtime.pool)`."""
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date
 
 import asyncpg
 
-from membership.commands import contacts, coverage, hr, organisations, transfer_requests
+from membership.commands import congresses, contacts, coverage, hr, organisations, transfer_requests
 from unionops import periodic
 from unionops.clock import local_today
 from unionops.pii import Vault
@@ -52,6 +53,18 @@ async def transfer_request_expiry(runtime: Runtime) -> None:
             log.info("transfer requests expired", extra={"requests": n})
     await periodic.every(runtime.settings.transfer_request_sweep_interval_seconds, round_, "transfer request expiry",
                          wait_first=True)
+
+
+async def congress_proposals_overdue(runtime: Runtime) -> None:
+    """Delegates' proposals unanswered past their due date, every
+    CONGRESS_PROPOSAL_SWEEP_INTERVAL_SECONDS: CongressProposalOverdue once per proposal."""
+    async def round_() -> None:
+        async with UnitOfWork.begin(runtime.pool) as uow:
+            n = await congresses.raise_overdue(uow, local_today())
+        if n:
+            log.info("congress proposals overdue", extra={"proposals": n})
+    await periodic.every(runtime.settings.congress_proposal_sweep_interval_seconds, round_,
+                         "congress proposals overdue")
 
 
 async def apply_due_changes(pool: asyncpg.Pool, vault: Vault, today: date) -> int:

@@ -24,6 +24,9 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
   HotlineTicketOverdue    → the assignee, else the nearest unit's hotline officers
   (issue 14 · contracts)
   (issue 14 · congresses)
+  DelegatesElected        → each elected delegate (one notice per member)
+  CongressProposalAnswered → the proposing delegate
+  CongressProposalOverdue → the nearest unit's rights officers upward from the congress's union
   (issue 14 · disputes)
   (issue 14 · training)
 What notify keeps of the events (projections): contacts, members, units (UnionMoved rewrites every
@@ -48,6 +51,8 @@ from contracts.events import (
 )
 # issue 14 · contracts: its imports
 # issue 14 · congresses: its imports
+from contracts.events import CongressProposalAnswered, CongressProposalOverdue, DelegatesElected
+from notify.commands import congresses as congress_notices
 # issue 14 · disputes: its imports
 # issue 14 · training: its imports
 from notify import projections
@@ -129,6 +134,9 @@ TELLS = {
     AidReversed: notices.aid_reversed,
     # issue 14 · contracts
     # issue 14 · congresses
+    DelegatesElected: congress_notices.delegates_elected,
+    CongressProposalAnswered: congress_notices.proposal_answered,
+    CongressProposalOverdue: congress_notices.proposal_overdue,
     # issue 14 · disputes
     # issue 14 · training
 }

@@ -3,10 +3,12 @@ from membership.api import coverage, imports, members, organisations, personal_d
 
 # issue 14 · contracts: its imports
 # issue 14 · congresses: its imports
+from membership.api import congresses, openness_and_mediation
 
 routers = [
     organisations.router, members.router, transfer_requests.router, coverage.router, imports.router,
     personal_data.router, statistics.router, rights.router,
     # issue 14 · contracts
     # issue 14 · congresses
+    congresses.router, openness_and_mediation.router,
 ]
