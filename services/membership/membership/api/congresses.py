@@ -92,10 +92,11 @@ async def record_session(congress_id: uuid.UUID, body: SessionIn, commands: Comm
              summary="A delegate's proposal (职代会提案), due for an answer the congress's number of days later")
 async def submit_proposal(congress_id: uuid.UUID, body: CongressProposalIn, commands: CommandsDep,
                           principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
+    today = local_today()
     submitted_on = _dated(body.submitted_on, "submitted_on", "提交日期")
     return await commands.create(
         lambda uow: commands_congresses.submit_proposal(uow, congress_id, body.member_id, body.title, body.content,
-                                                        submitted_on, principal),
+                                                        submitted_on, principal, today),
         subject=principal.subject, key=idempotency_key,
         payload={"congress_id": str(congress_id), **body.model_dump(mode="json")})
 

@@ -186,7 +186,7 @@ async def record_session(uow: UnitOfWork, congress_id: uuid.UUID, held_on: date,
 
 
 async def submit_proposal(uow: UnitOfWork, congress_id: uuid.UUID, member_id: uuid.UUID, title: str, content: str,
-                          submitted_on: date, actor: Principal) -> dict:
+                          submitted_on: date, actor: Principal, today: date) -> dict:
     """A delegate's proposal (提案), due for an answer the congress's number of days later."""
     conn = uow.conn
     congress = await load_congress(conn, congress_id, actor)
@@ -204,7 +204,7 @@ async def submit_proposal(uow: UnitOfWork, congress_id: uuid.UUID, member_id: uu
     await uow.stage(CongressProposalSubmitted(
         congress_id=congress_id, proposal_id=proposal_id, member_id=member_id, org_path=list(congress["org_path"]),
         title=title, submitted_on=submitted_on, answer_due_on=due))
-    return await proposal_view(conn, proposal_id, actor, submitted_on)
+    return await proposal_view(conn, proposal_id, actor, today)
 
 
 async def answer_proposal(uow: UnitOfWork, proposal_id: uuid.UUID, outcome: str, answer: str, actor: Principal,
