@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.integration.test_notify_service import db_fetch
+from tests.support.membership import change_status
 from tests.support.people import auth, new_credit_code
 from tests.support.processes import client_fixture
 from tests.support.rows import staged
@@ -180,9 +181,12 @@ async def test_only_delegates_in_term_count_in_the_electorate(http, db, membersh
     old_start = TODAY - timedelta(days=399)
     r = await elect(http, office, c["id"], former, start=old_start, end=TODAY - timedelta(days=30))
     assert r.status_code == 201 and r.json()["elected_count"] == 1
+    left = office.admit(1)
+    assert (await elect(http, office, c["id"], left)).status_code == 201
+    assert change_status(membership.http, left[0], "left", "resigned").status_code == 201  # the seat ends with it
     held = await session(http, office, c["id"], 2)
     assert held.status_code == 201, held.text
-    assert held.json()["electorate"] == 3 and held.json()["quorate"] is True  # 2 of 3: the former delegate is out
+    assert held.json()["electorate"] == 3 and held.json()["quorate"] is True  # 2 of 3: the others are out
     [event] = await staged(db, "CongressSessionHeld", c["id"])
     assert event["electorate"] == 3 and event["present"] == 2 and event["quorate"] is True
 

@@ -41,20 +41,18 @@ async def establish_congress(body: CongressIn, commands: CommandsDep, principal:
 
 
 @router.get("/congresses", summary="The congresses of a subtree, with the year's sessions and evaluations")
-async def list_congresses(org_id: uuid.UUID, pool: PoolDep, year: YearParam | None = None, limit: Limit = 100,
-                          offset: Offset = 0, principal: Principal = Depends(requires("read"))):
-    year = year or local_today().year
-    return await congresses.congresses(pool, principal, org_id, year, reporting_date(year, local_today()),
-                                       not_held=False, limit=limit, offset=offset)
+async def list_congresses(org_id: uuid.UUID, pool: PoolDep, year: YearParam | None = None, not_held: bool = False,
+                          limit: Limit = 100, offset: Offset = 0, principal: Principal = Depends(requires("read"))):
+    day = reporting_date(year or local_today().year, local_today())  # 31 December, or today
+    return await congresses.congresses(pool, principal, org_id, day.year, day, not_held=not_held,
+                                       limit=limit, offset=offset)
 
 
 @router.get("/congresses/not-held",
             summary="Congresses of a subtree that held no quorate session in the year (职代会未召开)")
 async def congresses_not_held(org_id: uuid.UUID, pool: PoolDep, year: YearParam | None = None, limit: Limit = 100,
                               offset: Offset = 0, principal: Principal = Depends(requires("read"))):
-    year = year or local_today().year
-    return await congresses.congresses(pool, principal, org_id, year, reporting_date(year, local_today()),
-                                       not_held=True, limit=limit, offset=offset)
+    return await list_congresses(org_id, pool, year, True, limit, offset, principal)
 
 
 @router.get("/congresses/{congress_id}")

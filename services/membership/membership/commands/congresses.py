@@ -14,7 +14,7 @@ from contracts.events import (
 )
 from membership.domain import congresses as rules
 from membership.queries import load_unit
-from membership.queries.congresses import congress_view, load_congress, load_proposal, proposal_view
+from membership.queries.congresses import IN_TERM, congress_view, load_congress, load_proposal, proposal_view
 from unionops.auth import Principal
 from unionops.problems import RuleViolation
 from unionops.unit_of_work import UnitOfWork, refusing_duplicates
@@ -144,8 +144,8 @@ async def record_session(uow: UnitOfWork, congress_id: uuid.UUID, held_on: date,
     congress = await load_congress(conn, congress_id, actor, lock=True)
     rules.check_after(held_on, congress["established_on"], field="held_on", what="会议日期")
     electorate = await conn.fetchval(
-        "SELECT count(DISTINCT member_id) FROM congress_delegates WHERE congress_id = $1"
-        " AND term_start <= $2 AND term_end >= $2", congress_id, held_on)
+        "SELECT count(DISTINCT d.member_id) FROM congress_delegates d JOIN members m ON m.id = d.member_id"
+        " WHERE d.congress_id = $1 AND " + IN_TERM, congress_id, held_on)
     attendance, votes = rules.session_votes(electorate, present, [r.in_favour for r in resolutions])
     if evaluation is not None:
         rules.check_evaluation(present, evaluation.satisfied, evaluation.basically_satisfied, evaluation.dissatisfied)
@@ -191,8 +191,8 @@ async def submit_proposal(uow: UnitOfWork, congress_id: uuid.UUID, member_id: uu
     conn = uow.conn
     congress = await load_congress(conn, congress_id, actor)
     in_term = await conn.fetchval(
-        "SELECT 1 FROM congress_delegates WHERE congress_id = $1 AND member_id = $2"
-        " AND term_start <= $3 AND term_end >= $3", congress_id, member_id, submitted_on)
+        "SELECT 1 FROM congress_delegates d JOIN members m ON m.id = d.member_id"
+        " WHERE d.congress_id = $1 AND d.member_id = $3 AND " + IN_TERM, congress_id, submitted_on, member_id)
     if not in_term:
         raise RuleViolation("提案人须为提交当日任期内的本职代会职工代表", field="member_id")
     due = rules.answer_due_on(submitted_on, congress["proposal_answer_days"])

@@ -27,6 +27,9 @@ from unionops.problems import Problem
 from unionops.scope import row_in_scope
 
 CONGRESS_NOT_FOUND = "职代会不存在或不在您的管辖范围内"
+# A delegate of the day $2: elected for a term covering it, and not left the union by then
+# (a member who leaves loses the seat; 代表资格自然终止).
+IN_TERM = "d.term_start <= $2 AND d.term_end >= $2 AND (m.left_on IS NULL OR m.left_on > $2)"
 PROPOSAL_NOT_FOUND = "提案不存在或不在您的管辖范围内"
 
 _RATES = """
@@ -87,8 +90,8 @@ async def congress_view(conn: Reader, congress_id: uuid.UUID, actor: Principal, 
         "SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('id', e.id, 'name', e.name) ORDER BY e.name), '[]')"
         "        FROM congress_employers ce JOIN employers e ON e.id = ce.employer_id WHERE ce.congress_id = $1)"
         "        AS employers,"
-        " (SELECT count(DISTINCT member_id) FROM congress_delegates WHERE congress_id = $1"
-        "   AND term_start <= $2 AND term_end >= $2) AS delegates_in_term,"
+        " (SELECT count(DISTINCT d.member_id) FROM congress_delegates d JOIN members m ON m.id = d.member_id"
+        "   WHERE d.congress_id = $1 AND " + IN_TERM + ") AS delegates_in_term,"
         " (SELECT coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'held_on', s.held_on, 'electorate', s.electorate,"
         "   'present', s.present, 'quorate', s.quorate, 'managers_evaluated', s.managers_evaluated)"
         "   ORDER BY s.held_on DESC), '[]') FROM congress_sessions s WHERE s.congress_id = $1) AS sessions",
