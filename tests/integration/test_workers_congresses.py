@@ -440,6 +440,9 @@ async def test_the_rates_of_a_subtree_are_counted_against_the_targets_set_from_a
     assert (rates["openness"]["covered"], rates["openness"]["base"], rates["openness"]["target_met"]) == (1, 3, False)
     assert (rates["mediation_committee"]["covered"], rates["mediation_committee"]["base"]) == (2, 3)
     assert rates["mediation_committee"]["target_percent"] == 75 and rates["mediation_committee"]["target_met"] is False
+    report = (await http.get(f"/statistics/{office.branch.district}", params={"year": TODAY.year},
+                             headers=office.staff)).json()
+    assert {r["measure"]: (r["covered"], r["base"]) for r in report["rights"]}["congress"] == (1, 2)
     last_year = (await http.get(f"/rights/coverage/{office.branch.district}", params={"year": TODAY.year - 1},
                                 headers=office.staff)).json()
     last = {x["measure"]: x["covered"] for x in last_year["rates"]}

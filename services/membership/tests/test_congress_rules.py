@@ -29,10 +29,15 @@ def test_a_regional_congress_belongs_to_a_street_or_joint_union_and_an_industry_
 
 
 def test_a_delegates_term_ends_after_it_starts_and_lasts_at_most_five_years():
-    rules.check_term(date(2026, 12, 1), date(2031, 12, 1))
-    rules.check_term(date(2028, 2, 29), date(2033, 2, 28))
-    assert refused_field(rules.check_term, date(2026, 12, 1), date(2031, 12, 2)) == "term_end"
-    assert refused_field(rules.check_term, date(2026, 12, 1), date(2026, 12, 1)) == "term_end"
+    elected = date(2026, 11, 20)
+    rules.check_term(date(2026, 12, 1), date(2031, 12, 1), elected)
+    rules.check_term(date(2027, 2, 28), date(2032, 2, 28), elected)
+    assert refused_field(rules.check_term, date(2026, 12, 1), date(2031, 12, 2), elected) == "term_end"
+    assert refused_field(rules.check_term, date(2026, 12, 1), date(2026, 12, 1), elected) == "term_end"
+    assert refused_field(rules.check_term, date(9999, 1, 1), date(9999, 12, 31), elected) == "term_start"
+    leap = date(2028, 2, 29)
+    rules.check_term(leap, date(2033, 2, 28), leap)
+    assert refused_field(rules.check_term, leap, date(2033, 3, 1), leap) == "term_end"
 
 
 def test_a_session_counts_its_quorum_and_votes_on_the_delegates_in_term():

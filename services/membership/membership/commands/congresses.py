@@ -103,7 +103,7 @@ async def elect_delegates(uow: UnitOfWork, congress_id: uuid.UUID, member_ids: l
     and the others elected (a member outside the covered unions reads like an unknown one)."""
     conn = uow.conn
     congress = await load_congress(conn, congress_id, actor, lock=True)
-    rules.check_term(term_start, term_end)
+    rules.check_term(term_start, term_end, elected_on)
     rules.check_after(term_start, congress["established_on"], field="term_start", what="任期开始日")
     checked = await conn.fetch(_CHECK_CANDIDATES, congress_id, member_ids, term_start, term_end)
     accepted = [r["member_id"] for r in checked if r["refusal"] is None]

@@ -65,18 +65,19 @@ def check_congress_union(kind: str, level: str, union_kind: str, employers: int)
         raise RuleViolation("区域性、行业性职代会须覆盖至少两家企业", field="employer_ids")
 
 
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+# A new term begins within a year of the election (elected in November for the next year's term).
+MAX_DAYS_TO_TERM_START = 366
 
 
-def check_term(term_start: date, term_end: date) -> None:
+def check_term(term_start: date, term_end: date, elected_on: date) -> None:
     if term_end <= term_start:
         raise RuleViolation("任期结束日须晚于开始日", field="term_end")
-    if term_end > add_years(term_start, MAX_TERM_YEARS):
+    # Compared as (year, month, day), so a term from 29 February and the year 9999 need no date arithmetic.
+    if (term_end.year, term_end.month, term_end.day) > (term_start.year + MAX_TERM_YEARS, term_start.month,
+                                                        term_start.day):
         raise RuleViolation(f"职工代表每届任期最长{MAX_TERM_YEARS}年", field="term_end")
+    if (term_start - elected_on).days > MAX_DAYS_TO_TERM_START:
+        raise RuleViolation("任期须在选举后一年内开始", field="term_start")
 
 
 def answer_due_on(submitted_on: date, days: int) -> date:
