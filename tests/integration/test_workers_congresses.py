@@ -7,6 +7,7 @@ congresses that did not meet this year, and the three rates against the targets 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import date, timedelta
 
@@ -447,3 +448,20 @@ async def test_the_rates_of_a_subtree_are_counted_against_the_targets_set_from_a
                                 headers=office.staff)).json()
     last = {x["measure"]: x["covered"] for x in last_year["rates"]}
     assert [last[m] for m in ("congress", "openness", "mediation_committee")] == [1, 0, 0]  # established 400 days ago; the rest this year
+
+
+async def test_no_personal_data_in_the_congress_tables_or_events(http, db, membership):
+    office, c, members = await with_delegates(http, membership, "新都北", 2)
+    assert (await http.post(f"/congresses/{c['id']}/proposals", headers=office.staff, json={
+        "member_id": members[0], "title": "建议", "content": "内容"})).status_code == 201
+    tables = ("congresses", "congress_employers", "congress_delegates", "congress_sessions", "congress_resolutions",
+              "congress_proposals", "openness_systems", "openness_publications", "mediation_committees")
+    columns = await db.fetch("SELECT table_name, column_name FROM information_schema.columns"
+                             " WHERE table_name = ANY($1::text[])", list(tables))
+    assert not [r for r in columns if any(w in r["column_name"] for w in ("id_number", "phone", "email"))]
+    payloads = [json.dumps(r["payload"], ensure_ascii=False) for r in await db.fetch(
+        "SELECT payload FROM outbox WHERE topic = 'membership.congress.v1' AND key = $1", c["id"])]
+    assert len(payloads) == 3  # established, elected, proposal submitted
+    for p in payloads:  # no ID number, masked or not, no phone, no field that would hold one
+        assert not re.search(r"\d{6}(\*{8}|\d{8})\d{3}[\dX]|(?<![0-9a-f])1\d{2}(\*{4}|\d{4})\d{4}(?![0-9a-f])", p), p
+        assert not any(k in p for k in ("id_number", "phone", "email")), p
