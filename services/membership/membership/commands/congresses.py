@@ -224,20 +224,25 @@ async def answer_proposal(uow: UnitOfWork, proposal_id: uuid.UUID, outcome: str,
     return await proposal_view(conn, proposal_id, actor, today)
 
 
-# Set-based, once per proposal: the rows marked in this transaction (its now()) are the ones staged.
+# Set-based, once per proposal: one UPDATE marks them, one INSERT … SELECT stages the marked ones.
 _MARK_OVERDUE = """
 UPDATE congress_proposals SET overdue_raised_at = now()
 WHERE answered_on IS NULL AND overdue_raised_at IS NULL AND answer_due_on < $1
+RETURNING id
 """
 _OVERDUE_RAISED = """
 SELECT p.congress_id, p.id AS proposal_id, o.path AS org_path, c.name AS congress_name, p.answer_due_on,
        $1::date AS detected_on, p.answer_due_on AS _due
 FROM congress_proposals p JOIN congresses c ON c.id = p.congress_id JOIN org_units o ON o.id = c.union_id
-WHERE p.overdue_raised_at = now()
+WHERE p.id = ANY($2::uuid[])
 """
 
 
 async def raise_overdue(uow: UnitOfWork, today: date) -> int:
-    """Proposals unanswered past their due date: CongressProposalOverdue once each."""
-    await uow.conn.execute(_MARK_OVERDUE, today)
-    return await uow.stage_select(CongressProposalOverdue, _OVERDUE_RAISED, today, order_by=["_due"])
+    """Proposals unanswered past their due date: CongressProposalOverdue once each (the mark is
+    the record that it was raised; a second run, even in the same transaction, finds none)."""
+    marked = [r["id"] for r in await uow.conn.fetch(_MARK_OVERDUE, today)]
+    if not marked:
+        return 0
+    return await uow.stage_select(CongressProposalOverdue, _OVERDUE_RAISED, today, marked,
+                                  order_by=["_due", "proposal_id"])
