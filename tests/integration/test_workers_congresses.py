@@ -340,6 +340,34 @@ async def test_a_proposal_comes_from_a_delegate_in_term(http, db, membership):
     assert await counts(db) == before
 
 
+async def test_a_delegate_submits_a_proposal_of_their_own_and_alone_reads_it(http, db, membership, west):
+    office, c, members = await with_delegates(http, membership, "温江北", 2)
+    not_delegate = office.admit(3)[2]
+    delegate = auth("member", office.branch.grassroots, members[0])
+    body = {"member_id": members[0], "title": "增加班车线路", "content": "建议开通至新城区的职工班车。"}
+    r = await http.post(f"/congresses/{c['id']}/proposals", headers=delegate, json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["member_id"] == members[0] and r.json()["submitted_on"] == TODAY.isoformat()
+    before = await counts(db)
+    for_another = await http.post(f"/congresses/{c['id']}/proposals", headers=delegate,
+                                  json=body | {"member_id": members[1]})
+    assert for_another.status_code == 403
+    backdated = await http.post(f"/congresses/{c['id']}/proposals", headers=delegate,
+                                json=body | {"submitted_on": (TODAY - timedelta(days=2)).isoformat()})
+    assert backdated.status_code == 422 and backdated.json()["errors"][0]["field"] == "body.submitted_on"
+    outsider = auth("member", office.branch.grassroots, not_delegate)
+    not_theirs = await http.post(f"/congresses/{c['id']}/proposals", headers=outsider,
+                                 json=body | {"member_id": not_delegate})
+    unknown = await http.post(f"/congresses/{uuid.uuid4()}/proposals", headers=outsider,
+                              json=body | {"member_id": not_delegate})
+    assert not_theirs.status_code == unknown.status_code == 404
+    assert await counts(db) == before
+    assert (await http.get(f"/congress-proposals/{r.json()['id']}", headers=delegate)).status_code == 200
+    assert (await http.get(f"/congress-proposals/{r.json()['id']}", headers=outsider)).status_code == 404
+    assert (await http.get(f"/congress-proposals/{r.json()['id']}", headers=west.staff)).status_code == 404
+    assert (await http.get(f"/congress-proposals/{r.json()['id']}", headers=office.staff)).status_code == 200
+
+
 # ---- scope ---------------------------------------------------------------------------------------
 
 

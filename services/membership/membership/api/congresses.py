@@ -12,7 +12,7 @@ from membership.api.congress_bodies import CongressIn, CongressProposalAnswerIn,
 from membership.commands import congresses as commands_congresses
 from membership.domain.statistics import reporting_date
 from membership.queries import congresses
-from unionops.auth import Principal, requires
+from unionops.auth import Principal, current_principal, requires
 from unionops.backdating import check_dated
 from unionops.clock import local_today
 from unionops.dependencies import CommandsDep, PoolDep
@@ -87,9 +87,11 @@ async def record_session(congress_id: uuid.UUID, body: SessionIn, commands: Comm
 
 
 @router.post("/congresses/{congress_id}/proposals", status_code=201,
-             summary="A delegate's proposal (职代会提案), due for an answer the congress's number of days later")
+             summary="A delegate's proposal (职代会提案), due for an answer the congress's number of days later;"
+                     " staff enter it, or the delegate submits their own (member token)")
 async def submit_proposal(congress_id: uuid.UUID, body: CongressProposalIn, commands: CommandsDep,
-                          principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
+                          principal: Principal = Depends(current_principal),  # staff, or the delegate themselves
+                          idempotency_key: str | None = Header(None)):
     today = local_today()
     submitted_on = _dated(body.submitted_on, "submitted_on", "提交日期")
     return await commands.create(
@@ -108,7 +110,8 @@ async def list_proposals(org_id: uuid.UUID, pool: PoolDep, congress_id: uuid.UUI
 
 
 @router.get("/congress-proposals/{proposal_id}")
-async def get_proposal(proposal_id: uuid.UUID, pool: PoolDep, principal: Principal = Depends(requires("read"))):
+async def get_proposal(proposal_id: uuid.UUID, pool: PoolDep,
+                       principal: Principal = Depends(current_principal)):  # staff, or the proposing delegate
     return await congresses.proposal_view(pool, proposal_id, principal, local_today())
 
 

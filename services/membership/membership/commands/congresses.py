@@ -14,9 +14,11 @@ from contracts.events import (
 )
 from membership.domain import congresses as rules
 from membership.queries import load_unit
-from membership.queries.congresses import IN_TERM, congress_view, load_congress, load_proposal, proposal_view
+from membership.queries.congresses import (
+    CONGRESS_NOT_FOUND, IN_TERM, congress_view, load_congress, load_congress_of_delegate, load_proposal, proposal_view,
+)
 from unionops.auth import Principal
-from unionops.problems import RuleViolation
+from unionops.problems import Problem, RuleViolation
 from unionops.unit_of_work import UnitOfWork, refusing_duplicates
 
 UNKNOWN_EMPLOYERS = "企业不存在或不在您的管辖范围内"
@@ -187,12 +189,25 @@ async def record_session(uow: UnitOfWork, congress_id: uuid.UUID, held_on: date,
 
 async def submit_proposal(uow: UnitOfWork, congress_id: uuid.UUID, member_id: uuid.UUID, title: str, content: str,
                           submitted_on: date, actor: Principal, today: date) -> dict:
-    """A delegate's proposal (提案), due for an answer the congress's number of days later."""
+    """A delegate's proposal (提案), due for an answer the congress's number of days later: entered
+    by staff of the congress's subtree, or submitted by the delegate themselves (member token) —
+    to whom a congress they are no delegate of reads as absent."""
     conn = uow.conn
-    congress = await load_congress(conn, congress_id, actor)
+    by_delegate = actor.role == "member"
+    if by_delegate:
+        if not actor.is_member(member_id):
+            raise Problem(403, "职工代表只能以本人名义提交提案", type_="/problems/forbidden-role")
+        if submitted_on != today:
+            raise RuleViolation("职工代表本人提交的提案以当天为提交日期", field="submitted_on")
+        congress = await load_congress_of_delegate(conn, congress_id)
+    else:
+        actor.require("write")
+        congress = await load_congress(conn, congress_id, actor)
     in_term = await conn.fetchval(
         "SELECT 1 FROM congress_delegates d JOIN members m ON m.id = d.member_id"
         " WHERE d.congress_id = $1 AND d.member_id = $3 AND " + IN_TERM, congress_id, submitted_on, member_id)
+    if not in_term and by_delegate:
+        raise Problem(404, CONGRESS_NOT_FOUND)
     if not in_term:
         raise RuleViolation("提案人须为提交当日任期内的本职代会职工代表", field="member_id")
     due = rules.answer_due_on(submitted_on, congress["proposal_answer_days"])

@@ -84,6 +84,15 @@ async def load_congress(conn: Reader, congress_id: uuid.UUID, actor: Principal, 
                               _CONGRESS + (" FOR UPDATE OF c" if lock else ""), congress_id)
 
 
+async def load_congress_of_delegate(conn: Reader, congress_id: uuid.UUID):
+    """The congress for a delegate acting themselves: their being its delegate is the scope (the
+    caller checks it, answering CONGRESS_NOT_FOUND otherwise)."""
+    row = await conn.fetchrow(_CONGRESS, congress_id)
+    if row is None:
+        raise Problem(404, CONGRESS_NOT_FOUND)
+    return row
+
+
 async def congress_view(conn: Reader, congress_id: uuid.UUID, actor: Principal, as_of: date) -> dict:
     c = await load_congress(conn, congress_id, actor)
     detail = await conn.fetchrow(
@@ -170,8 +179,16 @@ async def load_proposal(conn: Reader, proposal_id: uuid.UUID, actor: Principal, 
 
 
 async def proposal_view(conn: Reader, proposal_id: uuid.UUID, actor: Principal, today: date) -> dict:
-    row = await row_in_scope(conn, actor, Problem(404, PROPOSAL_NOT_FOUND), _PROPOSALS + " WHERE p.id = $1",
-                             proposal_id, today)
+    """Staff of the congress's subtree, or the proposing delegate (member token); to anyone else
+    the proposal does not exist."""
+    if actor.role == "member":
+        row = await conn.fetchrow(_PROPOSALS + " WHERE p.id = $1", proposal_id, today)
+        if row is None or not actor.is_member(row["member_id"]):
+            raise Problem(404, PROPOSAL_NOT_FOUND)
+    else:
+        actor.require("read")
+        row = await row_in_scope(conn, actor, Problem(404, PROPOSAL_NOT_FOUND), _PROPOSALS + " WHERE p.id = $1",
+                                 proposal_id, today)
     return _proposal_row(row)
 
 
