@@ -436,6 +436,8 @@ async def test_mediation_committees_of_employers_and_streets(http, db, membershi
     streets = (await http.get("/mediation-committees", params={"org_id": str(office.branch.district), "level": "street"},
                               headers=office.staff)).json()
     assert streets["total"] == 1 and streets["items"][0]["org_id"] == str(office.branch.street)
+    theirs = await http.get("/mediation-committees", params={"org_id": str(office.branch.district)}, headers=east.staff)
+    assert theirs.status_code == 200 and theirs.json()["total"] == 0  # another district's: none to see
 
 
 async def test_the_rates_of_a_subtree_are_counted_against_the_targets_set_from_above(http, db, membership):
