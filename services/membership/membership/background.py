@@ -1,6 +1,5 @@
 """Work membership does on its own: start-up hooks (the city root, sealing old e-mail addresses)
-and periodic jobs (coverage summaries, transfer-request expiry, employment changes that fell due,
-delegates' proposals overdue).
+and periodic jobs (coverage summaries, transfer-request expiry, employment changes that fell due).
 Each is `async def job(runtime)` and opens its work with `UnitOfWork.begin(runtime.pool)`."""
 from __future__ import annotations
 
@@ -9,12 +8,14 @@ from datetime import date
 
 import asyncpg
 
-from membership.commands import congresses, contacts, coverage, hr, organisations, transfer_requests
+from membership.commands import contacts, coverage, hr, organisations, transfer_requests
 from unionops import periodic
 from unionops.clock import local_today
 from unionops.pii import Vault
 from unionops.service import Runtime
 from unionops.unit_of_work import UnitOfWork
+
+from membership.commands import congresses  # issue 14 · congresses: delegates' proposals overdue
 
 log = logging.getLogger(__name__)
 
