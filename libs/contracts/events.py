@@ -901,6 +901,147 @@ class CollectiveContractExpired(DomainEvent):
 
 # -- issue 14 · congresses
 
+class CongressEstablished(DomainEvent):
+    """A workers' congress (职代会) was established: of one employer, or a regional/industry one
+    (区域性、行业性职代会) of a street or industry union covering several small employers."""
+
+    topic: ClassVar[str] = "membership.congress.v1"
+    key_field: ClassVar[str] = "congress_id"
+
+    congress_id: UUID
+    union_id: UUID
+    org_path: list[UUID] = Field(description="ids from the city root down to the congress's union")
+    kind: Literal["employer", "regional", "industry"]
+    congress_name: str
+    employer_ids: list[UUID]
+    established_on: date
+
+
+class DelegatesElected(DomainEvent):
+    """Members were elected workers' delegates (职工代表) of a congress for a term. Member ids only."""
+
+    topic: ClassVar[str] = "membership.congress.v1"
+    key_field: ClassVar[str] = "congress_id"
+
+    congress_id: UUID
+    org_path: list[UUID]
+    congress_name: str
+    member_ids: list[UUID]
+    refused_count: int = 0
+    term_start: date
+    term_end: date
+    elected_on: date
+
+
+class CongressSessionHeld(DomainEvent):
+    """A congress met. Only a quorate session (two thirds of the delegates in term present) counts
+    as held; an inquorate one is recorded with `quorate` false."""
+
+    topic: ClassVar[str] = "membership.congress.v1"
+    key_field: ClassVar[str] = "congress_id"
+
+    congress_id: UUID
+    session_id: UUID
+    org_path: list[UUID]
+    held_on: date
+    electorate: int = Field(description="delegates whose term covers the day")
+    present: int
+    quorate: bool
+    resolutions_adopted: int = 0
+    resolutions_rejected: int = 0
+    managers_evaluated: int | None = Field(None, description="民主评议干部 at this session: managers evaluated")
+
+
+class CongressResolutionVoted(DomainEvent):
+    """A resolution was put to the vote: adopted only with more than half of ALL delegates in favour."""
+
+    topic: ClassVar[str] = "membership.congress.v1"
+    key_field: ClassVar[str] = "congress_id"
+
+    congress_id: UUID
+    session_id: UUID
+    resolution_id: UUID
+    org_path: list[UUID]
+    title: str
+    electorate: int
+    present: int
+    in_favour: int
+    outcome: Literal["adopted", "rejected", "inquorate"]
+
+
+class CongressProposalSubmitted(DomainEvent):
+    """A delegate submitted a proposal (职代会提案), due for an answer by `answer_due_on`."""
+
+    topic: ClassVar[str] = "membership.congress.v1"
+    key_field: ClassVar[str] = "congress_id"
+
+    congress_id: UUID
+    proposal_id: UUID
+    member_id: UUID
+    org_path: list[UUID]
+    title: str
+    submitted_on: date
+    answer_due_on: date
+
+
+class CongressProposalAnswered(DomainEvent):
+    """A delegate's proposal was answered (late when after its due date)."""
+
+    topic: ClassVar[str] = "membership.congress.v1"
+    key_field: ClassVar[str] = "congress_id"
+
+    congress_id: UUID
+    proposal_id: UUID
+    member_id: UUID
+    org_path: list[UUID]
+    congress_name: str
+    outcome: Literal["adopted", "not_adopted", "for_reference"]
+    answered_on: date
+    late: bool = False
+
+
+class CongressProposalOverdue(DomainEvent):
+    """A delegate's proposal is unanswered past its due date (raised once per proposal)."""
+
+    topic: ClassVar[str] = "membership.congress.v1"
+    key_field: ClassVar[str] = "congress_id"
+
+    congress_id: UUID
+    proposal_id: UUID
+    org_path: list[UUID]
+    congress_name: str
+    answer_due_on: date
+    detected_on: date
+
+
+class MediationCommitteeFormed(DomainEvent):
+    """A labour-dispute mediation committee (劳动争议调解委员会) was formed at an employer or a street."""
+
+    topic: ClassVar[str] = "membership.mediation-committee.v1"
+    key_field: ClassVar[str] = "committee_id"
+
+    committee_id: UUID
+    level: Literal["employer", "street"]
+    employer_id: UUID | None = None
+    org_id: UUID = Field(description="the street, or the unit answerable for the employer")
+    org_path: list[UUID]
+    established_on: date
+    members_count: int
+
+
+class OpennessRecorded(DomainEvent):
+    """An employer's 厂务公开 system was recorded (`published_on` None) or it published (公开)."""
+
+    topic: ClassVar[str] = "membership.openness.v1"
+    key_field: ClassVar[str] = "employer_id"
+
+    employer_id: UUID
+    org_path: list[UUID] = Field(description="the path of the unit answerable for the employer")
+    established_on: date
+    published_on: date | None = None
+    items: list[str]
+
+
 # -- issue 14 · disputes
 # Labour-dispute mediation (劳动争议调解) at a union's mediation committee, welfare's aggregate
 # `labour_disputes`. Names only: no claim text, no terms, no contact. `member_id` None: the
@@ -1114,6 +1255,9 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         CollectiveContractExpiring,
         CollectiveContractExpired,
         # issue 14 · congresses
+        CongressEstablished, DelegatesElected, CongressSessionHeld, CongressResolutionVoted,
+        CongressProposalSubmitted, CongressProposalAnswered, CongressProposalOverdue, MediationCommitteeFormed,
+        OpennessRecorded,
         # issue 14 · disputes
         DisputeOpened,
         DisputeMediated,

@@ -16,5 +16,6 @@ app = create_app(
     consumers=consumers.consumers,
     startup=[background.ensure_city_root, background.seal_stored_emails],
     background=[background.coverage_summaries, background.transfer_request_expiry,
-                background.scheduled_employment_changes, background.collective_contract_deadlines],
+                background.scheduled_employment_changes, background.collective_contract_deadlines,
+                background.congress_proposals_overdue],
 )

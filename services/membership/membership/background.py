@@ -16,6 +16,8 @@ from unionops.pii import Vault
 from unionops.service import Runtime
 from unionops.unit_of_work import UnitOfWork
 
+from membership.commands import congresses  # issue 14 · congresses: delegates' proposals overdue
+
 log = logging.getLogger(__name__)
 
 
@@ -53,6 +55,18 @@ async def transfer_request_expiry(runtime: Runtime) -> None:
             log.info("transfer requests expired", extra={"requests": n})
     await periodic.every(runtime.settings.transfer_request_sweep_interval_seconds, round_, "transfer request expiry",
                          wait_first=True)
+
+
+async def congress_proposals_overdue(runtime: Runtime) -> None:
+    """Delegates' proposals unanswered past their due date, every
+    CONGRESS_PROPOSAL_SWEEP_INTERVAL_SECONDS: CongressProposalOverdue once per proposal."""
+    async def round_() -> None:
+        async with UnitOfWork.begin(runtime.pool) as uow:
+            n = await congresses.raise_overdue(uow, local_today())
+        if n:
+            log.info("congress proposals overdue", extra={"proposals": n})
+    await periodic.every(runtime.settings.congress_proposal_sweep_interval_seconds, round_,
+                         "congress proposals overdue")
 
 
 async def apply_due_changes(pool: asyncpg.Pool, vault: Vault, today: date) -> int:

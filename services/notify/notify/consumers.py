@@ -29,6 +29,9 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
   CollectiveContractInForce → the rights officers: publish it to the workers
   CollectiveContractExpiring → the rights officers: renew within the six months
   (issue 14 · congresses)
+  DelegatesElected        → each elected delegate (one notice per member)
+  CongressProposalAnswered → the proposing delegate
+  CongressProposalOverdue → the nearest unit's rights officers upward from the congress's union
   (issue 14 · disputes)
   DisputeOpened           → the worker (a member); collective (10+ workers): work item to the rights
                             officers of the district above the dispute's unit, urgent
@@ -62,6 +65,8 @@ from contracts.events import (
 from contracts.events import CollectiveContractExpiring, CollectiveContractInForce, CollectiveOfferAnswerDue, CollectiveOfferOverdue, CollectiveOfferSent
 from notify.commands import collective_contracts
 # issue 14 · congresses: its imports
+from contracts.events import CongressProposalAnswered, CongressProposalOverdue, DelegatesElected
+from notify.commands import congresses as congress_notices
 # issue 14 · disputes: its imports
 from contracts.events import DisputeArbitrationOpen, DisputeFailed, DisputeMediated, DisputeOpened, DisputeReferred
 from notify.commands import disputes
@@ -152,6 +157,9 @@ TELLS = {
     CollectiveContractInForce: collective_contracts.tell_rights_officers,
     CollectiveContractExpiring: collective_contracts.tell_rights_officers,
     # issue 14 · congresses
+    DelegatesElected: congress_notices.delegates_elected,
+    CongressProposalAnswered: congress_notices.proposal_answered,
+    CongressProposalOverdue: congress_notices.proposal_overdue,
     # issue 14 · disputes
     DisputeOpened: disputes.dispute_opened,
     DisputeMediated: disputes.dispute_mediated,

@@ -4,6 +4,7 @@ from membership.api import coverage, imports, members, organisations, personal_d
 # issue 14 · contracts: its imports
 from membership.api import collective_contracts
 # issue 14 · congresses: its imports
+from membership.api import congresses, openness_and_mediation
 
 routers = [
     organisations.router, members.router, transfer_requests.router, coverage.router, imports.router,
@@ -11,4 +12,5 @@ routers = [
     # issue 14 · contracts
     collective_contracts.router,
     # issue 14 · congresses
+    congresses.router, openness_and_mediation.router,
 ]

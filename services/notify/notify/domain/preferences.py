@@ -60,6 +60,7 @@ MEMBER_NOTICE_KINDS: tuple[str, ...] = (
     "campaign_payment_made", "contest_scored", "contest_results", "team_registered", "team_promoted", "team_waitlisted", "proposal_answered",
     # issue 14 · contracts
     # issue 14 · congresses
+    "congress_delegate_elected", "congress_proposal_answered",
     # issue 14 · disputes
     "dispute_registered", "dispute_mediated", "dispute_failed", "dispute_arbitration_open", "dispute_referred",
     # issue 14 · training

@@ -238,6 +238,21 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
                  sample={"name": "钱维权", "title": "示例街道2026年区域性集体合同", "kind_label": "综合性集体合同",
                          "ends_on": "2029-04-30"}),
     # issue 14 · congresses
+    TemplateSpec(
+        "congress_delegate_elected", 1, "DelegatesElected", "当选职工代表通知",
+        sample={"name": "刘洋", "congress_name": "示例机械厂第三届职工代表大会", "elected_on": "2026-11-20",
+                "term_start": "2026-12-01", "term_end": "2029-11-30"},
+    ),
+    TemplateSpec(
+        "congress_proposal_answered", 1, "CongressProposalAnswered", "职代会提案答复通知（致提案代表）",
+        sample={"name": "何敏", "congress_name": "示例机械厂第三届职工代表大会", "proposal_ref": "4B5C6D7E",
+                "outcome_label": "立案并落实", "answered_on": "2026-03-20", "late": False},
+    ),
+    TemplateSpec(
+        "congress_proposal_overdue", 1, "CongressProposalOverdue", "职代会提案超期未答复提醒（致维权干部）",
+        sample={"name": "陈维权", "congress_name": "示例街道区域性职工代表大会", "proposal_ref": "4B5C6D7E",
+                "answer_due_on": "2026-03-15", "detected_on": "2026-03-16"},
+    ),
     # issue 14 · disputes
     TemplateSpec("dispute_registered", 1, "DisputeOpened", "劳动争议调解申请受理通知（致申请职工）",
                  sample={"name": "李四", "dispute_ref": "1A2B3C4D", "kind_label": "劳动报酬",
