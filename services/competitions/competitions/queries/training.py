@@ -10,6 +10,7 @@ import asyncpg
 from competitions.domain.training import PROGRAMME_NOT_FOUND, TRAINING_KINDS
 from unionops.auth import Principal
 from unionops.db import Reader
+from unionops.paging import page
 from unionops.problems import Problem
 from unionops.scope import row_in_scope
 
@@ -58,26 +59,21 @@ async def programmes(reader: Reader, principal: Principal, *, status: str | None
              " AND ($3::text IS NULL OR p.status = $3) AND ($4::text IS NULL OR p.kind = $4)"
              " AND ($5::int IS NULL OR extract(year FROM p.starts_on) = $5)")
     args = (principal.org_id, unit, status, kind, year)
-    total = await reader.fetchval(f"SELECT count(*) FROM training_programmes p WHERE {where}", *args)
-    rows = await reader.fetch(f"{_PROGRAMME} WHERE {where} ORDER BY p.starts_on, p.id LIMIT $6 OFFSET $7",
-                              *args, limit, offset)
-    return {"items": [programme_view(r) for r in rows], "total": total, "limit": limit,
-            "offset": offset}
+    return await page(reader, "q.*", f"FROM ({_PROGRAMME} WHERE {where}) AS q", "q.starts_on, q.id", list(args),
+                      limit=limit, offset=offset, row=programme_view)
 
 
 async def enrolments(reader: Reader, programme_id: uuid.UUID, principal: Principal, *, limit: int,
                      offset: int) -> dict:
     """Who is enrolled, in order of arrival, with the sessions they attended."""
     await managed_programme(reader, programme_id, principal)
-    total = await reader.fetchval("SELECT count(*) FROM training_enrolments WHERE programme_id = $1", programme_id)
-    rows = await reader.fetch(
-        "SELECT e.member_id, e.member_name, e.union_id, e.union_name, e.enrolled_at, e.enrolled_by,"
+    return await page(
+        reader, "e.member_id, e.member_name, e.union_id, e.union_name, e.enrolled_at, e.enrolled_by,"
         " e.assessment_passed, e.completed, e.completed_on, e.certificate_no,"
         " (SELECT count(*) FROM training_attendance a WHERE a.programme_id = e.programme_id"
-        "  AND a.member_id = e.member_id) AS sessions_attended"
-        " FROM training_enrolments e WHERE e.programme_id = $1 ORDER BY e.seq LIMIT $2 OFFSET $3",
-        programme_id, limit, offset)
-    return {"items": [dict(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+        "  AND a.member_id = e.member_id) AS sessions_attended",
+        "FROM training_enrolments e WHERE e.programme_id = $1", "e.seq", [programme_id],
+        limit=limit, offset=offset, row=dict)
 
 
 async def mine(reader: Reader, principal: Principal) -> list[dict]:

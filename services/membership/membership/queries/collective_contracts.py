@@ -11,6 +11,7 @@ from membership.domain.collective_contracts import KINDS, STATUS_LABELS, renewal
 from membership.domain.rights import Rate
 from unionops.auth import Principal
 from unionops.db import Reader
+from unionops.paging import page
 from unionops.problems import Problem
 from unionops.scope import row_in_scope
 
@@ -93,12 +94,8 @@ async def contracts(conn: Reader, principal: Principal, today: date, *, org_id: 
              f" AND ($5::text IS NULL OR {status_sql} = $5)"
              f" AND ($6::int IS NULL OR ({IN_FORCE.format(d='$2')} AND c.ends_on <= $2 + $6::int))")
     args = (principal.org_id, today, org_id, kind, status, expiring_within_days)
-    total = await conn.fetchval("SELECT count(*) FROM collective_contracts c JOIN org_units o ON o.id = c.org_id"
-                                + where, *args)
-    rows = await conn.fetch(_CONTRACT.format(status=status_sql) + where
-                            + " ORDER BY c.ends_on NULLS LAST, c.created_at, c.id LIMIT $7 OFFSET $8",
-                            *args, limit, offset)
-    return {"items": [_view(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+    return await page(conn, "q.*", f"FROM ({_CONTRACT.format(status=status_sql)}{where}) AS q",
+                      "q.ends_on NULLS LAST, q.created_at, q.id", list(args), limit=limit, offset=offset, row=_view)
 
 
 # The subtree's employers (by the unit answerable for them) with what is in force for each on $2.

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any, Callable
 
-import asyncpg
 
 from membership.domain.congresses import KIND_LABELS, PROPOSAL_OUTCOME_LABELS
 from membership.domain.rights import Rate
 from unionops.auth import Principal
 from unionops.db import Reader
 from unionops.problems import Problem
+from unionops.paging import page
 from unionops.scope import row_in_scope
 
 CONGRESS_NOT_FOUND = "职代会不存在或不在您的管辖范围内"
@@ -60,17 +59,6 @@ async def rates(conn: Reader, org_id: uuid.UUID, year: int, as_of: date) -> list
     return [Rate("congress", r["congress_covered"], r["congress_base"]),
             Rate("openness", r["openness_covered"], r["with_union"]),
             Rate("mediation_committee", r["mediation_covered"], r["with_union"])]
-
-
-async def paged(conn: Reader, sql: str, args: list, order_by: str, *, limit: int, offset: int,
-                row: Callable[[asyncpg.Record], dict]) -> dict[str, Any]:
-    """A page of `sql` {items, total, limit, offset}; `order_by` comes from code and ends with a
-    unique key. The total rides on the page's rows (a window count); past the end, it is counted."""
-    n = len(args)
-    rows = await conn.fetch(f"SELECT q.*, count(*) OVER () AS _total FROM ({sql}) AS q ORDER BY {order_by}"
-                            f" LIMIT ${n + 1} OFFSET ${n + 2}", *args, limit, offset)
-    total = rows[0]["_total"] if rows else await conn.fetchval(f"SELECT count(*) FROM ({sql}) AS q", *args)
-    return {"items": [row(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
 
 # ---- one congress ------------------------------------------------------------------------------
@@ -145,8 +133,8 @@ async def congresses(conn: Reader, principal: Principal, org_id: uuid.UUID, year
     """The congresses of a subtree (of the caller's) established by `as_of`, with the year's
     sessions; `not_held`: only those that held no quorate session in the year (未召开)."""
     sql = _CONGRESSES if not not_held else f"SELECT * FROM ({_CONGRESSES}) AS c WHERE held_this_year = 0"
-    return await paged(conn, sql, [principal.org_id, org_id, year, as_of], "q.union_name, q.name, q.id",
-                       limit=limit, offset=offset, row=_congress_row)
+    return await page(conn, "q.*", f"FROM ({sql}) AS q", "q.union_name, q.name, q.id",
+                      [principal.org_id, org_id, year, as_of], limit=limit, offset=offset, row=_congress_row)
 
 
 # ---- proposals --------------------------------------------------------------------------------
@@ -198,6 +186,6 @@ async def proposals(conn: Reader, principal: Principal, org_id: uuid.UUID, congr
     answered, each by due date."""
     sql = (_PROPOSALS + " WHERE $1 = ANY(o.path) AND $3 = ANY(o.path) AND ($4::uuid IS NULL OR p.congress_id = $4)"
            " AND ($5::bool IS NULL OR (p.answered_on IS NULL AND p.answer_due_on < $2) = $5)")
-    return await paged(conn, sql, [principal.org_id, today, org_id, congress_id, overdue],
-                       "q.overdue DESC, (q.answered_on IS NULL) DESC, q.answer_due_on, q.id",
-                       limit=limit, offset=offset, row=_proposal_row)
+    return await page(conn, "q.*", f"FROM ({sql}) AS q",
+                      "q.overdue DESC, (q.answered_on IS NULL) DESC, q.answer_due_on, q.id",
+                      [principal.org_id, today, org_id, congress_id, overdue], limit=limit, offset=offset, row=_proposal_row)

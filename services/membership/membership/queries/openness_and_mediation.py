@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 
 from membership.domain.congresses import OPENNESS_ITEMS
-from membership.queries.congresses import paged
 from unionops.auth import Principal
 from unionops.db import Reader
 from unionops.problems import Problem, RuleViolation
+from unionops.paging import page
 from unionops.scope import row_in_scope
 
 EMPLOYER_NOT_FOUND = "企业不存在或不在您的管辖范围内"
@@ -66,8 +66,8 @@ async def mediation_committees(conn: Reader, principal: Principal, org_id: uuid.
     """The committees of a subtree (of the caller's): employers' and streets' (`level`)."""
     sql = (_COMMITTEES + " WHERE $1 = ANY(o.path) AND $2 = ANY(o.path)"
            " AND ($3::text IS NULL OR (m.employer_id IS NULL) = ($3 = 'street'))")
-    return await paged(conn, sql, [principal.org_id, org_id, level], "q.org_name, q.employer_name, q.id",
-                       limit=limit, offset=offset, row=committee_row)
+    return await page(conn, "q.*", f"FROM ({sql}) AS q", "q.org_name, q.employer_name, q.id",
+                      [principal.org_id, org_id, level], limit=limit, offset=offset, row=committee_row)
 
 
 async def mediation_committee(conn: Reader, committee_id: uuid.UUID, principal: Principal) -> dict:

@@ -18,7 +18,7 @@ from welfare.domain.funds import UNKNOWN_UNIT
 from welfare.domain.money import money
 from welfare.queries.funds import load_fund
 from welfare.queries.members import shown_name
-from welfare.queries.paging import page
+from unionops.paging import page
 
 
 async def kind_defaults(conn: asyncpg.Connection) -> dict[str, asyncpg.Record]:

@@ -14,7 +14,7 @@ from welfare.queries import golden_autumn
 from welfare.domain.cases import CASE_KINDS, STATUS_LABELS
 from welfare.domain.money import money
 from welfare.queries.members import readable_member_path, sees_names, shown_name
-from welfare.queries.paging import page
+from unionops.paging import page
 
 NOT_FOUND = "帮扶案件不存在或不在您的管辖范围内"
 

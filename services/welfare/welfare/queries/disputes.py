@@ -17,7 +17,7 @@ from unionops.scope import row_in_scope
 from welfare.domain import disputes as domain
 from welfare.domain.money import money
 from welfare.queries.members import sees_names, shown_name
-from welfare.queries.paging import page
+from unionops.paging import page
 
 # The day arbitration opens, as domain.arbitration_open_from counts it (NULL: agreed), in SQL for
 # the list's filter.

@@ -16,7 +16,7 @@ from unionops.problems import Problem, RuleViolation
 from unionops.scope import row_in_scope
 from welfare.domain.funds import NOT_FOUND
 from welfare.domain.money import EFFECTS, ENTRY_KINDS, REVERSAL_EFFECTS, money
-from welfare.queries.paging import page
+from unionops.paging import page
 
 
 async def load_fund(conn: asyncpg.Connection, fund_id: uuid.UUID, principal: Principal,
