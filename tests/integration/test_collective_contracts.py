@@ -72,7 +72,7 @@ async def adopted_draft(http, org_id, employer_ids, on: date, **kw) -> dict:
     offer = await post(http, c, "offers", {"offered_by": "union", "sent_on": str(on), "received_on": str(on)}, 201)
     await post(http, c, f"offers/{offer['id']}/answer", {"answer": "accepted", "answered_on": str(on)})
     await post(http, c, "sessions", {"held_on": str(on), "summary": "双方就工资调整幅度达成一致"}, 201)
-    vote = await post(http, c, "vote", {"body": "congress", "voted_on": str(on), "electorate": 60, "present": 50,
+    vote = await post(http, c, "vote", {"body": "all_workers", "voted_on": str(on), "electorate": 60, "present": 50,
                                         "in_favour": 45})
     assert vote["outcome"] == "adopted"
     return c
@@ -154,13 +154,13 @@ async def test_the_draft_needs_two_thirds_present_and_more_than_half_of_all_in_f
                        201)
     # No vote before the negotiation began (an accepted offer, a session).
     r = await http.post(f"/collective-contracts/{c['id']}/vote", headers=auth(), json={
-        "body": "congress", "voted_on": str(TODAY), "electorate": 90, "present": 80, "in_favour": 70})
+        "body": "all_workers", "voted_on": str(TODAY), "electorate": 90, "present": 80, "in_favour": 70})
     assert r.status_code == 409
     await post(http, c, f"offers/{offer['id']}/answer", {"answer": "accepted", "answered_on": str(TODAY)})
     await post(http, c, "sessions", {"held_on": str(TODAY), "summary": "第一次协商会议"}, 201)
 
     def vote(present, in_favour):
-        return {"body": "congress", "voted_on": str(TODAY), "electorate": 90, "present": present, "in_favour": in_favour}
+        return {"body": "all_workers", "voted_on": str(TODAY), "electorate": 90, "present": present, "in_favour": in_favour}
     assert (await post(http, c, "vote", vote(59, 59)))["outcome"] == "inquorate"   # 59 < 60 = two thirds of 90
     signing = {"signed_on": str(TODAY), "union_representative": "李协商", "employer_representative": "王厂长",
                "starts_on": str(TODAY), "ends_on": str(add_years(TODAY, 1) - timedelta(days=1))}

@@ -496,3 +496,49 @@ async def test_no_personal_data_in_the_congress_tables_or_events(http, db, membe
     for p in payloads:  # no ID number, masked or not, no phone, no field that would hold one
         assert not re.search(r"\d{6}(\*{8}|\d{8})\d{3}[\dX]|(?<![0-9a-f])1\d{2}(\*{4}|\d{4})\d{4}(?![0-9a-f])", p), p
         assert not any(k in p for k in ("id_number", "phone", "email")), p
+
+
+# ---- the congress votes on a draft collective contract ---------------------------------------------
+
+async def test_a_draft_contract_before_the_congress_is_voted_on_by_its_delegates_in_term(http, membership):
+    office, c, members = await with_delegates(http, membership, "合同表决", 9)
+
+    async def draft(employer_id) -> str:
+        r = await http.post("/collective-contracts", headers=office.staff, json={
+            "org_id": str(office.branch.grassroots), "title": f"职代会表决{uuid.uuid4().hex[:4]}集体合同",
+            "kind": "comprehensive", "coverage": "enterprise", "employer_ids": [employer_id]})
+        assert r.status_code == 201, r.text
+        contract = r.json()["id"]
+        for step, body in (("offers", {"offered_by": "union", "sent_on": str(TODAY), "received_on": str(TODAY)}),
+                           ("sessions", {"held_on": str(TODAY), "summary": "就草案达成一致"})):
+            r = await http.post(f"/collective-contracts/{contract}/{step}", headers=office.staff, json=body)
+            assert r.status_code == 201, r.text
+            if step == "offers":
+                answer = await http.post(f"/collective-contracts/{contract}/offers/{r.json()['id']}/answer",
+                                         headers=office.staff, json={"answer": "accepted", "answered_on": str(TODAY)})
+                assert answer.status_code == 200, answer.text
+        return contract
+
+    def vote(contract, **counts):
+        return http.post(f"/collective-contracts/{contract}/vote", headers=office.staff,
+                         json={"body": "congress", "voted_on": str(TODAY)} | counts)
+
+    contract = await draft(office.employer)
+    # The electorate is the congress's nine delegates in term, not what the officer says.
+    wrong = await vote(contract, electorate=12, present=8, in_favour=7)
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "body.electorate"
+    assert "9" in wrong.json()["errors"][0]["message"]
+    inquorate = await vote(contract, present=5, in_favour=5)        # 5 of 9: under two thirds
+    assert inquorate.status_code == 200 and inquorate.json()["outcome"] == "inquorate"
+    adopted = await vote(contract, present=6, in_favour=5)          # 6 of 9 present, 5 > 9 / 2
+    assert adopted.status_code == 200, adopted.text
+    assert (adopted.json()["electorate"], adopted.json()["outcome"]) == (9, "adopted")
+
+    # An employer no congress covers: the draft goes to all workers, not to a congress.
+    other = employer(membership, office.branch.street, office.branch.grassroots)
+    uncovered = await draft(other)
+    refused = await vote(uncovered, present=6, in_favour=5)
+    assert refused.status_code == 409 and refused.json()["type"].endswith("/no-congress")
+    by_all = await http.post(f"/collective-contracts/{uncovered}/vote", headers=office.staff, json={
+        "body": "all_workers", "voted_on": str(TODAY), "present": 60, "in_favour": 50})
+    assert by_all.status_code == 422 and by_all.json()["errors"][0]["field"] == "body.electorate"

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from membership.commands import collective_contracts as commands_contracts
 from membership.domain.collective_contracts import COVERAGES, KINDS, STATUSES
-from membership.domain.votes import Vote
 from membership.queries import collective_contracts as queries
 from unionops.auth import Principal, requires
 from unionops.bodies import Body
@@ -61,7 +60,8 @@ class SessionIn(Body):
 class VoteIn(Body):
     body: Literal["congress", "all_workers"] = Field(description="congress 职工代表大会 / all_workers 全体职工")
     voted_on: date
-    electorate: Headcount = Field(description="应到人数：全体职工代表（或全体职工）")
+    electorate: Headcount | None = Field(None, description="应到人数：全体职工（all_workers 必填）；职代会表决时为该职代会"
+                                         "表决日在任的职工代表人数，由系统计算（填写时须与之一致）")
     present: Headcount = Field(description="实到人数")
     in_favour: Headcount = Field(description="赞成人数")
 
@@ -165,9 +165,9 @@ async def record_session(contract_id: uuid.UUID, body: SessionIn, commands: Comm
              summary="The workers' congress (or all workers) on the draft: two thirds present, more than half of all")
 async def record_vote(contract_id: uuid.UUID, body: VoteIn, commands: CommandsDep,
                       principal: Principal = Depends(requires("write"))):
-    vote = Vote(electorate=body.electorate, present=body.present, in_favour=body.in_favour)
+    ballot = commands_contracts.Ballot(body.electorate, body.present, body.in_favour)  # impossible counts: 422 now
     return await commands.run(lambda uow: commands_contracts.record_vote(
-        uow, contract_id, body.body, body.voted_on, vote, principal, local_today()))
+        uow, contract_id, body.body, body.voted_on, ballot, principal, local_today()))
 
 
 @router.post("/collective-contracts/{contract_id}/signing",

@@ -15,7 +15,8 @@ from contracts.events import (
     CollectiveOfferSent,
 )
 from membership.domain import collective_contracts as rules
-from membership.domain.votes import Vote
+from membership.domain.votes import Vote, check_counts, congress_electorate
+from membership.queries import congresses
 from membership.queries import collective_contracts as queries
 from membership.queries import load_unit
 from unionops.auth import Principal
@@ -164,16 +165,38 @@ async def record_session(uow: UnitOfWork, contract_id: uuid.UUID, held_on: date,
     return {"contract_id": contract_id, "held_on": held_on, "summary": summary}
 
 
-async def record_vote(uow: UnitOfWork, contract_id: uuid.UUID, body: str, voted_on: date, vote: Vote,
+@dataclass(frozen=True)
+class Ballot:
+    """The counts as the officer reports them; a congress's electorate comes from its delegates.
+    Counts that cannot be are refused at once, before the contract is looked at."""
+
+    electorate: int | None
+    present: int
+    in_favour: int
+
+    def __post_init__(self) -> None:
+        check_counts(self.electorate, self.present, self.in_favour)
+
+
+async def record_vote(uow: UnitOfWork, contract_id: uuid.UUID, body: str, voted_on: date, ballot: Ballot,
                       actor: Principal, today: date) -> dict:
     """The draft before the workers' congress or all workers; a rejected or inquorate draft may be
-    negotiated further and voted on again, an adopted one goes to signing."""
+    negotiated further and voted on again, an adopted one goes to signing. Before a congress the
+    electorate is its delegates in term on the day (the one congress covering every employer of
+    the contract); before all workers the officer gives it."""
     conn = uow.conn
     await _contract(uow, contract_id, actor, today, "negotiating")
     check_dated(voted_on, today, field="voted_on", what="表决日期")
     await _negotiation_began(uow, contract_id)
     if not await conn.fetchval("SELECT 1 FROM collective_sessions WHERE contract_id = $1", contract_id):
         raise RuleViolation("草案须经协商会议形成后方可提交表决", status=409, kind="no-session")
+    electorate = ballot.electorate
+    if body == "congress":
+        delegates = await congresses.delegates_voting_on_contract(conn, contract_id, voted_on)
+        electorate = congress_electorate(delegates, ballot.electorate)
+    elif electorate is None:
+        raise RuleViolation("全体职工表决须填写应到人数（全体职工人数）", field="electorate")
+    vote = Vote(electorate=electorate, present=ballot.present, in_favour=ballot.in_favour)
     await conn.execute(
         "UPDATE collective_contracts SET vote_body = $2, voted_on = $3, vote_electorate = $4, vote_present = $5,"
         " vote_in_favour = $6, vote_outcome = $7 WHERE id = $1",

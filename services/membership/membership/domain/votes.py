@@ -14,6 +14,16 @@ Outcome = Literal["adopted", "rejected", "inquorate"]
 OUTCOME_LABELS: dict[str, str] = {"adopted": "通过", "rejected": "未通过", "inquorate": "到会人数不足三分之二，表决无效"}
 
 
+def check_counts(electorate: int | None, present: int, in_favour: int) -> None:
+    """Counts that cannot be, each refusal naming its field; `electorate` None: not known yet."""
+    if electorate is not None and electorate < 1:
+        raise RuleViolation("应到人数须大于零", field="electorate")
+    if electorate is not None and present > electorate:
+        raise RuleViolation("实到人数不能超过应到人数", field="present")
+    if in_favour > present:
+        raise RuleViolation("赞成人数不能超过实到人数", field="in_favour")
+
+
 @dataclass(frozen=True)
 class Vote:
     electorate: int  # all delegates (or all workers) entitled to vote
@@ -21,12 +31,7 @@ class Vote:
     in_favour: int
 
     def __post_init__(self) -> None:
-        if self.electorate < 1:
-            raise RuleViolation("应到人数须大于零", field="electorate")
-        if self.present > self.electorate:
-            raise RuleViolation("实到人数不能超过应到人数", field="present")
-        if self.in_favour > self.present:
-            raise RuleViolation("赞成人数不能超过实到人数", field="in_favour")
+        check_counts(self.electorate, self.present, self.in_favour)
 
     @property
     def quorate(self) -> bool:
@@ -37,3 +42,17 @@ class Vote:
         if not self.quorate:
             return "inquorate"
         return "adopted" if 2 * self.in_favour > self.electorate else "rejected"
+
+
+def congress_electorate(delegates: int | None, stated: int | None) -> int:
+    """The electorate of a vote before a congress: its delegates in term on the day (`delegates`;
+    None when no one congress covers the employers concerned). A number the officer states must
+    agree with it."""
+    if delegates is None:
+        raise RuleViolation("所涉企业没有共同的职工代表大会：草案须提交其职代会或全体职工讨论",
+                            field="body", status=409, kind="no-congress")
+    if delegates == 0:
+        raise RuleViolation("该职代会在表决日没有在任的职工代表", field="voted_on", status=409, kind="no-delegates")
+    if stated is not None and stated != delegates:
+        raise RuleViolation(f"应到人数须为该职代会表决日在任的职工代表人数（{delegates}人）", field="electorate")
+    return delegates

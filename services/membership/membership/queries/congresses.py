@@ -61,6 +61,27 @@ async def rates(conn: Reader, org_id: uuid.UUID, year: int, as_of: date) -> list
             Rate("mediation_committee", r["mediation_covered"], r["with_union"])]
 
 
+# The congress covering every employer of a contract ($1) — at most one: an employer belongs to one
+# congress — established by the day ($2), with its delegates in term that day.
+_CONTRACT_CONGRESS = f"""
+WITH covering AS (
+  SELECT ce.congress_id FROM collective_contract_employers cce
+  JOIN congress_employers ce ON ce.employer_id = cce.employer_id
+  WHERE cce.contract_id = $1 GROUP BY ce.congress_id
+  HAVING count(*) = (SELECT count(*) FROM collective_contract_employers WHERE contract_id = $1)
+)
+SELECT (SELECT count(DISTINCT d.member_id) FROM congress_delegates d JOIN members m ON m.id = d.member_id
+        WHERE d.congress_id = c.id AND {IN_TERM}) AS delegates
+FROM covering JOIN congresses c ON c.id = covering.congress_id WHERE c.established_on <= $2
+"""
+
+
+async def delegates_voting_on_contract(conn: Reader, contract_id: uuid.UUID, day: date) -> int | None:
+    """How many delegates the congress that votes on a collective contract's draft has on `day`;
+    None when no one congress covers all its employers (then all workers vote)."""
+    return await conn.fetchval(_CONTRACT_CONGRESS, contract_id, day)
+
+
 # ---- one congress ------------------------------------------------------------------------------
 
 _CONGRESS = ("SELECT c.id, c.union_id, c.kind, c.name, c.established_on, c.proposal_answer_days, o.name AS union_name,"
