@@ -745,7 +745,7 @@ class ProposalAdopted(DomainEvent):
 
 # ---- rights protection and training (issue 14): one block per area, below its marker ------------
 
-# -- issue 14 · contracts
+# -- collective contracts (membership)
 # The negotiation and life of a collective contract (集体合同) on one topic, keyed by the contract
 # (an offer's events by its contract's id, so they stay in order with it). Employers' and units'
 # names and the contract's title only; the chief representatives' names stay in membership.
@@ -899,7 +899,7 @@ class CollectiveContractExpired(DomainEvent):
     kind: ContractKind
     ends_on: date
 
-# -- issue 14 · congresses
+# -- workers' congresses, 厂务公开, mediation committees (membership)
 
 class CongressEstablished(DomainEvent):
     """A workers' congress (职代会) was established: of one employer, or a regional/industry one
@@ -1042,7 +1042,7 @@ class OpennessRecorded(DomainEvent):
     items: list[str]
 
 
-# -- issue 14 · disputes
+# -- labour disputes and legal aid (welfare)
 # Labour-dispute mediation (劳动争议调解) at a union's mediation committee, welfare's aggregate
 # `labour_disputes`. Names only: no claim text, no terms, no contact. `member_id` None: the
 # worker is not a member (named in welfare only, nobody to notify).
@@ -1109,7 +1109,7 @@ class DisputeReferred(DisputeFact):
     referred_on: date
 
 
-# -- issue 14 · training
+# -- training (competitions)
 
 TrainingKind = Literal["bargaining_instructor", "congress_delegate", "union_officer", "job_skills", "other"]
 
@@ -1244,7 +1244,6 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ProposalAdopted,
         NotificationDelivered,
         NotificationFailed,
-        # issue 14 · contracts
         CollectiveOfferSent,
         CollectiveOfferAnswered,
         CollectiveOfferAnswerDue,
@@ -1254,17 +1253,14 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         CollectiveContractPublished,
         CollectiveContractExpiring,
         CollectiveContractExpired,
-        # issue 14 · congresses
         CongressEstablished, DelegatesElected, CongressSessionHeld, CongressResolutionVoted,
         CongressProposalSubmitted, CongressProposalAnswered, CongressProposalOverdue, MediationCommitteeFormed,
         OpennessRecorded,
-        # issue 14 · disputes
         DisputeOpened,
         DisputeMediated,
         DisputeFailed,
         DisputeArbitrationOpen,
         DisputeReferred,
-        # issue 14 · training
         TrainingOpened,
         TrainingEnrolled,
         TrainingCompleted,

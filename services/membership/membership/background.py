@@ -16,7 +16,7 @@ from unionops.pii import Vault
 from unionops.service import Runtime
 from unionops.unit_of_work import UnitOfWork
 
-from membership.commands import congresses  # issue 14 · congresses: delegates' proposals overdue
+from membership.commands import congresses  # issue 14: delegates' proposals overdue
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,6 @@ class Settings(CommonSettings):
     collective_contract_check_seconds: float = Field(3600.0, alias="COLLECTIVE_CONTRACT_CHECK_SECONDS", gt=0)
     # How often employment changes HR announced ahead are checked for having fallen due.
     hr_schedule_interval_seconds: float = Field(600.0, alias="HR_SCHEDULE_INTERVAL_SECONDS", gt=0)
-    # How often delegates' proposals unanswered past their due date are looked for (issue 14 · congresses).
+    # How often delegates' proposals unanswered past their due date are looked for (issue 14).
     congress_proposal_sweep_interval_seconds: float = Field(3600.0, alias="CONGRESS_PROPOSAL_SWEEP_INTERVAL_SECONDS",
                                                             gt=0)

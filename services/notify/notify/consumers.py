@@ -23,22 +23,18 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
                             the results are published)
   ProposalAnswered        → the member
   HotlineTicketOverdue    → the assignee, else the nearest unit's hotline officers
-  (issue 14 · contracts)
   CollectiveOfferSent     → an employer's offer: work item to the union's rights officers (answer in 20 days)
   CollectiveOfferAnswerDue / CollectiveOfferOverdue → the rights officers: answer due soon / overdue
   CollectiveContractInForce → the rights officers: publish it to the workers
   CollectiveContractExpiring → the rights officers: renew within the six months
-  (issue 14 · congresses)
   DelegatesElected        → each elected delegate (one notice per member)
   CongressProposalAnswered → the proposing delegate
   CongressProposalOverdue → the nearest unit's rights officers upward from the congress's union
-  (issue 14 · disputes)
   DisputeOpened           → the worker (a member); collective (10+ workers): work item to the rights
                             officers of the district above the dispute's unit, urgent
   DisputeMediated / DisputeFailed / DisputeReferred → the worker (a member)
   DisputeArbitrationOpen  → the worker (urgent: they may apply for arbitration); the officer who
                             registered it, else the nearest unit's rights officers
-  (issue 14 · training)
   TrainingEnrolled        → each member enrolled (dates, place); one event per enrolment request
   TrainingCompleted       → the member, with the certificate number
 What notify keeps of the events (projections): contacts, members, units (UnionMoved rewrites every
@@ -56,25 +52,18 @@ from __future__ import annotations
 import asyncpg
 
 from contracts.events import (
-    AidDisbursed, AidReversed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, CaseRejected, ContestResultsPublished,
-    ContestScored, HardshipFileClosed, HardshipFileOpened, HardshipFileReviewed, HotlineTicketOverdue, MemberContactChanged, MemberJoined, MemberLeft, MemberPersonalDataErased,
-    MemberTransferred, ProposalAnswered, TeamRegistered, TeamWaitlisted, TransferRequestClosed, TransferRequested,
-    UnionDissolved, UnionEstablished, UnionMerged, UnionMoved,
+    AidDisbursed, AidReversed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, CaseRejected,
+    CollectiveContractExpiring, CollectiveContractInForce, CollectiveOfferAnswerDue, CollectiveOfferOverdue,
+    CollectiveOfferSent, CongressProposalAnswered, CongressProposalOverdue, ContestResultsPublished, ContestScored,
+    DelegatesElected, DisputeArbitrationOpen, DisputeFailed, DisputeMediated, DisputeOpened, DisputeReferred,
+    HardshipFileClosed, HardshipFileOpened, HardshipFileReviewed, HotlineTicketOverdue, MemberContactChanged,
+    MemberJoined, MemberLeft, MemberPersonalDataErased, MemberTransferred, ProposalAnswered, TeamRegistered,
+    TeamWaitlisted, TrainingCompleted, TrainingEnrolled, TransferRequestClosed, TransferRequested, UnionDissolved,
+    UnionEstablished, UnionMerged, UnionMoved,
 )
-# issue 14 · contracts: its imports
-from contracts.events import CollectiveContractExpiring, CollectiveContractInForce, CollectiveOfferAnswerDue, CollectiveOfferOverdue, CollectiveOfferSent
-from notify.commands import collective_contracts
-# issue 14 · congresses: its imports
-from contracts.events import CongressProposalAnswered, CongressProposalOverdue, DelegatesElected
-from notify.commands import congresses as congress_notices
-# issue 14 · disputes: its imports
-from contracts.events import DisputeArbitrationOpen, DisputeFailed, DisputeMediated, DisputeOpened, DisputeReferred
-from notify.commands import disputes
-# issue 14 · training: its imports
-from contracts.events import TrainingCompleted, TrainingEnrolled
-from notify.commands import training
 from notify import projections
-from notify.commands import notices, settlement
+from notify.commands import collective_contracts, disputes, notices, settlement, training
+from notify.commands import congresses as congress_notices
 from notify.domain.templates import TemplateRegistry
 from unionops.consumer import IdempotentConsumer, Received
 from unionops.envelope import Envelope
@@ -150,23 +139,19 @@ TELLS = {
     ContestResultsPublished: notices.results_published,
     ProposalAnswered: notices.proposal_answered,
     AidReversed: notices.aid_reversed,
-    # issue 14 · contracts
     CollectiveOfferSent: collective_contracts.tell_rights_officers,
     CollectiveOfferAnswerDue: collective_contracts.tell_rights_officers,
     CollectiveOfferOverdue: collective_contracts.tell_rights_officers,
     CollectiveContractInForce: collective_contracts.tell_rights_officers,
     CollectiveContractExpiring: collective_contracts.tell_rights_officers,
-    # issue 14 · congresses
     DelegatesElected: congress_notices.delegates_elected,
     CongressProposalAnswered: congress_notices.proposal_answered,
     CongressProposalOverdue: congress_notices.proposal_overdue,
-    # issue 14 · disputes
     DisputeOpened: disputes.dispute_opened,
     DisputeMediated: disputes.dispute_mediated,
     DisputeFailed: disputes.dispute_failed,
     DisputeArbitrationOpen: disputes.arbitration_open,
     DisputeReferred: disputes.dispute_referred,
-    # issue 14 · training
     TrainingEnrolled: training.training_enrolled,
     TrainingCompleted: training.training_completed,
 }

@@ -1,16 +1,11 @@
 """The HTTP API of membership, one module per resource; `routers` in the order they are served."""
-from membership.api import coverage, imports, members, organisations, personal_data, rights, statistics, transfer_requests
-
-# issue 14 · contracts: its imports
-from membership.api import collective_contracts
-# issue 14 · congresses: its imports
-from membership.api import congresses, openness_and_mediation
+from membership.api import (
+    collective_contracts, congresses, coverage, imports, members, openness_and_mediation, organisations, personal_data,
+    rights, statistics, transfer_requests,
+)
 
 routers = [
     organisations.router, members.router, transfer_requests.router, coverage.router, imports.router,
-    personal_data.router, statistics.router, rights.router,
-    # issue 14 · contracts
-    collective_contracts.router,
-    # issue 14 · congresses
-    congresses.router, openness_and_mediation.router,
+    personal_data.router, statistics.router, rights.router, collective_contracts.router, congresses.router,
+    openness_and_mediation.router,
 ]

@@ -1,4 +1,4 @@
-"""HTTP API of collective contracts (集体合同, 工资集体协商; issue 14 · contracts): the negotiation
+"""HTTP API of collective contracts (集体合同, 工资集体协商; issue 14): the negotiation
 from the written offer to signing, the labour administration's review, publication, and the
 list of contracts (expiring ones among them). Officers of the contract's union and above act."""
 from __future__ import annotations

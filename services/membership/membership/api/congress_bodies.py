@@ -1,4 +1,4 @@
-"""Request bodies of workers' congresses, 厂务公开 and mediation committees (issue 14 · congresses)."""
+"""Request bodies of workers' congresses, 厂务公开 and mediation committees (issue 14)."""
 from __future__ import annotations
 
 import uuid

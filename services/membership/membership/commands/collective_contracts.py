@@ -1,4 +1,4 @@
-"""Commands on collective contracts (集体合同, issue 14 · contracts): opening a negotiation for one
+"""Commands on collective contracts (集体合同, issue 14): opening a negotiation for one
 employer or several (区域性、行业性), the written offer and its answer, sessions, the workers' vote
 on the draft, signing, the labour administration's receipt (and objection), publication, and the
 periodic check that raises reminders, overdue offers, entry into force, the renewal window and

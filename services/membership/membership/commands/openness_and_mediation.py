@@ -1,5 +1,5 @@
 """Commands of 厂务公开 (an employer's openness system, and each publication) and of labour-dispute
-mediation committees (劳动争议调解委员会) of employers and streets (issue 14 · congresses)."""
+mediation committees (劳动争议调解委员会) of employers and streets (issue 14)."""
 from __future__ import annotations
 
 import uuid

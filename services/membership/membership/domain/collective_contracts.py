@@ -1,4 +1,4 @@
-"""Rules of collective contracts (集体合同) and their negotiation, free of I/O (issue 14 · contracts):
+"""Rules of collective contracts (集体合同) and their negotiation, free of I/O (issue 14):
 the 20-day written answer to an offer (集体合同规定 2004, Art. 32), the term of one to three years
 (Art. 38) and the six months before its end in which either side may ask to renew, and the
 15-day review by the labour administration after which an unopposed contract is in force

@@ -1,4 +1,4 @@
-"""Rules of democratic management (issue 14 · congresses), no I/O: workers' congresses (职代会) and
+"""Rules of democratic management (issue 14), no I/O: workers' congresses (职代会) and
 their delegates, sessions and proposals; 厂务公开; labour-dispute mediation committees.
 
 - A congress belongs to a union: an employer's own (the employer's grassroots union), or a

@@ -1,4 +1,4 @@
--- Collective contracts (集体合同, 工资集体协商; issue 14 · contracts): the negotiation (offers,
+-- Collective contracts (集体合同, 工资集体协商; issue 14): the negotiation (offers,
 -- sessions, the workers' vote), signing, review by the labour administration and the term.
 -- Above designated size (规模以上企业) is a statistical classification by main-business revenue
 -- (国家统计局: 年主营业务收入2000万元及以上), not a headcount: recorded on the employer, not derived.

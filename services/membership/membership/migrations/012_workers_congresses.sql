@@ -1,4 +1,4 @@
--- Democratic management (issue 14 · congresses): workers' congresses (职代会) of one employer or
+-- Democratic management (issue 14): workers' congresses (职代会) of one employer or
 -- regional/industry ones (区域性、行业性职代会) of a street or industry union covering several small
 -- employers; their delegates with terms, sessions, resolutions, democratic evaluation of managers
 -- (民主评议干部) and delegates' proposals (提案); 厂务公开 per employer; labour-dispute mediation

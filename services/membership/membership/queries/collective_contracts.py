@@ -1,4 +1,4 @@
-"""Reads of collective contracts (集体合同) and their negotiations (issue 14 · contracts): one
+"""Reads of collective contracts (集体合同) and their negotiations (issue 14): one
 contract with its offers and sessions, the list (expiring ones, by status, kind, unit), and the
 contract measures of a subtree on a day. A contract outside the caller's subtree is not found.
 Where a contract stands is derived when read (STATUS_SQL), from its dates and the day."""

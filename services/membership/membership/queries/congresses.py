@@ -1,5 +1,5 @@
 """Reads of workers' congresses (职代会), their proposals, and the democratic-management rates of a
-subtree — 职代会建制率, 厂务公开 and 劳动争议调解组织组建率 (issue 14 · congresses). A congress is in
+subtree — 职代会建制率, 厂务公开 and 劳动争议调解组织组建率 (issue 14). A congress is in
 the caller's scope when its union is; outside it, it reads like one that does not exist.
 
 The rates' bases, from the plans' words:

@@ -1,5 +1,5 @@
 """Reads of 厂务公开 (an employer's openness system and its publications) and of labour-dispute
-mediation committees (劳动争议调解委员会, of employers and streets), issue 14 · congresses. An employer
+mediation committees (劳动争议调解委员会, of employers and streets), issue 14. An employer
 is in scope when the unit answerable for it is (employers.org_id); a street committee when its street is."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Deliveries of collective bargaining's notices (issue 14 · contracts; the rules are
+"""Deliveries of collective bargaining's notices (issue 14; the rules are
 domain.collective_contracts): each event tells the rights officers, once per event × officer × channel."""
 from __future__ import annotations
 

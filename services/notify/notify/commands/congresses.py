@@ -1,4 +1,4 @@
-"""Deliveries of the workers' congresses' events (issue 14 · congresses; rules in domain.congresses),
+"""Deliveries of the workers' congresses' events (issue 14; rules in domain.congresses),
 in the consumer's transaction."""
 from __future__ import annotations
 

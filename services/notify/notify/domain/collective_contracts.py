@@ -1,4 +1,4 @@
-"""What collective bargaining (集体协商, issue 14 · contracts) tells the union's rights officers
+"""What collective bargaining (集体协商, issue 14) tells the union's rights officers
 (role `rights_officer`, the nearest unit upward on the contract's path that has one), free of I/O:
 an employer's written offer to answer within 20 days, the reminder before that day, an offer
 unanswered past it (either side's), a contract in force (to be published to the workers), and

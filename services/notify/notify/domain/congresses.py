@@ -1,4 +1,4 @@
-"""Who is told what about workers' congresses (issue 14 · congresses), no I/O: each elected
+"""Who is told what about workers' congresses (issue 14), no I/O: each elected
 delegate of their election, the proposing delegate of the answer to their proposal, and the
 rights officers (维权) of the nearest unit upward from the congress's union of a proposal
 unanswered past its due date."""

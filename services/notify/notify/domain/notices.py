@@ -30,10 +30,6 @@ ROLES = (
     "organisation_officer", "approver", "hotline_officer", "chair", "culture_sports_officer",
     "women_workers_officer", "audit_officer",
     "rights_officer",  # 维权（集体协商、职代会、劳动争议调解、法律援助）
-    # issue 14 · contracts
-    # issue 14 · congresses
-    # issue 14 · disputes
-    # issue 14 · training
 )
 ORGANISATION_OFFICER, APPROVER, HOTLINE_OFFICER = "organisation_officer", "approver", "hotline_officer"
 

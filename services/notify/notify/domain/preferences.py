@@ -29,11 +29,7 @@ LANGUAGES = ("zh-CN", "en")
 # Notices important enough for an SMS without an opt-in (still not against an opt-out).
 URGENT_NOTICE_KINDS: frozenset[str] = frozenset({
     "case_approved", "aid_disbursed", "aid_reversed", "campaign_payment_made", "hotline_ticket_overdue",
-    # issue 14 · contracts
-    # issue 14 · congresses
-    # issue 14 · disputes
     "dispute_arbitration_open",
-    # issue 14 · training
 })
 
 
@@ -58,12 +54,8 @@ MEMBER_NOTICE_KINDS: tuple[str, ...] = (
     "member_joined", "member_registered", "member_transferred", "transfer_requested", "transfer_request_closed",
     "case_opened", "case_approved", "case_rejected", "aid_disbursed", "aid_reversed", "campaign_started",
     "campaign_payment_made", "contest_scored", "contest_results", "team_registered", "team_promoted", "team_waitlisted", "proposal_answered",
-    # issue 14 · contracts
-    # issue 14 · congresses
     "congress_delegate_elected", "congress_proposal_answered",
-    # issue 14 · disputes
     "dispute_registered", "dispute_mediated", "dispute_failed", "dispute_arbitration_open", "dispute_referred",
-    # issue 14 · training
     "training_enrolled", "training_completed",
 )
 

@@ -220,7 +220,6 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
         sample={"name": "周热线", "ticket_ref": "5E6F7A8B", "category_label": "难点",
                 "due_at": "2025-09-05T09:00:00+00:00", "detected_at": "2025-09-05T09:05:00+00:00"},
     ),
-    # issue 14 · contracts
     TemplateSpec("collective_offer_received", 1, "CollectiveOfferSent", "企业发出集体协商要约（致工会维权干部，工作事项）",
                  sample={"name": "钱维权", "title": "示例科技有限公司2026年工资专项集体合同",
                          "employer_names": ["示例科技有限公司"], "received_on": "2026-03-02",
@@ -237,7 +236,6 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
     TemplateSpec("collective_contract_expiring", 1, "CollectiveContractExpiring", "集体合同到期前六个月续订提醒（致工会维权干部）",
                  sample={"name": "钱维权", "title": "示例街道2026年区域性集体合同", "kind_label": "综合性集体合同",
                          "ends_on": "2029-04-30"}),
-    # issue 14 · congresses
     TemplateSpec(
         "congress_delegate_elected", 1, "DelegatesElected", "当选职工代表通知",
         sample={"name": "刘洋", "congress_name": "示例机械厂第三届职工代表大会", "elected_on": "2026-11-20",
@@ -253,7 +251,6 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
         sample={"name": "陈维权", "congress_name": "示例街道区域性职工代表大会", "proposal_ref": "4B5C6D7E",
                 "answer_due_on": "2026-03-15", "detected_on": "2026-03-16"},
     ),
-    # issue 14 · disputes
     TemplateSpec("dispute_registered", 1, "DisputeOpened", "劳动争议调解申请受理通知（致申请职工）",
                  sample={"name": "李四", "dispute_ref": "1A2B3C4D", "kind_label": "劳动报酬",
                          "applied_on": "2026-03-02", "employer_name": "示例建筑劳务有限公司"}),
@@ -278,7 +275,6 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
     TemplateSpec("dispute_referred", 1, "DisputeReferred", "转介法律援助通知",
                  sample={"name": "李四", "dispute_ref": "1A2B3C4D", "kind_label": "劳动报酬", "case_ref": "5E6F7A8B",
                          "referred_on": "2026-03-12"}),
-    # issue 14 · training
     TemplateSpec(
         "training_enrolled", 1, "TrainingEnrolled", "培训班报名成功通知（含培训时间、地点）",
         sample={"name": "刘洋", "programme_name": "2026年集体协商指导员培训班", "kind_label": "集体协商指导员培训",
