@@ -205,6 +205,23 @@ class MemberContactChanged(DomainEvent):
     phone_sealed: str | None = Field(None, description="phone sealed under the member's data key, base64")
 
 
+class EmployerContactChanged(DomainEvent):
+    """Restricted: how to reach an employer's side (企业方联系人) in writing — the other side of a
+    union's offer to negotiate. Consumed by notify only. The e-mail is sealed directly under the
+    contact key ring (`KeyRing.seal_field(email_field, employer_id, …)`, PII_CONTACT_KEYS, which
+    membership and notify alone hold); name and e-mail None: the contact was withdrawn."""
+
+    topic: ClassVar[str] = "membership.employer-contact.v1"
+    key_field: ClassVar[str] = "employer_id"
+    restricted: ClassVar[bool] = True
+    email_field: ClassVar[str] = "employer_email"
+
+    employer_id: UUID
+    employer_name: str
+    contact_name: str | None = None
+    email_sealed: str | None = Field(None, description="e-mail sealed under a contact KEK, base64")
+
+
 class MemberPersonalDataErased(DomainEvent):
     """Restricted: the member's data key was destroyed (erasure under PIPL); every copy of their
     contact details, wherever it went, is unreadable from now on. Consumers drop their copy of the key
@@ -772,6 +789,8 @@ class CollectiveOfferSent(DomainEvent):
     received_on: date
     answer_due_on: date
     employer_names: list[str] = Field(default_factory=list)
+    # Since the employer contacts (optional): the employers of the contract, whose side a union's offer goes to.
+    employer_ids: list[UUID] = Field(default_factory=list)
 
 
 class CollectiveOfferAnswered(DomainEvent):
@@ -884,6 +903,8 @@ class CollectiveContractExpiring(DomainEvent):
     kind: ContractKind
     ends_on: date
     detected_on: date
+    # Since the employer contacts (optional): the employers covered, whose side is reminded too.
+    employer_ids: list[UUID] = Field(default_factory=list)
 
 
 class CollectiveContractExpired(DomainEvent):
@@ -1216,6 +1237,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         MemberProfileChanged,
         MemberContactChanged,
         MemberPersonalDataErased,
+        EmployerContactChanged,
         EmploymentChanged,
         CaseOpened,
         CaseAssessed,

@@ -10,6 +10,7 @@ Deadlines: the dates of offers and contracts lie in the past, and the periodic c
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from datetime import date, timedelta
 
@@ -18,9 +19,11 @@ from openpyxl import load_workbook
 
 from membership.commands.collective_contracts import watch_deadlines
 from membership.domain.collective_contracts import add_years
+from tests.integration.test_notify_service import db_fetch, new_address
 from tests.integration.test_notify_subscriptions import add_officer, count_mails, mails
 from tests.support.people import auth, new_credit_code
 from tests.support.processes import client_fixture
+from tests.support.waiting import eventually
 from unionops.clock import local_today
 from unionops.unit_of_work import UnitOfWork
 
@@ -393,3 +396,71 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(http
     assert await db.fetchval("SELECT answered_on FROM collective_offers WHERE id = $1", uuid.UUID(offer["id"])) is None
     assert len(await events(db, c["id"], "CollectiveOfferSent")) == 1
     assert await events(db, c["id"], "CollectiveOfferAnswered") == []
+
+
+# ---- the employer side -----------------------------------------------------------------------------
+
+async def test_a_unions_offer_and_the_renewal_window_tell_the_employer_side_by_email(http, db, branch, membership,
+                                                                                     notify, sink, stack):
+    union = membership.unit(branch.street, f"企业方测试厂工会{uuid.uuid4().hex[:6]}", "grassroots", "enterprise_union")
+    e = await employer(http, branch, union, name=f"企业方测试{uuid.uuid4().hex[:4]}有限公司")
+    address = new_address()
+    r = await http.put(f"/employers/{e}/contact", headers=officer_of(branch),
+                       json={"contact_name": "王人事", "email": address})
+    assert r.status_code == 200, r.text
+    assert r.json()["email_masked"] != address and "@" in r.json()["email_masked"]
+    # The address is nowhere in clear: not in membership's row, not on the restricted topic, not in notify.
+    row = await db.fetchrow("SELECT contact_name, contact_email_enc FROM employers WHERE id = $1", uuid.UUID(e))
+    assert row["contact_name"] == "王人事" and address.encode() not in bytes(row["contact_email_enc"])
+    [changed] = await events(db, e, "EmployerContactChanged")
+    assert address not in json.dumps(changed) and changed["email_sealed"] and changed["contact_name"] == "王人事"
+    kept = await eventually(lambda: db_fetch(stack, "SELECT * FROM employer_contacts WHERE employer_id = $1",
+                                             uuid.UUID(e)), what="notify keeps the employer's contact")
+    assert address.encode() not in bytes(kept[0]["email_enc"])
+
+    # A union's offer: the employer side must answer within 20 days of receipt, and is told so.
+    c = await open_contract(http, union, [e])
+    await post(http, c, "offers", {"offered_by": "union", "sent_on": str(TODAY), "received_on": str(TODAY)}, 201)
+    [mail] = await mails(sink, address, 1)
+    assert c["title"] in mail["subject"] and mail["text"].startswith("王人事同志：")
+    assert "20日内" in mail["text"] and "第三十二条" in mail["text"]
+
+    # Withdrawn, the contact is gone everywhere: nothing more reaches the old address.
+    assert (await http.delete(f"/employers/{e}/contact", headers=officer_of(branch))).status_code == 204
+    assert (await db.fetchval("SELECT contact_email_enc FROM employers WHERE id = $1", uuid.UUID(e))) is None
+    await eventually(lambda: db_fetch(stack, "SELECT 1 FROM employer_contacts WHERE employer_id = $1"
+                                             " AND email_enc IS NULL", uuid.UUID(e)), what="notify drops the address")
+
+    # The renewal window reminds the employer side as well as the union's officers.
+    renewing = membership.unit(branch.street, f"续订提示厂工会{uuid.uuid4().hex[:6]}", "grassroots", "enterprise_union")
+    other = await employer(http, branch, renewing)
+    other_address = new_address()
+    assert (await http.put(f"/employers/{other}/contact", headers=officer_of(branch),
+                           json={"contact_name": "李经理", "email": other_address})).status_code == 200
+    await eventually(lambda: db_fetch(stack, "SELECT 1 FROM employer_contacts WHERE employer_id = $1",
+                                      uuid.UUID(other)), what="notify keeps the second contact")
+    start = add_years(TODAY, -3) + timedelta(days=30)
+    expiring = await contract_in_force(http, renewing, [other], start, years=3)
+    await check(db, TODAY)
+    renewal = [m for m in await mails(sink, other_address, 2) if "续订" in m["subject"]]
+    assert len(renewal) == 1 and expiring["title"] in renewal[0]["subject"]
+    assert renewal[0]["text"].startswith("李经理同志：")
+
+
+async def test_an_employer_contact_outside_the_callers_subtree_is_not_found_and_bad_input_writes_nothing(
+        http, db, branch, membership):
+    e = await employer(http, branch)
+    elsewhere = membership.branch("企业方越权")
+    outside = await http.put(f"/employers/{e}/contact", headers=officer_of(elsewhere),
+                             json={"contact_name": "王人事", "email": new_address()})
+    unknown = await http.put(f"/employers/{uuid.uuid4()}/contact", headers=officer_of(elsewhere),
+                             json={"contact_name": "王人事", "email": new_address()})
+    assert outside.status_code == unknown.status_code == 404
+    assert outside.json()["detail"] == unknown.json()["detail"]  # (the instance echoes the path asked for)
+    for body, field in (({"contact_name": "王人事", "email": "not-an-address"}, "body.email"),
+                        ({"contact_name": "王", "email": new_address()}, "body.contact_name"),
+                        ({"contact_name": "王人事"}, "body.email")):
+        r = await http.put(f"/employers/{e}/contact", headers=officer_of(branch), json=body)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, r.text
+    assert await db.fetchval("SELECT contact_name FROM employers WHERE id = $1", uuid.UUID(e)) is None
+    assert await events(db, e, "EmployerContactChanged") == []

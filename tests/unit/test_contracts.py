@@ -2,7 +2,7 @@ import json
 import uuid
 
 from contracts import generate
-from contracts.events import EVENT_TYPES, TOPICS, EmploymentChanged, MemberContactChanged, MemberJoined
+from contracts.events import EVENT_TYPES, TOPICS, EmployerContactChanged, EmploymentChanged, MemberContactChanged, MemberJoined
 from unionops.clock import local_today
 
 
@@ -29,11 +29,13 @@ def test_only_optional_fields_may_be_added_within_a_major_version():
 def test_no_event_carries_an_id_number_phone_or_email_in_clear():
     restricted = {name for name, cls in EVENT_TYPES.items() if cls.restricted}
     # contact details (sealed) and their erasure for notify; HR's employment changes, for membership
-    assert restricted == {"MemberContactChanged", "MemberPersonalDataErased", "EmploymentChanged"}
+    assert restricted == {"MemberContactChanged", "MemberPersonalDataErased", "EmploymentChanged",
+                          "EmployerContactChanged"}
     for name, cls in EVENT_TYPES.items():
         assert not {"id_number", "phone", "email"} & set(cls.model_fields), name
     assert {"email_sealed", "phone_sealed", "data_key", "data_key_id"} <= set(MemberContactChanged.model_fields)
     assert MemberContactChanged.topic == "membership.member-contact.v2"
+    assert "email_sealed" in EmployerContactChanged.model_fields  # an employer side's address, sealed too
     assert EmploymentChanged.topic == "hr.employment.v2" and "id_number_sealed" in EmploymentChanged.model_fields
 
 

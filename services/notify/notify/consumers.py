@@ -23,10 +23,11 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
                             the results are published)
   ProposalAnswered        → the member
   HotlineTicketOverdue    → the assignee, else the nearest unit's hotline officers
-  CollectiveOfferSent     → an employer's offer: work item to the union's rights officers (answer in 20 days)
+  CollectiveOfferSent     → an employer's offer: work item to the union's rights officers (answer in 20 days);
+                            a union's offer: e-mail to each employer's side (its contact, if on file)
   CollectiveOfferAnswerDue / CollectiveOfferOverdue → the rights officers: answer due soon / overdue
   CollectiveContractInForce → the rights officers: publish it to the workers
-  CollectiveContractExpiring → the rights officers: renew within the six months
+  CollectiveContractExpiring → the rights officers and each employer's side: renew within the six months
   DelegatesElected        → each elected delegate (one notice per member)
   CongressProposalAnswered → the proposing delegate
   CongressProposalOverdue → the nearest unit's rights officers upward from the congress's union
@@ -37,7 +38,7 @@ Who is told what (rules in domain.notices, deliveries created by commands.notice
                             registered it, else the nearest unit's rights officers
   TrainingEnrolled        → each member enrolled (dates, place); one event per enrolment request
   TrainingCompleted       → the member, with the certificate number
-What notify keeps of the events (projections): contacts, members, units (UnionMoved rewrites every
+What notify keeps of the events (projections): contacts, employers' contacts, members, units (UnionMoved rewrites every
 path), campaigns, hardship files (level, open); UnionMerged / UnionDissolved stand the unit's officers down and disable its bots.
 
 Every handler runs in the consumer's inbox transaction; where an event both updates a projection
@@ -55,7 +56,7 @@ from contracts.events import (
     AidDisbursed, AidReversed, CampaignLaunched, CaseApproved, CaseAssessed, CaseOpened, CaseRejected,
     CollectiveContractExpiring, CollectiveContractInForce, CollectiveOfferAnswerDue, CollectiveOfferOverdue,
     CollectiveOfferSent, CongressProposalAnswered, CongressProposalOverdue, ContestResultsPublished, ContestScored,
-    DelegatesElected, DisputeArbitrationOpen, DisputeFailed, DisputeMediated, DisputeOpened, DisputeReferred,
+    DelegatesElected, DisputeArbitrationOpen, EmployerContactChanged, DisputeFailed, DisputeMediated, DisputeOpened, DisputeReferred,
     HardshipFileClosed, HardshipFileOpened, HardshipFileReviewed, HotlineTicketOverdue, MemberContactChanged,
     MemberJoined, MemberLeft, MemberPersonalDataErased, MemberTransferred, ProposalAnswered, TeamRegistered,
     TeamWaitlisted, TrainingCompleted, TrainingEnrolled, TransferRequestClosed, TransferRequested, UnionDissolved,
@@ -95,6 +96,11 @@ async def contacts_changed(conn: asyncpg.Connection, batch: list[Received]) -> N
     without_address = await projections.contacts_changed(conn, batch, consumer.runtime.vault.contact_keys)
     # Mails and SMS waiting for an address this contact does not have are not deliverable.
     await settlement.settle_unaddressable(UnitOfWork(conn), without_address)
+
+
+@consumer.on(EmployerContactChanged)
+async def employer_contact_changed(conn: asyncpg.Connection, event: EmployerContactChanged, env: Envelope) -> None:
+    await projections.employer_contact_changed(conn, event, env, consumer.runtime.vault)
 
 
 @consumer.on(MemberPersonalDataErased)

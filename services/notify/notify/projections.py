@@ -1,6 +1,7 @@
 """What notify keeps of other services' events: members (with their unit path and admission
 time), contacts (sealed), organisation units, campaigns, hardship files (level and open only: the
-households a campaign concerns), and the officers and robots of units that
+households a campaign concerns), employers' contacts (their side of collective bargaining,
+the address under the vault), and the officers and robots of units that
 merged away or dissolved. Each handler runs in the idempotent consumer's transaction (registered in
 consumers.py, which also runs the commands that turn the same events into deliveries).
 
@@ -15,6 +16,7 @@ import asyncpg
 
 from contracts.events import (
     CampaignLaunched,
+    EmployerContactChanged,
     HardshipFileClosed,
     HardshipFileOpened,
     HardshipFileReviewed,
@@ -29,7 +31,7 @@ from contracts.events import (
 from notify.domain import contacts
 from unionops.consumer import Received, last_per
 from unionops.envelope import Envelope
-from unionops.pii import DataKey, KeyRing
+from unionops.pii import DataKey, KeyRing, Vault, unb64
 from unionops.projections import follow_move, pg_path, upsert_latest
 
 # ---- contacts ----------------------------------------------------------------------------------
@@ -158,3 +160,22 @@ async def hardship_file_kept(conn: asyncpg.Connection, event: HardshipFileOpened
 
 async def hardship_file_closed(conn: asyncpg.Connection, event: HardshipFileClosed, env: Envelope) -> None:
     await conn.execute("UPDATE hardship_files SET open = false, updated_at = now() WHERE file_id = $1", event.file_id)
+
+
+async def employer_contact_changed(conn: asyncpg.Connection, event: EmployerContactChanged, env: Envelope,
+                                   vault: Vault) -> None:
+    """EmployerContactChanged: the employer side's contact, the address opened from the contact
+    ring and kept under the vault (as officers' are). Keyed by employer: the latest event wins,
+    an older one arriving late is ignored."""
+    email = None
+    if event.email_sealed is not None:
+        email = vault.contact_keys.open_field(contacts.EMPLOYER_EMAIL_FIELD, str(event.employer_id),
+                                              unb64(event.email_sealed))
+    await conn.execute(
+        "INSERT INTO employer_contacts (employer_id, employer_name, contact_name, email_enc, changed_at)"
+        " VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (employer_id) DO UPDATE SET employer_name = EXCLUDED.employer_name,"
+        " contact_name = EXCLUDED.contact_name, email_enc = EXCLUDED.email_enc, changed_at = EXCLUDED.changed_at,"
+        " updated_at = now() WHERE employer_contacts.changed_at <= EXCLUDED.changed_at",
+        event.employer_id, event.employer_name, event.contact_name,
+        vault.encrypt(contacts.EMPLOYER_EMAIL_FIELD, email) if email else None, env.time)

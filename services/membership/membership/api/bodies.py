@@ -167,6 +167,11 @@ class EmployerIn(Body):
                                         " not by headcount): the base of 集体合同建制率 and 工资集体协商建制率")
 
 
+class EmployerContactIn(Body):
+    contact_name: PersonName = Field(min_length=2, max_length=50, description="企业方联系人姓名")
+    email: str = Field(max_length=200, pattern=EMAIL_PATTERN, description="企业方联系人电子邮箱（加密保存）")
+
+
 class TargetsIn(Body):
     unions_target: Count | None = None
     members_target: Count | None = None

@@ -8,13 +8,13 @@ from datetime import date
 from fastapi import APIRouter, Depends, Header
 
 from membership import queries
-from membership.api.bodies import DissolveIn, EmployerIn, MergeIn, MoveIn, OrganisationIn, OrganisationOut, TargetsIn
+from membership.api.bodies import DissolveIn, EmployerContactIn, EmployerIn, MergeIn, MoveIn, OrganisationIn, OrganisationOut, TargetsIn
 from membership.commands import organisations
 from membership.settings import Settings
 from unionops.auth import Principal, requires
 from unionops.backdating import check_dated
 from unionops.clock import local_today
-from unionops.dependencies import CommandsDep, PoolDep, SettingsDep
+from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
 from unionops.inputs import Limit, YearParam
 
 router = APIRouter()
@@ -91,6 +91,21 @@ async def register_employer(body: EmployerIn, commands: CommandsDep, principal: 
     cmd = organisations.RegisterEmployer(**body.model_dump())
     return await commands.create(lambda uow: organisations.register_employer(uow, cmd, principal),
                                  subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
+
+
+@router.put("/employers/{employer_id}/contact", tags=["employers"],
+            summary="The employer side's contact for collective bargaining (企业方联系人), told of the union's offers")
+async def set_employer_contact(employer_id: uuid.UUID, body: EmployerContactIn, commands: CommandsDep, vault: VaultDep,
+                               principal: Principal = Depends(requires("write"))):
+    return await commands.run(lambda uow: organisations.set_employer_contact(
+        uow, employer_id, body.contact_name, body.email, principal, vault))
+
+
+@router.delete("/employers/{employer_id}/contact", tags=["employers"], status_code=204,
+               summary="Withdraw the employer side's contact")
+async def withdraw_employer_contact(employer_id: uuid.UUID, commands: CommandsDep, vault: VaultDep,
+                                    principal: Principal = Depends(requires("write"))) -> None:
+    await commands.run(lambda uow: organisations.set_employer_contact(uow, employer_id, None, None, principal, vault))
 
 
 @router.get("/employers", tags=["employers"], summary="Employers in the caller's subtree; ?without_union=true lists 建会 targets")

@@ -89,13 +89,13 @@ async def _record_offer(uow: UnitOfWork, c, offered_by: str, sent_on: date, rece
         "INSERT INTO collective_offers (id, contract_id, offered_by, sent_on, received_on, answer_due_on, recorded_by)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7)", offer_id, contract_id, offered_by, sent_on, received_on, due,
         actor.subject)
-    names = await conn.fetchval(
-        "SELECT array_agg(e.name ORDER BY e.name) FROM collective_contract_employers ce JOIN employers e"
-        " ON e.id = ce.employer_id WHERE ce.contract_id = $1", contract_id)
+    employers = await conn.fetch(
+        "SELECT e.id, e.name FROM collective_contract_employers ce JOIN employers e"
+        " ON e.id = ce.employer_id WHERE ce.contract_id = $1 ORDER BY e.name, e.id", contract_id)
     await uow.stage(CollectiveOfferSent(
         contract_id=contract_id, offer_id=offer_id, org_id=c["org_id"], org_path=list(c["org_path"]), title=c["title"],
         kind=c["kind"], offered_by=offered_by, sent_on=sent_on, received_on=received_on, answer_due_on=due,
-        employer_names=list(names or [])))
+        employer_names=[e["name"] for e in employers], employer_ids=[e["id"] for e in employers]))
     return {"id": offer_id, "contract_id": contract_id, "offered_by": offered_by, "sent_on": sent_on,
             "received_on": received_on, "answer_due_on": due}
 
@@ -284,7 +284,9 @@ UPDATE collective_contracts c SET {column} = now() FROM (
   SELECT c.id FROM collective_contracts c WHERE c.{column} IS NULL AND c.objected_on IS NULL AND {condition}
   ORDER BY c.ends_on LIMIT $2 FOR UPDATE SKIP LOCKED) due, org_units o
 WHERE c.id = due.id AND o.id = c.org_id
-RETURNING c.id, c.org_id, o.path, c.title, c.kind, c.in_force_from, c.ends_on
+RETURNING c.id, c.org_id, o.path, c.title, c.kind, c.in_force_from, c.ends_on,
+          ARRAY(SELECT ce.employer_id FROM collective_contract_employers ce WHERE ce.contract_id = c.id
+                ORDER BY ce.employer_id) AS employer_ids
 """
 
 
@@ -319,7 +321,8 @@ async def watch_deadlines(uow: UnitOfWork, today: date, *, limit: int = 500) -> 
                                     kind=r["kind"], in_force_from=r["in_force_from"], ends_on=r["ends_on"])
           for r in in_force),
         *(CollectiveContractExpiring(contract_id=r["id"], org_id=r["org_id"], org_path=list(r["path"]), title=r["title"],
-                                     kind=r["kind"], ends_on=r["ends_on"], detected_on=today) for r in expiring),
+                                     kind=r["kind"], ends_on=r["ends_on"], detected_on=today,
+                                     employer_ids=list(r["employer_ids"])) for r in expiring),
         *(CollectiveContractExpired(contract_id=r["id"], org_id=r["org_id"], org_path=list(r["path"]), title=r["title"],
                                     kind=r["kind"], ends_on=r["ends_on"]) for r in expired),
     )

@@ -10,13 +10,14 @@ from datetime import date
 import asyncpg
 from opentelemetry import trace
 
-from contracts.events import UnionDissolved, UnionMerged, UnionMoved
+from contracts.events import EmployerContactChanged, UnionDissolved, UnionMerged, UnionMoved
 from membership.domain.members import member_status_changed
 from membership.domain.organisations import check_child_unit, normalise_credit_code, union_established
 from membership.domain.transfers import member_transferred
 from membership.queries import UNIT_NOT_FOUND, load_unit
 from unionops.auth import Principal, root_org_id
 from unionops.clock import local_today
+from unionops.pii import Vault, b64, mask_email
 from unionops.problems import Problem, RuleViolation
 from unionops.scope import row_in_scope
 from unionops.projections import rewrite_path_prefix
@@ -261,3 +262,25 @@ async def set_targets(uow: UnitOfWork, org_id: uuid.UUID, year: int, unions_targ
         " members_target = EXCLUDED.members_target, set_by = EXCLUDED.set_by, set_at = now()",
         org_id, year, unions_target, members_target, actor.subject)
     return {"org_id": org_id, "year": year, "unions_target": unions_target, "members_target": members_target}
+
+
+EMPLOYER_NOT_FOUND = "企业不存在或不在您的管辖范围内"
+
+
+async def set_employer_contact(uow: UnitOfWork, employer_id: uuid.UUID, contact_name: str | None,
+                               email: str | None, actor: Principal, vault: Vault) -> dict:
+    """The employer side's contact for collective bargaining (None, None: withdrawn). The e-mail is
+    kept under the vault and goes to notify sealed under the contact ring (EmployerContactChanged)."""
+    conn = uow.conn
+    employer = await row_in_scope(
+        conn, actor, Problem(404, EMPLOYER_NOT_FOUND),
+        "SELECT e.id, e.name, o.path FROM employers e JOIN org_units o ON o.id = e.org_id WHERE e.id = $1 FOR UPDATE OF e",
+        employer_id, path="path")
+    await conn.execute("UPDATE employers SET contact_name = $2, contact_email_enc = $3, contact_changed_at = now()"
+                       " WHERE id = $1", employer_id, contact_name,
+                       vault.encrypt(EmployerContactChanged.email_field, email) if email else None)
+    sealed = vault.contact_keys.seal_field(EmployerContactChanged.email_field, str(employer_id), email) if email else None
+    await uow.stage(EmployerContactChanged(
+        employer_id=employer_id, employer_name=employer["name"], contact_name=contact_name,
+        email_sealed=b64(sealed)))
+    return {"employer_id": employer_id, "contact_name": contact_name, "email_masked": mask_email(email) if email else None}

@@ -211,7 +211,7 @@ async def employers(conn: Reader, principal: Principal, org_id: uuid.UUID | None
     """Employers in the caller's subtree (of `org_id`'s); `without_union`: the 建会 targets."""
     rows = await conn.fetch(
         "SELECT e.id, e.org_id, e.union_id, e.name, e.credit_code, e.ownership, e.headcount, e.above_designated_size,"
-        " e.has_collective_contract"
+        " e.has_collective_contract, e.contact_name"
         " FROM employers e JOIN org_units o ON o.id = e.org_id"
         " WHERE $1 = ANY(o.path) AND ($2::uuid IS NULL OR $2 = ANY(o.path)) AND (NOT $3 OR e.union_id IS NULL)"
         " ORDER BY e.headcount DESC, e.name LIMIT $4",

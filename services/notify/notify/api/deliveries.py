@@ -17,12 +17,16 @@ router = APIRouter()
 DeliveryStatus = Literal["pending", "sending", "delivered", "failed", "undeliverable"]
 
 
+# Who a delivery is for: a member, an officer (directory), a group-chat bot, an employer's side.
+RecipientKind = Literal["member", "officer", "bot", "employer"]
+
+
 class DeliveryOut(BaseModel):
     id: uuid.UUID
     source_event_id: uuid.UUID
     source_event_type: str
     member_id: uuid.UUID | None          # None for an officer's delivery
-    recipient_kind: Literal["member", "officer", "bot"] = "member"
+    recipient_kind: RecipientKind = "member"
     recipient_id: uuid.UUID | None = None
     channel: str
     template: str
@@ -43,7 +47,7 @@ class DeliveryOut(BaseModel):
             summary="Deliveries to members in the caller's subtree, newest first")
 async def list_deliveries(pool: PoolDep, member_id: uuid.UUID | None = None,
                           source_event_id: uuid.UUID | None = None, status: DeliveryStatus | None = None,
-                          recipient_kind: Literal["member", "officer", "bot"] | None = None,
+                          recipient_kind: RecipientKind | None = None,
                           recipient_id: uuid.UUID | None = None,
                           limit: int = Query(100, ge=1, le=1000),
                           principal: Principal = Depends(requires("read"))):

@@ -309,10 +309,12 @@ class Dispatcher:
         address, secret = None, None
         try:
             # Addresses are opened only now, and never logged: a member's under their data key, an
-            # officer's under the vault.
+            # officer's and an employer side's under the vault.
             if kind == "email" and row["member_key"] is not None and row["email_sealed"] is not None:
                 address = contacts.open_contact(self.vault.contact_keys, row["recipient_id"], row["member_key"],
                                                 "email", row["email_sealed"])
+            elif kind == "email" and row["employer_email_enc"] is not None:
+                address = self.vault.decrypt(contacts.EMPLOYER_EMAIL_FIELD, bytes(row["employer_email_enc"]))
             elif kind == "email":
                 address = self.vault.decrypt(officers.EMAIL_FIELD, bytes(row["officer_email_enc"]))
             elif kind == "sms" and row["member_key"] is not None and row["phone_sealed"] is not None:

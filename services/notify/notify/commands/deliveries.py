@@ -10,6 +10,7 @@ import uuid
 from notify import queries
 from notify.commands.settlement import settle_unaddressable
 from notify.domain import notices as domain
+from notify.domain.collective_contracts import EmployerNotice
 from notify.domain.templates import TemplateRegistry
 from unionops.envelope import Envelope
 from unionops.projections import pg_path
@@ -58,6 +59,20 @@ ON CONFLICT (source_event_id, recipient_kind, recipient_id, channel) DO NOTHING
 RETURNING id
 """
 
+
+# The employer side of each employer ($8): one e-mail, its contact's name and address added when
+# sent (the employer's name now, from the contact kept). recipient_kind 'employer', no member.
+_CREATE_FOR_EMPLOYERS = """
+INSERT INTO deliveries (id, source_event_id, source_event_type, member_id, recipient_kind, recipient_id,
+                        org_path, channel, template, template_version, context, trace_headers)
+SELECT gen_random_uuid(), $1, $2, NULL, 'employer', e.id, $3, 'email', $4, $5,
+       $6::jsonb || coalesce((SELECT jsonb_build_object('employer_name', c.employer_name) FROM employer_contacts c
+                              WHERE c.employer_id = e.id), '{"employer_name": "贵单位"}'::jsonb),
+       $7
+FROM unnest($8::uuid[]) AS e(id)
+ON CONFLICT (source_event_id, recipient_kind, recipient_id, channel) DO NOTHING
+RETURNING id
+"""
 
 # One INSERT for the group-chat copies of any number of member notices: for each notice, every
 # enabled bot subscribed to its kind (the template name) at the nearest unit of the member's path
@@ -159,6 +174,16 @@ async def create_for_bots(uow: UnitOfWork, items: list[Item], templates: Templat
         [n.context for _, n, _ in items], [pg_path(n.org_path) for _, n, _ in items],
         [headers for _, _, headers in items])
 
+
+async def tell_employers(uow: UnitOfWork, env: Envelope, notice: EmployerNotice, extra: dict,
+                         templates: TemplateRegistry) -> int:
+    """One e-mail per employer of `notice` (domain.collective_contracts.EmployerNotice), once per
+    event × employer. One whose side notify has no address for waits for it, then is not
+    deliverable (like a member without a contact): a union's offer still goes on paper."""
+    spec = templates.current(notice.template)
+    rows = await uow.conn.fetch(_CREATE_FOR_EMPLOYERS, env.id, env.type, notice.org_path, spec.name, spec.version,
+                                notice.context | extra, current_trace_headers(), notice.employer_ids)
+    return len(rows)
 
 async def tell_officers(uow: UnitOfWork, env: Envelope, notice: domain.OfficerNotice,
                         templates: TemplateRegistry) -> int:

@@ -28,19 +28,22 @@ _SETTLED_COLUMNS = ("id, source_event_id, source_event_type, member_id, channel,
 DLQ_TOPIC = "notify.delivery.v1.dlq"  # where the delivery_dlq rows written here are published
 
 # Claims due deliveries of one channel that have what the channel needs: e-mail an address, SMS
-# a phone number — of the member (contacts, sealed under their data key, which must still exist) or
-# officer (officers, e-mail and phone under the vault) who receives it —
+# a phone number — of the member (contacts, sealed under their data key, which must still exist),
+# officer (officers, e-mail and phone under the vault) or employer side (employer_contacts, e-mail
+# under the vault) who receives it —
 # a webhook an enabled bot (recipient_id is the bot), in-app nothing. `sending` rows whose lease ran out are due again: their sender died,
 # perhaps after the provider accepted (same idempotency key, the delivery id).
 _CLAIM = """
 WITH due AS (
-    SELECT d.id, coalesce(c.name, o.name) AS recipient_name, o.email_enc AS officer_email_enc, c.email_sealed,
+    SELECT d.id, coalesce(c.name, o.name, ec.contact_name) AS recipient_name, o.email_enc AS officer_email_enc,
+           ec.email_enc AS employer_email_enc, c.email_sealed,
            o.phone_enc, c.phone_sealed, mk.wrapped_key AS member_key,
            b.url_enc AS bot_url_enc, b.secret_enc AS bot_secret_enc, b.flavour AS bot_flavour, b.name AS bot_name,
            sc.name AS subject_name, ms.language, ms.quiet_start, ms.quiet_end
     FROM deliveries d
     LEFT JOIN contacts c ON d.recipient_kind = 'member' AND c.member_id = d.recipient_id
     LEFT JOIN officers o ON d.recipient_kind = 'officer' AND o.id = d.recipient_id AND o.active
+    LEFT JOIN employer_contacts ec ON d.recipient_kind = 'employer' AND ec.employer_id = d.recipient_id
     LEFT JOIN webhook_bots b ON d.channel = 'webhook' AND b.id = d.recipient_id
     LEFT JOIN member_keys mk ON d.recipient_kind = 'member' AND mk.member_id = d.recipient_id
     LEFT JOIN contacts sc ON sc.member_id = d.subject_member_id
@@ -49,7 +52,7 @@ WITH due AS (
            OR (d.status = 'sending' AND d.lease_expires_at <= now() AND d.attempts < $3))
       AND d.channel = $4
       AND CASE d.channel WHEN 'email' THEN (c.email_sealed IS NOT NULL AND mk.wrapped_key IS NOT NULL)
-                                           OR o.email_enc IS NOT NULL
+                                           OR o.email_enc IS NOT NULL OR ec.email_enc IS NOT NULL
                          WHEN 'sms' THEN (c.phone_sealed IS NOT NULL AND mk.wrapped_key IS NOT NULL)
                                          OR o.phone_enc IS NOT NULL
                          WHEN 'webhook' THEN coalesce(b.enabled, false)
@@ -72,7 +75,8 @@ WHERE d.id = due.id
 RETURNING d.id, d.source_event_id, d.source_event_type, d.member_id, d.recipient_kind, d.recipient_id,
           d.subject_member_id, d.org_path, d.channel, d.template, d.template_version, d.context, d.attempts,
           d.trace_headers, due.recipient_name,
-          CASE d.channel WHEN 'email' THEN due.officer_email_enc END AS officer_email_enc, due.email_sealed,
+          CASE d.channel WHEN 'email' THEN due.officer_email_enc END AS officer_email_enc,
+          CASE d.channel WHEN 'email' THEN due.employer_email_enc END AS employer_email_enc, due.email_sealed,
           due.phone_enc, due.phone_sealed, due.member_key, due.bot_url_enc, due.bot_secret_enc, due.bot_flavour, due.bot_name, due.subject_name,
           due.language, due.quiet_start, due.quiet_end
 """
@@ -133,6 +137,8 @@ CASE deliveries.channel
                               AND c.member_id = deliveries.recipient_id AND c.email_sealed IS NOT NULL)
                  OR EXISTS (SELECT 1 FROM officers o WHERE deliveries.recipient_kind = 'officer'
                               AND o.id = deliveries.recipient_id AND o.active AND o.email_enc IS NOT NULL)
+                 OR EXISTS (SELECT 1 FROM employer_contacts ec WHERE deliveries.recipient_kind = 'employer'
+                              AND ec.employer_id = deliveries.recipient_id AND ec.email_enc IS NOT NULL)
   WHEN 'sms' THEN EXISTS (SELECT 1 FROM contacts c WHERE deliveries.recipient_kind = 'member'
                             AND c.member_id = deliveries.recipient_id AND c.phone_sealed IS NOT NULL)
                OR EXISTS (SELECT 1 FROM officers o WHERE deliveries.recipient_kind = 'officer'
@@ -149,14 +155,14 @@ async def sweep(uow: UnitOfWork, *, contact_wait_seconds: float, max_attempts: i
     bot was disabled or removed — failed), or a lease that ran out on the last allowed attempt
     (the sender died every time). Returns how many were settled either way."""
     # A member's contact that never came (membership sends none for a member with neither
-    # e-mail nor phone): not deliverable. Officers' and bots' messages that reached nobody (stood
+    # e-mail nor phone), an employer without a contact on file: not deliverable. Officers' and bots' messages that reached nobody (stood
     # down, disabled) are failures: a work item or a group-chat notice went nowhere.
     expired = "status = 'pending' AND created_at < now() - make_interval(secs => $1)"
     undeliverable = await _settle_undeliverable(
-        uow, f"{expired} AND recipient_kind = 'member' AND NOT ({_ADDRESSABLE})", [contact_wait_seconds],
+        uow, f"{expired} AND recipient_kind IN ('member', 'employer') AND NOT ({_ADDRESSABLE})", [contact_wait_seconds],
         "等待收件地址超时（无联系方式）")
     failed = await _fail_where(
-        uow, f"{expired} AND recipient_kind <> 'member' AND NOT ({_ADDRESSABLE})",
+        uow, f"{expired} AND recipient_kind IN ('officer', 'bot') AND NOT ({_ADDRESSABLE})",
         [contact_wait_seconds], domain.NO_ADDRESS, "等待收件地址超时（人员已离任或机器人已停用）",
     )
     failed += await _fail_where(

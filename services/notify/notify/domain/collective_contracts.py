@@ -2,11 +2,15 @@
 (role `rights_officer`, the nearest unit upward on the contract's path that has one), free of I/O:
 an employer's written offer to answer within 20 days, the reminder before that day, an offer
 unanswered past it (either side's), a contract in force (to be published to the workers), and
-the six months before a contract ends (renewal). Employers are not in the directory: their side
-hears from the union. Publication and expiry tell nobody: workers learn of the contract where
+the six months before a contract ends (renewal). The employer side — its contact, when membership
+has one (EmployerContactChanged) — hears of a union's offer (the 20 days are theirs to answer) and
+of the renewal window, by e-mail. Publication and expiry tell nobody: workers learn of the contract where
 they work (the negotiators publish it, 集体合同规定 Art. 48), and a notice to every covered member
 of a regional contract would need an audience notify does not keep (employers to unions)."""
 from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
 
 from contracts.events import (
     CollectiveContractExpiring, CollectiveContractInForce, CollectiveOfferAnswerDue, CollectiveOfferOverdue,
@@ -56,3 +60,35 @@ def contract_in_force(event: CollectiveContractInForce) -> OfficerNotice:
 def contract_expiring(event: CollectiveContractExpiring) -> OfficerNotice:
     return _to_rights_officers(event, "collective_contract_expiring", {
         "kind_label": KIND_LABELS.get(event.kind, event.kind), "ends_on": event.ends_on.isoformat()})
+
+
+# ---- the employer side ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EmployerNotice:
+    """One e-mail to the employer side of each of `employer_ids` (its contact's address, added at
+    send time; an employer without one is not deliverable). `union_id`: whose name it carries."""
+
+    employer_ids: list[uuid.UUID]
+    template: str
+    context: dict
+    org_path: list[uuid.UUID]
+    union_id: uuid.UUID
+
+
+def offer_to_employers(event: CollectiveOfferSent) -> EmployerNotice | None:
+    """A union's written offer: the employer side must answer in writing within 20 days of receipt
+    (集体合同规定 Art. 32). An employer's own offer tells the employers nothing."""
+    if event.offered_by != "union" or not event.employer_ids:
+        return None
+    return EmployerNotice(list(event.employer_ids), "collective_offer_to_employer", {
+        "title": event.title, "sent_on": event.sent_on.isoformat(), "received_on": event.received_on.isoformat(),
+        "answer_due_on": event.answer_due_on.isoformat()}, list(event.org_path), event.org_id)
+
+
+def renewal_to_employers(event: CollectiveContractExpiring) -> EmployerNotice | None:
+    """Either side may ask to renew before the end: the employer side is reminded like the union's."""
+    if not event.employer_ids:
+        return None
+    return EmployerNotice(list(event.employer_ids), "collective_renewal_to_employer", {
+        "title": event.title, "ends_on": event.ends_on.isoformat()}, list(event.org_path), event.org_id)

@@ -7,8 +7,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from contracts.events import MemberContactChanged
+from contracts.events import EmployerContactChanged, MemberContactChanged
 from unionops.pii import DataKey, KeyRing, mask_phone, unb64
+
+# An employer side's address: sealed under the contact ring on the topic under this field, kept
+# under the vault's field of the same name.
+EMPLOYER_EMAIL_FIELD = EmployerContactChanged.email_field
 
 
 def rows_from_events(ring: KeyRing, events: list[tuple[MemberContactChanged, datetime | None]]) -> list[tuple]:
