@@ -533,6 +533,8 @@ async def test_a_draft_contract_before_the_congress_is_voted_on_by_its_delegates
     adopted = await vote(contract, present=6, in_favour=5)          # 6 of 9 present, 5 > 9 / 2
     assert adopted.status_code == 200, adopted.text
     assert (adopted.json()["electorate"], adopted.json()["outcome"]) == (9, "adopted")
+    shown = (await http.get(f"/collective-contracts/{contract}", headers=office.staff)).json()["vote"]
+    assert shown["congress_id"] == c["id"] and shown["electorate"] == 9
 
     # An employer no congress covers: the draft goes to all workers, not to a congress.
     other = employer(membership, office.branch.street, office.branch.grassroots)

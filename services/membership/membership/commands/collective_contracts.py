@@ -190,18 +190,19 @@ async def record_vote(uow: UnitOfWork, contract_id: uuid.UUID, body: str, voted_
     await _negotiation_began(uow, contract_id)
     if not await conn.fetchval("SELECT 1 FROM collective_sessions WHERE contract_id = $1", contract_id):
         raise RuleViolation("草案须经协商会议形成后方可提交表决", status=409, kind="no-session")
-    electorate = ballot.electorate
+    electorate, congress_id = ballot.electorate, None
     if body == "congress":
-        delegates = await congresses.delegates_voting_on_contract(conn, contract_id, voted_on)
+        congress_id, delegates = await congresses.congress_voting_on_contract(conn, contract_id, voted_on)
         electorate = congress_electorate(delegates, ballot.electorate)
     elif electorate is None:
         raise RuleViolation("全体职工表决须填写应到人数（全体职工人数）", field="electorate")
     vote = Vote(electorate=electorate, present=ballot.present, in_favour=ballot.in_favour)
     await conn.execute(
         "UPDATE collective_contracts SET vote_body = $2, voted_on = $3, vote_electorate = $4, vote_present = $5,"
-        " vote_in_favour = $6, vote_outcome = $7 WHERE id = $1",
-        contract_id, body, voted_on, vote.electorate, vote.present, vote.in_favour, vote.outcome)
-    return {"contract_id": contract_id, "body": body, "voted_on": voted_on, "electorate": vote.electorate,
+        " vote_in_favour = $6, vote_outcome = $7, vote_congress_id = $8 WHERE id = $1",
+        contract_id, body, voted_on, vote.electorate, vote.present, vote.in_favour, vote.outcome, congress_id)
+    return {"contract_id": contract_id, "body": body, "congress_id": congress_id, "voted_on": voted_on,
+            "electorate": vote.electorate,
             "present": vote.present, "in_favour": vote.in_favour, "outcome": vote.outcome}
 
 

@@ -47,7 +47,8 @@ def _view(row) -> dict:
         "status": row["status"], "status_label": STATUS_LABELS[row["status"]],
         "employers_count": row["employers_count"],
         "vote": None if row["vote_outcome"] is None else {
-            "body": row["vote_body"], "voted_on": row["voted_on"], "electorate": row["vote_electorate"],
+            "body": row["vote_body"], "congress_id": row["vote_congress_id"], "voted_on": row["voted_on"],
+            "electorate": row["vote_electorate"],
             "present": row["vote_present"], "in_favour": row["vote_in_favour"], "outcome": row["vote_outcome"]},
         "signed_on": row["signed_on"], "union_representative": row["union_representative"],
         "employer_representative": row["employer_representative"],

@@ -70,16 +70,18 @@ WITH covering AS (
   WHERE cce.contract_id = $1 GROUP BY ce.congress_id
   HAVING count(*) = (SELECT count(*) FROM collective_contract_employers WHERE contract_id = $1)
 )
-SELECT (SELECT count(DISTINCT d.member_id) FROM congress_delegates d JOIN members m ON m.id = d.member_id
-        WHERE d.congress_id = c.id AND {IN_TERM}) AS delegates
+SELECT c.id, (SELECT count(DISTINCT d.member_id) FROM congress_delegates d JOIN members m ON m.id = d.member_id
+              WHERE d.congress_id = c.id AND {IN_TERM}) AS delegates
 FROM covering JOIN congresses c ON c.id = covering.congress_id WHERE c.established_on <= $2
 """
 
 
-async def delegates_voting_on_contract(conn: Reader, contract_id: uuid.UUID, day: date) -> int | None:
-    """How many delegates the congress that votes on a collective contract's draft has on `day`;
-    None when no one congress covers all its employers (then all workers vote)."""
-    return await conn.fetchval(_CONTRACT_CONGRESS, contract_id, day)
+async def congress_voting_on_contract(conn: Reader, contract_id: uuid.UUID,
+                                      day: date) -> tuple[uuid.UUID | None, int | None]:
+    """The congress that votes on a collective contract's draft and its delegates in term on `day`;
+    (None, None) when no one congress covers all its employers (then all workers vote)."""
+    row = await conn.fetchrow(_CONTRACT_CONGRESS, contract_id, day)
+    return (row["id"], row["delegates"]) if row else (None, None)
 
 
 # ---- one congress ------------------------------------------------------------------------------
