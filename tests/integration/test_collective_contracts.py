@@ -425,6 +425,16 @@ async def test_a_unions_offer_and_the_renewal_window_tell_the_employer_side_by_e
     assert c["title"] in mail["subject"] and mail["text"].startswith("王人事同志：")
     assert "20日内" in mail["text"] and "第三十二条" in mail["text"]
 
+    # An employer whose side has no contact on file: its e-mail waits for one (the topics are not
+    # ordered), then is not deliverable (tests/inprocess/test_employer_deliveries.py).
+    silent = await employer(http, branch, union)
+    quiet = await open_contract(http, union, [silent])
+    await post(http, quiet, "offers", {"offered_by": "union", "sent_on": str(TODAY), "received_on": str(TODAY)}, 201)
+    [waiting] = await eventually(lambda: db_fetch(stack, "SELECT status FROM deliveries WHERE recipient_id = $1"
+                                                  " AND recipient_kind = 'employer'", uuid.UUID(silent)),
+                                 what="the delivery to an employer without a contact")
+    assert waiting["status"] == "pending"
+
     # Withdrawn, the contact is gone everywhere: nothing more reaches the old address.
     assert (await http.delete(f"/employers/{e}/contact", headers=officer_of(branch))).status_code == 204
     assert (await db.fetchval("SELECT contact_email_enc FROM employers WHERE id = $1", uuid.UUID(e))) is None
