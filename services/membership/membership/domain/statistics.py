@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from membership.domain.rights import figures_day
 from unionops.backdating import check_dated
 
 # Age on the reporting date; a band starts at each bound (width_bucket in SQL: 0 = below the first).
@@ -34,7 +35,7 @@ PUBLIC_OWNERSHIPS = ("state_owned", "collective")  # 公有制
 def reporting_date(year: int, today: date) -> date:
     """The day the stock figures are counted on: 31 December, or today in the current year."""
     check_dated(date(year, 1, 1), today, field="query.year", what="统计年度的起始日")
-    return min(date(year, 12, 31), today)
+    return figures_day(year, today)
 
 
 def member_breakdown(cells: list[dict]) -> dict:

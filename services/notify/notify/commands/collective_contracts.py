@@ -26,7 +26,7 @@ EMPLOYER_RULES = {
 }
 
 
-async def tell_rights_officers(uow: UnitOfWork, event, env: Envelope, templates: TemplateRegistry) -> None:
+async def tell_both_sides(uow: UnitOfWork, event, env: Envelope, templates: TemplateRegistry) -> None:
     notice = RULES[type(event).__name__](event)
     if notice is not None:
         await deliveries.tell_officers(uow, env, notice, templates)
