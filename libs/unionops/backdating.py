@@ -22,6 +22,14 @@ def check_dated(day: date, today: date, *, field: str, what: str, max_backdate_d
     return (today - day).days
 
 
+def dated_or_today(day: date | None, today: date, *, field: str, what: str,
+                   max_backdate_days: int | None = None) -> date:
+    """The day something happened as staff gave it, today when left out, refused as check_dated does."""
+    day = day or today
+    check_dated(day, today, field=field, what=what, max_backdate_days=max_backdate_days)
+    return day
+
+
 def backdating(day: date, today: date, actor: str) -> dict:
     """What an audit trail keeps of a back-dated action: nothing when dated today."""
     days = (today - day).days

@@ -9,12 +9,12 @@ from decimal import Decimal
 from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
+from competitions.api.dependencies import business_day
 from competitions.commands import awards as cmd
 from competitions.queries import awards as query
 from competitions.settings import Settings
 from unionops.auth import Principal, requires
 from unionops.bodies import Body
-from unionops.clock import local_today
 from unionops.dependencies import CommandsDep, PoolDep, SettingsDep
 from unionops.inputs import Limit, Year, YearParam
 
@@ -134,7 +134,7 @@ async def get_sheet(checklist_id: uuid.UUID, unit_id: uuid.UUID, pool: PoolDep,
 async def grant_ankang(checklist_id: uuid.UUID, unit_id: uuid.UUID, commands: CommandsDep,
                        settings: SettingsDep[Settings], principal: Principal = Depends(requires("write")),
                        idempotency_key: str | None = Header(None)):
-    today = local_today(settings.competitions_timezone)
+    today = business_day(settings)
     return await commands.create(
         lambda uow: cmd.grant_ankang(uow, checklist_id, unit_id, principal, today=today,
                                      no_repeat_years=settings.ankang_no_repeat_years),

@@ -10,12 +10,12 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field, model_validator
 
+from competitions.api.dependencies import business_day
 from competitions.commands import awards as cmd
 from competitions.queries import awards as query
 from competitions.settings import Settings
 from unionops.auth import Principal, requires
 from unionops.bodies import Body
-from unionops.clock import local_today
 from unionops.dependencies import CommandsDep, PoolDep, SettingsDep
 from unionops.inputs import Flag, UnitName, Year
 
@@ -136,6 +136,6 @@ async def submit_batch(batch_id: uuid.UUID, commands: CommandsDep, settings: Set
              summary="授予: every nominee of a submitted list (one AwardGranted each)")
 async def grant_batch(batch_id: uuid.UUID, commands: CommandsDep, settings: SettingsDep[Settings],
                       principal: Principal = Depends(requires("write"))):
-    today = local_today(settings.competitions_timezone)
+    today = business_day(settings)
     return await commands.run(lambda uow: cmd.grant_batch(uow, batch_id, principal, today=today,
                                                           configured_quotas=settings.nomination_quotas))

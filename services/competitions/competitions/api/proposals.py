@@ -11,12 +11,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field, model_validator
 
+from competitions.api.dependencies import business_day
 from competitions.commands import proposals as cmd
 from competitions.queries import proposals as query
 from competitions.settings import Settings
 from unionops.auth import Principal, current_principal, requires
 from unionops.bodies import Body
-from unionops.clock import local_today
 from unionops.dependencies import CommandsDep, PoolDep, SettingsDep
 from unionops.inputs import Flag, Limit
 
@@ -109,17 +109,13 @@ class ProposalDetailOut(ProposalOut):
     history: list[HistoryOut] = Field(description="有征集、有答复、有落实、有效果：每一步的经办人和时间")
 
 
-def _today(settings: Settings) -> date:
-    return local_today(settings.competitions_timezone)
-
-
 @router.post("", status_code=201, response_model=ProposalDetailOut,
              summary="Submit a proposal: a member for themselves, or staff for a member (征集)")
 async def submit(body: ProposalIn, commands: CommandsDep, settings: SettingsDep[Settings],
                  principal: Principal = Depends(current_principal), idempotency_key: str | None = Header(None)):
     proposal = cmd.SubmitProposal(member_id=body.member_id, title=body.title, content=body.content, major=body.major,
                                   submitted_on=body.submitted_on)
-    return await commands.create(lambda uow: cmd.submit(uow, proposal, principal, settings, _today(settings)),
+    return await commands.create(lambda uow: cmd.submit(uow, proposal, principal, settings, business_day(settings)),
                                  subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
 
 
@@ -129,21 +125,21 @@ async def submit(body: ProposalIn, commands: CommandsDep, settings: SettingsDep[
 async def list_proposals(pool: PoolDep, settings: SettingsDep[Settings], overdue: bool | None = None,
                          status: Status | None = None, limit: Limit = 200,
                          principal: Principal = Depends(current_principal)):
-    return await query.proposals(pool, principal, _today(settings), overdue=overdue, status=status,
+    return await query.proposals(pool, principal, business_day(settings), overdue=overdue, status=status,
                                  limit=min(max(limit, 1), 1000))
 
 
 @router.get("/{proposal_id}", response_model=ProposalDetailOut)
 async def get_proposal(proposal_id: uuid.UUID, pool: PoolDep, settings: SettingsDep[Settings],
                        principal: Principal = Depends(current_principal)):
-    return await query.view(pool, proposal_id, principal, _today(settings))
+    return await query.view(pool, proposal_id, principal, business_day(settings))
 
 
 @router.post("/{proposal_id}/assign", response_model=ProposalDetailOut, summary="交办 to an officer or department")
 async def assign(proposal_id: uuid.UUID, body: AssignIn, commands: CommandsDep, settings: SettingsDep[Settings],
                  principal: Principal = Depends(requires("write"))):
     return await commands.run(lambda uow: cmd.assign(uow, proposal_id, body.assignee, body.assignee_unit, principal,
-                                                     _today(settings)))
+                                                     business_day(settings)))
 
 
 @router.post("/{proposal_id}/answer", response_model=ProposalDetailOut,
@@ -151,14 +147,14 @@ async def assign(proposal_id: uuid.UUID, body: AssignIn, commands: CommandsDep, 
 async def answer(proposal_id: uuid.UUID, body: AnswerIn, commands: CommandsDep, settings: SettingsDep[Settings],
                  principal: Principal = Depends(requires("write"))):
     return await commands.run(lambda uow: cmd.answer(uow, proposal_id, body.outcome, body.answer, principal,
-                                                     _today(settings)))
+                                                     business_day(settings)))
 
 
 @router.post("/{proposal_id}/implement", response_model=ProposalDetailOut,
              summary="落实 (有落实): an adopted proposal put into practice")
 async def implement(proposal_id: uuid.UUID, body: ImplementIn, commands: CommandsDep,
                     settings: SettingsDep[Settings], principal: Principal = Depends(requires("write"))):
-    return await commands.run(lambda uow: cmd.implement(uow, proposal_id, body.note, principal, _today(settings)))
+    return await commands.run(lambda uow: cmd.implement(uow, proposal_id, body.note, principal, business_day(settings)))
 
 
 @router.post("/{proposal_id}/reward", response_model=ProposalDetailOut,
@@ -166,4 +162,4 @@ async def implement(proposal_id: uuid.UUID, body: ImplementIn, commands: Command
 async def reward(proposal_id: uuid.UUID, body: RewardIn, commands: CommandsDep, settings: SettingsDep[Settings],
                  principal: Principal = Depends(requires("write"))):
     return await commands.run(lambda uow: cmd.reward(uow, proposal_id, body.grade, body.effect, principal,
-                                                     _today(settings), settings.proposal_rewards_fen))
+                                                     business_day(settings), settings.proposal_rewards_fen))

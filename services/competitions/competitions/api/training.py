@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from competitions.api.bodies import Out, shaped
+from competitions.api.dependencies import business_day
 from competitions.commands import training as cmd
 from competitions.domain.training import CompletionRule
 from competitions.queries import training as query
 from competitions.settings import Settings
 from unionops.auth import Principal, requires
 from unionops.bodies import Body
-from unionops.clock import local_today
 from unionops.dependencies import CommandsDep, PoolDep, SettingsDep
 from unionops.inputs import MAX_OFFSET, Flag, UnitName, YearParam, count
 
@@ -200,10 +200,6 @@ class FiguresOut(BaseModel):
     units: list[UnitFigures] = Field(description="每个直属下级单位（含其下属）")
 
 
-def _today(settings: Settings) -> date:
-    return local_today(settings.competitions_timezone)
-
-
 @router.post("/programmes", status_code=201, response_model=ProgrammeOut,
              summary="Create a training programme as a draft (举办培训班)")
 async def create_programme(body: ProgrammeIn, commands: CommandsDep, principal: Principal = Depends(requires("write")),
@@ -236,7 +232,7 @@ async def get_programme(programme_id: uuid.UUID, pool: PoolDep, principal: Princ
 async def set_status(programme_id: uuid.UUID, body: StatusIn, commands: CommandsDep, settings: SettingsDep[Settings],
                      principal: Principal = Depends(requires("write"))):
     return await commands.run(lambda uow: cmd.set_status(uow, programme_id, body.status, principal,
-                                                         today=_today(settings)))
+                                                         today=business_day(settings)))
 
 
 @router.post("/programmes/{programme_id}/enrolments", status_code=201, response_model=EnrolmentOut,
@@ -294,4 +290,4 @@ async def open_to_me(pool: PoolDep, principal: Principal = Depends(requires("sel
             summary="A unit's training figures of a year (by the programme's start), per child unit, by kind")
 async def figures(org_id: uuid.UUID, pool: PoolDep, settings: SettingsDep[Settings], year: YearParam | None = None,
                   principal: Principal = Depends(requires("read"))):
-    return await query.figures(pool, org_id, year or _today(settings).year, principal)
+    return await query.figures(pool, org_id, year or business_day(settings).year, principal)

@@ -4,7 +4,6 @@ overdue first). Issue 14 · congresses."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from fastapi import APIRouter, Depends, Header
 
@@ -13,19 +12,12 @@ from membership.commands import congresses as commands_congresses
 from membership.domain.statistics import reporting_date
 from membership.queries import congresses
 from unionops.auth import Principal, current_principal, requires
-from unionops.backdating import check_dated
+from unionops.backdating import dated_or_today
 from unionops.clock import local_today
 from unionops.dependencies import CommandsDep, PoolDep
 from unionops.inputs import Limit, Offset, YearParam
 
 router = APIRouter(tags=["congresses"])
-
-
-def _dated(day: date | None, field: str, what: str) -> date:
-    today = local_today()
-    day = day or today
-    check_dated(day, today, field=field, what=what)
-    return day
 
 
 @router.post("/congresses", status_code=201,
@@ -34,7 +26,7 @@ async def establish_congress(body: CongressIn, commands: CommandsDep, principal:
                              idempotency_key: str | None = Header(None)):
     cmd = commands_congresses.EstablishCongress(
         kind=body.kind, name=body.name, union_id=body.union_id, employer_ids=tuple(body.employer_ids),
-        established_on=_dated(body.established_on, "established_on", "建立日期"),
+        established_on=dated_or_today(body.established_on, local_today(), field="established_on", what="建立日期"),
         proposal_answer_days=body.proposal_answer_days)
     return await commands.create(lambda uow: commands_congresses.establish(uow, cmd, principal),
                                  subject=principal.subject, key=idempotency_key, payload=body.model_dump(mode="json"))
@@ -64,7 +56,7 @@ async def get_congress(congress_id: uuid.UUID, pool: PoolDep, principal: Princip
              summary="Elect delegates from the member register for a term (选举职工代表); refused ids listed")
 async def elect_delegates(congress_id: uuid.UUID, body: DelegatesIn, commands: CommandsDep,
                           principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
-    elected_on = _dated(body.elected_on, "elected_on", "选举日期")
+    elected_on = dated_or_today(body.elected_on, local_today(), field="elected_on", what="选举日期")
     return await commands.create(
         lambda uow: commands_congresses.elect_delegates(uow, congress_id, body.member_ids, body.term_start,
                                                         body.term_end, elected_on, principal),
@@ -76,7 +68,7 @@ async def elect_delegates(congress_id: uuid.UUID, body: DelegatesIn, commands: C
              summary="Record a session: attendance (two thirds), resolutions, 民主评议干部")
 async def record_session(congress_id: uuid.UUID, body: SessionIn, commands: CommandsDep,
                          principal: Principal = Depends(requires("write")), idempotency_key: str | None = Header(None)):
-    held_on = _dated(body.held_on, "held_on", "会议日期")
+    held_on = dated_or_today(body.held_on, local_today(), field="held_on", what="会议日期")
     resolutions = [commands_congresses.Resolution(r.title, r.in_favour) for r in body.resolutions]
     evaluation = commands_congresses.Evaluation(**body.evaluation.model_dump()) if body.evaluation else None
     return await commands.create(
@@ -93,7 +85,7 @@ async def submit_proposal(congress_id: uuid.UUID, body: CongressProposalIn, comm
                           principal: Principal = Depends(current_principal),  # staff, or the delegate themselves
                           idempotency_key: str | None = Header(None)):
     today = local_today()
-    submitted_on = _dated(body.submitted_on, "submitted_on", "提交日期")
+    submitted_on = dated_or_today(body.submitted_on, local_today(), field="submitted_on", what="提交日期")
     return await commands.create(
         lambda uow: commands_congresses.submit_proposal(uow, congress_id, body.member_id, body.title, body.content,
                                                         submitted_on, principal, today),

@@ -11,7 +11,7 @@ from membership.api.congress_bodies import MediationCommitteeIn, OpennessIn, Pub
 from membership.commands import openness_and_mediation as commands_openness
 from membership.queries import openness_and_mediation as queries_openness
 from unionops.auth import Principal, requires
-from unionops.backdating import check_dated
+from unionops.backdating import check_dated, dated_or_today
 from unionops.clock import local_today
 from unionops.dependencies import CommandsDep, PoolDep
 from unionops.inputs import Limit, Offset
@@ -38,9 +38,7 @@ async def record_openness(employer_id: uuid.UUID, body: OpennessIn, commands: Co
 async def record_publication(employer_id: uuid.UUID, body: PublicationIn, commands: CommandsDep,
                              principal: Principal = Depends(requires("write")),
                              idempotency_key: str | None = Header(None)):
-    today = local_today()
-    published_on = body.published_on or today
-    check_dated(published_on, today, field="published_on", what="公开日期")
+    published_on = dated_or_today(body.published_on, local_today(), field="published_on", what="公开日期")
     items = list(dict.fromkeys(body.items)) if body.items else None
     return await commands.create(
         lambda uow: commands_openness.record_publication(uow, employer_id, published_on, items, principal),

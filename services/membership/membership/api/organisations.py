@@ -12,7 +12,7 @@ from membership.api.bodies import DissolveIn, EmployerContactIn, EmployerIn, Mer
 from membership.commands import organisations
 from membership.settings import Settings
 from unionops.auth import Principal, requires
-from unionops.backdating import check_dated
+from unionops.backdating import check_dated, dated_or_today
 from unionops.clock import local_today
 from unionops.dependencies import CommandsDep, PoolDep, SettingsDep, VaultDep
 from unionops.inputs import Limit, YearParam
@@ -49,10 +49,8 @@ async def list_organisations(pool: PoolDep, parent_id: uuid.UUID | None = None, 
 def _happened_on(settings: Settings, day: date | None, field: str, what: str) -> date:
     """The day a merger, dissolution or move took effect: its members' transfers and status
     changes carry it, so it is bounded like a status change (today when omitted)."""
-    today = local_today()
-    day = day or today
-    check_dated(day, today, field=field, what=what, max_backdate_days=settings.status_backdate_max_days)
-    return day
+    return dated_or_today(day, local_today(), field=field, what=what,
+                          max_backdate_days=settings.status_backdate_max_days)
 
 
 @router.post("/organisations/{org_id}/merge", tags=["organisations"],
