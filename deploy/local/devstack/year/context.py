@@ -222,7 +222,7 @@ class Year:
     async def publish_hr(self, event) -> uuid.UUID:
         """An HR system's event on its restricted topic (hr.employment.v2), as such a system sends it."""
         if self._producer is None:
-            self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=True)
+            self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=False)
             await self._producer.start()
         envelope = Envelope(id=uuid.uuid4(), type=event.event_type(), source="hr/year-payroll",
                             time=datetime.now(timezone.utc), data=event.model_dump(mode="json"), subject=event.key())
