@@ -218,6 +218,10 @@ class Year:
             raise YearFailed(f"{len(missing)} of {len(hashes)} people are not in the register")
         return [found[h] for h in hashes]
 
+    async def database_today(self) -> date:
+        """The Beijing day of PostgreSQL's now()."""
+        return await self._membership_db.fetchval("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")
+
     # ---- HR systems --------------------------------------------------------------------------
     async def publish_hr(self, event) -> uuid.UUID:
         """An HR system's event on its restricted topic (hr.employment.v2), as such a system sends it."""

@@ -183,6 +183,21 @@ async def check_members(year: Year) -> None:
             raise YearFailed(f"member {person.member_id}: membership says {m['union_id']}/{m['status']}, "
                              f"the year expected {person.union_id}/{person.status}")
     year.count("members checked", min(50, len(year.city.members)))
+    # The services live on the simulated day: an admission without a date is dated today, there
+    # and in PostgreSQL (whose now() the simulated clock moves too).
+    union = year.rng.choice(year.city.unions)
+    p = year.people.person(union.id, union.name.removesuffix("工会"))
+    r = await year.call("membership", "POST", "/members", token=year.token("staff", union.id),
+                        key=f"year-clock-check-{p.id_number}", json={"union_id": union.id, "name": p.name,
+                                                                     "id_number": p.id_number, "email": p.email})
+    p.member_id = r.json()["id"]
+    year.city.members[p.member_id] = p
+    joined = (await year.get("membership", f"/members/{p.member_id}"))["joined_on"]
+    db_day = await year.database_today()
+    if joined != year.clock.today().isoformat() or db_day != year.clock.today():
+        raise YearFailed(f"the services' day is not the simulated day {year.clock.today()}: "
+                         f"joined_on {joined}, PostgreSQL {db_day}")
+    year.count("clock checked")
 
 
 STEPS = [Step(1, 6, "会员偏好", preferences)]
