@@ -77,9 +77,13 @@ def server_user() -> str | None:
     return PG_USER if os.geteuid() == 0 else None
 
 
-def start(data_dir: Path, port: int, *, fsync: bool = True, log_file: Path | None = None) -> subprocess.Popen:
-    """Start the server (after init_cluster) and return its process; see wait_ready."""
+def start(data_dir: Path, port: int, *, fsync: bool = True, log_file: Path | None = None,
+          env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start the server (after init_cluster) and return its process; see wait_ready. `env` is
+    added to the server's environment (the year's simulated clock: LD_PRELOAD, FAKETIME_*)."""
     kwargs = _as_postgres_user(data_dir)
+    if env:
+        kwargs["env"] = {**kwargs.get("env", os.environ), **env}
     out = open(log_file, "ab") if log_file else None
     # Own session: a Ctrl-C meant for `make run` must not kill the database before the services.
     return subprocess.Popen(server_command(data_dir, port, fsync=fsync), stdout=out,

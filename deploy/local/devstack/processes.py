@@ -35,10 +35,12 @@ def wait_http_ready(url: str, timeout: float = 60.0, proc: subprocess.Popen | No
 
 @dataclass
 class Infrastructure:
-    """PostgreSQL (one database per service) and the broker."""
+    """PostgreSQL (one database per service) and the broker. `env` is added to PostgreSQL's
+    environment (the year's simulated clock); the broker keeps the machine's clock."""
 
     config: StackConfig
     fsync: bool = True
+    env: dict[str, str] = field(default_factory=dict)
     pg: subprocess.Popen | None = None
     kafka: subprocess.Popen | None = None
 
@@ -48,7 +50,8 @@ class Infrastructure:
         logs = cfg.state_dir / "logs"
         logs.mkdir(exist_ok=True)
         postgres.init_cluster(cfg.state_dir / "postgres")
-        self.pg = postgres.start(cfg.state_dir / "postgres", cfg.pg_port, fsync=self.fsync, log_file=logs / "postgres.log")
+        self.pg = postgres.start(cfg.state_dir / "postgres", cfg.pg_port, fsync=self.fsync, log_file=logs / "postgres.log",
+                                 env=self.env)
         self.start_broker()
         postgres.wait_ready(cfg.pg_port, proc=self.pg)
         asyncio.run(create_databases(cfg))
@@ -84,13 +87,14 @@ class ServiceProcess:
     name: str
     extra_env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
+    log_name: str = ""  # the log file's name when not the service's (a replica: "notify-1")
 
     @property
     def url(self) -> str:
         return self.config.url(self.name)
 
     def start(self, wait: bool = True) -> "ServiceProcess":
-        log = open(self.config.state_dir / "logs" / f"{self.name}.log", "ab")
+        log = open(self.config.state_dir / "logs" / f"{self.log_name or self.name}.log", "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", self.name], env=self.config.service_env(self.name, self.extra_env),
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
@@ -125,17 +129,19 @@ def stop_services(services: list[ServiceProcess], timeout: float = 15.0) -> None
 
 @dataclass
 class HelperProcess:
-    """The trace receiver, the SMTP sink or the HTTP provider sink."""
+    """The trace receiver, the SMTP sink or the HTTP provider sink; `extra_env` is added to its
+    environment (the year's simulated clock)."""
 
     config: StackConfig
     name: str
     args: list[str]
     ready_url: str
     proc: subprocess.Popen | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> "HelperProcess":
         log = open(self.config.state_dir / "logs" / f"{self.name}.log", "ab")
-        env = dict(os.environ, PYTHONPATH=self.config.pythonpath(), PYTHONUNBUFFERED="1")
+        env = {**os.environ, "PYTHONPATH": self.config.pythonpath(), "PYTHONUNBUFFERED": "1", **self.extra_env}
         self.proc = subprocess.Popen([sys.executable, "-m", *self.args], env=env, cwd=REPO, stdout=log,
                                      stderr=subprocess.STDOUT)
         wait_http_ready(self.ready_url, proc=self.proc)
