@@ -3,7 +3,7 @@ cases, 金秋助学, the 12351 hotline and labour-dispute mediation, through wel
 with staff tokens of the right units (and notify's officer directory for who is told).
 
 The calendar (STEPS, merged with the other phases' by devstack.year.plan):
-- 1/4  帮扶准备: the officers each district's work needs are registered in notify (approvers of
+- 1/5  帮扶准备: the officers each district's work needs are registered in notify (approvers of
   districts and streets, the 12351 desk, the rights officers); each district office sets its 低保
   from 1 January; the city's root fund is credited from the budget and allocated to a fund per
   district, each district allocating to a fund per street (cases are paid from the street's).
@@ -249,15 +249,14 @@ def _problem(r) -> str:
 
 
 def _employer(year: Year, person) -> tuple[str, str | None]:
-    e = getattr(person, "employer", None)
-    if e is not None and not hasattr(e, "name"):
-        e = next((x for x in year.city.employers if str(x.id) == str(e)), None)
-    if e is None:
-        return "示例劳务派遣有限公司", None
-    return e.name, getattr(e, "credit_code", None)
+    """The worker's employer as the application names it: its name, and its credit code when the
+    city's register of employers knows it (Person.employer is the name the member sheet gave)."""
+    name = getattr(person, "employer", None) or "示例劳务派遣有限公司"
+    known = next((e for e in year.city.employers if e.name == name), None)
+    return name, known.credit_code if known else None
 
 
-# ---- 1/4 帮扶准备 ----------------------------------------------------------------------------------
+# ---- 1/5 帮扶准备 ----------------------------------------------------------------------------------
 
 def _officer_body(name: str, org_id: Any, roles: list[str], account: str) -> dict:
     return {"name": name, "org_id": str(org_id), "roles": roles, "inapp_user_id": account,
@@ -1001,7 +1000,7 @@ async def year_end(year: Year) -> None:
 DISPUTE_MONTHS = ((3, 10), (5, 12), (7, 8), (9, 8), (11, 10))
 
 STEPS = [
-    Step(1, 4, "帮扶准备", preparations),
+    Step(1, 5, "帮扶准备", preparations),
     Step(1, 8, "困难职工建档", hardship_files),
     Step(1, 15, "送温暖", warmth),
     *(Step(m, 6, "12351热线", _tickets_of(m)) for m in range(1, 13)),
