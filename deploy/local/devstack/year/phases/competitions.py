@@ -28,8 +28,8 @@ Steps (Beijing dates of the simulated year):
 Volumes (assumptions, per 1,000 members a year unless said): 24 合理化建议 (2 a month);
 0.2 五一劳动奖章 nominees per district member (at least 5 a district), 工人先锋号 5 % and
 五一劳动奖状 2 % of a district's unions (at least 1); 1 集体协商指导员 trainee (at least 8) and
-3 职代会代表 trainees per district member (at least 5 a district); 0.4 contest teams (3–
-as many unions as can field one); 安康杯: 10 % of a district's unions scored (at least 2).
+3 职代会代表 trainees per district member (at least 5 a district); 0.4 contest teams (at least 6,
+at most as many unions as can field one, never fewer than 3); 安康杯: 10 % of a district's unions scored (at least 2).
 """
 from __future__ import annotations
 
@@ -502,10 +502,14 @@ async def contest_announced(year: Year) -> None:
 
 
 def _fielding_unions(year: Year) -> list[tuple[Any, list, list]]:
-    """Unions that can field a team: (union, its active women, its active men)."""
+    """Unions that can field a team: (union, its active women, its active men), from one pass
+    over the register."""
+    by_union: dict[str, list] = {}
+    for p in year.city.active():
+        by_union.setdefault(_id(p.union_id), []).append(p)
     out = []
     for u in sorted(_listed(year.city.unions), key=lambda u: _id(u.id)):
-        people = sorted(year.city.active(u.id), key=lambda p: _id(p.member_id))
+        people = sorted(by_union.get(_id(u.id), []), key=lambda p: _id(p.member_id))
         women = [p for p in people if p.female]
         if len(people) >= 4 and women:
             out.append((u, women, [p for p in people if not p.female]))
@@ -513,7 +517,8 @@ def _fielding_unions(year: Year) -> list[tuple[Any, list, list]]:
 
 
 def _teams_planned(year: Year) -> int:
-    return max(3, min(len(_fielding_unions(year)), year.scale.per_thousand(TEAMS_PER_THOUSAND)))
+    """At least 6 teams where the city's unions can field them, never fewer than 3."""
+    return max(3, min(len(_fielding_unions(year)), max(6, year.scale.per_thousand(TEAMS_PER_THOUSAND))))
 
 
 async def contest_registration(year: Year) -> None:
