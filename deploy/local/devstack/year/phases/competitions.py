@@ -25,11 +25,17 @@ Steps (Beijing dates of the simulated year):
 - 20 Nov 安康杯: each district's checklist (threshold 92), a tenth of its unions scored, those
          reaching the threshold granted (one below it refused, as the rule says).
 
-Volumes (assumptions, per 1,000 members a year unless said): 24 合理化建议 (2 a month);
-0.2 五一劳动奖章 nominees per district member (at least 5 a district), 工人先锋号 5 % and
-五一劳动奖状 2 % of a district's unions (at least 1); 1 集体协商指导员 trainee (at least 8) and
-3 职代会代表 trainees per district member (at least 5 a district); 0.4 contest teams (at least 6,
-at most as many unions as can field one, never fewer than 3); 安康杯: 10 % of a district's unions scored (at least 2).
+Volumes (assumptions; "per 1,000" is per 1,000 active members of the city, or of the district):
+- 合理化建议: 24 per 1,000 members a year (2 a month); 60 % handed in by members themselves,
+  40 % entered by union staff; 10 % major (3 months to answer); 45 % adopted, 30 % not adopted,
+  10 % under study first, 15 % never answered;
+- 五一劳动奖章: 0.2 nominees per 1,000 district members (at least 5 a district); 工人先锋号 5 %
+  and 五一劳动奖状 2 % of a district's unions (at least 1 each);
+- 集体协商指导员: 1 trainee per 1,000 members (at least 8); 职代会代表: 3 per 1,000 district
+  members (at least 5 a district); 93 % attendance per session, 92 % pass the assessment;
+- 技能比武: 0.4 teams per 1,000 members, at least 6 where the unions can field them (never
+  fewer than 3); 7 judges; prizes 10 % / 20 % / 30 % of the teams ranked (at least one each);
+- 安康杯: 10 % of a district's unions scored (at least 2).
 """
 from __future__ import annotations
 
