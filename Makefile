@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := libs:deploy/local:services/membership:services/welfare:services/competitions:services/notify
 
-.PHONY: run test test-at unit bench token migrate status dlq outbox-replay actions traces trace mail sms url import seed contracts check-contracts clean help
+.PHONY: run test test-at unit bench year token migrate status dlq outbox-replay actions traces trace mail sms url import seed contracts check-contracts clean help
 
 help:
 	@echo "make run    — start the whole system locally (Ctrl-C stops it)"
 	@echo "make test   — install what is needed and run every test"
 	@echo "make bench  — end-to-end and raw-pipeline throughput/latency"
+	@echo "make year [ARGS='--members 1000000 --chaos'] — a whole city and a whole year, every invariant checked"
 	@echo "make token [ARGS='--role staff --org <id>'] — a staff bearer token"
 	@echo "make traces [ARGS='find --attr member.id=<id>'] | make trace ID=<trace id> | make mail | make sms"
 	@echo "make url NAME=membership — a service's or sink's base URL on this stack's ports (.env)"
@@ -37,6 +38,10 @@ test: $(VENV)/.installed
 test-at: $(VENV)/.installed
 	@test -n "$(TIME)" || { echo "usage: make test-at TIME=HH:MM (UTC)"; exit 2; }
 	$(PY) -m devstack.shifted_clock --at $(TIME) -- $(MAKE) --no-print-directory test
+
+# The year of the city (docs/benchmarks.md): ARGS="--members 1000000", "--chaos", "--seed 7".
+year: $(VENV)/.installed
+	$(PY) -m devstack.year $(ARGS)
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest -q -m "not integration"

@@ -5,7 +5,7 @@ that the business day is the Beijing day at every hour (the suite once failed ev
     python -m devstack.shifted_clock --at 16:30 -- make test
     make test-at TIME=23:50
 
-How: libfaketime (Debian package `faketime`) preloaded into every process the command starts —
+How: libfaketime (the `.so` of PyPI's `libfaketime` wheel, or Debian's `faketime`) preloaded into every process the command starts —
 the test run, the services, PostgreSQL (its now() moves too; the broker is a static binary and
 keeps the real time, which nothing of ours reads) — with a relative offset, so all clocks agree
 and keep ticking. The monotonic clock stays real: faking it makes threads' timed waits (the span
@@ -17,6 +17,7 @@ a select() with a relative timeout in every Python process. It is removed afterw
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -24,8 +25,6 @@ import sysconfig
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
-LIBRARIES = ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-             "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1")
 
 _PATCH = """# Written by devstack.shifted_clock for the length of one shifted-clock run.
 import os
@@ -53,10 +52,30 @@ def offset_to(at: time, now: datetime | None = None) -> int:
 
 
 def library() -> str:
-    for path in LIBRARIES:
-        if Path(path).exists():
-            return path
-    sys.exit("libfaketime not found: apt-get install faketime")
+    from devstack.year.clock import faketime_library
+    try:
+        return faketime_library()
+    except RuntimeError as exc:
+        sys.exit(str(exc))
+
+
+@contextlib.contextmanager
+def sleep_patch():
+    """`time.sleep` through select() in every Python process of this interpreter that runs with
+    UNIONOPS_SHIFTED_CLOCK set, for as long as the block lasts; left in place if an outer run (a
+    year inside `make test-at`) put it there."""
+    site = Path(sysconfig.get_paths()["purelib"])
+    pth, patch = site / "unionops_shifted_clock.pth", site / "unionops_shifted_clock_patch.py"
+    mine = not pth.exists()
+    if mine:
+        patch.write_text(_PATCH)
+        pth.write_text("import unionops_shifted_clock_patch\n")
+    try:
+        yield
+    finally:
+        if mine:
+            pth.unlink(missing_ok=True)
+            patch.unlink(missing_ok=True)
 
 
 def main() -> int:
@@ -69,20 +88,13 @@ def main() -> int:
         parser.error("no command given")
     now = datetime.now(timezone.utc)
     shift = offset_to(time.fromisoformat(args.at), now)
-    site = Path(sysconfig.get_paths()["purelib"])
-    pth, patch = site / "unionops_shifted_clock.pth", site / "unionops_shifted_clock_patch.py"
-    patch.write_text(_PATCH)
-    pth.write_text("import unionops_shifted_clock_patch\n")
     env = dict(os.environ, LD_PRELOAD=library(), FAKETIME=f"+{shift}s", FAKETIME_DONT_FAKE_MONOTONIC="1",
                FAKETIME_DONT_RESET="1", UNIONOPS_SHIFTED_CLOCK="1")
     print(f"clocks shifted by +{shift} s: it is {args.at} UTC now "
           f"({(now + timedelta(seconds=shift)).astimezone(timezone(timedelta(hours=8))):%Y-%m-%d %H:%M} Beijing)",
           flush=True)
-    try:
+    with sleep_patch():
         return subprocess.call(command, env=env)
-    finally:
-        pth.unlink(missing_ok=True)
-        patch.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""The phases of the year, one module per area; each exposes STEPS (devstack.year.plan.Step)."""
