@@ -163,7 +163,7 @@ def _unions_of(year: Year, district_id) -> list:
 
 def _migrant(person) -> bool | None:
     """Whether the register says the person is a migrant worker, when the city keeps it."""
-    for name in ("migrant", "is_migrant_worker", "migrant_worker"):
+    for name in ("migrant_worker", "migrant", "is_migrant_worker"):
         if hasattr(person, name):
             return bool(getattr(person, name))
     return None
@@ -186,7 +186,7 @@ async def _gather(calls: Iterable[Callable[[], Awaitable[Any]]]) -> list:
 
 
 def _staff(year: Year, org_id) -> str:
-    return year.token("staff", org_id)
+    return year.token("staff", _id(org_id))
 
 
 def _root(year: Year) -> str:
@@ -362,7 +362,7 @@ async def proposals_month(year: Year) -> None:
 
     # This month's proposals: a member in person, or staff entering one collected on paper.
     n = year.scale.per_thousand(PROPOSALS_PER_THOUSAND_A_MONTH)
-    authors = year.city.sample_active(n)
+    authors = year.city.sample_active(rng, n)
     plans = []
     for i, person in enumerate(authors):
         title, content = PROPOSAL_TOPICS[rng.randrange(len(PROPOSAL_TOPICS))]
