@@ -73,7 +73,7 @@ class People:
         phone = f"1{self.rng.choice('3456789')}{self.rng.randrange(10**9):09d}"
         return Person(member_id="", name=name, id_number=first17 + check_character(first17), union_id=union_id,
                       employer=employer, female=female, birth_date=born, email=f"m{n:07d}@city.unionops.cn",
-                      phone=phone)
+                      phone=phone, migrant_worker=n % 5 == 2)  # a fifth are migrant workers (no rng draw)
 
 
 @dataclass
@@ -192,7 +192,7 @@ def sheet(rows: list[Person], joined: list[date]) -> bytes:
     w = csv.writer(out)
     w.writerow(["姓名", "身份证号", "手机号", "电子邮箱", "工作单位", "是否农民工", "入会日期", "所属工会"])
     for p, on in zip(rows, joined):
-        w.writerow([p.name, p.id_number, p.phone, p.email, p.employer, "否", on.isoformat(), p.union_id])
+        w.writerow([p.name, p.id_number, p.phone, p.email, p.employer, "是" if p.migrant_worker else "否", on.isoformat(), p.union_id])
     return out.getvalue().encode("utf-8")
 
 

@@ -62,6 +62,7 @@ class Person:
     email: str
     phone: str
     status: str = "active"
+    migrant_worker: bool = False   # 农民工 (the register's 是否农民工)
 
 
 @dataclass
