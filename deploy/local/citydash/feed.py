@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import uuid
 from datetime import datetime
@@ -86,11 +87,16 @@ class Feed:
         self.on_change = lambda: None
 
     def _consumer(self) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            *self.topics, bootstrap_servers=self.bootstrap, group_id=self.group, client_id=self.group,
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=self.group, client_id=self.group,
             auto_offset_reset="earliest",  # also when the offsets are out of range after a broker restart
             enable_auto_commit=False, metadata_max_age_ms=2000, session_timeout_ms=10000,
             heartbeat_interval_ms=3000, request_timeout_ms=15000, retry_backoff_ms=200)
+        # A pattern of the exact names, not the names: aiokafka then asks the broker for all its topics
+        # instead of naming ours, and a name asked for is a topic created (with the broker's default
+        # partitions) before the owning service creates it as configured (at start, after a restart).
+        consumer.subscribe(pattern="^(" + "|".join(re.escape(t) for t in self.topics) + ")$")
+        return consumer
 
     async def run(self) -> None:
         while True:
