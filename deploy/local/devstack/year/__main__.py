@@ -16,7 +16,7 @@ from pathlib import Path
 
 from devstack.shifted_clock import sleep_patch
 from devstack.year.clock import SimulatedClock
-from unionops.clock import _zone, local_time
+from unionops.clock import _zone, local_today
 
 
 def main() -> int:
@@ -27,7 +27,7 @@ def main() -> int:
     args = _peek(sys.argv[1:])
     state = Path(args.state) if args.state else Path(tempfile.mkdtemp(prefix="unionops-year-"))
     state.mkdir(parents=True, exist_ok=True)
-    year = args.year or local_time(datetime.now().astimezone()).year + 1
+    year = args.year or local_today().year + 1
     start = datetime(year, 1, 4, 8, 30, tzinfo=_zone("Asia/Shanghai"))
     clock = SimulatedClock.create(state / "clock", start)
     env = {k: v for k, v in os.environ.items() if k != "FAKETIME"} | clock.environment()

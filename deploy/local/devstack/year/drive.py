@@ -36,13 +36,23 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _stack(cfg: StackConfig, log):
+def _stack(cfg: StackConfig, year: int, log):
+    from devstack.year.stack import YearStack
+    return YearStack(cfg, replicas={"membership": 2, "notify": 2}, env=calendar_env(year), log=log)
+
+
+def calendar_env(year: int) -> dict[str, str]:
+    """Welfare counts working days on the State Council's holiday arrangement, which
+    chinese-calendar publishes once it is announced (each December): a year not yet known is typed
+    in as weekends only, as an office would (WELFARE_CALENDAR_YEARS_IN_SETTINGS)."""
+    from datetime import date
+
+    from welfare.domain.working_days import CalendarUnknown, WorkingCalendar
     try:
-        from devstack.year.stack import YearStack
-    except ImportError:
-        from devstack.year.basic_stack import BasicStack
-        return BasicStack(cfg, log=log)
-    return YearStack(cfg, replicas={"membership": 2, "notify": 2}, env={}, log=log)
+        WorkingCalendar.official().is_working_day(date(year, 1, 1))
+        return {}
+    except CalendarUnknown:
+        return {"WELFARE_CALENDAR_YEARS_IN_SETTINGS": f"[{year}]"}
 
 
 class Progress:
@@ -70,9 +80,17 @@ async def run(args) -> int:
     cfg = StackConfig.ephemeral(state)
     started = time.monotonic()
     log = lambda line: print(line, flush=True)  # noqa: E731
-    stack = _stack(cfg, log)
+    stack = _stack(cfg, args.year, log)
     print(f"the year {args.year} of a city of {args.members:,} members (seed {args.seed}); state in {state}", flush=True)
     await asyncio.to_thread(stack.start)
+    dashboard = None if args.no_dashboard else start_dashboard(cfg, state)
+    if dashboard:
+        print(f"the city dashboard, live: {dashboard[1]}/", flush=True)
+    chaos = None
+    if args.chaos:
+        from devstack.year.stack import Chaos
+        chaos = Chaos(stack, random.Random(args.seed + 1), log)
+        chaos.start()
     boot_seconds = time.monotonic() - started
     settler = Settler({s: cfg.dsn(s) for s in SERVICES}, cfg.bootstrap)
     await settler.start()
@@ -102,9 +120,15 @@ async def run(args) -> int:
             stats.seconds = time.monotonic() - t0
             year.phases.append(stats)
             progress.step(stats)
+        if chaos:
+            await asyncio.to_thread(chaos.ensure_broker_restart)
+            chaos.stop()
+            stack.chaos_timeline = chaos.timeline
         await clock.move_to(datetime(args.year, 12, 31, 18, 0, tzinfo=_zone("Asia/Shanghai")))
         await settler.settle()
         findings = await report.check(year, cfg, stack)
+        if dashboard:
+            findings.append(await report.reconciled(year, stack, dashboard[1]))
     except YearFailed as exc:
         failures.append(str(exc))
     finally:
@@ -115,8 +139,26 @@ async def run(args) -> int:
         print(text, flush=True)
         if args.report:
             Path(args.report).write_text(json.dumps(body, ensure_ascii=False, indent=2, default=str))
+        if dashboard:
+            dashboard[0].terminate()
+            dashboard[0].wait(10)
         await asyncio.to_thread(stack.stop)
     return 0 if not failures and all(f.ok for f in findings) else 1
+
+
+def start_dashboard(cfg: StackConfig, state: Path):
+    """The city dashboard (citydash): a downstream reader of the published topics only."""
+    import subprocess
+
+    from devstack.config import REPO, free_port
+    from devstack.processes import wait_http_ready
+    port = free_port()
+    log = open(state / "logs" / "citydash.log", "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "citydash", "--bootstrap", cfg.bootstrap, "--port", str(port),
+                             "--state", str(state / "citydash.sqlite")], cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    wait_http_ready(url + "/health/ready", timeout=60, proc=proc)
+    return proc, url
 
 
 def main() -> int:

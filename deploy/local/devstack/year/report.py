@@ -28,6 +28,21 @@ async def check(year, cfg, stack) -> list:
     return await invariants.check_all(src)
 
 
+async def reconciled(year, stack, dashboard_url: str):
+    """The dashboard's figures against the services' own APIs (any difference: a missing or wrong event)."""
+    from devstack.year.invariants import Finding as Found
+    from devstack.year.reconcile import reconcile
+    import asyncio
+    differences: list[str] = []
+    for _ in range(30):  # the dashboard follows the topics: give it the time to catch up
+        differences = await reconcile({s: stack.urls(s)[0] for s in SERVICES}, year.admin_token(), dashboard_url)
+        if not differences:
+            break
+        await asyncio.sleep(2)
+    return Found("the dashboard reconciles with the services' APIs", not differences,
+                 "; ".join(differences[:5]), len(differences))
+
+
 def render(year, findings, failures, boot_seconds, total_seconds, stack, args) -> tuple[str, dict]:
     lines = ["", f"The year {args.year} of a city of {args.members:,} members — {total_seconds:.0f} s in all "
              f"(stack up in {boot_seconds:.0f} s)", "",
