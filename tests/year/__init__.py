@@ -1,0 +1,1 @@
+"""Tests of the year of the city (issue 15): its stack, faults and invariants."""

@@ -147,6 +147,10 @@ class YearStack:
 
     # ---- replicas -------------------------------------------------------------------------------
 
+    @property
+    def services(self) -> list[str]:
+        return list(self._replicas)
+
     def all_replicas(self) -> list[Replica]:
         return [r for rs in self._replicas.values() for r in rs]
 
@@ -240,7 +244,7 @@ class Chaos:
         self.mean_interval_s = mean_interval_s
         self.restart_delay_s = restart_delay_s
         self.broker_share = broker_share
-        self.services = sorted(services or stack._replicas)
+        self.services = sorted(services or stack.services)
         self.real_now = real_now
         self.timeline: list[dict] = []
         self.errors: list[str] = []
