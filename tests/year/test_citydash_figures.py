@@ -224,3 +224,20 @@ class _Record:
         self.topic, self.headers, self.value = topic, headers, json.dumps(data).encode()
         self.offset, self.partition, self.key = 0, 0, None
 
+
+
+def test_figures_computed_again_include_every_later_event_also_a_back_dated_one(store):
+    s = Sample()
+    s.city()
+    s.join("张三", "甲厂工会", "2026-01-10")
+    s.join("李四", "丙厂工会", "2026-03-10")
+    store.apply_many([e.row() for e in s.events])
+    assert by_month(store.figures(), "东区") == {"2026-01": 1, "2026-02": 1, "2026-03": 1}
+    later = Sample(clock=s.clock)
+    later.join("王五", "乙厂工会", "2026-01-20")      # entered late, dated back to January
+    later.move("东区一街", ["市总工会", "东区", "东区一街"], ["市总工会", "西区", "东区一街"], "2026-02-15")
+    store.apply_many([e.row() for e in later.events])
+    f = store.figures()
+    assert by_month(f, "东区") == {"2026-01": 2, "2026-02": 0, "2026-03": 0}
+    assert by_month(f, "西区") == {"2026-01": 0, "2026-02": 2, "2026-03": 3}
+    assert f["totals"]["members"] == 3

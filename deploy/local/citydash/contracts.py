@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+import jsonschema_rs
 
 # deploy/local/citydash/ → the repository root; CITYDASH_SCHEMAS points elsewhere (a copy of a
 # published contract bundle) when the dashboard runs outside the repository.
@@ -24,7 +24,7 @@ class ContractError(ValueError):
 
 @dataclass(frozen=True)
 class Contracts:
-    validators: dict[str, Draft202012Validator]   # event type → its schema's validator
+    validators: dict[str, jsonschema_rs.Validator]   # event type → its schema's validator
     topics: dict[str, str]                          # event type → topic
     restricted_topics: frozenset[str]
 
@@ -37,9 +37,11 @@ class Contracts:
         validator = self.validators.get(event_type)
         if validator is None:
             raise ContractError(f"no published schema for event type {event_type!r}")
+        if validator.is_valid(data):
+            return
         error = next(iter(validator.iter_errors(data)), None)
         if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+            where = "/".join(str(p) for p in error.instance_path) or "(root)"
             raise ContractError(f"{event_type} at {where}: {error.message}")
 
 
@@ -52,7 +54,9 @@ def load(folder: Path = SCHEMAS) -> Contracts:
         topics[event_type] = topic
         if schema.get("x-restricted"):
             restricted.add(topic)
-        validators[event_type] = Draft202012Validator(schema, format_checker=FormatChecker())
+        # jsonschema_rs (pinned beside jsonschema): the same Draft 2020-12 checks, formats (uuid, date,
+        # date-time) included, some twenty times faster — a city's register is a million events.
+        validators[event_type] = jsonschema_rs.validator_for(schema, validate_formats=True)
     if not topics:
         raise RuntimeError(f"no event schemas in {folder}")
     return Contracts(validators, topics, frozenset(restricted))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -86,6 +87,11 @@ class Store:
         self.path = str(path)
         self.db = self._connect()
         self.db.executescript(_SCHEMA)
+        # Month-end figures are kept between computations; an event dated D makes the months ending
+        # on or after D stale (every month at start). Set after the commit that made it true.
+        self._lock = threading.Lock()
+        self._stale_from: str | None = BEGINNING
+        self._months: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -103,7 +109,7 @@ class Store:
 
     def apply_many(self, events: list[tuple[str, str, datetime | None, dict[str, Any]]]) -> int:
         """Apply (id, type, time, data) events in one transaction; returns how many were new."""
-        applied = 0
+        applied, stale = 0, None
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -113,13 +119,19 @@ class Store:
                 handler = _HANDLERS.get(event_type)
                 if handler is not None:
                     handler(db, event_id, _seq(time), data)
-                    if event_type in _TREE_AND_REGISTER and time is not None:
-                        _widen_span(db, time)
+                    if event_type in _TREE_AND_REGISTER:
+                        if time is not None:
+                            _widen_span(db, time)
+                        day = _dated(db, event_type, data)
+                        stale = day if stale is None else min(stale, day)
                 applied += 1
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        if stale is not None:
+            with self._lock:
+                self._stale_from = stale if self._stale_from is None else min(self._stale_from, stale)
         return applied
 
     def reject(self, event_id: str, event_type: str, reason: str) -> None:
@@ -130,11 +142,21 @@ class Store:
     # ---- figures --------------------------------------------------------------------------------
 
     def figures(self) -> dict[str, Any]:
+        with self._lock:
+            stale, self._stale_from = self._stale_from, None
+            cached = {m: v for m, v in self._months.items() if stale is None or _month_end(m) < stale}
         db = self._connect()
         try:
-            return _figures(db)
+            figures, months = _figures(db, cached)
+        except BaseException:
+            with self._lock:  # nothing was computed: still stale
+                self._stale_from = stale if self._stale_from is None else min(self._stale_from, stale or BEGINNING)
+            raise
         finally:
             db.close()
+        with self._lock:
+            self._months = months
+        return figures
 
     def deliveries_by_source(self) -> dict[str, dict[str, int]]:
         """Delivered notifications per source event and channel (what reconcile compares)."""
@@ -148,6 +170,22 @@ class Store:
             return out
         finally:
             db.close()
+
+
+_DAY_FIELD = {"MemberJoined": "joined_on", "MemberTransferred": "effective_on", "MemberStatusChanged": "changed_on",
+              "MemberLeft": "left_on", "UnionMoved": "moved_on", "UnionMerged": "merged_on",
+              "UnionDissolved": "dissolved_on"}
+
+
+def _dated(db, event_type: str, data: dict[str, Any]) -> str:
+    """The first business day whose month-end figures the event changes."""
+    if event_type != "UnionEstablished":
+        return data[_DAY_FIELD[event_type]]
+    if data["level"] != "grassroots":  # a district or street: where every union below it counts
+        return BEGINNING
+    # A union's place holds from the beginning for members registered before it was founded.
+    earliest = db.execute("SELECT min(from_date) FROM member_unions WHERE union_id = ?", (data["org_id"],)).fetchone()[0]
+    return min(data["established_on"], earliest or data["established_on"])
 
 
 def _widen_span(db, time: datetime) -> None:
@@ -337,7 +375,6 @@ WITH u AS (SELECT member_id, union_id FROM (SELECT member_id, union_id, row_numb
 SELECT u.union_id, count(*) FROM u JOIN s USING (member_id)
 WHERE s.status IN ('active', 'retained') GROUP BY u.union_id
 """
-FAR_FUTURE = "9999-12-31"
 
 
 def _members_by_district(db, tree: _Tree, day: str) -> dict[str, int]:
@@ -357,17 +394,21 @@ def _unions_by_district(db, tree: _Tree, day: str) -> dict[str, int]:
     return out
 
 
-def _figures(db) -> dict[str, Any]:
+def _figures(db, cached: dict[str, tuple[dict[str, int], dict[str, int]]]) -> tuple[dict[str, Any], dict]:
     tree = _Tree(db)
     span = db.execute("SELECT first_month, last_month FROM span WHERE what = 'register'").fetchone()
     last_day = db.execute("SELECT max(d) FROM (SELECT max(from_date) AS d FROM member_unions UNION ALL"
                           " SELECT max(from_date) FROM member_statuses UNION ALL SELECT max(from_date) FROM org_paths"
                           " UNION ALL SELECT max(closed_on) FROM orgs)").fetchone()[0]
+    if span is None and last_day not in (None, BEGINNING):
+        span = (last_day[:7], last_day[:7])
     months = _months(span[0], max(span[1], (last_day or "")[:7])) if span else []
-    series_members = {m: _members_by_district(db, tree, _month_end(m)) for m in months}
-    series_unions = {m: _unions_by_district(db, tree, _month_end(m)) for m in months}
-    members_now = _members_by_district(db, tree, FAR_FUTURE)
-    unions_now = _unions_by_district(db, tree, FAR_FUTURE)
+    computed = {m: cached.get(m) or (_members_by_district(db, tree, _month_end(m)),
+                                     _unions_by_district(db, tree, _month_end(m))) for m in months}
+    series_members = {m: computed[m][0] for m in months}
+    series_unions = {m: computed[m][1] for m in months}
+    # The last month ends on or after every business date applied: its end is now.
+    members_now, unions_now = computed[months[-1]] if months else ({}, {})
     district_ids = sorted({d for m in months for d in series_members[m]} | set(members_now) | set(unions_now)
                           | {o for o, level in tree.levels.items() if level == "district"},
                           key=lambda d: (d == "unknown", tree.names.get(d, d)))
@@ -440,4 +481,4 @@ def _figures(db) -> dict[str, Any]:
         "rejected": rejected,
     }
     return {"totals": totals, "months": months, "districts": districts, "coverage": coverage,
-            "campaigns": campaigns, "contests": contests, "notifications": notifications}
+            "campaigns": campaigns, "contests": contests, "notifications": notifications}, computed
