@@ -3,16 +3,15 @@ HTTP client on one of them or a connection to a service's database."""
 from __future__ import annotations
 
 import contextlib
-from datetime import date
 from typing import AsyncIterator, Callable, Iterator, Protocol
 
 import asyncpg
 import httpx
 import pytest
 
+from devstack import welfare_calendar
 from devstack.config import StackConfig
 from devstack.processes import ServiceProcess, stop_services, wait_http_ready
-from welfare.domain.working_days import CalendarUnknown, WorkingCalendar
 from unionops import db as database
 from unionops.clock import local_today
 
@@ -23,14 +22,8 @@ NO_TRACES = {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}
 
 def next_year_typed_in() -> dict[str, str]:
     """welfare's env for tests whose working-day deadlines may reach next year (a ticket opened
-    in late December): until chinese-calendar knows next year's State Council arrangement, the
-    test city has typed it in (weekends only), as an office would; the product itself refuses."""
-    next_year = local_today().year + 1
-    try:
-        WorkingCalendar.official().is_working_day(date(next_year, 1, 1))
-        return {}
-    except CalendarUnknown:
-        return {"WELFARE_CALENDAR_YEARS_IN_SETTINGS": f"[{next_year}]"}
+    in late December): devstack.welfare_calendar."""
+    return welfare_calendar.typed_in(local_today().year + 1)
 
 
 class Process(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import smtplib
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 
 import asyncpg

@@ -107,6 +107,6 @@ def test_an_event_the_services_never_made_is_a_difference(city, stack_config):
         time.sleep(1)
         lines = asyncio.run(reconcile(urls, token(), dashboard))
     text = "\n".join(lines)
-    assert f"会员数" in text and district.id in text, text
+    assert "会员数" in text and district.id in text, text
     assert "全市" in text, text
     assert forged_delivery["source_event_id"] in text, text

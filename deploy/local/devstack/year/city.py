@@ -21,6 +21,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from devstack.seed import zh_digits as zh  # names carry no digits
 from devstack.year.context import City, Employer, Person, Unit, Year, YearFailed
 from unionops.auth import root_org_id
 from unionops.pii import check_character
@@ -35,16 +36,10 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 STREET_WORDS = "春熙盐市口府南沙河双桥东湖望江合江亭锦官驿牛市口抚琴草堂营门口九里堤红牌楼桂溪玉林簇桥"
 TRADES = ["机械", "电子", "建筑", "物流", "餐饮", "纺织", "软件", "医药", "食品", "汽车", "家具", "印刷",
           "环保", "商贸", "电力", "化工", "酒店", "物业", "快递", "光电"]
-_ZH = str.maketrans("0123456789", "〇一二三四五六七八九")
 _CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 SHEET_ROWS = 50_000
 REGISTER_SHARE = 0.92
-
-
-def zh(n: int) -> str:
-    """Numbers in unit names as Chinese numerals (names carry no digits)."""
-    return str(n).translate(_ZH)
 
 
 def credit_code(rng: random.Random, area: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import asyncpg
 
+from devstack import welfare_calendar
 from devstack.config import SERVICES, StackConfig
 from devstack.year import city, plan, report
 from devstack.year.clock import SimulatedClock
@@ -38,21 +39,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _stack(cfg: StackConfig, year: int, log):
     from devstack.year.stack import YearStack
-    return YearStack(cfg, replicas={"membership": 2, "notify": 2}, env=calendar_env(year), log=log)
-
-
-def calendar_env(year: int) -> dict[str, str]:
-    """Welfare counts working days on the State Council's holiday arrangement, which
-    chinese-calendar publishes once it is announced (each December): a year not yet known is typed
-    in as weekends only, as an office would (WELFARE_CALENDAR_YEARS_IN_SETTINGS)."""
-    from datetime import date
-
-    from welfare.domain.working_days import CalendarUnknown, WorkingCalendar
-    try:
-        WorkingCalendar.official().is_working_day(date(year, 1, 1))
-        return {}
-    except CalendarUnknown:
-        return {"WELFARE_CALENDAR_YEARS_IN_SETTINGS": f"[{year}]"}
+    return YearStack(cfg, replicas={"membership": 2, "notify": 2}, env=welfare_calendar.typed_in(year), log=log)
 
 
 class Progress:

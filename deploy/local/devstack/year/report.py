@@ -3,24 +3,13 @@ reconciled, and the report — per phase what was done and how long it took, and
 state."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
 
 from devstack.config import SERVICES
 
 
-@dataclass
-class Finding:
-    name: str
-    ok: bool
-    detail: str
-    checked: int = 0
-
-
 async def check(year, cfg, stack) -> list:
-    try:
-        from devstack.year import invariants
-    except ImportError:
-        return [Finding("invariants module", False, "devstack.year.invariants is missing")]
+    from devstack.year import invariants
     src = invariants.Sources(
         dsn={s: cfg.dsn(s) for s in (*SERVICES, "traces")}, urls={s: stack.urls(s) for s in SERVICES},
         admin_token=year.admin_token(), smtpsink_url=cfg.smtpsink_url, httpsink_url=cfg.httpsink_url,
@@ -30,16 +19,15 @@ async def check(year, cfg, stack) -> list:
 
 async def reconciled(year, stack, dashboard_url: str):
     """The dashboard's figures against the services' own APIs (any difference: a missing or wrong event)."""
-    from devstack.year.invariants import Finding as Found
+    from devstack.year.invariants import Finding
     from devstack.year.reconcile import reconcile
-    import asyncio
     differences: list[str] = []
     for _ in range(30):  # the dashboard follows the topics: give it the time to catch up
         differences = await reconcile({s: stack.urls(s)[0] for s in SERVICES}, year.admin_token(), dashboard_url)
         if not differences:
             break
         await asyncio.sleep(2)
-    return Found("the dashboard reconciles with the services' APIs", not differences,
+    return Finding("the dashboard reconciles with the services' APIs", not differences,
                  "; ".join(differences[:5]), len(differences))
 
 

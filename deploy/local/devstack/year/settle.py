@@ -23,14 +23,33 @@ class Settler:
         self.bootstrap = bootstrap
         self.pools: dict[str, asyncpg.Pool] = {}
         self.waited = 0.0
+        self._kafka: tuple[AIOKafkaAdminClient, AIOKafkaConsumer] | None = None
 
     async def start(self) -> None:
         for s in SERVICES:
             self.pools[s] = await asyncpg.create_pool(self.dsns[s], min_size=1, max_size=2)
 
     async def close(self) -> None:
+        await self._drop_kafka()
         for p in self.pools.values():
             await p.close()
+
+    async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
+        """One admin client and one offsets reader for every poll; made again after a failure."""
+        if self._kafka is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+            await admin.start()
+            await consumer.start()
+            self._kafka = admin, consumer
+        return self._kafka
+
+    async def _drop_kafka(self) -> None:
+        if self._kafka is not None:
+            admin, consumer = self._kafka
+            self._kafka = None
+            await consumer.stop()
+            await admin.close()
 
     async def backlog(self) -> dict[str, int]:
         out = {}
@@ -42,11 +61,9 @@ class Settler:
 
     async def lag(self) -> int:
         """Messages not yet consumed, summed over every consumer group and partition."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
         try:
-            await admin.start()
-            await consumer.start()
+            admin, consumer = await self._clients()
+            await consumer._client.force_metadata_update()  # topics created since the last poll
             total = 0
             groups = [g[0] for g in await admin.list_consumer_groups()]
             partitions = [TopicPartition(t, p) for t in await consumer.topics()
@@ -59,11 +76,9 @@ class Settler:
                 committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
                 total += sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items() if meta.offset >= 0)
             return total
-        except Exception:  # the broker restarting (chaos): not settled yet
+        except Exception:  # the broker restarting (chaos): not settled yet; connect again next poll
+            await self._drop_kafka()
             return -1
-        finally:
-            await consumer.stop()
-            await admin.close()
 
     async def settle(self, timeout: float = 900) -> None:
         started = time.monotonic()

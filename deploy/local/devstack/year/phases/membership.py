@@ -15,11 +15,10 @@ Volumes (shares of the city's members a year; docs/benchmarks.md "The year of th
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from contracts.events import EmploymentChanged
-from devstack.year.city import SHEET_ROWS, sheet, zh
-from devstack.year.context import Person, Year, YearFailed
+from devstack.year.city import SHEET_ROWS, sheet
+from devstack.year.context import Person, Unit, Year, YearFailed
 from devstack.year.plan import Step
 from unionops.pii import KeyRing, b64
 
@@ -49,7 +48,7 @@ async def admissions(year: Year) -> None:
 
 async def founding_drive(year: Year) -> None:
     """建会: a union for every employer without one, with its founding members on one sheet."""
-    city, rng = year.city, year.rng
+    city = year.city
     uncovered = [e for e in city.employers if e.union_id is None]
     for i, employer in enumerate(uncovered):
         street = city.unit(employer.org_id)
@@ -57,7 +56,6 @@ async def founding_drive(year: Year) -> None:
             "parent_id": street.id, "name": f"{employer.name}工会", "level": "grassroots", "kind": "enterprise_union",
             "region_code": street.region_code, "established_on": year.clock.today().isoformat(),
             "employer_ids": [employer.id]}, key=f"year-founding-{employer.id}")
-        from devstack.year.context import Unit
         union = Unit(r.json()["id"], f"{employer.name}工会", "grassroots", "enterprise_union", street.region_code,
                      street.id, street.district_id or street.parent_id)
         city.unions.append(union)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 
-from devstack.year.context import Year
+from devstack.year.context import Year, YearFailed
 from devstack.year.plan import Step
 
 
@@ -82,7 +82,6 @@ async def sessions(year: Year) -> None:
                                 "evaluation": {"managers_evaluated": 3, "satisfied": present - 2,
                                                "basically_satisfied": 1, "dissatisfied": 1}})
         if not r.json()["held"]:
-            from devstack.year.context import YearFailed
             raise YearFailed(f"congress {c['id']}: a session with {present} of {n} was not held")
         for k, member_id in enumerate(c["delegates"][:2]):
             p = await year.call("membership", "POST", f"/congresses/{c['id']}/proposals", token=staff,
