@@ -17,8 +17,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from devstack.config import REPO, free_port
-from devstack.processes import ServiceProcess, stop_services, wait_http_ready
+from devstack.config import REPO, StackConfig, free_port
+from devstack.processes import Infrastructure, ServiceProcess, stop_services, wait_http_ready
 from devstack.year.reconcile import reconcile
 from tests.support.membership import admit, found_district
 from tests.support.people import auth, token
@@ -27,7 +27,20 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def city(infra, stack_config, tmp_path_factory):
+def stack_config(tmp_path_factory):
+    """A broker and PostgreSQL of this module's own: the dashboard reads every topic from its
+    beginning, and the suite's shared ones hold other tests' events (forged, erased, rows planted
+    behind the services' backs) that no API would reconcile."""
+    cfg = StackConfig.ephemeral(tmp_path_factory.mktemp("reconcile-stack"))
+    infra = Infrastructure(cfg, fsync=False).start()
+    try:
+        yield cfg
+    finally:
+        infra.stop()
+
+
+@pytest.fixture(scope="module")
+def city(stack_config, tmp_path_factory):
     services = [ServiceProcess(stack_config, name) for name in ("membership", "notify")]
     for s in services:
         s.start(wait=False)
