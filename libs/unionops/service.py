@@ -266,7 +266,7 @@ def create_app(
     async def ready():
         checks = {"database": await database_answers(), "broker": await broker_answers()}
         ok = checks["database"]
-        body = {"status": "ready" if ok else "not ready", "checks": checks,
+        body = {"service": name, "status": "ready" if ok else "not ready", "checks": checks,
                 "relay_leader": bool(runtime.relay and runtime.relay.is_leader)}
         return JSONResponse(body, status_code=200 if ok else 503)
 

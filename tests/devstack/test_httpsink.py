@@ -12,9 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.devstack.test_smtpsink import REPO, _free_port
+from tests.devstack.test_smtpsink import REPO
 
 sys.path.insert(0, str(REPO / "deploy" / "local"))
+from devstack.config import free_port  # noqa: E402
 from devstack.httpsink import dingtalk_sign  # noqa: E402
 
 SMS = {"to": "13800138000", "text": "【示例市总工会】张*，欢迎入会"}
@@ -22,7 +23,7 @@ SMS = {"to": "13800138000", "text": "【示例市总工会】张*，欢迎入会
 
 @pytest.fixture()
 def sink(tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "deploy/local")])}
     proc = subprocess.Popen([sys.executable, "-m", "devstack.httpsink", "--port", str(port), "--dir", str(tmp_path),
                              "--log-level", "warning", "--webhook-secret", "DEFAULT"], env=env, cwd=REPO)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import time
@@ -15,20 +14,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devstack.config import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Sink:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
-        self.smtp_port = _free_port()
-        self.http_port = _free_port()
+        self.smtp_port = free_port()
+        self.http_port = free_port()
         self.url = f"http://127.0.0.1:{self.http_port}"
         self.proc: subprocess.Popen | None = None
 

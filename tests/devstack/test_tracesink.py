@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,13 +21,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from devstack.config import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "libs"), str(REPO / "deploy/local")])}
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 def _wait_until(check, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
@@ -46,7 +42,7 @@ def _create_database(server_dsn: str, name: str) -> None:
 class TraceSink:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "devstack.tracesink", "--port", str(self.port), "--log-level", "warning"],

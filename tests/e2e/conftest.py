@@ -11,8 +11,6 @@ from devstack.processes import ServiceProcess, smtpsink, tracesink
 
 @pytest.fixture(scope="package")
 def system(infra, stack_config):
-    from devstack.processes import wait_http_ready
-
     started = []  # stopped in reverse whatever happens, a failed start included
     try:
         for helper in (tracesink(stack_config), smtpsink(stack_config)):
@@ -23,7 +21,7 @@ def system(infra, stack_config):
             started.append(proc)
             proc.start(wait=False)
         for proc in services.values():
-            wait_http_ready(proc.url + "/health/ready", proc=proc.proc)
+            proc.wait_ready()
         yield services
     finally:
         for proc in reversed(started):

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from devstack.config import StackConfig
-from devstack.processes import ServiceProcess, httpsink, smtpsink, stop_services, tracesink, wait_http_ready
+from devstack.processes import ServiceProcess, httpsink, smtpsink, stop_services, tracesink
 from tests.support.membership import Database, Membership
 from tests.support.processes import NO_TRACES, Process, started
 from unionops import db as database
@@ -73,7 +73,7 @@ class KeptServices:
             self.running[name] = (key, process)
             process.start(wait=False)
         for _, _, process in fresh:
-            wait_http_ready(process.url + "/health/ready", proc=process.proc)
+            process.wait_ready()
         return {name: self.running[name][1] for name, _ in wanted}
 
     def stop_all(self) -> None:

@@ -25,6 +25,7 @@ async def test_service_stays_ready_while_only_the_broker_is_away(infra, stack_co
             assert ready.status_code == 200
             assert ready.json()["checks"] == {"database": True, "broker": False}
             assert ready.json()["status"] == "ready"
+            assert ready.json()["service"] == "competitions"  # whose port this is (devstack waits on it)
         finally:
             infra.start_broker()
 

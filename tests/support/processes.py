@@ -11,7 +11,7 @@ import pytest
 
 from devstack import welfare_calendar
 from devstack.config import StackConfig
-from devstack.processes import ServiceProcess, stop_services, wait_http_ready
+from devstack.processes import ServiceProcess, stop_services
 from unionops import db as database
 from unionops.clock import local_today
 
@@ -54,7 +54,7 @@ def started(*processes: Process) -> Iterator[dict[str, Process]]:
         for service in services:
             service.start(wait=False)
         for service in services:
-            wait_http_ready(service.url + "/health/ready", proc=service.proc)
+            service.wait_ready()
         yield {p.name: p for p in processes}
 
 

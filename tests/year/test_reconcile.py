@@ -45,7 +45,7 @@ def city(stack_config, tmp_path_factory):
     for s in services:
         s.start(wait=False)
     for s in services:
-        wait_http_ready(s.url + "/health/ready", proc=s.proc)
+        s.wait_ready()
     port, tmp = free_port(), tmp_path_factory.mktemp("citydash")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(REPO / "deploy" / "local")}
     dash = subprocess.Popen([sys.executable, "-m", "citydash", "--bootstrap", f"127.0.0.1:{stack_config.kafka_port}",

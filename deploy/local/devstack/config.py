@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import portpicker
 
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("membership", "welfare", "competitions", "notify")
@@ -17,9 +18,11 @@ def _env_int(name: str, default: int) -> int:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on, never the same twice in one process (portpicker remembers what
+    it handed out): asking the kernel for port 0 twice may give the same port back once the first
+    socket is closed, and a stack whose two processes were given one port starts the second on a
+    port the first holds."""
+    return portpicker.pick_unused_port()
 
 
 @dataclass

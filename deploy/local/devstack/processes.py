@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -16,21 +17,42 @@ from devstack import broker, postgres
 from devstack.config import DATABASES, REPO, StackConfig
 
 
-def wait_http_ready(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+def wait_http_ready(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None, *,
+                    service: str | None = None, log: Path | None = None) -> None:
+    """Until `url` answers 200 — from `service` when named (a service's /health/ready says whose
+    it is: a port held by another process answers too, for the wrong service). A process that
+    exits first raises with the end of its `log`."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{url}: process exited with code {proc.returncode}")
+            raise RuntimeError(f"{url}: process exited with code {proc.returncode}{_tail(log)}")
         try:
             r = httpx.get(url, timeout=2)
-            if r.status_code == 200:
+            if r.status_code == 200 and (service is None or _answered_by(r) == service):
                 return
-            last = r.text
+            last = r.text if r.status_code != 200 else f"answered by {_answered_by(r)!r}, not {service}"
         except httpx.HTTPError as exc:
             last = repr(exc)
         time.sleep(0.2)
-    raise TimeoutError(f"{url} not ready after {timeout}s: {last}")
+    raise TimeoutError(f"{url} not ready after {timeout}s: {last}{_tail(log)}")
+
+
+def _answered_by(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("service") if isinstance(body, dict) else None
+
+
+def _tail(log: Path | None, lines: int = 25) -> str:
+    if log is None or not log.exists():
+        return ""
+    with open(log, "rb") as f:
+        f.seek(max(0, f.seek(0, os.SEEK_END) - 16384))
+        text = f.read().decode("utf-8", "replace")
+    return f"\n--- the end of {log} ---\n" + "\n".join(text.splitlines()[-lines:])
 
 
 @dataclass
@@ -93,15 +115,23 @@ class ServiceProcess:
     def url(self) -> str:
         return self.config.url(self.name)
 
+    @property
+    def log(self) -> Path:
+        return self.config.state_dir / "logs" / f"{self.log_name or self.name}.log"
+
     def start(self, wait: bool = True) -> "ServiceProcess":
-        log = open(self.config.state_dir / "logs" / f"{self.log_name or self.name}.log", "ab")
+        log = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", self.name], env=self.config.service_env(self.name, self.extra_env),
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         )
         if wait:
-            wait_http_ready(self.url + "/health/ready", proc=self.proc)
+            self.wait_ready()
         return self
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Ready, and this service answering on its port (not another process that holds it)."""
+        wait_http_ready(self.url + "/health/ready", timeout, self.proc, service=self.name, log=self.log)
 
     def stop(self, timeout: float = 15.0) -> None:
         stop_services([self], timeout)

@@ -188,7 +188,7 @@ class Output(threading.Thread):
 def seed_when_ready(cfg: StackConfig) -> None:
     try:
         for service in SERVICES:
-            wait_http_ready(cfg.url(service) + "/health/ready", timeout=180)
+            wait_http_ready(cfg.url(service) + "/health/ready", timeout=180, service=service)
         wait_http_ready(cfg.smtpsink_url + "/health/ready", timeout=60)
         result = seed.seed(cfg.url("membership"), int(os.environ.get("DEMO_MEMBERS", "300")))
         # Let the welcome e-mails settle so the banner is the last thing on screen.

@@ -26,8 +26,7 @@ from typing import Callable
 import httpx
 
 from devstack.config import SERVICES, StackConfig, free_port
-from devstack.processes import (HelperProcess, Infrastructure, ServiceProcess, httpsink, smtpsink, stop_services,
-                                tracesink, wait_http_ready)
+from devstack.processes import HelperProcess, Infrastructure, ServiceProcess, httpsink, smtpsink, stop_services, tracesink
 
 DEFAULT_REPLICAS = {"membership": 2, "notify": 2}  # the others run once
 READY_TIMEOUT = 120.0  # a replica's start on 2 busy cores, migrations included
@@ -54,7 +53,7 @@ class Replica:
         return self.process.proc is not None and self.process.proc.poll() is None
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
-        wait_http_ready(self.url + "/health/ready", timeout, proc=self.process.proc)
+        self.process.wait_ready(timeout)
 
 
 def ready_state(url: str) -> dict | None:
