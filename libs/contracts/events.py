@@ -431,6 +431,8 @@ class AidPayment(DomainEvent):
     fund_id: UUID
     campaign_id: UUID | None = None
     ledger_entry_id: UUID
+    visit_id: UUID | None = Field(None, description="a visit's gift (走访慰问金): the visit it was handed over on; "
+                                                    "case_id is the visit's id too")
 
 
 class AidDisbursed(AidPayment):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from contracts.events import AidDisbursed
 from unionops.clock import local_today
 
 from tests.integration.test_campaigns import funded
@@ -68,6 +69,12 @@ async def test_a_visits_gift_comes_out_of_a_fund_and_shows_in_the_audit(member, 
     assert audit["totals"]["disbursement"]["fen"] == 100_000 - balance["available"]["fen"]
     listed = (await http.get(f"/members/{member}/visits", headers=auth())).json()
     assert [x["ledger_entry_id"] for x in listed if x["id"] == v["id"]] == [v["ledger_entry_id"]]
+    # A payment like any other: announced, so the household is told and readers of payments see it.
+    [told] = await db.fetch("SELECT payload FROM outbox WHERE event_type = 'AidDisbursed' AND key = $1", v["id"])
+    event = AidDisbursed.model_validate(told["payload"])
+    assert (event.visit_id, event.ledger_entry_id, event.amount_fen, event.fund_id, event.member_id) == \
+        (uuid.UUID(v["id"]), uuid.UUID(v["ledger_entry_id"]), 50_000, uuid.UUID(fund), member)
+    assert event.campaign_id is None and event.paid_on == local_today()
 
 
 async def test_a_gift_the_fund_cannot_cover_is_refused_and_nothing_is_written(member, world, http, db):
@@ -77,6 +84,8 @@ async def test_a_gift_the_fund_cannot_cover_is_refused_and_nothing_is_written(me
     assert r.status_code == 409 and r.json()["type"] == "/problems/insufficient-funds"
     assert "300.00元" in r.json()["detail"]
     assert await db.fetchval("SELECT count(*) FROM visits WHERE member_id = $1", member) == before
+    assert await db.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'AidDisbursed'"
+                             " AND payload->>'fund_id' = $1", fund) == 0
     assert await db.fetchval("SELECT count(*) FROM ledger_entries WHERE fund_id = $1 AND kind NOT LIKE 'allocation%'",
                              uuid.UUID(fund)) == 0
     balance = (await http.get(f"/funds/{fund}", headers=auth())).json()["balance"]

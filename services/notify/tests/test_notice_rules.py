@@ -134,6 +134,15 @@ def test_a_campaign_payment_names_its_campaign_and_an_individual_payment_does_no
     assert rendered.subject == "2026年春节送温暖：1,500.00元已发放"  # yuan from integer fen
 
 
+def test_a_visits_gift_asks_the_member_to_check_what_was_handed_over(registry):
+    visit = uuid.uuid4()
+    notice = domain.aid_paid(aid(case_id=visit, visit_id=visit, amount_fen=50000, paid_on=date(2026, 1, 18)))
+    assert notice.template == "visit_gift_paid" and notice.campaign_id is None
+    rendered = registry.render(notice.template, 1, {**notice.context, "name": "赵敏"})
+    assert rendered.subject == "走访慰问金500.00元已登记发放"
+    assert "2026年1月18日" in rendered.body and "请核对" in rendered.body
+
+
 def test_every_team_member_is_told_once_the_leader_included():
     leader, a, b = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     common = dict(contest_id=uuid.uuid4(), contest_name="2025年职工技能比赛", team_id=uuid.uuid4(), team_name="一队",

@@ -4,6 +4,7 @@ shows. The interface is described for phase authors in docs/benchmarks.md ("The 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import random
 import time
@@ -143,9 +144,21 @@ class Year:
         self._membership_db = membership_db
         self.people = None  # devstack.year.city.People, once the register is loaded
         self.phases: list[PhaseStats] = []
+        self.closing: list[PhaseStats] = []  # the end of the year: settling, the checks, reconciling
         self.phase: PhaseStats | None = None
         self.trace_samples: list[tuple[str, str, tuple[str, ...]]] = []
         self.statuses: dict[str, Counter] = defaultdict(Counter)
+
+    @contextlib.asynccontextmanager
+    async def closing_step(self, name: str):
+        """Times one step of the year's end for the report (its requests counted like a phase's)."""
+        stats = PhaseStats(name, self.clock.today())
+        self.phase, t0 = stats, time.monotonic()
+        try:
+            yield stats
+        finally:
+            stats.seconds = time.monotonic() - t0
+            self.closing.append(stats)
 
     # ---- who acts ----------------------------------------------------------------------------
     def token(self, role: str, org_id: str, subject: str | None = None) -> str:

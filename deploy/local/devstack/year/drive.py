@@ -112,10 +112,13 @@ async def run(args) -> int:
             chaos.stop()
             stack.chaos_timeline = chaos.timeline
         await clock.move_to(datetime(args.year, 12, 31, 18, 0, tzinfo=_zone("Asia/Shanghai")))
-        await settler.settle()
-        findings = await report.check(year, cfg, stack)
+        async with year.closing_step("年终：全部处理完毕（settle）"):
+            await settler.settle()
+        async with year.closing_step("年终：不变量核查"):
+            findings = await report.check(year, cfg, stack)
         if dashboard:
-            findings.append(await report.reconciled(year, stack, dashboard[1]))
+            async with year.closing_step("年终：看板与各服务对账"):
+                findings.append(await report.reconciled(year, stack, dashboard[1]))
     except YearFailed as exc:
         failures.append(str(exc))
     finally:

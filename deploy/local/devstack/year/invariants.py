@@ -249,16 +249,14 @@ async def _funds(src: Sources, db: _Databases) -> list[Finding]:
     findings.append(Finding(FUNDS_NEVER_NEGATIVE, not bad, "; ".join(_parts(bad))
                             or f"{entries} ledger entries of {funds} funds walked in order: never below zero", entries))
 
-    # Payments against AidDisbursed / AidReversed in welfare's outbox, entry by entry (a visit's
-    # gift is paid out of a fund without an event of its own). Entries older than the oldest
-    # outbox row kept are not compared (the relay purged their events).
+    # Payments against AidDisbursed / AidReversed in welfare's outbox, entry by entry (campaign
+    # payments, cases and visits' gifts alike). Entries older than the oldest outbox row kept are
+    # not compared (the relay purged their events).
     payments = """
         WITH horizon AS (SELECT coalesce(min(occurred_at), '-infinity') AS t FROM outbox),
-        gifts AS (SELECT ledger_entry_id AS id FROM visits WHERE ledger_entry_id IS NOT NULL),
         paid AS (
             SELECT e.id, e.kind, e.amount_fen FROM ledger_entries e LEFT JOIN ledger_entries r ON r.id = e.reverses_entry_id
-             WHERE (e.kind = 'disbursement' AND e.id NOT IN (SELECT id FROM gifts)
-                    OR e.kind = 'reversal' AND r.kind = 'disbursement' AND r.id NOT IN (SELECT id FROM gifts))
+             WHERE (e.kind = 'disbursement' OR e.kind = 'reversal' AND r.kind = 'disbursement')
                AND e.created_at >= (SELECT t FROM horizon)),
         told AS (
             SELECT CASE event_type WHEN 'AidDisbursed' THEN payload ->> 'ledger_entry_id'

@@ -4,6 +4,7 @@ state."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 from devstack.config import SERVICES
 
@@ -17,14 +18,18 @@ async def check(year, cfg, stack) -> list:
     return await invariants.check_all(src)
 
 
+CATCH_UP_SECONDS = 60  # after the services settled, the dashboard is a consumer like the others
+
+
 async def reconciled(year, stack, dashboard_url: str):
     """The dashboard's figures against the services' own APIs (any difference: a missing or wrong event)."""
     from devstack.year.invariants import Finding
     from devstack.year.reconcile import reconcile
     differences: list[str] = []
-    for _ in range(30):  # the dashboard follows the topics: give it the time to catch up
+    deadline = time.monotonic() + CATCH_UP_SECONDS
+    while True:  # the dashboard follows the topics: give it the time to catch up, not more
         differences = await reconcile({s: stack.urls(s)[0] for s in SERVICES}, year.admin_token(), dashboard_url)
-        if not differences:
+        if not differences or time.monotonic() > deadline:
             break
         await asyncio.sleep(2)
     return Finding("the dashboard reconciles with the services' APIs", not differences,
@@ -36,7 +41,7 @@ def render(year, findings, failures, boot_seconds, total_seconds, stack, args) -
              f"(stack up in {boot_seconds:.0f} s)", "",
              f"{'date':<6} {'phase':<28} {'seconds':>8} {'settle':>7} {'requests':>9} {'req/s':>7}  done"]
     phases = []
-    for p in year.phases:
+    for p in [*year.phases, *year.closing]:
         rate = p.requests / max(p.seconds - p.settle_seconds, 1e-6)
         counts = ", ".join(f"{k} {v:,}" for k, v in p.counts.items())
         lines.append(f"{p.day:%m-%d}  {p.name[:26]:<28} {p.seconds:>8.1f} {p.settle_seconds:>7.1f} {p.requests:>9,}"

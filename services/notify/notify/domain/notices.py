@@ -261,7 +261,12 @@ def case_approved(event: CaseApproved) -> Notice:
 
 def aid_paid(event: AidDisbursed) -> Notice:
     """A payment: of a campaign (送温暖, 金秋助学 …: named by the event, else by notify's campaigns
-    projection) or of an individual case."""
+    projection), of an individual case, or a visit's gift (the member checks it against what was
+    handed over)."""
+    if event.visit_id is not None:
+        return Notice(event.member_id, "visit_gift_paid",
+                      {"case_ref": case_ref(event.visit_id), "amount_fen": event.amount_fen,
+                       "visited_on": event.paid_on.isoformat()}, list(event.org_path))
     context = {"case_ref": case_ref(event.case_id), "case_kind_label": CASE_KIND_LABELS.get(event.kind, event.kind),
                "amount_fen": event.amount_fen, "paid_on": event.paid_on.isoformat()}
     if event.campaign_id is not None:

@@ -28,7 +28,7 @@ LANGUAGES = ("zh-CN", "en")
 
 # Notices important enough for an SMS without an opt-in (still not against an opt-out).
 URGENT_NOTICE_KINDS: frozenset[str] = frozenset({
-    "case_approved", "aid_disbursed", "aid_reversed", "campaign_payment_made", "hotline_ticket_overdue",
+    "case_approved", "aid_disbursed", "visit_gift_paid", "aid_reversed", "campaign_payment_made", "hotline_ticket_overdue",
     "dispute_arbitration_open",
 })
 
@@ -52,7 +52,7 @@ def built_in_defaults(notice_kind: str) -> dict[str, bool]:
 # preferences API shows them. Officers' work items and group-chat copies are not among them.
 MEMBER_NOTICE_KINDS: tuple[str, ...] = (
     "member_joined", "member_registered", "member_transferred", "transfer_requested", "transfer_request_closed",
-    "case_opened", "case_approved", "case_rejected", "aid_disbursed", "aid_reversed", "campaign_started",
+    "case_opened", "case_approved", "case_rejected", "aid_disbursed", "visit_gift_paid", "aid_reversed", "campaign_started",
     "campaign_payment_made", "contest_scored", "contest_results", "team_registered", "team_promoted", "team_waitlisted", "proposal_answered",
     "congress_delegate_elected", "congress_proposal_answered",
     "dispute_registered", "dispute_mediated", "dispute_failed", "dispute_arbitration_open", "dispute_referred",

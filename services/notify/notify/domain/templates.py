@@ -31,6 +31,13 @@ class TemplateSpec:
     sample: dict[str, Any] = field(default_factory=dict)
 
 
+# What a delivery's context gains only when notify's projections know it (commands.deliveries):
+# an officer's work item about a member gets the member's name from the contacts — a non-member
+# (a dispute's applicant) or a member not yet projected has none. A template must read well
+# without it (tested for every template whose sample has it).
+ADDED_WHEN_KNOWN: frozenset[str] = frozenset({"member_name"})
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -163,6 +170,10 @@ TEMPLATES: tuple[TemplateSpec, ...] = (
         "aid_disbursed", 1, "AidDisbursed", "帮扶资金发放通知",
         sample={"name": "李四", "case_ref": "3F2A9C1B", "case_kind_label": "医疗帮扶", "amount_fen": 200000,
                 "paid_on": "2025-08-28"},
+    ),
+    TemplateSpec(
+        "visit_gift_paid", 1, "AidDisbursed", "走访慰问金发放登记通知（请会员核对所收金额）",
+        sample={"name": "赵敏", "case_ref": "5B0E41C7", "amount_fen": 50000, "visited_on": "2026-01-18"},
     ),
     TemplateSpec(
         "campaign_payment_made", 1, "AidDisbursed", "帮扶活动（送温暖、金秋助学等）资金发放通知",

@@ -5,13 +5,16 @@ moves.
 
 A gift (慰问金, `gift_fen`) comes out of a fund like any other aid: committed and disbursed in the
 visit's unit of work (ledger entries carrying the visit's id as their case), so the fund's balance
-covers it or the visit is refused (409 insufficient-funds) and nothing is written."""
+covers it or the visit is refused (409 insufficient-funds) and nothing is written; and it is
+announced like any other payment (AidDisbursed with `visit_id`)."""
 from __future__ import annotations
 
 import uuid
 from datetime import date
 
 from opentelemetry import trace
+
+from contracts.events import AidDisbursed
 
 from unionops.auth import Principal
 from unionops.backdating import check_dated
@@ -54,5 +57,12 @@ async def record_visit(uow: UnitOfWork, *, member_id: uuid.UUID, kind: str, visi
         " recorded_by, recorded_at",
         visit_id, member_id, member["union_id"], kind, visited_on, visitors, vault.encrypt("visit_notes", notes),
         gift_fen, actor.subject, fund_id if entry_id else None, entry_id)
+    if entry_id:
+        # A gift is aid paid like any other: announced as a payment, so the household is told and
+        # every reader of payments (dashboards, audits) sees the fund's money go out.
+        await uow.stage(AidDisbursed(case_id=visit_id, visit_id=visit_id, member_id=member_id,
+                                     union_id=member["union_id"], org_path=member["org_path"], kind="living",
+                                     amount_fen=gift_fen, fund_id=fund["id"], ledger_entry_id=entry_id,
+                                     paid_on=visited_on))
     trace.get_current_span().set_attribute("visit.id", str(visit_id))
     return dict(row) | {"kind_label": VISIT_KINDS[kind]}

@@ -44,4 +44,5 @@ def aid_reversed(*, payee, entry, reversal_entry_id: uuid.UUID, on: date) -> Aid
     return AidReversed(case_id=entry["case_id"], member_id=payee["member_id"], union_id=payee["union_id"],
                        org_path=payee["org_path"], kind=payee["kind"], amount_fen=entry["amount_fen"],
                        fund_id=entry["fund_id"], campaign_id=entry["campaign_id"], ledger_entry_id=entry["id"],
-                       reversal_entry_id=reversal_entry_id, paid_on=payee["paid_on"], reversed_on=on)
+                       reversal_entry_id=reversal_entry_id, paid_on=payee["paid_on"], reversed_on=on,
+                       visit_id=payee["visit_id"])

@@ -13,12 +13,12 @@ from welfare.domain.reversals import NOT_FOUND, STATUS_LABELS
 
 # Who a disbursement paid: a campaign payment, an assistance case, or a visit's gift. $1 the entry.
 _PAYEE = """
-SELECT p.member_id, p.union_id, p.org_path, k.case_kind AS kind, p.paid_on
+SELECT p.member_id, p.union_id, p.org_path, k.case_kind AS kind, p.paid_on, NULL::uuid AS visit_id
   FROM campaign_payments p JOIN campaign_kind_defaults k ON k.kind = p.campaign_kind WHERE p.ledger_entry_id = $1
 UNION ALL
-SELECT c.member_id, c.union_id, c.org_path, c.kind, c.paid_on FROM assistance_cases c WHERE c.disbursement_id = $1
+SELECT c.member_id, c.union_id, c.org_path, c.kind, c.paid_on, NULL FROM assistance_cases c WHERE c.disbursement_id = $1
 UNION ALL
-SELECT v.member_id, v.union_id, m.org_path, 'living', v.visited_on
+SELECT v.member_id, v.union_id, m.org_path, 'living', v.visited_on, v.id
   FROM visits v JOIN members m ON m.member_id = v.member_id WHERE v.ledger_entry_id = $1
 """
 
