@@ -74,6 +74,15 @@ class City:
     unions: list[Unit] = field(default_factory=list)
     employers: list[Employer] = field(default_factory=list)
     members: dict[str, Person] = field(default_factory=dict)
+    merged_into: dict[str, str] = field(default_factory=dict)  # a union merged away → the one it went into
+
+    def successor(self, unit_id: str) -> str:
+        """The unit that now stands for `unit_id`: itself, or what it was merged into (a case opened
+        before a merger is decided after it by the street of the union its members went to)."""
+        unit_id = str(unit_id)
+        while unit_id in self.merged_into:
+            unit_id = self.merged_into[unit_id]
+        return unit_id
 
     def unit(self, unit_id: str) -> Unit:
         for u in itertools.chain(self.districts, self.streets, self.unions):

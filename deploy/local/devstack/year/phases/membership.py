@@ -156,6 +156,7 @@ async def merge(year: Year) -> None:
         if p.union_id == smaller.id:
             p.union_id = larger.id
     year.city.unions.remove(smaller)
+    year.city.merged_into[str(smaller.id)] = str(larger.id)
     for e in year.city.employers:
         if e.union_id == smaller.id:
             e.union_id = larger.id

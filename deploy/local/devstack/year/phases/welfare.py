@@ -173,6 +173,7 @@ def _tree(year: Year) -> Tree:
 def _street_of(year: Year, unit_id: Any) -> Any | None:
     """The street (or town) union above a grassroots union, None when it hangs under a district."""
     tree = _tree(year)
+    unit_id = year.city.successor(unit_id)
     if str(unit_id) not in tree.street_of:
         unit = tree.units.get(str(unit_id))
         while unit is not None and str(unit.id) not in tree.streets:
@@ -183,7 +184,7 @@ def _street_of(year: Year, unit_id: Any) -> Any | None:
 
 def _district_of(year: Year, unit_id: Any) -> str | None:
     tree = _tree(year)
-    unit = tree.units.get(str(unit_id))
+    unit = tree.units.get(year.city.successor(unit_id))
     if unit is None:
         return None
     if str(unit.id) in tree.districts:
