@@ -52,6 +52,7 @@ bench: $(VENV)/.installed
 	$(PY) -m devstack.bench_welfare
 	$(PY) -m devstack.bench_competitions
 	$(PY) -m devstack.bench_notify --members 100000
+	$(PY) -m devstack.year --members 20000
 
 token: $(VENV)/.installed
 	@$(PY) -m devstack.token $(ARGS)

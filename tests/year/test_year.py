@@ -12,10 +12,7 @@ import pytest
 
 from devstack.config import REPO
 
-# Issue 15 is open: the year's run is not yet verified whole from a fresh clone; its outcomes are
-# reported, not yet gating (the merged year at 1,000 members broke three invariants, see the note).
-pytestmark = [pytest.mark.integration,
-              pytest.mark.xfail(reason="issue 15 open: the year is not yet verified whole", strict=False)]
+pytestmark = pytest.mark.integration
 
 MEMBERS = 1000
 
@@ -33,8 +30,6 @@ def year(tmp_path_factory):
     return run, body
 
 
-@pytest.mark.xfail(reason="issue 15, open: at 1,000 members a few notify deliveries end failed/dead-lettered and the "
-                          "dashboard's aid total misses payments of one kind (docs/benchmarks.md)", strict=False)
 def test_the_year_ends_with_every_invariant_holding(year):
     run, body = year
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
