@@ -68,8 +68,24 @@ async def ensure_topics(settings: CommonSettings, topics: list[str], *, timeout:
             await admin.close()
 
 
+def relay_marker(service: str) -> str:
+    """The topic by which a service's relay knows the broker has seen it (devstack's settler too)."""
+    return f"_unionops.relay.{service}"
+
+
 async def broker_is_new(settings: CommonSettings, service: str) -> bool:
-    """True when the relay's marker topic had to be created: the broker has not seen this
-    service's relay before (first start, or a memory broker that restarted)."""
+    """True when the broker lacks the relay's marker topic: it has not seen this service's relay
+    before (first start, or a memory broker that restarted and forgot its log). The marker is
+    made by `mark_broker_seen` once the relay has staged its replay, so whoever sees the marker
+    also sees the replay in the outbox."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10000)
+    try:
+        await admin.start()
+        return relay_marker(service) not in set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def mark_broker_seen(settings: CommonSettings, service: str) -> None:
     marker = CommonSettings.model_validate(settings.model_dump(by_alias=True) | {"KAFKA_TOPIC_PARTITIONS": 1})
-    return bool(await ensure_topics(marker, [f"_unionops.relay.{service}"], timeout=5))
+    await ensure_topics(marker, [relay_marker(service)], timeout=5)

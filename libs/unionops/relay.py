@@ -54,6 +54,7 @@ class OutboxRelay:
         ensure_topics=None,
         check_interval: float = 15.0,
         broker_is_new=None,
+        broker_seen=None,
         inbox_retention_days: int = 30,
         idempotency_retention_days: int = 7,
         purge_interval: float = 3600.0,
@@ -67,8 +68,10 @@ class OutboxRelay:
         # Called after failed sends: a restarted memory broker may not know the topics yet.
         self.ensure_topics = ensure_topics
         self.check_interval = check_interval
-        # Returns True when the broker had lost the relay's marker topic (and it was recreated).
+        # Returns True when the broker lacks the relay's marker topic; `broker_seen` makes it, after
+        # the replay is staged (unionops.kafka.broker_is_new / mark_broker_seen).
         self.broker_is_new = broker_is_new
+        self.broker_seen = broker_seen
         self.published_total = 0
         self.is_leader = False
         self.inbox_retention_days = inbox_retention_days
@@ -218,8 +221,9 @@ class OutboxRelay:
         """Also without new events: after a full restart the memory broker is empty while
         consumers may not have read everything. The relay keeps a marker topic on the broker;
         when it has to create it again, the broker is new and every event published within the
-        retention period is published again. (Tansu's ListOffsets answers are not reliable,
-        so the end offsets cannot tell.) On Apache Kafka the marker simply stays."""
+        retention period is published again; the marker is made again once that is staged.
+        (Tansu's ListOffsets answers are not reliable, so the end offsets cannot tell.) On Apache
+        Kafka the marker simply stays."""
         if self.broker_is_new is None:
             return
         try:
@@ -240,6 +244,9 @@ class OutboxRelay:
             async with conn.transaction():
                 await self._replay(conn, topics)
             self._listening.wake.set()
+        # Only now: whoever finds the marker (the next check, a settler) finds the replay staged.
+        if self.broker_seen is not None:
+            await self.broker_seen()
 
     async def purge_expired(self, conn: asyncpg.Connection) -> dict[str, int]:
         """Retention of the plumbing tables, by the leader at start and every `purge_interval`:

@@ -26,7 +26,7 @@ from unionops import admin, db, migrate, problems
 from unionops.auth import Authenticator
 from unionops.consumer import IdempotentConsumer
 from unionops.limits import RequestLimits
-from unionops.kafka import broker_is_new, ensure_topics, new_producer
+from unionops.kafka import broker_is_new, ensure_topics, mark_broker_seen, new_producer
 from unionops import scrape
 from unionops.metrics import prometheus_text, seed_consumer, setup_metrics
 from unionops.pii import Vault
@@ -194,6 +194,7 @@ def create_app(
             idempotency_retention_days=settings.idempotency_retention_days,
             ensure_topics=lambda: ensure_topics(settings, topics, timeout=5),
             broker_is_new=lambda: broker_is_new(settings, name),
+            broker_seen=lambda: mark_broker_seen(settings, name),
         )
         runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
         for hook in startup:

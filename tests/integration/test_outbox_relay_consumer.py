@@ -17,7 +17,7 @@ from tests.support.waiting import eventually
 from unionops import db, outbox
 from unionops.clock import local_today
 from unionops.consumer import IdempotentConsumer
-from unionops.kafka import broker_is_new, ensure_topics
+from unionops.kafka import broker_is_new, ensure_topics, mark_broker_seen
 from unionops.relay import OutboxRelay
 from unionops.service import _subscribe
 from unionops.settings import CommonSettings
@@ -49,7 +49,8 @@ async def plumbing(infra, stack_config, tmp_path_factory):
     await producer.start()
     relay = OutboxRelay(dsn, producer, source="unionops/test", poll_interval=0.2, check_interval=1.0,
                         ensure_topics=lambda: ensure_topics(settings, [TOPIC], timeout=5),
-                        broker_is_new=lambda: broker_is_new(settings, "plumbing-test"))
+                        broker_is_new=lambda: broker_is_new(settings, "plumbing-test"),
+                        broker_seen=lambda: mark_broker_seen(settings, "plumbing-test"))
     task = asyncio.create_task(relay.run())
     yield {"dsn": dsn, "pool": pool, "producer": producer, "relay": relay, "settings": settings,
            "bootstrap": stack_config.bootstrap}
@@ -295,7 +296,8 @@ async def test_a_relay_that_never_published_makes_its_topics_again_on_a_restarte
     settings = plumbing["settings"]
     relay = OutboxRelay(dsn, plumbing["producer"], source="unionops/quiet", poll_interval=0.2, check_interval=0.5,
                         ensure_topics=lambda: ensure_topics(settings, [quiet_topic], timeout=5),
-                        broker_is_new=lambda: broker_is_new(settings, "quiet-test"))
+                        broker_is_new=lambda: broker_is_new(settings, "quiet-test"),
+                        broker_seen=lambda: mark_broker_seen(settings, "quiet-test"))
     task = asyncio.create_task(relay.run())
 
     async def topic_exists():

@@ -149,6 +149,7 @@ class Year:
                                        limits=httpx.Limits(max_connections=64))
         self._turn = itertools.count()
         self._producer: AIOKafkaProducer | None = None
+        self._hr_unconfirmed: dict[uuid.UUID, tuple] = {}  # HR events sent, not yet in membership's inbox
         self._vault = Vault.from_settings(self.settings)
         self._membership_db = membership_db
         self.people = None  # devstack.year.city.People, once the register is loaded
@@ -247,22 +248,47 @@ class Year:
 
     # ---- HR systems --------------------------------------------------------------------------
     async def publish_hr(self, event) -> uuid.UUID:
-        """An HR system's event on its restricted topic (hr.employment.v2), as such a system sends it."""
-        if self._producer is None:
-            self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=False)
-            await self._producer.start()
+        """An HR system's event on its restricted topic (hr.employment.v2), as such a system sends
+        it: again until the broker takes it, and again after settling until membership has it in its
+        inbox (a memory broker that restarts forgets what it had taken; membership's inbox dedupes)."""
         envelope = Envelope(id=uuid.uuid4(), type=event.event_type(), source="hr/year-payroll",
                             time=datetime.now(timezone.utc), data=event.model_dump(mode="json"), subject=event.key())
+        message = (event.topic, envelope.value(), event.key().encode(), envelope.kafka_headers())
+        self._hr_unconfirmed[envelope.id] = message
+        await self._send_hr(*message)
+        return envelope.id
+
+    async def _send_hr(self, topic: str, value: bytes, key: bytes, headers) -> None:
         deadline = time.monotonic() + 120
         while True:
             try:
-                await self._producer.send_and_wait(event.topic, envelope.value(), key=event.key().encode(),
-                                                   headers=envelope.kafka_headers())
-                return envelope.id
-            except Exception:  # the broker restarting under chaos: send again (membership's inbox dedupes)
+                if self._producer is None:
+                    producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all",
+                                                enable_idempotence=False)
+                    try:
+                        await producer.start()
+                    except Exception:
+                        await producer.stop()
+                        raise
+                    self._producer = producer
+                await self._producer.send_and_wait(topic, value, key=key, headers=headers)
+                return
+            except Exception:  # the broker restarting under chaos: send again
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(1)
+
+    async def _confirm_hr(self) -> bool:
+        """True when membership holds every HR event sent; those it lacks are sent again."""
+        if not self._hr_unconfirmed:
+            return True
+        held = await self._membership_db.fetch("SELECT DISTINCT event_id FROM inbox WHERE event_id = ANY($1::uuid[])",
+                                               list(self._hr_unconfirmed))
+        for row in held:
+            self._hr_unconfirmed.pop(row["event_id"], None)
+        for message in list(self._hr_unconfirmed.values()):
+            await self._send_hr(*message)
+        return not self._hr_unconfirmed
 
     # ---- progress ----------------------------------------------------------------------------
     def count(self, what: str, n: int = 1) -> None:
@@ -271,6 +297,8 @@ class Year:
 
     async def settle(self) -> None:
         await self._settle()
+        while not await self._confirm_hr():
+            await self._settle()
 
     async def close(self) -> None:
         await self._http.aclose()

@@ -79,7 +79,7 @@ async def run(args) -> int:
         chaos = Chaos(stack, random.Random(args.seed + 1), log)
         chaos.start()
     boot_seconds = time.monotonic() - started
-    settler = Settler({s: cfg.dsn(s) for s in SERVICES}, cfg.bootstrap)
+    settler = Settler({s: cfg.dsn(s) for s in SERVICES}, cfg.bootstrap, {s: stack.urls(s)[0] for s in SERVICES})
     await settler.start()
     membership_db = await asyncpg.create_pool(cfg.dsn("membership"), min_size=1, max_size=2)
     year = Year(clock=clock, rng=random.Random(args.seed), scale=Scale(args.members), urls=stack.urls,
@@ -102,7 +102,7 @@ async def run(args) -> int:
             t0 = time.monotonic()
             await step.run(year)
             t1 = time.monotonic()
-            await settler.settle()
+            await year.settle()
             stats.settle_seconds = time.monotonic() - t1
             stats.seconds = time.monotonic() - t0
             year.phases.append(stats)
@@ -113,7 +113,7 @@ async def run(args) -> int:
             stack.chaos_timeline = chaos.timeline
         await clock.move_to(datetime(args.year, 12, 31, 18, 0, tzinfo=_zone("Asia/Shanghai")))
         async with year.closing_step("年终：全部处理完毕（settle）"):
-            await settler.settle()
+            await year.settle()
         async with year.closing_step("年终：不变量核查"):
             findings = await report.check(year, cfg, stack)
         if dashboard:
@@ -122,6 +122,8 @@ async def run(args) -> int:
     except YearFailed as exc:
         failures.append(str(exc))
     finally:
+        if chaos:
+            chaos.stop()  # no fault under way while the stack stops (a year that failed midway)
         await year.close()
         await settler.close()
         await membership_db.close()

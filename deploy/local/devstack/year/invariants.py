@@ -439,17 +439,35 @@ def _consumer_name(channel: str) -> str:
     return ".".join(w.lower() for w in words)
 
 
-async def _subscriptions(src: Sources) -> dict[str, dict[str, set[str]]]:
-    """service -> consumer name -> the event types it handles, from each service's AsyncAPI."""
-    out: dict[str, dict[str, set[str]]] = {}
+@dataclass(frozen=True)
+class Subscription:
+    service: str
+    consumer: str      # the consumer's name: its inbox's `consumer` and its Kafka group id
+    topic: str
+    handles: frozenset[str]
+
+
+async def subscriptions(urls: dict[str, str]) -> list[Subscription]:
+    """Every consumer of every service with the topic it reads and the event types it handles,
+    from each service's AsyncAPI document (`urls`: service -> a base URL)."""
+    out: list[Subscription] = []
     async with httpx.AsyncClient(timeout=30) as http:
         for service in SERVICES:
-            doc = (await http.get(f"{src.urls[service][0]}/asyncapi.json")).json()
+            doc = (await http.get(f"{urls[service]}/asyncapi.json")).json()
             for name, channel in (doc.get("channels") or {}).items():
                 match = _HANDLES.search(channel.get("description") or "")
                 if match:
-                    handled = {t.strip() for t in match.group(1).split(",") if t.strip()}
-                    out.setdefault(service, {}).setdefault(_consumer_name(name), set()).update(handled)
+                    handled = frozenset(t.strip() for t in match.group(1).split(",") if t.strip())
+                    out.append(Subscription(service, _consumer_name(name), channel.get("address") or name.rsplit(":", 1)[0],
+                                            handled))
+    return out
+
+
+async def _subscriptions(src: Sources) -> dict[str, dict[str, set[str]]]:
+    """service -> consumer name -> the event types it handles."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for sub in await subscriptions({s: src.urls[s][0] for s in SERVICES}):
+        out.setdefault(sub.service, {}).setdefault(sub.consumer, set()).update(sub.handles)
     return out
 
 

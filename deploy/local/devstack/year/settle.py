@@ -1,5 +1,6 @@
-"""Settling: the system is settled when every service's outbox is relayed, every consumer group
-has consumed every partition to its end, and notify has nothing due — no delivery pending whose
+"""Settling: the system is settled when the broker has seen every service's relay since it last
+forgot its log (the relay's marker topic, made once its replay is staged), every service's outbox
+is relayed, every subscriber has consumed every partition to its end, and notify has nothing due — no delivery pending whose
 time has come, none being sent, no fan-out running. The driver settles after every step and
 before it moves the clock (a jump forward with work in flight would expire leases under the
 feet of whoever holds them)."""
@@ -12,22 +13,32 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from unionops.kafka import relay_marker
+
 SERVICES = ("membership", "welfare", "competitions", "notify")
 NOTIFY_DUE = ("SELECT (SELECT count(*) FROM deliveries WHERE status = 'sending' OR (status = 'pending'"
               " AND next_attempt_at <= now())) + (SELECT count(*) FROM fanouts WHERE status = 'running')")
 
 
 class Settler:
-    def __init__(self, dsns: dict[str, str], bootstrap: str):
+    """`urls` (service -> a base URL): where each service's AsyncAPI names its consumers and the
+    topics they read — the subscribers whose lag counts, also before they committed anything."""
+
+    def __init__(self, dsns: dict[str, str], bootstrap: str, urls: dict[str, str]):
         self.dsns = dsns
         self.bootstrap = bootstrap
+        self.urls = urls
         self.pools: dict[str, asyncpg.Pool] = {}
+        self.readers: dict[str, set[str]] = {}  # topic -> the consumer groups that read it
         self.waited = 0.0
         self._kafka: tuple[AIOKafkaAdminClient, AIOKafkaConsumer] | None = None
 
     async def start(self) -> None:
+        from devstack.year.invariants import subscriptions
         for s in SERVICES:
             self.pools[s] = await asyncpg.create_pool(self.dsns[s], min_size=1, max_size=2)
+        for sub in await subscriptions(self.urls):
+            self.readers.setdefault(sub.topic, set()).add(sub.consumer)
 
     async def close(self) -> None:
         await self._drop_kafka()
@@ -60,21 +71,34 @@ class Settler:
         return out
 
     async def lag(self) -> int:
-        """Messages not yet consumed, summed over every consumer group and partition."""
+        """Messages not yet consumed, summed over every topic's subscribers and its partitions. A
+        subscriber that has committed nothing for a partition (it has not joined yet, or the broker
+        restarted and forgot the group) has all of it still to read: from the partition's first
+        offset to its end, never "no lag"."""
         try:
             admin, consumer = await self._clients()
             await consumer._client.force_metadata_update()  # topics created since the last poll
-            total = 0
-            groups = [g[0] for g in await admin.list_consumer_groups()]
-            partitions = [TopicPartition(t, p) for t in await consumer.topics()
+            topics = await consumer.topics()
+            if any(relay_marker(s) not in topics for s in SERVICES):
+                return -1  # a broker that forgot its log, the replay not yet staged in the outbox
+            partitions = [TopicPartition(t, p) for t in topics if t in self.readers
                           for p in sorted(consumer.partitions_for_topic(t) or ())]
             if not partitions:
                 return 0
             ends = await consumer.end_offsets(partitions)
-            for group in groups:
+            firsts = await consumer.beginning_offsets(partitions)
+            groups: dict[str, list[TopicPartition]] = {}
+            for tp in partitions:
+                for group in self.readers[tp.topic]:
+                    groups.setdefault(group, []).append(tp)
+            total = 0
+            for group, tps in groups.items():
                 # The partitions named: the broker (Tansu) does not answer "all of the group's".
-                committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
-                total += sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items() if meta.offset >= 0)
+                committed = await admin.list_consumer_group_offsets(group, partitions=tps)
+                for tp in tps:
+                    meta = committed.get(tp)
+                    done = meta.offset if meta is not None and meta.offset >= 0 else firsts[tp]
+                    total += max(0, ends[tp] - done)
             return total
         except Exception:  # the broker restarting (chaos): not settled yet; connect again next poll
             await self._drop_kafka()
