@@ -9,7 +9,7 @@ import json
 import random
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import asyncpg
@@ -37,9 +37,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# The services keep the year's outbox and inbox rows (their defaults are 7 and 30 days): the
+# invariants compare every event published with every subscriber's inbox, and a replica restarted
+# by chaos purges at start what is older than its retention on the simulated clock.
+KEPT_FOR_THE_YEAR = {"OUTBOX_RETENTION_DAYS": "400", "INBOX_RETENTION_DAYS": "800"}
+
+
 def _stack(cfg: StackConfig, year: int, log):
     from devstack.year.stack import YearStack
-    return YearStack(cfg, replicas={"membership": 2, "notify": 2}, env=welfare_calendar.typed_in(year), log=log)
+    return YearStack(cfg, replicas={"membership": 2, "notify": 2}, env=welfare_calendar.typed_in(year) | KEPT_FOR_THE_YEAR,
+                     log=log)
 
 
 class Progress:
@@ -76,7 +83,8 @@ async def run(args) -> int:
     chaos = None
     if args.chaos:
         from devstack.year.stack import Chaos
-        chaos = Chaos(stack, random.Random(args.seed + 1), log)
+        chaos = Chaos(stack, random.Random(args.seed + 1), log,  # the timeline in the machine's time
+                      real_now=lambda: datetime.fromtimestamp(clock.real_epoch(), timezone.utc))
         chaos.start()
     boot_seconds = time.monotonic() - started
     settler = Settler({s: cfg.dsn(s) for s in SERVICES}, cfg.bootstrap, {s: stack.urls(s)[0] for s in SERVICES})

@@ -12,8 +12,9 @@ and does not stop the others.
 
 What is compared is what the services keep: the relay purges published outbox rows after
 OUTBOX_RETENTION_DAYS and applied inbox rows after INBOX_RETENTION_DAYS (longer) of the services'
-clock, so a run that wants the whole year compared keeps both longer than the year; the
-outbox-based findings say how many events they compared."""
+clock, so a run that wants the whole year compared keeps both longer than the year (the year's
+driver does: devstack.year.drive.KEPT_FOR_THE_YEAR); the outbox-based findings say how many
+events they compared."""
 from __future__ import annotations
 
 import asyncio
