@@ -126,6 +126,9 @@ async def status_changes(year: Year) -> None:
 async def month(year: Year) -> None:
     await admissions(year)
     await job_changes(year)
+    # An HR event takes effect when membership has consumed it: the offices act on the result (a
+    # union transferring a member the HR system has just moved asks the member's new union).
+    await year.settle()
     await union_transfers(year)
     await status_changes(year)
 
