@@ -1,6 +1,6 @@
 """`make year` — the year of the city (docs/benchmarks.md, "The year of the city").
 
-    python -m devstack.year [--members 20000] [--seed 2027] [--chaos] [--only welfare,...] [--report FILE]
+    python -m devstack.year [--members 5000] [--seed 2027] [--chaos] [--only welfare,...] [--report FILE]
 
 This launcher creates the simulated clock (devstack.year.clock), then runs the driver
 (devstack.year.drive) with libfaketime preloaded, so that the driver and every process it starts

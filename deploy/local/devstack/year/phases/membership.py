@@ -156,7 +156,7 @@ async def merge(year: Year) -> None:
     await year.call("membership", "POST", f"/organisations/{smaller.id}/merge", token=year.token("staff", smaller.parent_id),
                     json={"into_org_id": larger.id, "merged_on": year.clock.today().isoformat()}, trace=EVERY)
     for p in year.city.members.values():
-        if p.union_id == smaller.id:
+        if p.union_id == smaller.id and p.status != "left":  # who left stays on the old union's record
             p.union_id = larger.id
     year.city.unions.remove(smaller)
     year.city.merged_into[str(smaller.id)] = str(larger.id)
