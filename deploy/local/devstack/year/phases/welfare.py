@@ -888,12 +888,18 @@ async def golden_autumn_paid(year: Year) -> None:
         street = _street_of(year, case["union_id"])
         unit = street.id if street is not None else _district_of(year, case["union_id"])
         clerk = _token(year, "staff", unit, "帮扶干事-发放")
-        await _case_step(year, case_id, "pay", clerk, None, {"paid", "closed"})
-        await _case_step(year, case_id, "close", clerk, None, {"closed"})
+        file = ledger.files.get(case["member_id"])
+        if not _is_active(year, case["member_id"]) or file is None or not file.open:
+            # Left the union (or the file closed) since the notice: withdrawn, as welfare requires.
+            await _case_step(year, case_id, "withdraw", clerk, None, {"closed"})
+            year.count("金秋助学 withdrawn")
+        else:
+            await _case_step(year, case_id, "pay", clerk, None, {"paid", "closed"})
+            await _case_step(year, case_id, "close", clerk, None, {"closed"})
+            year.count("金秋助学 paid")
         ledger.cases_closed.add(case_id)
 
     await _gather(one(c) for c in ledger.students)
-    year.count("金秋助学 paid", len(ledger.students))
 
 
 # ---- 12/10 年度复核 ---------------------------------------------------------------------------------
