@@ -1,7 +1,7 @@
 """Settling: the system is settled when the broker has seen every service's relay since it last
-forgot its log (the relay's marker topic, made once its replay is staged), every service's outbox
-is relayed, every subscriber has consumed every partition to its end, and notify has nothing due — no delivery pending whose
-time has come, none being sent, no fan-out running. The driver settles after every step and
+forgot its log (the relay's marker topic, made once its replay is staged), every service's
+outbox is relayed, every subscriber has consumed every partition to its end, and notify has
+nothing due — no delivery pending whose time has come, none being sent, no fan-out running. The driver settles after every step and
 before it moves the clock (a jump forward with work in flight would expire leases under the
 feet of whoever holds them)."""
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from devstack.year.invariants import subscriptions
 from unionops.kafka import relay_marker
 
 SERVICES = ("membership", "welfare", "competitions", "notify")
@@ -34,7 +35,6 @@ class Settler:
         self._kafka: tuple[AIOKafkaAdminClient, AIOKafkaConsumer] | None = None
 
     async def start(self) -> None:
-        from devstack.year.invariants import subscriptions
         for s in SERVICES:
             self.pools[s] = await asyncpg.create_pool(self.dsns[s], min_size=1, max_size=2)
         for sub in await subscriptions(self.urls):
